@@ -1,0 +1,45 @@
+"""Who may see an event: the whole meeting, one room, or the facilitators.
+
+The live broadcast and the catch-up after a reconnect use the same rules,
+so a client never receives on reconnect what it could not have seen live.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from rooms.events import Event
+
+ROOM_SCOPED = frozenset({"chat.sent", "reaction.sent", "board.updated", "board.cleared"})
+FACILITATOR_SCOPED = frozenset({"help.requested", "help.answered"})
+
+
+@dataclass(frozen=True)
+class Audience:
+    kind: str  # "meeting" | "room" | "facilitators"
+    room: str | None = None
+
+
+MEETING = Audience("meeting")
+FACILITATORS = Audience("facilitators")
+
+
+def audience(event_type: str, data: dict[str, Any]) -> Audience:
+    if event_type in ROOM_SCOPED:
+        return Audience("room", data["room"])
+    if event_type in FACILITATOR_SCOPED:
+        return FACILITATORS
+    return MEETING
+
+
+def visible(events: Iterable[Event], participant_id: str, room: str,
+            facilitator: bool) -> Iterator[Event]:
+    """The events a participant would have received live, starting in ``room``."""
+    for event in events:
+        aud = audience(event.type, event.data)
+        if (aud.kind == "meeting"
+                or (aud.kind == "room" and aud.room == room)
+                or (aud.kind == "facilitators" and facilitator)):
+            yield event
+        if event.type == "participant.moved" and event.data["id"] == participant_id:
+            room = event.data["room"]

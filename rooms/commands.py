@@ -1,0 +1,139 @@
+"""Decisions: given the state and a command, the events to append.
+
+Every function here checks the rules and either returns drafts or raises a
+``DomainError``; none of them changes the state. Ids and times come in as
+arguments, so the core never reads a clock or a random source.
+"""
+
+import unicodedata
+
+from rooms.events import Draft
+from rooms.exceptions import (
+    Forbidden,
+    HandAlreadyRaised,
+    HandNotRaised,
+    InvalidValue,
+    MeetingEnded,
+    NotJoined,
+    UnknownParticipant,
+)
+from rooms.meeting import PLENARY, Meeting, Participant, Role
+
+NAME_MAX = 80
+FIELD_MAX = 120
+CHAT_MAX = 2000
+REACTIONS = frozenset({"👍", "👏", "❤️", "😂", "😮", "🎉", "🤔", "🙏"})
+
+
+def clean_text(value: str, *, field: str, max_len: int, required: bool = True) -> str:
+    """Trim, normalise and bound a piece of user text, or raise ``InvalidValue``."""
+    text = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+        raise InvalidValue(f"The {field} contains control characters.")
+    if required and not text:
+        raise InvalidValue(f"The {field} must not be empty.")
+    if len(text) > max_len:
+        raise InvalidValue(f"The {field} is longer than {max_len} characters.")
+    return text
+
+
+def create_meeting(meeting_id: str, title: str, starts_at: str, cohort: str) -> Draft:
+    return Draft("meeting.created", {
+        "id": meeting_id,
+        "title": clean_text(title, field="title", max_len=FIELD_MAX),
+        "starts_at": starts_at,
+        "cohort": clean_text(cohort, field="cohort", max_len=NAME_MAX, required=False),
+    })
+
+
+def end_meeting(m: Meeting) -> list[Draft]:
+    _require_open(m)
+    return [Draft("meeting.ended", {})]
+
+
+def join(m: Meeting, participant_id: str, role: Role, *, name: str, municipality: str,
+         sector: str | None = None, title: str | None = None,
+         room: str = PLENARY) -> list[Draft]:
+    """Join or rejoin; an already present participant needs no event."""
+    _require_open(m)
+    existing = m.participants.get(participant_id)
+    if existing is not None and existing.present:
+        return []
+    data: dict[str, object] = {
+        "id": participant_id,
+        "name": clean_text(name, field="display name", max_len=NAME_MAX),
+        "municipality": clean_text(municipality, field="municipality", max_len=NAME_MAX),
+        "role": role.value,
+        "room": room,
+    }
+    if sector:
+        data["sector"] = clean_text(sector, field="sector", max_len=NAME_MAX, required=False)
+    if title:
+        data["title"] = clean_text(title, field="title", max_len=NAME_MAX, required=False)
+    return [Draft("participant.joined", data)]
+
+
+def leave(m: Meeting, participant_id: str, reason: str) -> list[Draft]:
+    p = m.participants.get(participant_id)
+    if p is None or not p.present:
+        return []
+    return [Draft("participant.left", {"id": participant_id, "reason": reason})]
+
+
+def chat(m: Meeting, actor: str, message_id: str, text: str) -> list[Draft]:
+    p = present(m, actor)
+    body = clean_text(text, field="message", max_len=CHAT_MAX)
+    return [Draft("chat.sent", {"id": message_id, "room": p.room, "text": body})]
+
+
+def raise_hand(m: Meeting, actor: str) -> list[Draft]:
+    present(m, actor)
+    if actor in m.hands:
+        raise HandAlreadyRaised("Your hand is already raised.")
+    return [Draft("hand.raised", {"id": actor})]
+
+
+def lower_hand(m: Meeting, actor: str, target: str | None = None) -> list[Draft]:
+    who = target or actor
+    if who != actor:
+        require_facilitator(m, actor)
+    else:
+        present(m, actor)
+    if who not in m.hands:
+        raise HandNotRaised("That hand is not raised.")
+    return [Draft("hand.lowered", {"id": who, "by": actor})]
+
+
+def clear_hands(m: Meeting, actor: str) -> list[Draft]:
+    require_facilitator(m, actor)
+    return [Draft("hands.cleared", {})] if m.hands else []
+
+
+def react(m: Meeting, actor: str, emoji: str) -> list[Draft]:
+    p = present(m, actor)
+    if emoji not in REACTIONS:
+        raise InvalidValue("That reaction is not one of the offered ones.")
+    return [Draft("reaction.sent", {"room": p.room, "emoji": emoji})]
+
+
+def present(m: Meeting, actor: str) -> Participant:
+    """The acting participant, who must be in the meeting right now."""
+    _require_open(m)
+    p = m.participants.get(actor)
+    if p is None:
+        raise UnknownParticipant("No such participant in this meeting.")
+    if not p.present:
+        raise NotJoined("You have left this meeting; join again first.")
+    return p
+
+
+def require_facilitator(m: Meeting, actor: str) -> Participant:
+    p = present(m, actor)
+    if p.role is not Role.FACILITATOR:
+        raise Forbidden("Only a facilitator may do that.")
+    return p
+
+
+def _require_open(m: Meeting) -> None:
+    if m.ended:
+        raise MeetingEnded("This meeting has ended.")

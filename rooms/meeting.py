@@ -1,0 +1,177 @@
+"""A meeting's state, and the fold that builds it from the log.
+
+``Meeting.apply`` is the only way state changes. It trusts the event: every
+rule is checked when a command is decided (see ``commands``), so replaying a
+log never fails on an event the live server accepted.
+"""
+
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+
+import msgspec
+
+from rooms.events import Event
+
+PLENARY = "plenary"
+CHAT_KEPT_PER_ROOM = 500
+
+
+class Role(StrEnum):
+    FACILITATOR = "facilitator"
+    PARTICIPANT = "participant"
+
+
+class RoomKind(StrEnum):
+    PLENARY = "plenary"
+    BREAKOUT = "breakout"
+
+
+class Participant(msgspec.Struct):
+    id: str
+    name: str
+    municipality: str
+    role: Role
+    sector: str | None = None
+    title: str | None = None
+    present: bool = True
+    room: str = PLENARY
+    joined_at: int = 0
+    left_at: int | None = None
+
+
+class Room(msgspec.Struct):
+    id: str
+    kind: RoomKind
+    name: str
+    round: str | None = None
+    open: bool = True
+
+
+class ChatMessage(msgspec.Struct, frozen=True):
+    id: str
+    seq: int
+    ts: int
+    author: str
+    room: str
+    text: str
+
+
+class Meeting(msgspec.Struct):
+    id: str = ""
+    title: str = ""
+    starts_at: str = ""
+    cohort: str = ""
+    created_at: int = 0
+    ended: bool = False
+    seq: int = 0
+    participants: dict[str, Participant] = msgspec.field(default_factory=dict)
+    rooms: dict[str, Room] = msgspec.field(
+        default_factory=lambda: {PLENARY: Room(PLENARY, RoomKind.PLENARY, "Plenary")})
+    hands: list[str] = msgspec.field(default_factory=list)
+    chat: dict[str, list[ChatMessage]] = msgspec.field(default_factory=dict)
+
+    def apply(self, event: Event) -> None:
+        """Fold one event into the state."""
+        if event.seq != self.seq + 1:
+            raise ValueError(f"Event {event.seq} does not follow {self.seq} in the log.")
+        reducer = _REDUCERS.get(event.type)
+        if reducer is not None:
+            reducer(self, event)
+        self.seq = event.seq
+
+    def members(self, room: str) -> list[Participant]:
+        return [p for p in self.participants.values() if p.present and p.room == room]
+
+    def present(self) -> list[Participant]:
+        return [p for p in self.participants.values() if p.present]
+
+
+def fold(events: Iterable[Event], state: Meeting | None = None) -> Meeting:
+    """Build a meeting's state from its log (optionally on top of a snapshot)."""
+    meeting = state if state is not None else Meeting()
+    for event in events:
+        meeting.apply(event)
+    return meeting
+
+
+Reducer = Callable[[Meeting, Event], None]
+
+
+def _created(m: Meeting, e: Event) -> None:
+    m.id = e.data["id"]
+    m.title = e.data["title"]
+    m.starts_at = e.data["starts_at"]
+    m.cohort = e.data["cohort"]
+    m.created_at = e.ts
+
+
+def _ended(m: Meeting, e: Event) -> None:
+    m.ended = True
+    m.hands.clear()
+    for p in m.participants.values():
+        p.present = False
+        p.left_at = e.ts
+
+
+def _joined(m: Meeting, e: Event) -> None:
+    d = e.data
+    m.participants[d["id"]] = Participant(
+        id=d["id"], name=d["name"], municipality=d["municipality"], role=Role(d["role"]),
+        sector=d.get("sector"), title=d.get("title"), present=True,
+        room=d.get("room", PLENARY), joined_at=e.ts)
+
+
+def _left(m: Meeting, e: Event) -> None:
+    p = m.participants[e.data["id"]]
+    p.present = False
+    p.left_at = e.ts
+    if p.id in m.hands:
+        m.hands.remove(p.id)
+
+
+def _chat(m: Meeting, e: Event) -> None:
+    d = e.data
+    kept = m.chat.setdefault(d["room"], [])
+    kept.append(ChatMessage(d["id"], e.seq, e.ts, e.actor, d["room"], d["text"]))
+    if len(kept) > CHAT_KEPT_PER_ROOM:
+        del kept[: len(kept) - CHAT_KEPT_PER_ROOM]
+
+
+def _hand_raised(m: Meeting, e: Event) -> None:
+    m.hands.append(e.data["id"])
+
+
+def _hand_lowered(m: Meeting, e: Event) -> None:
+    m.hands.remove(e.data["id"])
+
+
+def _hands_cleared(m: Meeting, e: Event) -> None:
+    m.hands.clear()
+
+
+def _room_opened(m: Meeting, e: Event) -> None:
+    d = e.data
+    m.rooms[d["id"]] = Room(d["id"], RoomKind(d["kind"]), d["name"], d.get("round"))
+
+
+def _room_closed(m: Meeting, e: Event) -> None:
+    m.rooms[e.data["id"]].open = False
+
+
+def _moved(m: Meeting, e: Event) -> None:
+    m.participants[e.data["id"]].room = e.data["room"]
+
+
+_REDUCERS: dict[str, Reducer] = {
+    "meeting.created": _created,
+    "meeting.ended": _ended,
+    "participant.joined": _joined,
+    "participant.left": _left,
+    "chat.sent": _chat,
+    "hand.raised": _hand_raised,
+    "hand.lowered": _hand_lowered,
+    "hands.cleared": _hands_cleared,
+    "room.opened": _room_opened,
+    "room.closed": _room_closed,
+    "participant.moved": _moved,
+}

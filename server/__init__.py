@@ -1,0 +1,1 @@
+"""Adapters: aiohttp, Socket.IO, storage and clocks around the pure core."""

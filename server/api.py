@@ -1,0 +1,91 @@
+"""The organiser's REST API, guarded by the admin token."""
+
+import hmac
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from aiohttp import web
+
+from rooms import ADMIN, Meeting, Role
+from rooms import commands as cmd
+from rooms.exceptions import DomainError
+from server.hub import Hub
+from server.keys import CREDENTIALS, HUB, SETTINGS, TOKENS
+
+
+class NewMeeting(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    starts_at: datetime
+    cohort: Annotated[str, msgspec.Meta(max_length=80)] = ""
+
+
+def json_error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+@web.middleware
+async def admin_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    expected = request.app[CREDENTIALS].admin_token
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        return json_error(401, "unauthorized", "A valid admin token is required.")
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        status = 404 if exc.code == "meeting_not_found" else 409
+        return json_error(status, exc.code, exc.message)
+
+
+def summary(m: Meeting) -> dict[str, Any]:
+    return {"id": m.id, "title": m.title, "starts_at": m.starts_at, "cohort": m.cohort,
+            "ended": m.ended, "participants": len(m.present())}
+
+
+async def create_meeting(request: web.Request) -> web.Response:
+    try:
+        body = msgspec.json.decode(await request.read(), type=NewMeeting)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        return json_error(400, "invalid_payload", f"The meeting is not valid: {exc}.")
+    live = await request.app[HUB].create(body.title, body.starts_at.isoformat(), body.cohort)
+    return web.json_response(summary(live.state), status=201)
+
+
+async def list_meetings(request: web.Request) -> web.Response:
+    hub: Hub = request.app[HUB]
+    return web.json_response([summary(live.state) for live in hub.all()])
+
+
+async def get_meeting(request: web.Request) -> web.Response:
+    return web.json_response(summary(request.app[HUB].get(request.match_info["id"]).state))
+
+
+async def invites(request: web.Request) -> web.Response:
+    meeting = request.app[HUB].get(request.match_info["id"]).state
+    tokens = request.app[TOKENS]
+    base = request.app[SETTINGS].public_url or f"{request.scheme}://{request.host}"
+    links = {}
+    for role in Role:
+        token = tokens.invite(meeting.id, role)
+        links[role.value] = {"token": token, "url": f"{base}/m/{meeting.id}?t={token}",
+                             "expires_in_s": tokens.invite_ttl_s}
+    return web.json_response(links)
+
+
+async def end_meeting(request: web.Request) -> web.Response:
+    hub: Hub = request.app[HUB]
+    meeting_id = request.match_info["id"]
+    await hub.execute(meeting_id, ADMIN, cmd.end_meeting)
+    return web.json_response(summary(hub.get(meeting_id).state))
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/api/meetings", create_meeting),
+        web.get("/api/meetings", list_meetings),
+        web.get("/api/meetings/{id}", get_meeting),
+        web.post("/api/meetings/{id}/invites", invites),
+        web.post("/api/meetings/{id}/end", end_meeting),
+    ]

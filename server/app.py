@@ -1,0 +1,88 @@
+"""The aiohttp application: wiring of store, hub, scheduler and gateway.
+
+Everything with a lifetime is set up and torn down in ``cleanup_ctx``
+generators, in order: store, then the live side (hub, scheduler, gateway).
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from server import api, web as pages
+from server.broadcast import SocketBroadcaster
+from server.clock import Clock, SystemClock
+from server.config import Settings
+from server.connections import Connections
+from server.credentials import load_or_create
+from server.gateway import Gateway
+from server.hub import Hub
+from server.keys import CREDENTIALS, GATEWAY, HUB, METRICS, SETTINGS, STORE, TOKENS
+from server.metrics import Metrics
+from server.scheduler import Scheduler
+from server.sio import SocketServer
+from server.store import LogStore, SQLiteStore
+from server.tokens import Tokens
+
+log = logging.getLogger("ledarstig.app")
+STORE_FILE = "ledarstig.sqlite3"
+
+
+def create_app(settings: Settings, store: LogStore | None = None,
+               clock: Clock | None = None) -> web.Application:
+    app = web.Application(middlewares=[api.admin_only],
+                          client_max_size=settings.limits.max_message_bytes)
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
+    app[CREDENTIALS] = creds
+    app[TOKENS] = Tokens(creds.secret_key, settings.invite_ttl_s, settings.resume_ttl_s)
+    clock = clock or SystemClock()
+    scheduler = Scheduler(clock, on_lateness=app[METRICS].timer_lateness.observe)
+    sio = SocketServer(settings, scheduler)
+    sio.attach(app)
+    app.cleanup_ctx.append(_store_ctx(store))
+    app.cleanup_ctx.append(_live_ctx(clock, scheduler, sio))
+    app.add_routes(api.routes())
+    app.add_routes(pages.routes())
+    return app
+
+
+def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        if given is not None:
+            app[STORE] = given
+            yield
+            return
+        metrics = app[METRICS]
+        path = app[SETTINGS].data_dir / STORE_FILE
+        async with SQLiteStore(path, on_commit=lambda s, n: metrics.store_commit.observe(s)) as st:
+            app[STORE] = st
+            yield
+    return ctx
+
+
+def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings, metrics = app[SETTINGS], app[METRICS]
+        conns = Connections()
+        broadcaster = SocketBroadcaster(sio, conns)
+        hub = Hub(app[STORE], broadcaster, clock, settings.snapshot_every,
+                  on_events=lambda events: [metrics.events.labels(e.type).inc() for e in events])
+        seconds = await hub.recover()
+        metrics.recovery.set(seconds)
+        log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)
+        gateway = Gateway(sio, hub, conns, broadcaster, app[TOKENS], scheduler, clock,
+                          settings, metrics)
+        gateway.start_grace_after_restart()
+        app[HUB], app[GATEWAY] = hub, gateway
+        task = asyncio.create_task(scheduler.run(), name="scheduler")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return ctx

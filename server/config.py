@@ -1,0 +1,41 @@
+"""One frozen settings object, built once from flags and environment."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one client may send."""
+
+    max_message_bytes: int = 128 * 1024
+    max_attachments: int = 2
+    rate_per_second: float = 30.0
+    rate_burst: int = 60
+    flood_disconnect_after: int = 200
+    handshake_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    serializer: str = "json"
+    admin_token: str | None = None
+    secret_key: str | None = None
+    public_url: str | None = None
+    redis_url: str | None = None
+    grace_s: float = 60.0
+    invite_ttl_s: int = 14 * 24 * 3600
+    resume_ttl_s: int = 7 * 24 * 3600
+    snapshot_every: int = 1000
+    cors_origins: tuple[str, ...] = ()
+    ping_interval_s: int = 10
+    ping_timeout_s: int = 20
+    log_json: bool = True
+    limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self) -> None:
+        if self.serializer not in ("json", "msgpack"):
+            raise ValueError("The serializer must be 'json' or 'msgpack'.")

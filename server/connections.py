@@ -1,0 +1,60 @@
+"""Who is connected: Socket.IO sids, their meeting and participant."""
+
+from dataclasses import dataclass, field
+
+from rooms import Role
+from server.limits import TokenBucket
+
+
+@dataclass
+class Connection:
+    sid: str
+    meeting: str
+    role: Role
+    bucket: TokenBucket
+    participant: str | None = None
+    resume_for: str | None = None
+    last_seq: int | None = None
+    replaced: bool = False
+
+
+@dataclass
+class Connections:
+    by_sid: dict[str, Connection] = field(default_factory=dict)
+    by_participant: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+    def add(self, conn: Connection) -> None:
+        self.by_sid[conn.sid] = conn
+
+    def bind(self, conn: Connection, participant: str) -> None:
+        conn.participant = participant
+        self.by_participant.setdefault((conn.meeting, participant), set()).add(conn.sid)
+
+    def unbind(self, conn: Connection) -> None:
+        if conn.participant is not None:
+            key = (conn.meeting, conn.participant)
+            sids = self.by_participant.get(key, set())
+            sids.discard(conn.sid)
+            if not sids:
+                self.by_participant.pop(key, None)
+        conn.participant = None
+
+    def remove(self, sid: str) -> Connection | None:
+        conn = self.by_sid.pop(sid, None)
+        if conn is not None and conn.participant is not None:
+            pid = conn.participant
+            self.unbind(conn)
+            conn.participant = pid
+        return conn
+
+    def sids_of(self, meeting: str, participant: str) -> set[str]:
+        return set(self.by_participant.get((meeting, participant), ()))
+
+    def online(self, meeting: str, participant: str) -> bool:
+        return (meeting, participant) in self.by_participant
+
+    def online_in(self, meeting: str) -> list[str]:
+        return [p for (m, p) in self.by_participant if m == meeting]
+
+    def __len__(self) -> int:
+        return len(self.by_sid)

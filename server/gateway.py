@@ -1,0 +1,316 @@
+"""The Socket.IO adapter: connections in, commands to the hub, acks out.
+
+Every client event passes through ``_handle``: rate limit, decode into a
+typed message, run the command, and answer ``{"ok": true, "data": ...}``
+or ``{"ok": false, "error": {"code", "message"}}``. Nothing a client sends
+reaches the domain undecoded, and no error closes the connection except a
+sustained flood.
+"""
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+
+from rooms import SYSTEM, Event, Role, meeting_view, visible
+from rooms import commands as cmd
+from rooms.exceptions import DomainError, InvalidValue
+from server import protocol as p
+from server.broadcast import (
+    SocketBroadcaster,
+    facilitators_room,
+    meeting_room,
+    participant_room,
+    room_room,
+)
+from server.clock import Clock
+from server.config import Settings
+from server.connections import Connection, Connections
+from server.hub import Hub, MeetingNotFound
+from server.limits import TokenBucket
+from server.metrics import Metrics
+from server.scheduler import Scheduler
+from server.sio import NAMESPACE, SocketServer
+from server.store import StoreError
+from server.tokens import TokenError, Tokens
+
+log = logging.getLogger("ledarstig.gateway")
+
+Handler = Callable[[Connection, Any], Awaitable[dict[str, Any] | None]]
+_KNOWN_ERRORS = (p.InvalidMessage, DomainError, TokenError, StoreError)
+
+
+def ok(data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"ok": True, "data": data or {}}
+
+
+def error(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    return socketio.exceptions.ConnectionRefusedError({"code": code, "message": message})
+
+
+class Gateway:
+    def __init__(self, sio: SocketServer, hub: Hub, conns: Connections,
+                 broadcaster: SocketBroadcaster, tokens: Tokens, scheduler: Scheduler,
+                 clock: Clock, settings: Settings, metrics: Metrics) -> None:
+        self.sio, self.hub, self.conns = sio, hub, conns
+        self.broadcaster, self.tokens, self.scheduler = broadcaster, tokens, scheduler
+        self.clock, self.settings, self.metrics = clock, settings, metrics
+        self._handlers: dict[str, tuple[type[Any], Handler, bool]] = {}
+        sio.on("connect", self.on_connect)
+        sio.on("disconnect", self.on_disconnect)
+        sio.on("*", self.on_unknown)
+        self.command("join", p.Join, self.join, joined=False)
+        self.command("sync", p.Sync, self.sync)
+        self.command("leave", p.Empty, self.leave)
+        self.command("chat", p.Chat, self.chat)
+        self.command("hand.raise", p.Empty, self.raise_hand)
+        self.command("hand.lower", p.LowerHand, self.lower_hand)
+        self.command("hands.clear", p.Empty, self.clear_hands)
+        self.command("react", p.React, self.react)
+
+    def command(self, name: str, kind: type[Any], handler: Handler, joined: bool = True) -> None:
+        """Register a client event; ``joined`` handlers need a joined participant."""
+        self._handlers[name] = (kind, handler, joined)
+
+        async def entry(sid: str, data: Any = None) -> dict[str, Any]:
+            return await self._handle(name, sid, data)
+
+        self.sio.on(name, entry)
+
+    # -- connection lifecycle -------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        try:
+            conn = self._authenticate(sid, auth)
+        except socketio.exceptions.ConnectionRefusedError:
+            self.metrics.rejected.labels("connect_refused").inc()
+            raise
+        self.conns.add(conn)
+        self.metrics.connected.inc()
+        return True
+
+    def _authenticate(self, sid: str, auth: Any) -> Connection:
+        try:
+            a = p.decode(p.Auth, auth)
+            invite = self.tokens.read_invite(a.token)
+        except p.InvalidMessage as exc:
+            raise refuse("invalid_auth", exc.message) from exc
+        except TokenError as exc:
+            raise refuse(exc.code, str(exc)) from exc
+        if a.meeting is not None and a.meeting != invite.meeting:
+            raise refuse("token_wrong_meeting", "This link belongs to another meeting.")
+        try:
+            live = self.hub.get(invite.meeting)
+        except MeetingNotFound as exc:
+            raise refuse(exc.code, exc.message) from exc
+        if live.state.ended:
+            raise refuse("meeting_ended", "This meeting has ended.")
+        resume_for = self._resumable(a.resume, invite.meeting, live.state.participants)
+        limits = self.settings.limits
+        return Connection(sid, invite.meeting, invite.role,
+                          TokenBucket(limits.rate_per_second, limits.rate_burst,
+                                      self.clock.monotonic()),
+                          resume_for=resume_for, last_seq=a.last_seq)
+
+    def _resumable(self, token: str | None, meeting: str, known: dict[str, Any]) -> str | None:
+        if token is None:
+            return None
+        try:
+            resume = self.tokens.read_resume(token)
+        except TokenError as exc:
+            raise refuse(exc.code, "The session can no longer be resumed; join again.") from exc
+        if resume.meeting != meeting or resume.participant not in known:
+            raise refuse("resume_invalid", "The session belongs to another meeting.")
+        return resume.participant
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        conn = self.conns.remove(sid)
+        if conn is None:
+            return
+        self.metrics.connected.dec()
+        pid = conn.participant
+        if pid is None or conn.replaced or self.conns.online(conn.meeting, pid):
+            return
+        self.scheduler.after(_grace_key(conn.meeting, pid), self.settings.grace_s,
+                             lambda: self._expire(conn.meeting, pid))
+        await self.broadcaster.emit_ephemeral(conn.meeting, "presence",
+                                              {"participant": pid, "online": False})
+
+    async def _expire(self, meeting: str, participant: str) -> None:
+        if not self.conns.online(meeting, participant):
+            await self.hub.execute(meeting, SYSTEM,
+                                   lambda m: cmd.leave(m, participant, "timeout"))
+
+    def start_grace_after_restart(self) -> None:
+        """Everyone present when the server stopped gets a grace period to return."""
+        for live in self.hub.all():
+            for part in live.state.present():
+                self.scheduler.after(_grace_key(live.id, part.id), self.settings.grace_s,
+                                     lambda m=live.id, pid=part.id: self._expire(m, pid))
+
+    # -- dispatch -------------------------------------------------------------
+
+    async def _handle(self, name: str, sid: str, data: Any) -> dict[str, Any]:
+        conn = self.conns.by_sid.get(sid)
+        if conn is None:
+            return error("not_connected", "This connection is not authenticated.")
+        if not conn.bucket.allow(self.clock.monotonic()):
+            return await self._flooded(conn)
+        kind, handler, needs_join = self._handlers[name]
+        if needs_join and conn.participant is None:
+            return self._reject(error("not_joined", "Join the meeting first."))
+        try:
+            return ok(await handler(conn, p.decode(kind, data)))
+        except _KNOWN_ERRORS as exc:
+            return self._reject(error(exc.code, getattr(exc, "message", str(exc))))
+        except Exception:
+            log.exception("handler %s failed", name)
+            return self._reject(error("internal_error", "The server could not do that."))
+
+    async def on_unknown(self, event: str, sid: str, data: Any = None) -> dict[str, Any]:
+        conn = self.conns.by_sid.get(sid)
+        if conn is not None and not conn.bucket.allow(self.clock.monotonic()):
+            return await self._flooded(conn)
+        return self._reject(error("unknown_event", f"There is no event called {event[:64]!r}."))
+
+    async def _flooded(self, conn: Connection) -> dict[str, Any]:
+        if conn.bucket.strikes > self.settings.limits.flood_disconnect_after:
+            log.warning("disconnecting %s: flooding", conn.sid)
+            await self.sio.disconnect(conn.sid)
+        return self._reject(error("rate_limited", "Too many messages; slow down."))
+
+    def _reject(self, answer: dict[str, Any]) -> dict[str, Any]:
+        self.metrics.rejected.labels(answer["error"]["code"]).inc()
+        return answer
+
+    # -- commands -------------------------------------------------------------
+
+    async def join(self, conn: Connection, msg: p.Join) -> dict[str, Any]:
+        live = self.hub.get(conn.meeting)
+        pid = conn.participant or conn.resume_for or secrets.token_hex(6)
+        known = live.state.participants.get(pid)
+        name = msg.name or (known.name if known else "")
+        municipality = msg.municipality or (known.municipality if known else "")
+        if not name or not municipality:
+            raise InvalidValue("Give your display name and municipality to join.")
+        role = known.role if known else conn.role
+        await self.hub.execute(conn.meeting, pid, lambda m: cmd.join(
+            m, pid, role, name=name, municipality=municipality,
+            sector=msg.sector or (known.sector if known else None),
+            title=msg.title or (known.title if known else None)))
+        return await self._attach(conn, pid)
+
+    async def _attach(self, conn: Connection, pid: str) -> dict[str, Any]:
+        live = self.hub.get(conn.meeting)
+        me = live.state.participants[pid]
+        self.scheduler.cancel(_grace_key(conn.meeting, pid))
+        replaced = self.conns.sids_of(conn.meeting, pid) - {conn.sid}
+        was_online = bool(replaced)
+        self.conns.bind(conn, pid)
+        for name in (meeting_room(conn.meeting), room_room(conn.meeting, me.room),
+                     participant_room(conn.meeting, pid)):
+            await self.sio.enter_room(conn.sid, name, NAMESPACE)
+        if me.role is Role.FACILITATOR:
+            await self.sio.enter_room(conn.sid, facilitators_room(conn.meeting), NAMESPACE)
+        welcome = self._welcome(conn, pid)
+        await self.sio.emit("welcome", welcome, to=conn.sid)
+        for old in replaced:
+            await self._replace(old)
+        if not was_online:
+            await self.broadcaster.emit_ephemeral(conn.meeting, "presence",
+                                                  {"participant": pid, "online": True})
+        return {"participant": pid, "seq": welcome["seq"],
+                "resume_token": welcome["resume_token"]}
+
+    def _welcome(self, conn: Connection, pid: str) -> dict[str, Any]:
+        live = self.hub.get(conn.meeting)
+        state = live.state
+        welcome: dict[str, Any] = {
+            "seq": state.seq, "participant": pid,
+            "role": state.participants[pid].role.value,
+            "resume_token": self.tokens.resume(conn.meeting, pid),
+            "online": self.conns.online_in(conn.meeting),
+            "server_time": self.clock.now_ms(),
+        }
+        missed = live.since(conn.last_seq) if conn.last_seq is not None else None
+        if missed is None:
+            welcome["snapshot"] = meeting_view(state, pid)
+        else:
+            welcome["missed"] = self._visible(missed, pid, conn)
+        conn.last_seq = None
+        return welcome
+
+    def _visible(self, missed: list[Event], pid: str, conn: Connection) -> list[dict[str, Any]]:
+        state = self.hub.get(conn.meeting).state
+        me = state.participants[pid]
+        room = next((e.data.get("from") or me.room for e in missed
+                     if e.type == "participant.moved" and e.data["id"] == pid), me.room)
+        return [e.to_wire() for e in visible(missed, pid, room, me.role is Role.FACILITATOR)]
+
+    async def _replace(self, sid: str) -> None:
+        old = self.conns.by_sid.get(sid)
+        if old is None:
+            return
+        old.replaced = True
+        await self.sio.emit("session.replaced", {"message": "You joined from another tab."},
+                            to=sid)
+        await self.sio.disconnect(sid)
+
+    async def sync(self, conn: Connection, msg: p.Sync) -> dict[str, Any]:
+        conn.last_seq = msg.last_seq
+        assert conn.participant is not None
+        return {"welcome": self._welcome(conn, conn.participant)}
+
+    async def leave(self, conn: Connection, msg: p.Empty) -> None:
+        pid = self._pid(conn)
+        await self.hub.execute(conn.meeting, pid, lambda m: cmd.leave(m, pid, "left"))
+        for sid in self.conns.sids_of(conn.meeting, pid):
+            self.conns.unbind(self.conns.by_sid[sid])
+            for name in self.sio.rooms(sid, NAMESPACE):
+                if name != sid:
+                    await self.sio.leave_room(sid, name, NAMESPACE)
+        return None
+
+    async def chat(self, conn: Connection, msg: p.Chat) -> dict[str, Any]:
+        pid = self._pid(conn)
+        message_id = secrets.token_hex(6)
+        events = await self.hub.execute(conn.meeting, pid,
+                                        lambda m: cmd.chat(m, pid, message_id, msg.text))
+        return {"id": message_id, "seq": events[-1].seq}
+
+    async def raise_hand(self, conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        return await self._run(conn, lambda m, pid: cmd.raise_hand(m, pid))
+
+    async def lower_hand(self, conn: Connection, msg: p.LowerHand) -> dict[str, Any]:
+        return await self._run(conn, lambda m, pid: cmd.lower_hand(m, pid, msg.participant))
+
+    async def clear_hands(self, conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        return await self._run(conn, lambda m, pid: cmd.clear_hands(m, pid))
+
+    async def react(self, conn: Connection, msg: p.React) -> dict[str, Any]:
+        return await self._run(conn, lambda m, pid: cmd.react(m, pid, msg.emoji))
+
+    async def _run(self, conn: Connection, decide: Callable[[Any, str], Any]) -> dict[str, Any]:
+        """Run a command as the connection's participant; answer the last seq."""
+        pid = self._pid(conn)
+        events = await self.hub.execute(conn.meeting, pid, lambda m: decide(m, pid))
+        return {"seq": events[-1].seq if events else self.hub.get(conn.meeting).state.seq}
+
+    @staticmethod
+    def _pid(conn: Connection) -> str:
+        if conn.participant is None:
+            raise DomainError("Join the meeting first.")
+        return conn.participant
+
+
+def _grace_key(meeting: str, participant: str) -> str:
+    return f"grace:{meeting}:{participant}"
+
+
+__all__ = ["Gateway", "error", "ok"]

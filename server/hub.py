@@ -1,0 +1,98 @@
+"""All meetings this process holds, and the one path by which they change."""
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+from rooms import SYSTEM, Draft, Event, Meeting, fold
+from rooms import commands as cmd
+from rooms.exceptions import DomainError
+from server.clock import Clock
+from server.live import Broadcaster, LiveMeeting
+from server.state import decode_snapshot, encode_snapshot, new_state
+from server.store import LogStore
+
+log = logging.getLogger("ledarstig.hub")
+
+Decision = Callable[[Meeting], Sequence[Draft]]
+
+
+class MeetingNotFound(DomainError):
+    code = "meeting_not_found"
+
+
+class Hub:
+    def __init__(self, store: LogStore, broadcaster: Broadcaster, clock: Clock,
+                 snapshot_every: int = 1000,
+                 on_events: Callable[[Sequence[Event]], None] | None = None) -> None:
+        self._store = store
+        self._broadcaster = broadcaster
+        self._clock = clock
+        self._snapshot_every = snapshot_every
+        self._on_events = on_events or (lambda events: None)
+        self._meetings: dict[str, LiveMeeting] = {}
+
+    async def recover(self) -> float:
+        """Load every meeting from the store; returns the seconds it took."""
+        started = time.perf_counter()
+        for meeting_id in await self._store.meetings():
+            self._meetings[meeting_id] = await self._load(meeting_id)
+        return time.perf_counter() - started
+
+    def get(self, meeting_id: str) -> LiveMeeting:
+        live = self._meetings.get(meeting_id)
+        if live is None:
+            raise MeetingNotFound("There is no such meeting.")
+        return live
+
+    def all(self) -> list[LiveMeeting]:
+        return list(self._meetings.values())
+
+    async def create(self, title: str, starts_at: str, cohort: str) -> LiveMeeting:
+        meeting_id = uuid.uuid4().hex[:12]
+        draft = cmd.create_meeting(meeting_id, title, starts_at, cohort)
+        live = LiveMeeting(new_state(), self._store, self._broadcaster)
+        events = live.commit(SYSTEM, [draft], self._clock.now_ms())
+        await live.publish(events)
+        self._meetings[meeting_id] = live
+        self._on_events(events)
+        return live
+
+    async def execute(self, meeting_id: str, actor: str, decide: Decision) -> list[Event]:
+        """Decide against the current state, append, and deliver in order."""
+        live = await self._healthy(meeting_id)
+        events = live.commit(actor, decide(live.state), self._clock.now_ms())
+        if not events:
+            return events
+        await live.publish(events)
+        self._on_events(events)
+        if live.state.seq - live.snapshot_seq >= self._snapshot_every:
+            await self._snapshot(live)
+        return events
+
+    async def _healthy(self, meeting_id: str) -> LiveMeeting:
+        live = self.get(meeting_id)
+        if live.broken:
+            log.warning("reloading meeting %s from its log after a store failure", meeting_id)
+            live = self._meetings[meeting_id] = await self._load(meeting_id)
+        return live
+
+    async def _snapshot(self, live: LiveMeeting) -> None:
+        seq = live.state.seq
+        await self._store.save_snapshot(live.id, seq, encode_snapshot(live.state))
+        live.snapshot_seq = seq
+
+    async def _load(self, meeting_id: str) -> LiveMeeting:
+        state, after = new_state(), 0
+        snap = await self._store.latest_snapshot(meeting_id)
+        if snap is not None:
+            restored = decode_snapshot(snap[1])
+            if restored is not None:
+                state, after = restored, snap[0]
+        events = await self._store.read(meeting_id, after)
+        fold(events, state)
+        live = LiveMeeting(state, self._store, self._broadcaster)
+        live.recent.extend(events[-live.recent.maxlen:] if live.recent.maxlen else events)
+        live.snapshot_seq = after
+        return live

@@ -1,0 +1,19 @@
+"""Typed keys for what the aiohttp application holds."""
+
+from aiohttp import web
+
+from server.config import Settings
+from server.credentials import Credentials
+from server.gateway import Gateway
+from server.hub import Hub
+from server.metrics import Metrics
+from server.store import LogStore
+from server.tokens import Tokens
+
+SETTINGS = web.AppKey("settings", Settings)
+CREDENTIALS = web.AppKey("credentials", Credentials)
+HUB = web.AppKey("hub", Hub)
+TOKENS = web.AppKey("tokens", Tokens)
+METRICS = web.AppKey("metrics", Metrics)
+STORE = web.AppKey("store", LogStore)
+GATEWAY = web.AppKey("gateway", Gateway)

@@ -1,0 +1,32 @@
+"""Prometheus metrics, one registry per app (no process-global state)."""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.connected = Gauge("ledarstig_connected_clients", "Socket.IO connections.",
+                               registry=r)
+        self.meetings = Gauge("ledarstig_meetings", "Meetings held in memory.", registry=r)
+        self.events = Counter("ledarstig_events_total", "Log events appended, by type.",
+                              ["type"], registry=r)
+        self.rejected = Counter("ledarstig_rejected_total",
+                                "Client messages refused, by error code.", ["code"], registry=r)
+        self.relayed = Counter("ledarstig_signals_relayed_total", "Signals relayed.",
+                               registry=r)
+        self.store_commit = Histogram(
+            "ledarstig_store_commit_seconds", "Time to make one batch of events durable.",
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0), registry=r)
+        self.timer_lateness = Histogram(
+            "ledarstig_timer_lateness_seconds", "How late scheduled jobs fire.",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0), registry=r)
+        self.recovery = Gauge("ledarstig_recovery_seconds",
+                              "Time the last start-up took to fold every meeting.", registry=r)
+
+    def render(self) -> bytes:
+        return bytes(generate_latest(self.registry))

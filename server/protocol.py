@@ -1,0 +1,76 @@
+"""Client messages, typed once at the edge.
+
+Each Socket.IO event a client may send has one frozen type here; the
+gateway decodes the payload into it and handlers never touch raw dicts.
+The wire codec itself (JSON or msgpack) is python-socketio's.
+"""
+
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+
+Short = Annotated[str, msgspec.Meta(max_length=200)]
+Text = Annotated[str, msgspec.Meta(max_length=4000)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Seq = Annotated[int, msgspec.Meta(ge=0)]
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+class Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Base of every client message."""
+
+
+class Join(Message):
+    name: Short
+    municipality: Short
+    sector: Short | None = None
+    title: Short | None = None
+
+
+class Empty(Message):
+    pass
+
+
+class Chat(Message):
+    text: Text
+
+
+class LowerHand(Message):
+    participant: Id | None = None
+
+
+class React(Message):
+    emoji: Annotated[str, msgspec.Meta(max_length=16)]
+
+
+class Sync(Message):
+    last_seq: Seq
+
+
+class Auth(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The Socket.IO ``auth`` payload of a connection."""
+
+    token: Annotated[str, msgspec.Meta(max_length=1024)]
+    meeting: Id | None = None
+    resume: Annotated[str, msgspec.Meta(max_length=1024)] | None = None
+    last_seq: Seq | None = None
+
+
+class InvalidMessage(Exception):
+    code = "invalid_payload"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def decode(kind: type[T], data: Any) -> T:
+    """Validate ``data`` into ``kind`` or raise ``InvalidMessage``."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidMessage("The payload must be an object.")
+    try:
+        return msgspec.convert(data, kind)
+    except msgspec.ValidationError as exc:
+        raise InvalidMessage(f"The payload is not valid: {exc}.") from exc

@@ -1,0 +1,76 @@
+"""Timers as data: jobs keyed by name, fired by one owned task.
+
+The domain records *when* something is due (a round's deadline, the end of
+a grace period); this scheduler only makes it happen at that moment. Jobs
+run one after another on the scheduler's task; a failing job is logged and
+does not stop the others.
+"""
+
+import asyncio
+import heapq
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+
+from server.clock import Clock
+
+log = logging.getLogger("ledarstig.scheduler")
+
+Job = Callable[[], Awaitable[None]]
+
+
+class Scheduler:
+    def __init__(self, clock: Clock, on_lateness: Callable[[float], None] | None = None) -> None:
+        self._clock = clock
+        self._on_lateness = on_lateness or (lambda seconds: None)
+        self._heap: list[tuple[float, int, str]] = []
+        self._jobs: dict[str, tuple[float, int, Job]] = {}
+        self._counter = itertools.count()
+        self._wake = asyncio.Event()
+
+    def at_wall(self, key: str, at_ms: int, job: Job) -> None:
+        """Run ``job`` at wall-clock ``at_ms`` (at once if that has passed)."""
+        self.after(key, max(0.0, (at_ms - self._clock.now_ms()) / 1000), job)
+
+    def after(self, key: str, delay_s: float, job: Job) -> None:
+        """Run ``job`` after ``delay_s`` seconds, replacing any job of that key."""
+        due = self._clock.monotonic() + delay_s
+        tick = next(self._counter)
+        self._jobs[key] = (due, tick, job)
+        heapq.heappush(self._heap, (due, tick, key))
+        self._wake.set()
+
+    def cancel(self, key: str) -> None:
+        self._jobs.pop(key, None)
+
+    def pending(self, key: str) -> bool:
+        return key in self._jobs
+
+    async def run(self) -> None:
+        """Fire jobs as they fall due, until cancelled."""
+        while True:
+            self._wake.clear()
+            for key, due, job in self._due():
+                self._on_lateness(self._clock.monotonic() - due)
+                try:
+                    await job()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("scheduled job %s failed", key)
+            timeout = self._heap[0][0] - self._clock.monotonic() if self._heap else None
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    def _due(self) -> list[tuple[str, float, Job]]:
+        now = self._clock.monotonic()
+        due = []
+        while self._heap and self._heap[0][0] <= now:
+            at, tick, key = heapq.heappop(self._heap)
+            current = self._jobs.get(key)
+            if current is not None and current[1] == tick:
+                del self._jobs[key]
+                due.append((key, at, current[2]))
+        return due

@@ -1,0 +1,28 @@
+"""The storage port: an append-only log per meeting, plus snapshots."""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from rooms import Event
+
+
+class StoreError(Exception):
+    code = "store_unavailable"
+
+
+class LogStore(Protocol):
+    async def append(self, meeting: str, events: Sequence[Event]) -> None:
+        """Make ``events`` durable; returns once they survive a restart."""
+
+    async def read(self, meeting: str, after: int = 0) -> list[Event]:
+        """Events of ``meeting`` with ``seq > after``, in order."""
+
+    async def meetings(self) -> list[str]:
+        """Ids of every meeting with a log."""
+
+    async def save_snapshot(self, meeting: str, seq: int, blob: bytes) -> None: ...
+
+    async def latest_snapshot(self, meeting: str) -> tuple[int, bytes] | None: ...
+
+    async def ping(self) -> None:
+        """Raise ``StoreError`` unless the store answers."""

@@ -1,0 +1,164 @@
+"""The embedded default: the log in SQLite, written by one thread.
+
+Appends are group-committed: every append that arrives while a commit is
+under way joins the next one, so a burst costs one transaction, and the
+event loop never waits on the disk.
+"""
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from rooms import Event
+from server.store.base import StoreError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    meeting TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+    actor TEXT NOT NULL, type TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (meeting, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshots (
+    meeting TEXT PRIMARY KEY, seq INTEGER NOT NULL, blob BLOB NOT NULL);
+"""
+
+Batch = list[tuple[str, Sequence[Event], "asyncio.Future[None]"]]
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(dict[str, Any]).decode
+
+
+class SQLiteStore:
+    def __init__(self, path: Path, on_commit: Callable[[float, int], None] | None = None) -> None:
+        self._path = path
+        self._on_commit = on_commit or (lambda seconds, count: None)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._db: sqlite3.Connection | None = None
+        self._pending: Batch = []
+        self._wake = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> "SQLiteStore":
+        await self._run(self._open)
+        self._flusher = asyncio.create_task(self._flush_forever(), name="sqlite-flusher")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._flusher is not None:
+            self._wake.set()
+            self._flusher.cancel()
+            try:
+                await self._flusher
+            except asyncio.CancelledError:
+                pass
+        if self._pending:
+            await self._commit(self._take())
+        await self._run(self._close)
+        self._thread.shutdown(wait=True)
+
+    async def append(self, meeting: str, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((meeting, events, done))
+        self._wake.set()
+        await done
+
+    async def read(self, meeting: str, after: int = 0) -> list[Event]:
+        rows = await self._run(self._select, meeting, after)
+        return [Event(seq, ts, actor, typ, _decode(data)) for seq, ts, actor, typ, data in rows]
+
+    async def meetings(self) -> list[str]:
+        rows = await self._run(self._query, "SELECT DISTINCT meeting FROM events ORDER BY meeting")
+        return [r[0] for r in rows]
+
+    async def save_snapshot(self, meeting: str, seq: int, blob: bytes) -> None:
+        await self._run(self._exec, "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)",
+                        (meeting, seq, blob))
+
+    async def latest_snapshot(self, meeting: str) -> tuple[int, bytes] | None:
+        rows = await self._run(self._query, "SELECT seq, blob FROM snapshots WHERE meeting = ?",
+                               (meeting,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    async def ping(self) -> None:
+        await self._run(self._query, "SELECT 1")
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._pending:
+                await self._commit(self._take())
+
+    def _take(self) -> Batch:
+        batch, self._pending = self._pending, []
+        return batch
+
+    async def _commit(self, batch: Batch) -> None:
+        started = time.perf_counter()
+        try:
+            await self._run(self._insert, batch)
+        except StoreError as exc:
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        self._on_commit(time.perf_counter() - started, len(batch))
+        for _, _, done in batch:
+            if not done.done():
+                done.set_result(None)
+
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._thread, fn, *args)
+        except sqlite3.Error as exc:
+            raise StoreError(f"The event store failed: {exc}.") from exc
+
+    # The methods below run on the store's own thread.
+
+    def _open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+        self._db = db
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise sqlite3.OperationalError("the store is closed")
+        return self._db
+
+    def _insert(self, batch: Batch) -> None:
+        rows = [(m, e.seq, e.ts, e.actor, e.type, _encode(e.data))
+                for m, events, _ in batch for e in events]
+        db = self._conn()
+        db.execute("BEGIN")
+        try:
+            db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _select(self, meeting: str, after: int) -> list[tuple[Any, ...]]:
+        return self._conn().execute(
+            "SELECT seq, ts, actor, type, data FROM events WHERE meeting = ? AND seq > ? "
+            "ORDER BY seq", (meeting, after)).fetchall()
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self._conn().execute(sql, args).fetchall()
+
+    def _exec(self, sql: str, args: tuple[Any, ...]) -> None:
+        self._conn().execute(sql, args)

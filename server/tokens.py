@@ -1,0 +1,76 @@
+"""Signed, expiring tokens for invitations and resuming a session.
+
+Signing and expiry are itsdangerous's; we only choose what goes in.
+"""
+
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from rooms import Role
+
+
+class TokenError(Exception):
+    code = "token_invalid"
+
+
+class TokenExpired(TokenError):
+    code = "token_expired"
+
+
+@dataclass(frozen=True)
+class Invite:
+    meeting: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Resume:
+    meeting: str
+    participant: str
+
+
+class Tokens:
+    def __init__(self, secret: str, invite_ttl_s: int, resume_ttl_s: int) -> None:
+        self._invites = URLSafeTimedSerializer(secret, salt="ledarstig.invite")
+        self._resumes = URLSafeTimedSerializer(secret, salt="ledarstig.resume")
+        self._invite_ttl = invite_ttl_s
+        self._resume_ttl = resume_ttl_s
+
+    def invite(self, meeting: str, role: Role) -> str:
+        return str(self._invites.dumps({"m": meeting, "r": role.value}))
+
+    def read_invite(self, token: str) -> Invite:
+        data = _load(self._invites, token, self._invite_ttl)
+        try:
+            return Invite(str(data["m"]), Role(data["r"]))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise TokenError("The invitation token is malformed.") from exc
+
+    def resume(self, meeting: str, participant: str) -> str:
+        return str(self._resumes.dumps({"m": meeting, "p": participant}))
+
+    def read_resume(self, token: str) -> Resume:
+        data = _load(self._resumes, token, self._resume_ttl)
+        try:
+            return Resume(str(data["m"]), str(data["p"]))
+        except (KeyError, TypeError) as exc:
+            raise TokenError("The resume token is malformed.") from exc
+
+    @property
+    def invite_ttl_s(self) -> int:
+        return self._invite_ttl
+
+
+def _load(serializer: URLSafeTimedSerializer, token: str, max_age: int) -> dict[str, object]:
+    if not isinstance(token, str) or len(token) > 1024:
+        raise TokenError("The token is not a valid token.")
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise TokenExpired("The link has expired; ask the organiser for a new one.") from exc
+    except BadSignature as exc:
+        raise TokenError("The token's signature is not valid.") from exc
+    if not isinstance(data, dict):
+        raise TokenError("The token is malformed.")
+    return data

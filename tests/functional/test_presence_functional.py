@@ -1,0 +1,78 @@
+"""Join, presence, chat, hands and reactions with real clients."""
+
+from tests.support import Meeting
+
+
+async def test_join_gets_welcome_snapshot_and_others_see_it(meeting: Meeting) -> None:
+    anna = await meeting.participant("Anna", "Raseborg", title="Rektor")
+    welcome = await anna.inbox.wait("welcome")
+    assert welcome["participant"] == anna.participant
+    snap = welcome["snapshot"]
+    assert snap["meeting"]["id"] == meeting.id
+    assert [p["name"] for p in snap["participants"]] == ["Anna"]
+    assert snap["participants"][0]["title"] == "Rektor"
+
+    bo = await meeting.participant("Bo", "Vasa")
+    joined = await anna.inbox.wait("event", lambda e: e["type"] == "participant.joined"
+                                   and e["data"]["id"] == bo.participant)
+    assert joined["data"]["municipality"] == "Vasa"
+    assert joined["seq"] > welcome["seq"]
+    online = await anna.inbox.wait("presence", lambda d: d["participant"] == bo.participant)
+    assert online["online"] is True
+
+
+async def test_chat_is_room_scoped_and_ordered(meeting: Meeting) -> None:
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    for i in range(5):
+        answer = await anna.call("chat", {"text": f"hej {i}"})
+        assert answer["ok"], answer
+    await bo.inbox.wait("event", lambda e: e["type"] == "chat.sent"
+                        and e["data"]["text"] == "hej 4")
+    texts = [e["data"]["text"] for e in bo.inbox.events("chat.sent")]
+    assert texts == [f"hej {i}" for i in range(5)]
+    seqs = [e["seq"] for e in bo.inbox.events()]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+async def test_hand_queue_order_and_facilitator_clear(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    assert (await bo.call("hand.raise"))["ok"]
+    assert (await anna.call("hand.raise"))["ok"]
+    again = await anna.call("hand.raise")
+    assert again["error"]["code"] == "hand_already_raised"
+    forbidden = await anna.call("hands.clear")
+    assert forbidden == {"ok": False, "error": {"code": "forbidden",
+                                                "message": "Only a facilitator may do that."}}
+    other = await anna.call("hand.lower", {"participant": bo.participant})
+    assert other["error"]["code"] == "forbidden"
+    live = meeting.server.app[__import__("server.keys", fromlist=["HUB"]).HUB].get(meeting.id)
+    assert live.state.hands == [bo.participant, anna.participant]
+    assert (await fia.call("hand.lower", {"participant": bo.participant}))["ok"]
+    assert live.state.hands == [anna.participant]
+    assert (await fia.call("hands.clear"))["ok"]
+    await anna.inbox.wait("event", lambda e: e["type"] == "hands.cleared")
+    assert live.state.hands == []
+
+
+async def test_reactions_go_to_the_room(meeting: Meeting) -> None:
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    assert (await anna.call("react", {"emoji": "👏"}))["ok"]
+    got = await bo.inbox.wait("event", lambda e: e["type"] == "reaction.sent")
+    assert got["data"] == {"room": "plenary", "emoji": "👏"}
+    assert got["actor"] == anna.participant
+    bad = await anna.call("react", {"emoji": "💣"})
+    assert bad["error"]["code"] == "invalid_value"
+
+
+async def test_leave_is_logged_and_seen(meeting: Meeting) -> None:
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    assert (await bo.call("leave"))["ok"]
+    left = await anna.inbox.wait("event", lambda e: e["type"] == "participant.left")
+    assert left["data"] == {"id": bo.participant, "reason": "left"}
+    after = await bo.call("chat", {"text": "still here?"})
+    assert after["error"]["code"] == "not_joined"

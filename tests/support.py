@@ -1,0 +1,185 @@
+"""Test helpers: a real server on an ephemeral port, real Socket.IO clients."""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import socketio
+from aiohttp import web
+
+from server.app import create_app
+from server.config import Settings
+
+ADMIN_TOKEN = "test-admin-token"
+SECRET = "test-secret-key"
+
+
+class Inbox:
+    """Everything one client received, awaitable by predicate."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, Any]] = []
+        self._changed = asyncio.Condition()
+
+    async def put(self, name: str, data: Any) -> None:
+        async with self._changed:
+            self.items.append((name, data))
+            self._changed.notify_all()
+
+    async def wait(self, name: str, pred: Callable[[Any], bool] = lambda d: True,
+                   timeout: float = 5.0) -> Any:
+        async def found() -> Any:
+            async with self._changed:
+                while True:
+                    for n, d in self.items:
+                        if n == name and pred(d):
+                            return d
+                    await self._changed.wait()
+        return await asyncio.wait_for(found(), timeout)
+
+    def named(self, name: str) -> list[Any]:
+        return [d for n, d in self.items if n == name]
+
+    def events(self, type_: str | None = None) -> list[dict[str, Any]]:
+        return [d for d in self.named("event") if type_ is None or d["type"] == type_]
+
+
+class Client:
+    """A real python-socketio client that records what it receives."""
+
+    def __init__(self, server: "RunningServer", token: str, **auth: Any) -> None:
+        self.server = server
+        self.sio = socketio.AsyncClient(reconnection=False,
+                                        serializer="msgpack" if server.serializer == "msgpack"
+                                        else "default")
+        self.inbox = Inbox()
+        self.auth: dict[str, Any] = {"token": token, **auth}
+        self.participant: str | None = None
+        self.resume_token: str | None = None
+        self.connect_error: Any = None
+        for name in ("event", "welcome", "presence", "session.replaced", "signal",
+                     "peers", "board.state", "board.update", "media"):
+            self.sio.on(name, self._recorder(name))
+        self.sio.on("connect_error", self._on_connect_error)
+
+    def _recorder(self, name: str) -> Callable[[Any], Any]:
+        async def record(data: Any = None) -> None:
+            await self.inbox.put(name, data)
+        return record
+
+    async def _on_connect_error(self, data: Any) -> None:
+        self.connect_error = data
+
+    async def connect(self) -> None:
+        await self.sio.connect(self.server.url, auth=self.auth, transports=["websocket"],
+                               wait_timeout=5)
+
+    async def call(self, event: str, data: Any = None, timeout: float = 5.0) -> Any:
+        return await self.sio.call(event, data if data is not None else {}, timeout=timeout)
+
+    async def join(self, name: str = "Anna", municipality: str = "Raseborg",
+                   **extra: Any) -> dict[str, Any]:
+        answer = await self.call("join", {"name": name, "municipality": municipality, **extra})
+        assert answer["ok"], answer
+        self.participant = answer["data"]["participant"]
+        self.resume_token = answer["data"]["resume_token"]
+        return answer
+
+    def last_seq(self) -> int:
+        seqs = [e["seq"] for e in self.inbox.events()]
+        seqs += [w["seq"] for w in self.inbox.named("welcome")]
+        return max(seqs, default=0)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.sio.disconnect()
+
+
+@dataclass
+class RunningServer:
+    settings: Settings
+    runner: web.AppRunner
+    port: int
+    clients: list[Client] = field(default_factory=list)
+
+    @property
+    def serializer(self) -> str:
+        return self.settings.serializer
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def app(self) -> web.Application:
+        return self.runner.app
+
+    async def api(self, method: str, path: str, json: Any = None,
+                  token: str | None = ADMIN_TOKEN) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with aiohttp.ClientSession() as http, http.request(
+                method, self.url + path, json=json, headers=headers) as resp:
+            body = await resp.json(content_type=None) if resp.content_type.endswith("json") \
+                else await resp.text()
+            return resp.status, body
+
+    async def create_meeting(self, title: str = "Ledarstig 1", cohort: str = "2026-A") -> str:
+        status, body = await self.api("POST", "/api/meetings", {
+            "title": title, "starts_at": "2026-12-01T09:00:00+02:00", "cohort": cohort})
+        assert status == 201, body
+        return str(body["id"])
+
+    async def invites(self, meeting: str) -> dict[str, str]:
+        status, body = await self.api("POST", f"/api/meetings/{meeting}/invites")
+        assert status == 200, body
+        return {role: link["token"] for role, link in body.items()}
+
+    def client(self, token: str, **auth: Any) -> Client:
+        c = Client(self, token, **auth)
+        self.clients.append(c)
+        return c
+
+    async def stop(self) -> None:
+        for c in self.clients:
+            await c.close()
+        self.clients.clear()
+        await self.runner.cleanup()
+
+
+async def start_server(data_dir: Path, serializer: str = "json", port: int = 0,
+                       **overrides: Any) -> RunningServer:
+    settings = replace(Settings(data_dir=data_dir, serializer=serializer,
+                                admin_token=ADMIN_TOKEN, secret_key=SECRET,
+                                log_json=False), **overrides)
+    runner = web.AppRunner(create_app(settings), shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    return RunningServer(settings, runner, bound)
+
+
+@dataclass
+class Meeting:
+    """A meeting on a running server, with its invitation tokens."""
+
+    server: RunningServer
+    id: str
+    tokens: dict[str, str]
+
+    async def participant(self, name: str = "Anna", municipality: str = "Raseborg",
+                          **extra: Any) -> Client:
+        c = self.server.client(self.tokens["participant"], meeting=self.id)
+        await c.connect()
+        await c.join(name, municipality, **extra)
+        return c
+
+    async def facilitator(self, name: str = "Fia", municipality: str = "Helsingfors") -> Client:
+        c = self.server.client(self.tokens["facilitator"], meeting=self.id)
+        await c.connect()
+        await c.join(name, municipality)
+        return c
