@@ -51,7 +51,8 @@ def error(code: str, message: str) -> dict[str, Any]:
 
 
 def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
-    return socketio.exceptions.ConnectionRefusedError({"code": code, "message": message})
+    """Refusal as clients see it: ``err.message`` and ``err.data.code``."""
+    return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
 
 
 class Gateway:

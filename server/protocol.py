@@ -21,8 +21,10 @@ class Message(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Join(Message):
-    name: Short
-    municipality: Short
+    """Profile of a new participant; may be empty when resuming a session."""
+
+    name: Short | None = None
+    municipality: Short | None = None
     sector: Short | None = None
     title: Short | None = None
 

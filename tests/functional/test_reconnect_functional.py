@@ -1,0 +1,140 @@
+"""Resuming within the grace period, second tabs, catch-up and restarts."""
+
+import asyncio
+from dataclasses import replace
+
+from server.keys import HUB
+from tests.support import Meeting, RunningServer, start_server
+
+
+def state_of(meeting: Meeting):  # type: ignore[no-untyped-def]
+    return meeting.server.app[HUB].get(meeting.id).state
+
+
+async def test_resume_within_grace_keeps_the_participant(meeting: Meeting) -> None:
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    await bo.sio.disconnect()
+    await anna.inbox.wait("presence", lambda d: d["participant"] == bo.participant
+                          and d["online"] is False)
+    back = meeting.server.client(meeting.tokens["participant"], meeting=meeting.id,
+                                 resume=bo.resume_token, last_seq=bo.last_seq())
+    await back.connect()
+    answer = await back.call("join", {})
+    assert answer["ok"] and answer["data"]["participant"] == bo.participant
+    await anna.inbox.wait("presence", lambda d: d["participant"] == bo.participant
+                          and d["online"] is True)
+    await asyncio.sleep(meeting.server.settings.grace_s + 0.3)  # past the grace period
+    assert anna.inbox.events("participant.left") == []
+    bos = [p for p in state_of(meeting).participants.values() if p.name == "Bo"]
+    assert len(bos) == 1 and bos[0].present
+
+
+async def test_dropped_participant_leaves_after_grace(meeting: Meeting) -> None:
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    await bo.sio.disconnect()
+    left = await anna.inbox.wait("event", lambda e: e["type"] == "participant.left", timeout=4)
+    assert left["data"] == {"id": bo.participant, "reason": "timeout"}
+    assert left["actor"] == "system"
+
+
+async def test_reconnect_receives_what_it_missed(meeting: Meeting) -> None:
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    seen = bo.last_seq()
+    await bo.sio.disconnect()
+    for i in range(3):
+        assert (await anna.call("chat", {"text": f"medan du var borta {i}"}))["ok"]
+    back = meeting.server.client(meeting.tokens["participant"], meeting=meeting.id,
+                                 resume=bo.resume_token, last_seq=seen)
+    await back.connect()
+    assert (await back.call("join", {}))["ok"]
+    welcome = await back.inbox.wait("welcome")
+    assert "snapshot" not in welcome
+    texts = [e["data"]["text"] for e in welcome["missed"] if e["type"] == "chat.sent"]
+    assert texts == [f"medan du var borta {i}" for i in range(3)]
+    assert all(e["seq"] > seen for e in welcome["missed"])
+    assert welcome["seq"] == state_of(meeting).seq
+
+
+async def test_second_tab_replaces_the_first(meeting: Meeting) -> None:
+    anna = await meeting.participant("Anna")
+    tab2 = meeting.server.client(meeting.tokens["participant"], meeting=meeting.id,
+                                 resume=anna.resume_token)
+    await tab2.connect()
+    assert (await tab2.call("join", {}))["data"]["participant"] == anna.participant
+    await anna.inbox.wait("session.replaced")
+    for _ in range(50):
+        if not anna.sio.connected:
+            break
+        await asyncio.sleep(0.02)
+    assert not anna.sio.connected
+    assert (await tab2.call("chat", {"text": "från andra fliken"}))["ok"]
+    present = [p for p in state_of(meeting).participants.values() if p.present]
+    assert len(present) == 1
+    assert [e for e in tab2.inbox.events("participant.left")] == []
+
+
+async def test_restart_loses_nothing(tmp_path, serializer) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    first = await start_server(data, serializer, grace_s=30.0)
+    meeting_id = await first.create_meeting("Omstart")
+    tokens = await first.invites(meeting_id)
+    m = Meeting(first, meeting_id, tokens)
+    fia = await m.facilitator()
+    anna = await m.participant("Anna", "Raseborg")
+    bo = await m.participant("Bo", "Vasa")
+    for text in ("ett", "två", "tre"):
+        assert (await anna.call("chat", {"text": text}))["ok"]
+    assert (await bo.call("hand.raise"))["ok"]
+    assert (await anna.call("hand.raise"))["ok"]
+    before = first.app[HUB].get(meeting_id).state
+    seq_before = before.seq
+    anna_resume, anna_id = anna.resume_token, anna.participant
+    await first.stop()
+
+    second = await start_server(data, serializer, grace_s=30.0, port=first.port)
+    try:
+        state = second.app[HUB].get(meeting_id).state
+        assert state.seq == seq_before
+        assert state.title == "Omstart"
+        assert [p.name for p in state.participants.values()] == ["Fia", "Anna", "Bo"]
+        assert [c.text for c in state.chat["plenary"]] == ["ett", "två", "tre"]
+        assert state.hands == [bo.participant, anna_id]
+        m2 = Meeting(second, meeting_id, tokens)
+        fia2 = second.client(tokens["facilitator"], meeting=meeting_id)
+        await fia2.connect()
+        assert (await fia2.call("join", {"name": "Fia", "municipality": "Helsingfors"}))["ok"]
+        welcome = await fia2.inbox.wait("welcome")
+        assert anna_id not in welcome["online"]
+        again = second.client(tokens["participant"], meeting=meeting_id, resume=anna_resume)
+        await again.connect()
+        assert (await again.call("join", {}))["data"]["participant"] == anna_id
+        await fia2.inbox.wait("presence", lambda d: d["participant"] == anna_id and d["online"])
+        assert (await again.call("chat", {"text": "fyra"}))["ok"]
+        got = await fia2.inbox.wait("event", lambda e: e["type"] == "chat.sent")
+        assert got["seq"] == seq_before + 2 or got["seq"] > seq_before
+        assert m2.id == meeting_id
+    finally:
+        await second.stop()
+
+
+async def test_snapshot_recovery_matches_full_replay(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    first = await start_server(data, snapshot_every=10)
+    meeting_id = await first.create_meeting()
+    m = Meeting(first, meeting_id, await first.invites(meeting_id))
+    anna = await m.participant()
+    for i in range(25):
+        assert (await anna.call("chat", {"text": str(i)}))["ok"]
+    expected = first.app[HUB].get(meeting_id).state
+    from server.state import encode_snapshot
+    expected_blob = encode_snapshot(expected)
+    await first.stop()
+    second: RunningServer = await start_server(data, snapshot_every=10)
+    try:
+        assert encode_snapshot(second.app[HUB].get(meeting_id).state) == expected_blob
+    finally:
+        await second.stop()
+    _ = replace

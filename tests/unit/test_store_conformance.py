@@ -1,0 +1,58 @@
+"""The same contract, checked against every LogStore implementation."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from rooms import Event
+from server.store import LogStore, MemoryStore, SQLiteStore
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[LogStore]:  # type: ignore[no-untyped-def]
+    impl = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "s.db")
+    async with impl as opened:
+        yield opened
+
+
+def ev(seq: int, type_: str = "chat.sent") -> Event:
+    return Event(seq, 1000 + seq, "a", type_, {"n": seq, "text": "å ä ö", "nested": [1, {"x": 2}]})
+
+
+async def test_append_then_read_in_order(store: LogStore) -> None:
+    await store.append("m1", [ev(1), ev(2)])
+    await store.append("m2", [ev(1)])
+    await store.append("m1", [ev(3)])
+    assert await store.read("m1") == [ev(1), ev(2), ev(3)]
+    assert await store.read("m1", after=2) == [ev(3)]
+    assert await store.meetings() == ["m1", "m2"]
+
+
+async def test_snapshots(store: LogStore) -> None:
+    assert await store.latest_snapshot("m1") is None
+    await store.save_snapshot("m1", 10, b"a")
+    await store.save_snapshot("m1", 20, b"b")
+    assert await store.latest_snapshot("m1") == (20, b"b")
+
+
+async def test_duplicate_seq_is_refused(store: LogStore) -> None:
+    await store.append("m1", [ev(1)])
+    with pytest.raises(Exception):
+        await store.append("m1", [ev(1)])
+    assert await store.read("m1") == [ev(1)]
+
+
+async def test_concurrent_appends_group_commit(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+    batches: list[int] = []
+    async with SQLiteStore(tmp_path / "g.db", on_commit=lambda s, n: batches.append(n)) as st:
+        await asyncio.gather(*(st.append(f"m{i}", [ev(1)]) for i in range(50)))
+        assert len(await st.meetings()) == 50
+    assert sum(batches) == 50 and len(batches) < 50
+
+
+async def test_sqlite_survives_reopen(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with SQLiteStore(tmp_path / "r.db") as st:
+        await st.append("m1", [ev(1), ev(2)])
+    async with SQLiteStore(tmp_path / "r.db") as st:
+        assert await st.read("m1") == [ev(1), ev(2)]
