@@ -11,7 +11,7 @@ from rooms import ADMIN, Meeting, Role
 from rooms import commands as cmd
 from rooms.exceptions import DomainError
 from server.hub import Hub
-from server.keys import CREDENTIALS, HUB, SETTINGS, TOKENS
+from server.keys import CREDENTIALS, GATEWAY, HUB, SETTINGS, TOKENS
 
 
 class NewMeeting(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -78,6 +78,7 @@ async def end_meeting(request: web.Request) -> web.Response:
     hub: Hub = request.app[HUB]
     meeting_id = request.match_info["id"]
     await hub.execute(meeting_id, ADMIN, cmd.end_meeting)
+    await request.app[GATEWAY].close_meeting(meeting_id)
     return web.json_response(summary(hub.get(meeting_id).state))
 
 

@@ -155,6 +155,12 @@ class Gateway:
                 self.scheduler.after(_grace_key(live.id, part.id), self.settings.grace_s,
                                      lambda m=live.id, pid=part.id: self._expire(m, pid))
 
+    async def close_meeting(self, meeting: str) -> None:
+        """Disconnect everyone of a meeting that has ended."""
+        for conn in [c for c in self.conns.by_sid.values() if c.meeting == meeting]:
+            conn.replaced = True
+            await self.sio.disconnect(conn.sid)
+
     # -- dispatch -------------------------------------------------------------
 
     async def _handle(self, name: str, sid: str, data: Any) -> dict[str, Any]:
