@@ -1,13 +1,13 @@
 """The meeting core: log events, the fold, rooms, presence, chat and hands."""
 
-from rooms.audience import FACILITATORS, MEETING, Audience, audience, visible
+from rooms.audience import MEETING, Audience, audience, visible
 from rooms.events import ADMIN, SYSTEM, Draft, Event
 from rooms.exceptions import DomainError
 from rooms.meeting import PLENARY, ChatMessage, Meeting, Participant, Role, Room, RoomKind, fold
 from rooms.view import meeting_view
 
 __all__ = [
-    "ADMIN", "FACILITATORS", "MEETING", "PLENARY", "SYSTEM", "Audience", "ChatMessage",
+    "ADMIN", "MEETING", "PLENARY", "SYSTEM", "Audience", "ChatMessage",
     "DomainError", "Draft", "Event", "Meeting", "Participant", "Role", "Room", "RoomKind",
     "audience", "fold", "meeting_view", "visible",
 ]

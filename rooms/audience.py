@@ -11,24 +11,26 @@ from typing import Any
 from rooms.events import Event
 
 ROOM_SCOPED = frozenset({"chat.sent", "reaction.sent", "board.updated", "board.cleared"})
-FACILITATOR_SCOPED = frozenset({"help.requested", "help.answered"})
+ROOM_AND_FACILITATORS = frozenset({"help.requested", "help.answered"})
 
 
 @dataclass(frozen=True)
 class Audience:
-    kind: str  # "meeting" | "room" | "facilitators"
+    """The whole meeting, or one room's members (and, if set, every facilitator)."""
+
+    kind: str  # "meeting" | "room"
     room: str | None = None
+    facilitators: bool = False
 
 
 MEETING = Audience("meeting")
-FACILITATORS = Audience("facilitators")
 
 
 def audience(event_type: str, data: dict[str, Any]) -> Audience:
     if event_type in ROOM_SCOPED:
         return Audience("room", data["room"])
-    if event_type in FACILITATOR_SCOPED:
-        return FACILITATORS
+    if event_type in ROOM_AND_FACILITATORS:
+        return Audience("room", data["room"], facilitators=True)
     return MEETING
 
 
@@ -37,9 +39,7 @@ def visible(events: Iterable[Event], participant_id: str, room: str,
     """The events a participant would have received live, starting in ``room``."""
     for event in events:
         aud = audience(event.type, event.data)
-        if (aud.kind == "meeting"
-                or (aud.kind == "room" and aud.room == room)
-                or (aud.kind == "facilitators" and facilitator)):
+        if aud.kind == "meeting" or aud.room == room or (aud.facilitators and facilitator):
             yield event
         if event.type == "participant.moved" and event.data["id"] == participant_id:
             room = event.data["room"]

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 import msgspec
 from aiohttp import web
 
-from rooms import ADMIN, Meeting, Role
+from facilitation.history import network_report
+from facilitation.session import Session
+from rooms import ADMIN, Role
 from rooms import commands as cmd
 from rooms.exceptions import DomainError
 from server.hub import Hub
@@ -39,7 +41,8 @@ async def admin_only(request: web.Request, handler: Any) -> web.StreamResponse:
         return json_error(status, exc.code, exc.message)
 
 
-def summary(m: Meeting) -> dict[str, Any]:
+def summary(s: Session) -> dict[str, Any]:
+    m = s.meeting
     return {"id": m.id, "title": m.title, "starts_at": m.starts_at, "cohort": m.cohort,
             "ended": m.ended, "participants": len(m.present())}
 
@@ -63,7 +66,7 @@ async def get_meeting(request: web.Request) -> web.Response:
 
 
 async def invites(request: web.Request) -> web.Response:
-    meeting = request.app[HUB].get(request.match_info["id"]).state
+    meeting = request.app[HUB].get(request.match_info["id"]).state.meeting
     tokens = request.app[TOKENS]
     base = request.app[SETTINGS].public_url or f"{request.scheme}://{request.host}"
     links = {}
@@ -77,9 +80,15 @@ async def invites(request: web.Request) -> web.Response:
 async def end_meeting(request: web.Request) -> web.Response:
     hub: Hub = request.app[HUB]
     meeting_id = request.match_info["id"]
-    await hub.execute(meeting_id, ADMIN, cmd.end_meeting)
+    await hub.execute(meeting_id, ADMIN, lambda s: cmd.end_meeting(s.meeting))
     await request.app[GATEWAY].close_meeting(meeting_id)
     return web.json_response(summary(hub.get(meeting_id).state))
+
+
+async def network(request: web.Request) -> web.Response:
+    hub: Hub = request.app[HUB]
+    meeting_id = request.match_info["id"]
+    return web.json_response(network_report(hub.get(meeting_id).state, hub.cohort_of(meeting_id)))
 
 
 def routes() -> list[web.RouteDef]:
@@ -89,4 +98,5 @@ def routes() -> list[web.RouteDef]:
         web.get("/api/meetings/{id}", get_meeting),
         web.post("/api/meetings/{id}/invites", invites),
         web.post("/api/meetings/{id}/end", end_meeting),
+        web.get("/api/meetings/{id}/network", network),
     ]

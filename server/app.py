@@ -7,10 +7,11 @@ generators, in order: store, then the live side (hub, scheduler, gateway).
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 
+from rooms import Event
 from server import api, web as pages
 from server.broadcast import SocketBroadcaster
 from server.clock import Clock, SystemClock
@@ -18,9 +19,12 @@ from server.config import Settings
 from server.connections import Connections
 from server.credentials import load_or_create
 from server.gateway import Gateway
+from server.handlers import register_all
 from server.hub import Hub
+from server.live import LiveMeeting
 from server.keys import CREDENTIALS, GATEWAY, HUB, METRICS, SETTINGS, STORE, TOKENS
 from server.metrics import Metrics
+from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
 from server.sio import SocketServer
 from server.store import LogStore, SQLiteStore
@@ -69,14 +73,22 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         settings, metrics = app[SETTINGS], app[METRICS]
         conns = Connections()
         broadcaster = SocketBroadcaster(sio, conns)
-        hub = Hub(app[STORE], broadcaster, clock, settings.snapshot_every,
-                  on_events=lambda events: [metrics.events.labels(e.type).inc() for e in events])
+        def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
+            for event in events:
+                metrics.events.labels(event.type).inc()
+            if any(e.type.startswith("round.") for e in events):
+                timer.sync(live)
+
+        hub = Hub(app[STORE], broadcaster, clock, settings.snapshot_every, on_events=on_events)
+        timer = RoundTimer(hub, scheduler, clock)
         seconds = await hub.recover()
         metrics.recovery.set(seconds)
         log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)
         gateway = Gateway(sio, hub, conns, broadcaster, app[TOKENS], scheduler, clock,
                           settings, metrics)
+        register_all(gateway)
         gateway.start_grace_after_restart()
+        timer.sync_all()
         app[HUB], app[GATEWAY] = hub, gateway
         task = asyncio.create_task(scheduler.run(), name="scheduler")
         try:

@@ -45,13 +45,13 @@ class SocketBroadcaster:
         await self._sio.emit(name, data, to=meeting_room(meeting))
 
     @staticmethod
-    def target(meeting: str, event: Event) -> str:
+    def target(meeting: str, event: Event) -> str | list[str]:
         aud = audience(event.type, event.data)
-        if aud.kind == "room" and aud.room is not None:
-            return room_room(meeting, aud.room)
-        if aud.kind == "facilitators":
-            return facilitators_room(meeting)
-        return meeting_room(meeting)
+        if aud.room is None:
+            return meeting_room(meeting)
+        if aud.facilitators:
+            return [room_room(meeting, aud.room), facilitators_room(meeting)]
+        return room_room(meeting, aud.room)
 
     async def _move(self, meeting: str, data: dict[str, Any]) -> None:
         for sid in self._conns.sids_of(meeting, data["id"]):

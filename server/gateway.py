@@ -9,12 +9,18 @@ sustained flood.
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import socketio
 
-from rooms import SYSTEM, Event, Role, meeting_view, visible
+from facilitation import breakouts
+from facilitation.encounters import Encounters
+from facilitation.exceptions import FacilitationError
+from facilitation.history import cohort_encounters
+from facilitation.session import Session
+from facilitation.view import session_view
+from rooms import SYSTEM, Draft, Event, Role, visible
 from rooms import commands as cmd
 from rooms.exceptions import DomainError, InvalidValue
 from server import protocol as p
@@ -39,7 +45,7 @@ from server.tokens import TokenError, Tokens
 log = logging.getLogger("ledarstig.gateway")
 
 Handler = Callable[[Connection, Any], Awaitable[dict[str, Any] | None]]
-_KNOWN_ERRORS = (p.InvalidMessage, DomainError, TokenError, StoreError)
+_KNOWN_ERRORS = (p.InvalidMessage, DomainError, FacilitationError, TokenError, StoreError)
 
 
 def ok(data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -68,12 +74,6 @@ class Gateway:
         sio.on("*", self.on_unknown)
         self.command("join", p.Join, self.join, joined=False)
         self.command("sync", p.Sync, self.sync)
-        self.command("leave", p.Empty, self.leave)
-        self.command("chat", p.Chat, self.chat)
-        self.command("hand.raise", p.Empty, self.raise_hand)
-        self.command("hand.lower", p.LowerHand, self.lower_hand)
-        self.command("hands.clear", p.Empty, self.clear_hands)
-        self.command("react", p.React, self.react)
 
     def command(self, name: str, kind: type[Any], handler: Handler, joined: bool = True) -> None:
         """Register a client event; ``joined`` handlers need a joined participant."""
@@ -110,9 +110,9 @@ class Gateway:
             live = self.hub.get(invite.meeting)
         except MeetingNotFound as exc:
             raise refuse(exc.code, exc.message) from exc
-        if live.state.ended:
+        if live.state.meeting.ended:
             raise refuse("meeting_ended", "This meeting has ended.")
-        resume_for = self._resumable(a.resume, invite.meeting, live.state.participants)
+        resume_for = self._resumable(a.resume, invite.meeting, live.state.meeting.participants)
         limits = self.settings.limits
         return Connection(sid, invite.meeting, invite.role,
                           TokenBucket(limits.rate_per_second, limits.rate_burst,
@@ -146,12 +146,12 @@ class Gateway:
     async def _expire(self, meeting: str, participant: str) -> None:
         if not self.conns.online(meeting, participant):
             await self.hub.execute(meeting, SYSTEM,
-                                   lambda m: cmd.leave(m, participant, "timeout"))
+                                   lambda s: cmd.leave(s.meeting, participant, "timeout"))
 
     def start_grace_after_restart(self) -> None:
         """Everyone present when the server stopped gets a grace period to return."""
         for live in self.hub.all():
-            for part in live.state.present():
+            for part in live.state.meeting.present():
                 self.scheduler.after(_grace_key(live.id, part.id), self.settings.grace_s,
                                      lambda m=live.id, pid=part.id: self._expire(m, pid))
 
@@ -201,21 +201,22 @@ class Gateway:
     async def join(self, conn: Connection, msg: p.Join) -> dict[str, Any]:
         live = self.hub.get(conn.meeting)
         pid = conn.participant or conn.resume_for or secrets.token_hex(6)
-        known = live.state.participants.get(pid)
+        known = live.state.meeting.participants.get(pid)
         name = msg.name or (known.name if known else "")
         municipality = msg.municipality or (known.municipality if known else "")
         if not name or not municipality:
             raise InvalidValue("Give your display name and municipality to join.")
         role = known.role if known else conn.role
-        await self.hub.execute(conn.meeting, pid, lambda m: cmd.join(
-            m, pid, role, name=name, municipality=municipality,
+        encounters = self.encounters(conn.meeting)
+        await self.hub.execute(conn.meeting, pid, lambda s: breakouts.join(
+            s, pid, role, encounters=encounters, name=name, municipality=municipality,
             sector=msg.sector or (known.sector if known else None),
             title=msg.title or (known.title if known else None)))
         return await self._attach(conn, pid)
 
     async def _attach(self, conn: Connection, pid: str) -> dict[str, Any]:
         live = self.hub.get(conn.meeting)
-        me = live.state.participants[pid]
+        me = live.state.meeting.participants[pid]
         self.scheduler.cancel(_grace_key(conn.meeting, pid))
         replaced = self.conns.sids_of(conn.meeting, pid) - {conn.sid}
         was_online = bool(replaced)
@@ -240,14 +241,14 @@ class Gateway:
         state = live.state
         welcome: dict[str, Any] = {
             "seq": state.seq, "participant": pid,
-            "role": state.participants[pid].role.value,
+            "role": state.meeting.participants[pid].role.value,
             "resume_token": self.tokens.resume(conn.meeting, pid),
             "online": self.conns.online_in(conn.meeting),
             "server_time": self.clock.now_ms(),
         }
         missed = live.since(conn.last_seq) if conn.last_seq is not None else None
         if missed is None:
-            welcome["snapshot"] = meeting_view(state, pid)
+            welcome["snapshot"] = session_view(state, pid)
         else:
             welcome["missed"] = self._visible(missed, pid, conn)
         conn.last_seq = None
@@ -255,7 +256,7 @@ class Gateway:
 
     def _visible(self, missed: list[Event], pid: str, conn: Connection) -> list[dict[str, Any]]:
         state = self.hub.get(conn.meeting).state
-        me = state.participants[pid]
+        me = state.meeting.participants[pid]
         room = next((e.data.get("from") or me.room for e in missed
                      if e.type == "participant.moved" and e.data["id"] == pid), me.room)
         return [e.to_wire() for e in visible(missed, pid, room, me.role is Role.FACILITATOR)]
@@ -274,43 +275,24 @@ class Gateway:
         assert conn.participant is not None
         return {"welcome": self._welcome(conn, conn.participant)}
 
-    async def leave(self, conn: Connection, msg: p.Empty) -> None:
-        pid = self._pid(conn)
-        await self.hub.execute(conn.meeting, pid, lambda m: cmd.leave(m, pid, "left"))
-        for sid in self.conns.sids_of(conn.meeting, pid):
-            self.conns.unbind(self.conns.by_sid[sid])
-            for name in self.sio.rooms(sid, NAMESPACE):
-                if name != sid:
-                    await self.sio.leave_room(sid, name, NAMESPACE)
-        return None
-
-    async def chat(self, conn: Connection, msg: p.Chat) -> dict[str, Any]:
-        pid = self._pid(conn)
-        message_id = secrets.token_hex(6)
-        events = await self.hub.execute(conn.meeting, pid,
-                                        lambda m: cmd.chat(m, pid, message_id, msg.text))
-        return {"id": message_id, "seq": events[-1].seq}
-
-    async def raise_hand(self, conn: Connection, msg: p.Empty) -> dict[str, Any]:
-        return await self._run(conn, lambda m, pid: cmd.raise_hand(m, pid))
-
-    async def lower_hand(self, conn: Connection, msg: p.LowerHand) -> dict[str, Any]:
-        return await self._run(conn, lambda m, pid: cmd.lower_hand(m, pid, msg.participant))
-
-    async def clear_hands(self, conn: Connection, msg: p.Empty) -> dict[str, Any]:
-        return await self._run(conn, lambda m, pid: cmd.clear_hands(m, pid))
-
-    async def react(self, conn: Connection, msg: p.React) -> dict[str, Any]:
-        return await self._run(conn, lambda m, pid: cmd.react(m, pid, msg.emoji))
-
-    async def _run(self, conn: Connection, decide: Callable[[Any, str], Any]) -> dict[str, Any]:
+    async def run(self, conn: Connection,
+                  decide: Callable[[Session, str], Sequence[Draft]]) -> dict[str, Any]:
         """Run a command as the connection's participant; answer the last seq."""
-        pid = self._pid(conn)
-        events = await self.hub.execute(conn.meeting, pid, lambda m: decide(m, pid))
+        pid = self.pid(conn)
+        events = await self.hub.execute(conn.meeting, pid, lambda s: decide(s, pid))
         return {"seq": events[-1].seq if events else self.hub.get(conn.meeting).state.seq}
 
+    def encounters(self, meeting: str) -> Encounters:
+        """Who already met whom, across this meeting's cohort."""
+        return cohort_encounters(self.hub.get(meeting).state, self.hub.cohort_of(meeting))
+
+    async def leave_rooms(self, sid: str) -> None:
+        for name in self.sio.rooms(sid, NAMESPACE):
+            if name != sid:
+                await self.sio.leave_room(sid, name, NAMESPACE)
+
     @staticmethod
-    def _pid(conn: Connection) -> str:
+    def pid(conn: Connection) -> str:
         if conn.participant is None:
             raise DomainError("Join the meeting first.")
         return conn.participant

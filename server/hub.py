@@ -5,7 +5,8 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 
-from rooms import SYSTEM, Draft, Event, Meeting, fold
+from facilitation.session import Session, fold
+from rooms import SYSTEM, Draft, Event
 from rooms import commands as cmd
 from rooms.exceptions import DomainError
 from server.clock import Clock
@@ -15,7 +16,7 @@ from server.store import LogStore
 
 log = logging.getLogger("ledarstig.hub")
 
-Decision = Callable[[Meeting], Sequence[Draft]]
+Decision = Callable[[Session], Sequence[Draft]]
 
 
 class MeetingNotFound(DomainError):
@@ -25,12 +26,12 @@ class MeetingNotFound(DomainError):
 class Hub:
     def __init__(self, store: LogStore, broadcaster: Broadcaster, clock: Clock,
                  snapshot_every: int = 1000,
-                 on_events: Callable[[Sequence[Event]], None] | None = None) -> None:
+                 on_events: Callable[[LiveMeeting, Sequence[Event]], None] | None = None) -> None:
         self._store = store
         self._broadcaster = broadcaster
         self._clock = clock
         self._snapshot_every = snapshot_every
-        self._on_events = on_events or (lambda events: None)
+        self._on_events = on_events or (lambda live, events: None)
         self._meetings: dict[str, LiveMeeting] = {}
 
     async def recover(self) -> float:
@@ -49,6 +50,15 @@ class Hub:
     def all(self) -> list[LiveMeeting]:
         return list(self._meetings.values())
 
+    def cohort_of(self, meeting_id: str) -> list[Session]:
+        """The other meetings of the same programme cohort."""
+        cohort = self.get(meeting_id).state.meeting.cohort
+        if not cohort:
+            return []
+        return sorted((live.state for live in self._meetings.values()
+                       if live.id != meeting_id and live.state.meeting.cohort == cohort),
+                      key=lambda s: (s.meeting.created_at, s.id))
+
     async def create(self, title: str, starts_at: str, cohort: str) -> LiveMeeting:
         meeting_id = uuid.uuid4().hex[:12]
         draft = cmd.create_meeting(meeting_id, title, starts_at, cohort)
@@ -56,7 +66,7 @@ class Hub:
         events = live.commit(SYSTEM, [draft], self._clock.now_ms())
         await live.publish(events)
         self._meetings[meeting_id] = live
-        self._on_events(events)
+        self._on_events(live, events)
         return live
 
     async def execute(self, meeting_id: str, actor: str, decide: Decision) -> list[Event]:
@@ -66,7 +76,7 @@ class Hub:
         if not events:
             return events
         await live.publish(events)
-        self._on_events(events)
+        self._on_events(live, events)
         if live.state.seq - live.snapshot_seq >= self._snapshot_every:
             await self._snapshot(live)
         return events

@@ -10,7 +10,8 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
-from rooms import Draft, Event, Meeting
+from facilitation.session import Session
+from rooms import Draft, Event
 from server.store import LogStore
 
 RECENT_EVENTS = 5000
@@ -21,7 +22,7 @@ class Broadcaster(Protocol):
 
 
 class LiveMeeting:
-    def __init__(self, state: Meeting, store: LogStore, broadcaster: Broadcaster) -> None:
+    def __init__(self, state: Session, store: LogStore, broadcaster: Broadcaster) -> None:
         self.state = state
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self._store = store

@@ -5,9 +5,11 @@ gateway decodes the payload into it and handlers never touch raw dicts.
 The wire codec itself (JSON or msgpack) is python-socketio's.
 """
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
+
+from facilitation.breakouts import RoundSpec
 
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
@@ -47,6 +49,50 @@ class React(Message):
 
 class Sync(Message):
     last_seq: Seq
+
+
+class RoundPreview(RoundSpec, frozen=True, forbid_unknown_fields=True):
+    """A round spec, and optionally a seed (for reproducible groups)."""
+
+    seed: Annotated[int, msgspec.Meta(ge=0, lt=2**31)] | None = None
+
+    def spec(self) -> RoundSpec:
+        fields = {f: getattr(self, f) for f in RoundSpec.__struct_fields__}
+        return RoundSpec(**fields)
+
+
+class Extend(Message):
+    delta_s: Annotated[int, msgspec.Meta(ge=-3 * 3600, le=3 * 3600)]
+
+
+class Regroup(Message):
+    participant: Id
+    group: Annotated[int, msgspec.Meta(ge=0, le=1000)]
+
+
+class Choose(Message):
+    group: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None
+
+
+class Broadcast(Message):
+    text: Text
+
+
+class Visit(Message):
+    group: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
+
+
+class AnswerHelp(Message):
+    participant: Id
+
+
+class SetAgenda(Message):
+    template: Annotated[str, msgspec.Meta(max_length=64)]
+    lang: Literal["sv", "fi", "en"] = "sv"
+
+
+class StartActivity(Message):
+    index: Annotated[int, msgspec.Meta(ge=0, le=1000)]
 
 
 class Auth(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -59,8 +59,10 @@ class Scheduler:
                 except Exception:
                     log.exception("scheduled job %s failed", key)
             timeout = self._heap[0][0] - self._clock.monotonic() if self._heap else None
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 

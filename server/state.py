@@ -6,27 +6,27 @@ match is ignored, and the meeting is replayed from its log instead.
 
 import msgspec
 
-from rooms import Meeting
+from facilitation.session import Session
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 
 
 class _Snapshot(msgspec.Struct):
     version: int
-    state: Meeting
+    state: Session
 
 
-def new_state() -> Meeting:
-    return Meeting()
+def new_state() -> Session:
+    return Session()
 
 
-def encode_snapshot(state: Meeting) -> bytes:
+def encode_snapshot(state: Session) -> bytes:
     return msgspec.msgpack.encode(_Snapshot(SNAPSHOT_VERSION, state))
 
 
-def decode_snapshot(blob: bytes) -> Meeting | None:
+def decode_snapshot(blob: bytes) -> Session | None:
     try:
         snap = msgspec.msgpack.decode(blob, type=_Snapshot)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     return snap.state if snap.version == SNAPSHOT_VERSION else None

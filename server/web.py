@@ -21,7 +21,7 @@ async def home(request: web.Request) -> web.Response:
 
     base = html.escape(f"{request.scheme}://{request.host}")
     meetings = request.app[HUB].all()
-    items = "".join(f"<li>{html.escape(m.state.title)} <code>{html.escape(m.id)}</code></li>"
+    items = "".join(f"<li>{html.escape(m.state.meeting.title)} <code>{html.escape(m.id)}</code></li>"
                     for m in meetings) or f"<li>{t('home.none')}</li>"
     switch = " · ".join(f'<a href="/?lang={code}" lang="{code}">{code}</a>' for code in LANGUAGES)
     page = f"""<!doctype html>

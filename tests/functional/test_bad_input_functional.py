@@ -14,7 +14,7 @@ from tests.support import SECRET, Meeting, start_server
 
 
 def state_of(meeting: Meeting):  # type: ignore[no-untyped-def]
-    return meeting.server.app[HUB].get(meeting.id).state
+    return meeting.server.app[HUB].get(meeting.id).state.meeting
 
 
 async def refused(m: Meeting, **auth: object) -> dict:  # type: ignore[type-arg]

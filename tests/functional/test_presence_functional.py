@@ -1,5 +1,6 @@
 """Join, presence, chat, hands and reactions with real clients."""
 
+from server.keys import HUB
 from tests.support import Meeting
 
 
@@ -48,13 +49,13 @@ async def test_hand_queue_order_and_facilitator_clear(meeting: Meeting) -> None:
                                                 "message": "Only a facilitator may do that."}}
     other = await anna.call("hand.lower", {"participant": bo.participant})
     assert other["error"]["code"] == "forbidden"
-    live = meeting.server.app[__import__("server.keys", fromlist=["HUB"]).HUB].get(meeting.id)
-    assert live.state.hands == [bo.participant, anna.participant]
+    live = meeting.server.app[HUB].get(meeting.id).state.meeting
+    assert live.hands == [bo.participant, anna.participant]
     assert (await fia.call("hand.lower", {"participant": bo.participant}))["ok"]
-    assert live.state.hands == [anna.participant]
+    assert live.hands == [anna.participant]
     assert (await fia.call("hands.clear"))["ok"]
     await anna.inbox.wait("event", lambda e: e["type"] == "hands.cleared")
-    assert live.state.hands == []
+    assert live.hands == []
 
 
 async def test_reactions_go_to_the_room(meeting: Meeting) -> None:

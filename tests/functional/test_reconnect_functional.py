@@ -8,7 +8,7 @@ from tests.support import Meeting, RunningServer, start_server
 
 
 def state_of(meeting: Meeting):  # type: ignore[no-untyped-def]
-    return meeting.server.app[HUB].get(meeting.id).state
+    return meeting.server.app[HUB].get(meeting.id).state.meeting
 
 
 async def test_resume_within_grace_keeps_the_participant(meeting: Meeting) -> None:
@@ -89,14 +89,14 @@ async def test_restart_loses_nothing(tmp_path, serializer) -> None:  # type: ign
         assert (await anna.call("chat", {"text": text}))["ok"]
     assert (await bo.call("hand.raise"))["ok"]
     assert (await anna.call("hand.raise"))["ok"]
-    before = first.app[HUB].get(meeting_id).state
+    before = first.app[HUB].get(meeting_id).state.meeting
     seq_before = before.seq
     anna_resume, anna_id = anna.resume_token, anna.participant
     await first.stop()
 
     second = await start_server(data, serializer, grace_s=30.0, port=first.port)
     try:
-        state = second.app[HUB].get(meeting_id).state
+        state = second.app[HUB].get(meeting_id).state.meeting
         assert state.seq == seq_before
         assert state.title == "Omstart"
         assert [p.name for p in state.participants.values()] == ["Fia", "Anna", "Bo"]

@@ -1,0 +1,363 @@
+"""Decisions about breakout rounds: preview, open, run, close.
+
+Like ``rooms.commands``, every function checks the rules against the
+current ``Session`` and returns the drafts to append, or raises a named
+error. Time (``now`` in wall-clock ms), ids and seeds come in as arguments.
+"""
+
+import math
+from typing import Annotated
+
+import msgspec
+
+from facilitation.assignment import keep, manual, mix, random_groups
+from facilitation.encounters import NO_ENCOUNTERS, Encounters
+from facilitation.exceptions import (
+    HelpAlreadyRequested,
+    InsufficientCapacity,
+    InvalidDuration,
+    InvalidGroupIndex,
+    InvalidMapping,
+    InvalidRound,
+    NoParticipants,
+    NoPreviousRound,
+    NoRound,
+    NotInBreakout,
+    RoundAlreadyClosed,
+    RoundInProgress,
+    UnknownParticipant,
+)
+from facilitation.late_join import place_late_joiner
+from facilitation.people import Person
+from facilitation.rounds import Phase, Round, Strategy, room_id
+from facilitation.self_select import SelfSelect
+from facilitation.session import Session
+from facilitation.sizing import resolve_group_count
+from rooms import PLENARY, SYSTEM, Draft, Participant, Role
+from rooms import commands as core
+from rooms.commands import clean_text, present, require_facilitator
+
+MIN_DURATION_S = 60
+MAX_DURATION_S = 3 * 60 * 60
+PROMPT_MAX = 2000
+BROADCAST_MAX = 500
+
+
+class RoundSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What a facilitator asks for when creating a round."""
+
+    strategy: Strategy = Strategy.MIX
+    group_count: int | None = None
+    group_size: int | None = None
+    duration_s: int = 15 * 60
+    prompt: Annotated[str, msgspec.Meta(max_length=PROMPT_MAX)] = ""
+    prompts: list[Annotated[str, msgspec.Meta(max_length=PROMPT_MAX)]] | None = None
+    mapping: dict[str, int] | None = None
+    capacity: int | None = None
+    closing_s: Annotated[int, msgspec.Meta(ge=0, le=600)] = 30
+    warning_s: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 60
+    activity: str | None = None
+
+
+def assignable(s: Session) -> list[Person]:
+    """Present participants (facilitators are never assigned), in join order."""
+    return [Person(p.id, p.municipality) for p in s.meeting.present()
+            if p.role is Role.PARTICIPANT]
+
+
+def preview(s: Session, actor: str, round_id: str, spec: RoundSpec, seed: int,
+            encounters: Encounters = NO_ENCOUNTERS) -> list[Draft]:
+    """Propose groups; a preview already shown is replaced."""
+    require_facilitator(s.meeting, actor)
+    drafts = _replace_preview(s)
+    _check_duration(spec.duration_s)
+    people = assignable(s)
+    groups, capacity = _assign(s, spec, people, seed, encounters)
+    data: dict[str, object] = {
+        "id": round_id, "number": 1 + sum(r.opened_at is not None for r in s.rounds),
+        "strategy": spec.strategy.value, "seed": seed, "duration_s": spec.duration_s,
+        "closing_s": spec.closing_s, "warning_s": spec.warning_s,
+        "prompts": _prompts(spec, len(groups)), "groups": groups,
+    }
+    if capacity is not None:
+        data["capacity"] = capacity
+    if spec.activity:
+        data["activity"] = spec.activity
+    return [*drafts, Draft("round.previewed", data)]
+
+
+def regroup(s: Session, actor: str, participant: str, group: int) -> list[Draft]:
+    """Move one person to another group in the preview."""
+    require_facilitator(s.meeting, actor)
+    r = _current(s)
+    r.guard("regroup")
+    _require_assignable(s, participant)
+    _require_group(r, group)
+    if r.strategy is Strategy.SELF_SELECT:
+        return [Draft("round.chosen", {"id": r.id, "participant": participant, "group": group})]
+    groups = [[pid for pid in g if pid != participant] for g in r.groups]
+    groups[group].append(participant)
+    return [Draft("round.regrouped", {"id": r.id, "groups": groups})]
+
+
+def choose(s: Session, actor: str, group: int | None) -> list[Draft]:
+    """A participant picks (or with None, un-picks) a group of a self-select round."""
+    present(s.meeting, actor)
+    r = _current(s)
+    r.guard("choose")
+    if r.strategy is not Strategy.SELF_SELECT:
+        raise InvalidRound("In this round the groups are not chosen by the participants.")
+    _require_assignable(s, actor)
+    selection = _selection(s, r)
+    if group is None:
+        selection.withdraw(actor)
+    else:
+        selection.choose(actor, group)
+    return [Draft("round.chosen", {"id": r.id, "participant": actor, "group": group})]
+
+
+def cancel(s: Session, actor: str) -> list[Draft]:
+    require_facilitator(s.meeting, actor)
+    r = _current(s)
+    r.guard("cancel")
+    return [Draft("round.cancelled", {"id": r.id})]
+
+
+def open_round(s: Session, actor: str, now: int,
+               encounters: Encounters = NO_ENCOUNTERS) -> list[Draft]:
+    """Open the previewed round: rooms open, everyone moves to their group."""
+    require_facilitator(s.meeting, actor)
+    r = _current(s)
+    r.guard("open")
+    people = assignable(s)
+    if not people:
+        raise NoParticipants("There is nobody to send to groups.")
+    groups, prompts = _final_groups(s, r, people, encounters)
+    rooms = [room_id(r.id, i) for i in range(len(groups))]
+    drafts = [Draft("round.opened", {
+        "id": r.id, "groups": groups, "rooms": rooms, "prompts": prompts,
+        "deadline": now + r.duration_s * 1000,
+        "warned": r.warning_s == 0 or r.warning_s >= r.duration_s})]
+    for index, room in enumerate(rooms):
+        drafts.append(Draft("room.opened", {"id": room, "kind": "breakout",
+                                            "name": str(index + 1), "round": r.id}))
+    where = {p.id: p.room for p in s.meeting.present()}
+    for room, group in zip(rooms, groups, strict=True):
+        drafts += [_move(pid, room, where[pid]) for pid in group]
+    return drafts
+
+
+def extend(s: Session, actor: str, delta_s: int, now: int) -> list[Draft]:
+    """Lengthen (or with a negative delta, shorten) the open round."""
+    require_facilitator(s.meeting, actor)
+    r = _current(s)
+    r.guard("extend")
+    assert r.deadline is not None and r.opened_at is not None
+    base = r.deadline if r.phase is Phase.OPEN else now
+    deadline = base + delta_s * 1000
+    if deadline <= now:
+        raise InvalidDuration("That would end the round in the past; close it instead.")
+    if deadline - r.opened_at > MAX_DURATION_S * 1000:
+        raise InvalidDuration("A round can last at most three hours.")
+    return [Draft("round.extended", {"id": r.id, "deadline": deadline, "delta_s": delta_s,
+                                     "warned": r.warning_s == 0})]
+
+
+def close(s: Session, actor: str, reason: str = "facilitator") -> list[Draft]:
+    """Close the round now: everyone in its rooms returns to the plenary."""
+    if actor != SYSTEM:
+        require_facilitator(s.meeting, actor)
+    r = s.current()
+    if r is None:
+        last = s.rounds[-1] if s.rounds else None
+        if last is not None:
+            last.guard("close")
+        raise NoRound("There is no open round.")
+    r.guard("close")
+    drafts = [Draft("round.closed", {"id": r.id, "reason": reason})]
+    drafts += [_move(p.id, PLENARY, p.room) for p in s.meeting.present() if p.room in r.rooms]
+    drafts += [Draft("room.closed", {"id": room}) for room in r.rooms]
+    return drafts
+
+
+def tick(s: Session, now: int) -> list[Draft]:
+    """Whatever the clock says is due now: the warning, the closing countdown, the close."""
+    r = s.current()
+    if r is None or not r.live:
+        return []
+    assert r.deadline is not None
+    drafts: list[Draft] = []
+    closes_at = r.closes_at
+    if r.phase is Phase.OPEN:
+        if not r.warned and now >= r.deadline - r.warning_s * 1000 and now < r.deadline:
+            drafts.append(Draft("round.warned", {"id": r.id, "deadline": r.deadline}))
+        if now >= r.deadline:
+            closes_at = r.deadline + r.closing_s * 1000
+            drafts.append(Draft("round.closing", {"id": r.id, "closes_at": closes_at}))
+    if closes_at is not None and now >= closes_at:
+        drafts += close(s, SYSTEM, "deadline")
+    return drafts
+
+
+def broadcast(s: Session, actor: str, text: str) -> list[Draft]:
+    require_facilitator(s.meeting, actor)
+    r = _current(s)
+    r.guard("broadcast")
+    body = clean_text(text, field="message", max_len=BROADCAST_MAX)
+    return [Draft("round.broadcast", {"id": r.id, "text": body})]
+
+
+def visit(s: Session, actor: str, group: int | None) -> list[Draft]:
+    """A facilitator goes to a group's room (or back to the plenary with None)."""
+    me = require_facilitator(s.meeting, actor)
+    if group is None:
+        return [] if me.room == PLENARY else [_move(actor, PLENARY, me.room)]
+    r = _current(s)
+    if not r.live:
+        raise NotInBreakout("The round's groups are not open.")
+    _require_group(r, group)
+    room = r.rooms[group]
+    drafts = [] if me.room == room else [_move(actor, room, me.room)]
+    drafts += [Draft("help.answered", {"participant": h.participant, "room": room, "by": actor})
+               for h in s.help.values() if h.room == room]
+    return drafts
+
+
+def request_help(s: Session, actor: str) -> list[Draft]:
+    me = present(s.meeting, actor)
+    r = s.current()
+    if r is None or not r.live or me.room not in r.rooms:
+        raise NotInBreakout("Help can be asked for from a breakout group.")
+    if actor in s.help:
+        raise HelpAlreadyRequested("Your group has already asked for help.")
+    return [Draft("help.requested", {"participant": actor, "room": me.room, "round": r.id,
+                                     "group": r.rooms.index(me.room)})]
+
+
+def answer_help(s: Session, actor: str, participant: str) -> list[Draft]:
+    require_facilitator(s.meeting, actor)
+    request = s.help.get(participant)
+    if request is None:
+        raise UnknownParticipant("That help request is not open.")
+    return [Draft("help.answered", {"participant": participant, "room": request.room,
+                                    "by": actor})]
+
+
+def join(s: Session, participant: str, role: Role, *, name: str, municipality: str,
+         sector: str | None = None, title: str | None = None,
+         encounters: Encounters = NO_ENCOUNTERS) -> list[Draft]:
+    """Join the meeting; during a round a participant goes straight to a group."""
+    room, extra = PLENARY, []
+    r = s.current()
+    if role is Role.PARTICIPANT and r is not None and r.live:
+        group = r.group_of(participant)
+        if group is None:
+            municipality_of = {p.id: p.municipality for p in s.meeting.participants.values()}
+            group = place_late_joiner(r.groups, Person(participant, municipality),
+                                      municipality_of=municipality_of, encounters=encounters)
+            extra = [Draft("round.placed", {"id": r.id, "participant": participant,
+                                            "group": group})]
+        room = r.rooms[group]
+    drafts = core.join(s.meeting, participant, role, name=name, municipality=municipality,
+                       sector=sector, title=title, room=room)
+    return drafts + extra if drafts else []
+
+
+def next_due(s: Session) -> int | None:
+    r = s.current()
+    return r.next_due() if r is not None else None
+
+
+def _replace_preview(s: Session) -> list[Draft]:
+    r = s.current()
+    if r is None:
+        return []
+    if r.phase is not Phase.PREVIEW:
+        raise RoundInProgress(f"Round {r.number} is still open; close it first.")
+    return [Draft("round.cancelled", {"id": r.id})]
+
+
+def _assign(s: Session, spec: RoundSpec, people: list[Person], seed: int,
+            encounters: Encounters) -> tuple[list[list[str]], int | None]:
+    if spec.strategy is Strategy.KEEP:
+        previous = s.last_opened()
+        if previous is None:
+            raise NoPreviousRound("There is no earlier round whose groups could be kept.")
+        return keep(previous.groups, people, encounters=encounters), None
+    count = resolve_group_count(len(people), spec.group_count, spec.group_size)
+    if spec.strategy is Strategy.MIX:
+        return mix(people, group_count=count, seed=seed, encounters=encounters), None
+    if spec.strategy is Strategy.RANDOM:
+        return random_groups(people, group_count=count, seed=seed), None
+    if spec.strategy is Strategy.MANUAL:
+        if spec.mapping is None:
+            raise InvalidMapping("A manual round needs a mapping of participants to groups.")
+        return manual(people, spec.mapping, count, seed=seed, encounters=encounters), None
+    capacity = spec.capacity or math.ceil(len(people) / count)
+    if capacity * count < len(people):
+        raise InsufficientCapacity(f"{count} groups of {capacity} cannot seat "
+                                   f"{len(people)} participants.")
+    return [[] for _ in range(count)], capacity
+
+
+def _final_groups(s: Session, r: Round, people: list[Person],
+                  encounters: Encounters) -> tuple[list[list[str]], list[str]]:
+    if r.strategy is Strategy.SELF_SELECT:
+        groups = _selection(s, r).finalize(people, seed=r.seed, encounters=encounters)
+    else:
+        here = {p.id for p in people}
+        groups = [[pid for pid in g if pid in here] for g in r.groups]
+        municipality_of = {p.id: p.municipality for p in people}
+        for person in people:
+            if all(person.id not in g for g in groups):
+                index = place_late_joiner(groups, person, municipality_of=municipality_of,
+                                          encounters=encounters)
+                groups[index].append(person.id)
+    kept = [i for i, g in enumerate(groups) if g]
+    return [groups[i] for i in kept], [r.prompts[i] for i in kept]
+
+
+def _selection(s: Session, r: Round) -> SelfSelect:
+    capacity = r.capacity or 1
+    return SelfSelect(tuple(p.id for p in assignable(s)), (capacity,) * len(r.groups),
+                      {pid: g for pid, g in r.choices.items()})
+
+
+def _prompts(spec: RoundSpec, count: int) -> list[str]:
+    if spec.prompts is None:
+        return [spec.prompt.strip()] * count
+    if len(spec.prompts) != count:
+        raise InvalidRound(f"Give one prompt for all groups or exactly {count} prompts.")
+    return [p.strip() for p in spec.prompts]
+
+
+def _check_duration(seconds: int) -> None:
+    if not MIN_DURATION_S <= seconds <= MAX_DURATION_S:
+        raise InvalidDuration("A round lasts from one minute to three hours.")
+
+
+def _current(s: Session) -> Round:
+    r = s.current()
+    if r is None:
+        last = s.rounds[-1] if s.rounds else None
+        if last is not None and last.phase in (Phase.CLOSED, Phase.CANCELLED):
+            raise RoundAlreadyClosed(f"Round {last.number} is already closed.")
+        raise NoRound("There is no round; create one first.")
+    return r
+
+
+def _require_assignable(s: Session, participant: str) -> Participant:
+    p = s.meeting.participants.get(participant)
+    if p is None or not p.present or p.role is not Role.PARTICIPANT:
+        raise UnknownParticipant("That person is not a participant present in this meeting.")
+    return p
+
+
+def _require_group(r: Round, group: int) -> None:
+    if not 0 <= group < len(r.groups):
+        raise InvalidGroupIndex(f"There is no group {group + 1}.")
+
+
+def _move(participant: str, room: str, came_from: str) -> Draft:
+    return Draft("participant.moved", {"id": participant, "room": room, "from": came_from})
+

@@ -1,0 +1,79 @@
+"""Who has met whom across a programme cohort.
+
+Participant ids belong to one meeting; a returning participant is known
+across meetings by their *person key*: display name and municipality,
+case- and space-insensitive. Encounters are counted on person keys, then
+read back as the ids of the meeting at hand.
+"""
+
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+
+from facilitation.encounters import Encounters, pair
+from facilitation.network import participant_reach, round_mix
+from facilitation.session import Session
+from rooms import Participant
+
+
+def person_key(p: Participant) -> str:
+    return f"{' '.join(p.name.casefold().split())}|{' '.join(p.municipality.casefold().split())}"
+
+
+def opened_groups(session: Session) -> list[list[list[str]]]:
+    """Every opened round's groups, oldest first, as participant ids."""
+    return [r.groups for r in session.rounds if r.opened_at is not None]
+
+
+def cohort_encounters(current: Session, others: Iterable[Session]) -> Encounters:
+    """Encounters among the current meeting's participants, counting every round of
+    the current meeting and of the ``others`` (earlier meetings of the same cohort)."""
+    keys_here = {pid: person_key(p) for pid, p in current.meeting.participants.items()}
+    ids_by_key: dict[str, list[str]] = {}
+    for pid, key in keys_here.items():
+        ids_by_key.setdefault(key, []).append(pid)
+    counts: dict[frozenset[str], int] = {}
+    for session in (current, *others):
+        key_of = {pid: person_key(p) for pid, p in session.meeting.participants.items()}
+        for groups in opened_groups(session):
+            for group in groups:
+                _count(counts, [key_of[pid] for pid in group if pid in key_of])
+    by_ids: dict[frozenset[str], int] = {}
+    for key_pair, times in counts.items():
+        a, b = tuple(key_pair)
+        for ida in ids_by_key.get(a, ()):
+            for idb in ids_by_key.get(b, ()):
+                by_ids[pair(ida, idb)] = times
+    return Encounters(by_ids)
+
+
+def _count(counts: dict[frozenset[str], int], keys: Sequence[str]) -> None:
+    for a, b in combinations(sorted(set(keys)), 2):
+        counts[frozenset((a, b))] = counts.get(frozenset((a, b)), 0) + 1
+
+
+def network_report(current: Session, others: Iterable[Session]) -> dict[str, object]:
+    """Per participant of ``current``: the distinct people and municipalities met in
+    groups across the cohort; per round of ``current``: its mix figures."""
+    sessions = [*others, current]
+    municipality_of: dict[str, str] = {}
+    rounds: list[list[list[str]]] = []
+    for session in sessions:
+        for p in session.meeting.participants.values():
+            municipality_of[person_key(p)] = p.municipality
+        key_of = {pid: person_key(p) for pid, p in session.meeting.participants.items()}
+        rounds += [[[key_of[pid] for pid in g] for g in groups]
+                   for groups in opened_groups(session)]
+    reach = participant_reach(rounds, municipality_of)
+    people = []
+    for p in current.meeting.participants.values():
+        r = reach.get(person_key(p))
+        people.append({"id": p.id, "name": p.name, "municipality": p.municipality,
+                       "people_met": r.people_count if r else 0,
+                       "municipalities_met": sorted(r.municipalities_met) if r else []})
+    prior_rounds = len(rounds) - len(opened_groups(current))
+    mixes = round_mix(rounds, municipality_of)[prior_rounds:]
+    numbers = [r.number for r in current.rounds if r.opened_at is not None]
+    return {"participants": people,
+            "rounds": [{"number": n, "group_sizes": list(m.group_sizes),
+                        "same_municipality_pairs": m.same_municipality_pairs,
+                        "repeat_pairs": m.repeat_pairs} for n, m in zip(numbers, mixes)]}

@@ -1,0 +1,42 @@
+"""Participants as the facilitation core sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from facilitation.exceptions import DuplicateParticipant, NoParticipants, UnknownParticipant
+
+
+@dataclass(frozen=True)
+class Person:
+    """A participant and the municipality they work for."""
+
+    id: str
+    municipality: str
+
+
+def checked_people(people: Iterable[Person]) -> list[Person]:
+    """Return ``people`` as a list, refusing an empty roster and duplicate ids."""
+    roster = list(people)
+    if not roster:
+        raise NoParticipants("There are no participants to place in groups.")
+    seen: set[str] = set()
+    for person in roster:
+        if person.id in seen:
+            raise DuplicateParticipant(f"Participant {person.id!r} appears more than once.")
+        seen.add(person.id)
+    return roster
+
+
+def require_known(person_ids: Iterable[str], known: Iterable[str]) -> None:
+    """Raise ``UnknownParticipant`` for the first id that is not in ``known``."""
+    known_ids = set(known)
+    for person_id in person_ids:
+        if person_id not in known_ids:
+            raise UnknownParticipant(f"Participant {person_id!r} is not in this meeting.")
+
+
+def municipalities_of(people: Sequence[Person]) -> dict[str, str]:
+    """Map each person id to their municipality."""
+    return {person.id: person.municipality for person in people}

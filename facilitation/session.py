@@ -1,0 +1,194 @@
+"""The whole state of a meeting: the core meeting plus its facilitation.
+
+``Session.apply`` folds one log event: the meeting core takes its own
+events, and the reducers here take rounds, help requests and the agenda.
+The server, restart recovery and the review player all fold with this.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import msgspec
+
+from facilitation.rounds import Phase, Round, Strategy
+from rooms import Event, Meeting
+
+
+class HelpRequest(msgspec.Struct, frozen=True):
+    participant: str
+    room: str
+    round: str | None
+    at: int
+
+
+class AgendaState(msgspec.Struct):
+    template: str | None
+    lang: str
+    activities: list[dict[str, Any]]
+    cursor: int | None = None
+
+
+class Session(msgspec.Struct):
+    meeting: Meeting = msgspec.field(default_factory=Meeting)
+    rounds: list[Round] = msgspec.field(default_factory=list)
+    help: dict[str, HelpRequest] = msgspec.field(default_factory=dict)
+    agenda: AgendaState | None = None
+
+    @property
+    def seq(self) -> int:
+        return self.meeting.seq
+
+    @property
+    def id(self) -> str:
+        return self.meeting.id
+
+    def apply(self, event: Event) -> None:
+        self.meeting.apply(event)
+        reducer = _REDUCERS.get(event.type)
+        if reducer is not None:
+            reducer(self, event)
+
+    def current(self) -> Round | None:
+        """The round in preview, open or closing, if there is one."""
+        last = self.rounds[-1] if self.rounds else None
+        return (
+            last
+            if last is not None and last.phase in (Phase.PREVIEW, Phase.OPEN, Phase.CLOSING)
+            else None
+        )
+
+    def round(self, round_id: str) -> Round | None:
+        return next((r for r in self.rounds if r.id == round_id), None)
+
+    def last_opened(self) -> Round | None:
+        return next((r for r in reversed(self.rounds) if r.opened_at is not None), None)
+
+
+def fold(events: Iterable[Event], state: Session | None = None) -> Session:
+    session = state if state is not None else Session()
+    for event in events:
+        session.apply(event)
+    return session
+
+
+def _round(s: Session, e: Event) -> Round:
+    found = s.round(e.data["id"])
+    assert found is not None, f"event {e.seq} names an unknown round"
+    return found
+
+
+def _previewed(s: Session, e: Event) -> None:
+    d = e.data
+    s.rounds.append(
+        Round(
+            id=d["id"],
+            number=d["number"],
+            strategy=Strategy(d["strategy"]),
+            seed=d["seed"],
+            duration_s=d["duration_s"],
+            closing_s=d["closing_s"],
+            warning_s=d["warning_s"],
+            prompts=list(d["prompts"]),
+            groups=[list(g) for g in d["groups"]],
+            capacity=d.get("capacity"),
+            activity=d.get("activity"),
+        )
+    )
+
+
+def _cancelled(s: Session, e: Event) -> None:
+    _round(s, e).phase = Phase.CANCELLED
+
+
+def _regrouped(s: Session, e: Event) -> None:
+    _round(s, e).groups = [list(g) for g in e.data["groups"]]
+
+
+def _chosen(s: Session, e: Event) -> None:
+    r, pid, group = _round(s, e), e.data["participant"], e.data["group"]
+    if group is None:
+        r.choices.pop(pid, None)
+    else:
+        r.choices[pid] = group
+
+
+def _opened(s: Session, e: Event) -> None:
+    r, d = _round(s, e), e.data
+    r.phase = Phase.OPEN
+    r.groups = [list(g) for g in d["groups"]]
+    r.rooms = list(d["rooms"])
+    r.opened_at = e.ts
+    r.deadline = d["deadline"]
+    r.warned = d["warned"]
+
+
+def _placed(s: Session, e: Event) -> None:
+    _round(s, e).groups[e.data["group"]].append(e.data["participant"])
+
+
+def _extended(s: Session, e: Event) -> None:
+    r = _round(s, e)
+    r.deadline, r.warned = e.data["deadline"], e.data["warned"]
+    r.phase, r.closes_at = Phase.OPEN, None
+
+
+def _warned(s: Session, e: Event) -> None:
+    _round(s, e).warned = True
+
+
+def _closing(s: Session, e: Event) -> None:
+    r = _round(s, e)
+    r.phase, r.closes_at = Phase.CLOSING, e.data["closes_at"]
+
+
+def _closed(s: Session, e: Event) -> None:
+    r = _round(s, e)
+    r.phase, r.closed_at, r.close_reason = Phase.CLOSED, e.ts, e.data["reason"]
+    s.help.clear()
+
+
+def _broadcast(s: Session, e: Event) -> None:
+    _round(s, e).broadcasts.append(e.data["text"])
+
+
+def _help_requested(s: Session, e: Event) -> None:
+    d = e.data
+    s.help[d["participant"]] = HelpRequest(d["participant"], d["room"], d.get("round"), e.ts)
+
+
+def _help_answered(s: Session, e: Event) -> None:
+    s.help.pop(e.data["participant"], None)
+
+
+def _left(s: Session, e: Event) -> None:
+    s.help.pop(e.data["id"], None)
+
+
+def _agenda_set(s: Session, e: Event) -> None:
+    d = e.data
+    s.agenda = AgendaState(d.get("template"), d["lang"], list(d["activities"]))
+
+
+def _agenda_started(s: Session, e: Event) -> None:
+    if s.agenda is not None:
+        s.agenda.cursor = e.data["index"]
+
+
+_REDUCERS: dict[str, Callable[[Session, Event], None]] = {
+    "round.previewed": _previewed,
+    "round.cancelled": _cancelled,
+    "round.regrouped": _regrouped,
+    "round.chosen": _chosen,
+    "round.opened": _opened,
+    "round.placed": _placed,
+    "round.extended": _extended,
+    "round.warned": _warned,
+    "round.closing": _closing,
+    "round.closed": _closed,
+    "round.broadcast": _broadcast,
+    "help.requested": _help_requested,
+    "help.answered": _help_answered,
+    "participant.left": _left,
+    "agenda.set": _agenda_set,
+    "agenda.started": _agenda_started,
+}

@@ -1,0 +1,1 @@
+"""Agenda templates shipped as JSON data, one file per template."""

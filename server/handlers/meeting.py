@@ -1,0 +1,44 @@
+"""Presence, chat, hands and reactions."""
+
+import secrets
+from typing import Any
+
+from rooms import commands as cmd
+from server import protocol as p
+from server.connections import Connection
+from server.gateway import Gateway
+
+
+def register(gw: Gateway) -> None:
+    async def leave(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        answer = await gw.run(conn, lambda s, pid: cmd.leave(s.meeting, pid, "left"))
+        for sid in gw.conns.sids_of(conn.meeting, conn.participant or ""):
+            gw.conns.unbind(gw.conns.by_sid[sid])
+            await gw.leave_rooms(sid)
+        return answer
+
+    async def chat(conn: Connection, msg: p.Chat) -> dict[str, Any]:
+        message_id = secrets.token_hex(6)
+        answer = await gw.run(conn, lambda s, pid: cmd.chat(s.meeting, pid, message_id,
+                                                            msg.text))
+        return {"id": message_id, **answer}
+
+    async def raise_hand(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        return await gw.run(conn, lambda s, pid: cmd.raise_hand(s.meeting, pid))
+
+    async def lower_hand(conn: Connection, msg: p.LowerHand) -> dict[str, Any]:
+        return await gw.run(conn, lambda s, pid: cmd.lower_hand(s.meeting, pid,
+                                                                 msg.participant))
+
+    async def clear_hands(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        return await gw.run(conn, lambda s, pid: cmd.clear_hands(s.meeting, pid))
+
+    async def react(conn: Connection, msg: p.React) -> dict[str, Any]:
+        return await gw.run(conn, lambda s, pid: cmd.react(s.meeting, pid, msg.emoji))
+
+    gw.command("leave", p.Empty, leave)
+    gw.command("chat", p.Chat, chat)
+    gw.command("hand.raise", p.Empty, raise_hand)
+    gw.command("hand.lower", p.LowerHand, lower_hand)
+    gw.command("hands.clear", p.Empty, clear_hands)
+    gw.command("react", p.React, react)

@@ -1,0 +1,89 @@
+"""Breakout rounds, help requests and the agenda."""
+
+import secrets
+from typing import Any
+
+from facilitation import breakouts as b
+from facilitation import list_templates, load_template
+from facilitation.exceptions import InvalidActivityIndex
+from facilitation.history import network_report
+from rooms import Draft
+from rooms.commands import require_facilitator
+from server import protocol as p
+from server.connections import Connection
+from server.gateway import Gateway
+
+
+def register(gw: Gateway) -> None:
+    async def preview(conn: Connection, msg: p.RoundPreview) -> dict[str, Any]:
+        seed = msg.seed if msg.seed is not None else secrets.randbelow(2**31)
+        round_id = f"r{secrets.token_hex(4)}"
+        spec = msg.spec()
+        encounters = gw.encounters(conn.meeting)
+        answer = await gw.run(conn, lambda s, pid: b.preview(s, pid, round_id, spec, seed,
+                                                             encounters))
+        r = gw.hub.get(conn.meeting).state.round(round_id)
+        assert r is not None
+        return {**answer, "round": round_id, "groups": r.groups, "seed": seed}
+
+    async def open_(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        encounters = gw.encounters(conn.meeting)
+        return await gw.run(conn, lambda s, pid: b.open_round(s, pid, gw.clock.now_ms(),
+                                                              encounters))
+
+    async def extend(conn: Connection, msg: p.Extend) -> dict[str, Any]:
+        return await gw.run(conn, lambda s, pid: b.extend(s, pid, msg.delta_s,
+                                                          gw.clock.now_ms()))
+
+    async def network(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        state = gw.hub.get(conn.meeting).state
+        require_facilitator(state.meeting, gw.pid(conn))
+        return network_report(state, gw.hub.cohort_of(conn.meeting))
+
+    async def templates(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        return {"templates": [{"id": t.id, "titles": dict(t.titles)} for t in list_templates()]}
+
+    async def set_agenda(conn: Connection, msg: p.SetAgenda) -> dict[str, Any]:
+        agenda = load_template(msg.template, msg.lang)
+        activities = [{"id": a.id, "title": a.title, "duration_s": a.duration_s,
+                       "kind": a.kind.value, "prompt": a.prompt,
+                       "focus_area": a.focus_area.value if a.focus_area else None,
+                       "group_size": a.group_size} for a in agenda.activities]
+
+        def decide(s: Any, pid: str) -> list[Draft]:
+            require_facilitator(s.meeting, pid)
+            return [Draft("agenda.set", {"template": msg.template, "lang": msg.lang,
+                                         "activities": activities})]
+        return await gw.run(conn, decide)
+
+    async def start_activity(conn: Connection, msg: p.StartActivity) -> dict[str, Any]:
+        def decide(s: Any, pid: str) -> list[Draft]:
+            require_facilitator(s.meeting, pid)
+            if s.agenda is None or not 0 <= msg.index < len(s.agenda.activities):
+                raise InvalidActivityIndex("There is no such activity on the agenda.")
+            return [Draft("agenda.started", {"index": msg.index,
+                                             "activity": s.agenda.activities[msg.index]})]
+        return await gw.run(conn, decide)
+
+    def simple(name: str, kind: type[Any], decide: Any) -> None:
+        async def handler(conn: Connection, msg: Any) -> dict[str, Any]:
+            return await gw.run(conn, lambda s, pid: decide(s, pid, msg))
+        gw.command(name, kind, handler)
+
+    gw.command("round.preview", p.RoundPreview, preview)
+    gw.command("round.open", p.Empty, open_)
+    gw.command("round.extend", p.Extend, extend)
+    simple("round.regroup", p.Regroup, lambda s, pid, m: b.regroup(s, pid, m.participant,
+                                                                   m.group))
+    simple("round.choose", p.Choose, lambda s, pid, m: b.choose(s, pid, m.group))
+    simple("round.cancel", p.Empty, lambda s, pid, m: b.cancel(s, pid))
+    simple("round.close", p.Empty, lambda s, pid, m: b.close(s, pid))
+    simple("round.broadcast", p.Broadcast, lambda s, pid, m: b.broadcast(s, pid, m.text))
+    simple("round.visit", p.Visit, lambda s, pid, m: b.visit(s, pid, m.group))
+    simple("help.request", p.Empty, lambda s, pid, m: b.request_help(s, pid))
+    simple("help.answer", p.AnswerHelp, lambda s, pid, m: b.answer_help(s, pid,
+                                                                        m.participant))
+    gw.command("network", p.Empty, network)
+    gw.command("agenda.templates", p.Empty, templates)
+    gw.command("agenda.set", p.SetAgenda, set_agenda)
+    gw.command("agenda.start", p.StartActivity, start_activity)

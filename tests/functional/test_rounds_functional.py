@@ -1,0 +1,264 @@
+"""Breakout rounds end to end: real server, real Socket.IO clients."""
+
+import asyncio
+from typing import Any
+
+from server.keys import HUB
+from tests.support import Client, Meeting, start_server
+
+MUNIS = ["Vasa", "Borgå", "Raseborg", "Esbo", "Helsingfors", "Kimitoön", "Pargas", "Lovisa"]
+
+
+def session_of(meeting: Meeting) -> Any:
+    return meeting.server.app[HUB].get(meeting.id).state
+
+
+async def crowd(meeting: Meeting, n: int) -> list[Client]:
+    return [await meeting.participant(f"Deltagare {i}", MUNIS[i % len(MUNIS)]) for i in range(n)]
+
+
+async def ok(client: Client, event: str, data: Any = None) -> dict[str, Any]:
+    answer = await client.call(event, data)
+    assert answer["ok"], answer
+    return dict(answer["data"])
+
+
+async def test_open_moves_each_participant_to_a_mixed_group(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    people = await crowd(meeting, 8)
+    preview = await ok(fia, "round.preview", {"group_size": 4, "duration_s": 600,
+                                              "prompts": ["Uppgift A", "Uppgift B"]})
+    assert sorted(len(g) for g in preview["groups"]) == [4, 4]
+    await ok(fia, "round.open")
+    r = session_of(meeting).current()
+    for client in people:
+        opened = await client.inbox.wait("event", lambda e: e["type"] == "round.opened")
+        moved = await client.inbox.wait("event", lambda e: e["type"] == "participant.moved"
+                                        and e["data"]["id"] == client.participant)
+        group = next(i for i, g in enumerate(opened["data"]["groups"]) if client.participant in g)
+        assert moved["data"]["room"] == opened["data"]["rooms"][group]
+        assert opened["data"]["deadline"] == r.deadline
+    muni = {c.participant: MUNIS[i % len(MUNIS)] for i, c in enumerate(people)}
+    for group in r.groups:
+        assert len({muni[pid] for pid in group}) == len(group)
+    assert session_of(meeting).meeting.participants[fia.participant].room == "plenary"
+
+
+async def test_group_chat_stays_in_the_group_and_broadcast_reaches_all(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    people = await crowd(meeting, 4)
+    await ok(fia, "round.preview", {"group_count": 2, "prompt": "Vad är en bra dag?"})
+    await ok(fia, "round.open")
+    r = session_of(meeting).current()
+    by_id = {c.participant: c for c in people}
+    a, b = (by_id[pid] for pid in r.groups[0])
+    c = by_id[r.groups[1][0]]
+    await a.inbox.wait("event", lambda e: e["type"] == "participant.moved"
+                       and e["data"]["id"] == a.participant)
+    await ok(a, "chat", {"text": "bara för grupp 1"})
+    await b.inbox.wait("event", lambda e: e["type"] == "chat.sent")
+    await ok(fia, "round.broadcast", {"text": "Fem minuter kvar!"})
+    for client in people:
+        await client.inbox.wait("event", lambda e: e["type"] == "round.broadcast")
+    assert c.inbox.events("chat.sent") == []
+    assert fia.inbox.events("chat.sent") == []
+
+
+async def test_participant_cannot_steer_rounds(meeting: Meeting) -> None:
+    await meeting.facilitator()
+    people = await crowd(meeting, 3)
+    seq = session_of(meeting).seq
+    for event, data in [("round.preview", {"group_count": 2}), ("round.open", {}),
+                        ("round.close", {}), ("round.extend", {"delta_s": 60}),
+                        ("round.broadcast", {"text": "x"}), ("round.visit", {"group": 0}),
+                        ("agenda.set", {"template": "self_leadership"}), ("network", {})]:
+        answer = await people[0].call(event, data)
+        assert answer["error"]["code"] == "forbidden", (event, answer)
+    assert session_of(meeting).seq == seq
+
+
+async def test_impossible_parameters_get_clear_codes(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    await crowd(meeting, 3)
+    cases = [({"group_count": 0}, "invalid_group_count"),
+             ({"group_count": 4}, "too_many_groups"),
+             ({"group_count": 2, "duration_s": 10}, "invalid_duration"),
+             ({"group_count": 2, "duration_s": 99999}, "invalid_duration"),
+             ({"strategy": "manual", "group_count": 2, "mapping": {"ghost": 0}},
+              "unknown_participant"),
+             ({"strategy": "keep"}, "no_previous_round"),
+             ({"strategy": "nonsense"}, "invalid_payload")]
+    for spec, code in cases:
+        answer = await fia.call("round.preview", spec)
+        assert answer["error"]["code"] == code, (spec, answer)
+    assert (await fia.call("round.close"))["error"]["code"] == "no_round"
+    assert session_of(meeting).rounds == []
+
+
+async def test_deadline_closing_countdown_and_return(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    people = await crowd(meeting, 4)
+    await ok(fia, "round.preview", {"group_count": 2, "duration_s": 60, "closing_s": 1,
+                                    "warning_s": 1})
+    await ok(fia, "round.open")
+    await ok(fia, "round.extend", {"delta_s": -58})
+    for client in people:
+        warned = await client.inbox.wait("event", lambda e: e["type"] == "round.warned")
+        closing = await client.inbox.wait("event", lambda e: e["type"] == "round.closing",
+                                          timeout=5)
+        closed = await client.inbox.wait("event", lambda e: e["type"] == "round.closed",
+                                         timeout=5)
+        assert warned["seq"] < closing["seq"] < closed["seq"]
+        assert closed["data"]["reason"] == "deadline" and closed["actor"] == "system"
+        back = await client.inbox.wait("event", lambda e: e["type"] == "participant.moved"
+                                       and e["data"]["id"] == client.participant
+                                       and e["data"]["room"] == "plenary")
+        assert back["seq"] > closed["seq"]
+        assert closed["ts"] - closing["data"]["closes_at"] < 500
+    assert all(p.room == "plenary" for p in session_of(meeting).meeting.present())
+
+
+async def test_concurrent_open_and_close_give_one_each(meeting: Meeting) -> None:
+    fia = await meeting.facilitator("Fia")
+    fred = await meeting.facilitator("Fred", "Vasa")
+    await crowd(meeting, 4)
+    await ok(fia, "round.preview", {"group_count": 2})
+    opens = await asyncio.gather(fia.call("round.open"), fred.call("round.open"))
+    assert sorted(a["ok"] for a in opens) == [False, True]
+    assert next(a for a in opens if not a["ok"])["error"]["code"] == "round_already_open"
+    closes = await asyncio.gather(fia.call("round.close"), fred.call("round.close"))
+    assert sorted(a["ok"] for a in closes) == [False, True]
+    assert next(a for a in closes if not a["ok"])["error"]["code"] == "round_already_closed"
+    log = session_of(meeting)
+    assert len([r for r in log.rounds if r.opened_at]) == 1
+
+
+async def test_late_joiner_and_returning_participant_land_in_a_group(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    people = await crowd(meeting, 4)
+    await ok(fia, "round.preview", {"group_count": 2})
+    await ok(fia, "round.open")
+    late = await meeting.participant("Sen", "Jakobstad")
+    welcome = await late.inbox.wait("welcome")
+    r = session_of(meeting).current()
+    me = next(p for p in welcome["snapshot"]["participants"] if p["id"] == late.participant)
+    assert me["room"] == r.room_of(late.participant)
+    assert welcome["snapshot"]["round"]["phase"] == "open"
+    bo = people[0]
+    room = r.room_of(bo.participant)
+    await bo.sio.disconnect()
+    back = meeting.server.client(meeting.tokens["participant"], resume=bo.resume_token)
+    await back.connect()
+    await ok(back, "join", {})
+    assert session_of(meeting).meeting.participants[bo.participant].room == room
+    await ok(back, "chat", {"text": "tillbaka i gruppen"})
+    mates = [c for c in people if c.participant in r.groups[r.group_of(bo.participant)]
+             and c is not bo]
+    await mates[0].inbox.wait("event", lambda e: e["type"] == "chat.sent"
+                              and e["data"]["text"] == "tillbaka i gruppen")
+
+
+async def test_help_visit_and_leave(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    people = await crowd(meeting, 4)
+    await ok(fia, "round.preview", {"group_count": 2})
+    await ok(fia, "round.open")
+    asker = people[0]
+    await asker.inbox.wait("event", lambda e: e["type"] == "participant.moved"
+                           and e["data"]["id"] == asker.participant)
+    await ok(asker, "help.request")
+    seen = await fia.inbox.wait("event", lambda e: e["type"] == "help.requested")
+    assert seen["data"]["participant"] == asker.participant
+    await ok(fia, "round.visit", {"group": seen["data"]["group"]})
+    answered = await asker.inbox.wait("event", lambda e: e["type"] == "help.answered")
+    assert answered["data"]["by"] == fia.participant
+    await ok(fia, "chat", {"text": "Hej, jag är här"})
+    await asker.inbox.wait("event", lambda e: e["type"] == "chat.sent"
+                           and e["actor"] == fia.participant)
+    await ok(fia, "round.visit", {"group": None})
+    assert session_of(meeting).meeting.participants[fia.participant].room == "plenary"
+
+
+async def test_restart_mid_round_ends_at_the_same_deadline(tmp_path, serializer) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    first = await start_server(data, serializer, grace_s=30)
+    meeting_id = await first.create_meeting()
+    m = Meeting(first, meeting_id, await first.invites(meeting_id))
+    fia = await m.facilitator()
+    await crowd(m, 4)
+    await ok(fia, "round.preview", {"group_count": 2, "duration_s": 60, "closing_s": 0,
+                                    "warning_s": 0})
+    await ok(fia, "round.open")
+    await ok(fia, "round.extend", {"delta_s": -58})
+    deadline = first.app[HUB].get(meeting_id).state.current().deadline
+    await first.stop()
+    second = await start_server(data, serializer, grace_s=30, port=first.port)
+    try:
+        m2 = Meeting(second, meeting_id, m.tokens)
+        fia2 = second.client(m.tokens["facilitator"], resume=fia.resume_token)
+        await fia2.connect()
+        await ok(fia2, "join", {})
+        closed = await fia2.inbox.wait("event", lambda e: e["type"] == "round.closed",
+                                       timeout=6)
+        assert closed["actor"] == "system"
+        assert 0 <= closed["ts"] - deadline < 500
+        assert all(p.room == "plenary" for p in session_of(m2).meeting.present())
+    finally:
+        await second.stop()
+
+
+async def test_restart_after_the_deadline_closes_at_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    first = await start_server(data, grace_s=30)
+    meeting_id = await first.create_meeting()
+    m = Meeting(first, meeting_id, await first.invites(meeting_id))
+    fia = await m.facilitator()
+    await crowd(m, 2)
+    await ok(fia, "round.preview", {"group_count": 2, "duration_s": 60, "closing_s": 0})
+    await ok(fia, "round.open")
+    await ok(fia, "round.extend", {"delta_s": -59})
+    await first.stop()
+    await asyncio.sleep(1.2)  # the server is down while the deadline passes
+    second = await start_server(data, grace_s=30)
+    try:
+        state = second.app[HUB].get(meeting_id).state
+        for _ in range(100):
+            if state.rounds[-1].phase == "closed":
+                break
+            await asyncio.sleep(0.02)
+        assert state.rounds[-1].phase == "closed"
+    finally:
+        await second.stop()
+
+
+async def test_network_report_counts_who_met_whom(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    people = await crowd(meeting, 6)
+    for _ in range(2):
+        await ok(fia, "round.preview", {"group_count": 2})
+        await ok(fia, "round.open")
+        await ok(fia, "round.close")
+    report = await ok(fia, "network")
+    assert [r["number"] for r in report["rounds"]] == [1, 2]
+    assert all(r["same_municipality_pairs"] == 0 for r in report["rounds"])
+    met = {p["id"]: p["people_met"] for p in report["participants"]}
+    assert all(met[c.participant] >= 2 for c in people)
+    status, rest = await meeting.server.api("GET", f"/api/meetings/{meeting.id}/network")
+    assert status == 200 and rest == report
+
+
+async def test_agenda_template_prefills_a_round(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    templates = await ok(fia, "agenda.templates")
+    ids = {t["id"] for t in templates["templates"]}
+    assert {"resident_experience", "creativity_problem_solving", "self_leadership",
+            "conflict_management"} <= ids
+    await ok(fia, "agenda.set", {"template": "conflict_management", "lang": "fi"})
+    agenda = session_of(meeting).agenda
+    index = next(i for i, a in enumerate(agenda.activities) if a["kind"] == "breakout")
+    await ok(fia, "agenda.start", {"index": index})
+    started = await fia.inbox.wait("event", lambda e: e["type"] == "agenda.started")
+    activity = started["data"]["activity"]
+    assert activity["prompt"] and activity["kind"] == "breakout"
+    bad = await fia.call("agenda.start", {"index": 999})
+    assert bad["error"]["code"] == "invalid_activity_index"
