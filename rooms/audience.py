@@ -10,7 +10,7 @@ from typing import Any
 
 from rooms.events import Event
 
-ROOM_SCOPED = frozenset({"chat.sent", "reaction.sent", "board.updated", "board.cleared"})
+ROOM_SCOPED = frozenset({"chat.sent", "reaction.sent", "board.updated", "media.changed"})
 ROOM_AND_FACILITATORS = frozenset({"help.requested", "help.answered"})
 
 

@@ -116,6 +116,27 @@ def react(m: Meeting, actor: str, emoji: str) -> list[Draft]:
     return [Draft("reaction.sent", {"room": p.room, "emoji": emoji})]
 
 
+def media(m: Meeting, actor: str, *, mic: bool, camera: bool, screen: bool) -> list[Draft]:
+    p = present(m, actor)
+    if (p.mic, p.camera, p.screen) == (mic, camera, screen):
+        return []
+    return [Draft("media.changed", {"id": actor, "room": p.room, "mic": mic,
+                                    "camera": camera, "screen": screen})]
+
+
+def stage_add(m: Meeting, actor: str, target: str) -> list[Draft]:
+    require_facilitator(m, actor)
+    p = m.participants.get(target)
+    if p is None or not p.present:
+        raise UnknownParticipant("That participant is not in the meeting.")
+    return [] if target in m.stage else [Draft("stage.added", {"id": target})]
+
+
+def stage_remove(m: Meeting, actor: str, target: str) -> list[Draft]:
+    require_facilitator(m, actor)
+    return [Draft("stage.removed", {"id": target})] if target in m.stage else []
+
+
 def present(m: Meeting, actor: str) -> Participant:
     """The acting participant, who must be in the meeting right now."""
     _require_open(m)

@@ -37,6 +37,9 @@ class Participant(msgspec.Struct):
     room: str = PLENARY
     joined_at: int = 0
     left_at: int | None = None
+    mic: bool = False
+    camera: bool = False
+    screen: bool = False
 
 
 class Room(msgspec.Struct):
@@ -69,6 +72,7 @@ class Meeting(msgspec.Struct):
         default_factory=lambda: {PLENARY: Room(PLENARY, RoomKind.PLENARY, "Plenary")})
     hands: list[str] = msgspec.field(default_factory=list)
     chat: dict[str, list[ChatMessage]] = msgspec.field(default_factory=dict)
+    stage: list[str] = msgspec.field(default_factory=list)
 
     def apply(self, event: Event) -> None:
         """Fold one event into the state."""
@@ -125,8 +129,24 @@ def _left(m: Meeting, e: Event) -> None:
     p = m.participants[e.data["id"]]
     p.present = False
     p.left_at = e.ts
+    p.mic = p.camera = p.screen = False
     if p.id in m.hands:
         m.hands.remove(p.id)
+    if p.id in m.stage:
+        m.stage.remove(p.id)
+
+
+def _media(m: Meeting, e: Event) -> None:
+    p = m.participants[e.data["id"]]
+    p.mic, p.camera, p.screen = e.data["mic"], e.data["camera"], e.data["screen"]
+
+
+def _stage_added(m: Meeting, e: Event) -> None:
+    m.stage.append(e.data["id"])
+
+
+def _stage_removed(m: Meeting, e: Event) -> None:
+    m.stage.remove(e.data["id"])
 
 
 def _chat(m: Meeting, e: Event) -> None:
@@ -174,4 +194,7 @@ _REDUCERS: dict[str, Reducer] = {
     "room.opened": _room_opened,
     "room.closed": _room_closed,
     "participant.moved": _moved,
+    "media.changed": _media,
+    "stage.added": _stage_added,
+    "stage.removed": _stage_removed,
 }

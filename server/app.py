@@ -73,13 +73,13 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         settings, metrics = app[SETTINGS], app[METRICS]
         conns = Connections()
         broadcaster = SocketBroadcaster(sio, conns)
-        def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
+        async def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
             for event in events:
                 metrics.events.labels(event.type).inc()
             if any(e.type.startswith("round.") for e in events):
                 timer.sync(live)
 
-        hub = Hub(app[STORE], broadcaster, clock, settings.snapshot_every, on_events=on_events)
+        hub = Hub(app[STORE], broadcaster, clock, settings.snapshot_every, [on_events])
         timer = RoundTimer(hub, scheduler, clock)
         seconds = await hub.recover()
         metrics.recovery.set(seconds)

@@ -34,6 +34,13 @@ class Settings:
     ping_interval_s: int = 10
     ping_timeout_s: int = 20
     log_json: bool = True
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = None
+    turn_ttl_s: int = 6 * 3600
+    publisher_cap: int = 8
+    board_max_update_bytes: int = 64 * 1024
+    board_max_elements: int = 20_000
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:

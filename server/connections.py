@@ -22,13 +22,16 @@ class Connection:
 class Connections:
     by_sid: dict[str, Connection] = field(default_factory=dict)
     by_participant: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    by_meeting: dict[str, dict[str, set[str]]] = field(default_factory=dict)
 
     def add(self, conn: Connection) -> None:
         self.by_sid[conn.sid] = conn
 
     def bind(self, conn: Connection, participant: str) -> None:
         conn.participant = participant
-        self.by_participant.setdefault((conn.meeting, participant), set()).add(conn.sid)
+        sids = self.by_meeting.setdefault(conn.meeting, {}).setdefault(participant, set())
+        sids.add(conn.sid)
+        self.by_participant[(conn.meeting, participant)] = sids
 
     def unbind(self, conn: Connection) -> None:
         if conn.participant is not None:
@@ -37,6 +40,7 @@ class Connections:
             sids.discard(conn.sid)
             if not sids:
                 self.by_participant.pop(key, None)
+                self.by_meeting.get(conn.meeting, {}).pop(conn.participant, None)
         conn.participant = None
 
     def remove(self, sid: str) -> Connection | None:
@@ -54,7 +58,11 @@ class Connections:
         return (meeting, participant) in self.by_participant
 
     def online_in(self, meeting: str) -> list[str]:
-        return [p for (m, p) in self.by_participant if m == meeting]
+        return list(self.by_meeting.get(meeting, ()))
+
+    def online_set(self, meeting: str) -> dict[str, set[str]]:
+        """Participant id -> their connection ids, for one meeting (read-only)."""
+        return self.by_meeting.get(meeting, {})
 
     def __len__(self) -> int:
         return len(self.by_sid)

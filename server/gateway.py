@@ -35,6 +35,7 @@ from server.clock import Clock
 from server.config import Settings
 from server.connections import Connection, Connections
 from server.hub import Hub, MeetingNotFound
+from server.ice import ice_servers
 from server.limits import TokenBucket
 from server.metrics import Metrics
 from server.scheduler import Scheduler
@@ -69,6 +70,9 @@ class Gateway:
         self.broadcaster, self.tokens, self.scheduler = broadcaster, tokens, scheduler
         self.clock, self.settings, self.metrics = clock, settings, metrics
         self._handlers: dict[str, tuple[type[Any], Handler, bool]] = {}
+        self.on_attach: list[Callable[[Connection], Awaitable[None]]] = []
+        self.on_presence: list[Callable[[str, str], Awaitable[None]]] = []
+        self.on_detach: list[Callable[[Connection], None]] = []
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
         sio.on("*", self.on_unknown)
@@ -135,6 +139,8 @@ class Gateway:
         if conn is None:
             return
         self.metrics.connected.dec()
+        for hook in self.on_detach:
+            hook(conn)
         pid = conn.participant
         if pid is None or conn.replaced or self.conns.online(conn.meeting, pid):
             return
@@ -142,6 +148,14 @@ class Gateway:
                              lambda: self._expire(conn.meeting, pid))
         await self.broadcaster.emit_ephemeral(conn.meeting, "presence",
                                               {"participant": pid, "online": False})
+        await self._presence_changed(conn.meeting, pid)
+
+    async def _presence_changed(self, meeting: str, participant: str) -> None:
+        for hook in self.on_presence:
+            try:
+                await hook(meeting, participant)
+            except Exception:
+                log.exception("presence hook failed")
 
     async def _expire(self, meeting: str, participant: str) -> None:
         if not self.conns.online(meeting, participant):
@@ -230,9 +244,12 @@ class Gateway:
         await self.sio.emit("welcome", welcome, to=conn.sid)
         for old in replaced:
             await self._replace(old)
+        for hook in self.on_attach:
+            await hook(conn)
         if not was_online:
             await self.broadcaster.emit_ephemeral(conn.meeting, "presence",
                                                   {"participant": pid, "online": True})
+            await self._presence_changed(conn.meeting, pid)
         return {"participant": pid, "seq": welcome["seq"],
                 "resume_token": welcome["resume_token"]}
 
@@ -246,6 +263,8 @@ class Gateway:
             "online": self.conns.online_in(conn.meeting),
             "server_time": self.clock.now_ms(),
         }
+        welcome["ice_servers"], welcome["ice_expires_at"] = ice_servers(
+            self.settings, pid, self.clock.now_ms())
         missed = live.since(conn.last_seq) if conn.last_seq is not None else None
         if missed is None:
             welcome["snapshot"] = session_view(state, pid)

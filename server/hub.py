@@ -3,7 +3,7 @@
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from facilitation.session import Session, fold
 from rooms import SYSTEM, Draft, Event
@@ -17,6 +17,7 @@ from server.store import LogStore
 log = logging.getLogger("ledarstig.hub")
 
 Decision = Callable[[Session], Sequence[Draft]]
+Listener = Callable[["LiveMeeting", Sequence[Event]], Awaitable[None]]
 
 
 class MeetingNotFound(DomainError):
@@ -26,12 +27,12 @@ class MeetingNotFound(DomainError):
 class Hub:
     def __init__(self, store: LogStore, broadcaster: Broadcaster, clock: Clock,
                  snapshot_every: int = 1000,
-                 on_events: Callable[[LiveMeeting, Sequence[Event]], None] | None = None) -> None:
+                 listeners: Sequence[Listener] = ()) -> None:
         self._store = store
         self._broadcaster = broadcaster
         self._clock = clock
         self._snapshot_every = snapshot_every
-        self._on_events = on_events or (lambda live, events: None)
+        self.listeners: list[Listener] = list(listeners)
         self._meetings: dict[str, LiveMeeting] = {}
 
     async def recover(self) -> float:
@@ -66,7 +67,7 @@ class Hub:
         events = live.commit(SYSTEM, [draft], self._clock.now_ms())
         await live.publish(events)
         self._meetings[meeting_id] = live
-        self._on_events(live, events)
+        await self._notify(live, events)
         return live
 
     async def execute(self, meeting_id: str, actor: str, decide: Decision) -> list[Event]:
@@ -76,10 +77,19 @@ class Hub:
         if not events:
             return events
         await live.publish(events)
-        self._on_events(live, events)
+        await self._notify(live, events)
         if live.state.seq - live.snapshot_seq >= self._snapshot_every:
             await self._snapshot(live)
         return events
+
+    async def _notify(self, live: LiveMeeting, events: Sequence[Event]) -> None:
+        """Tell each listener (metrics, timers, media plans, boards) what happened."""
+        for listener in self.listeners:
+            try:
+                await listener(live, events)
+            except Exception:
+                log.exception("listener failed after events %d..%d of %s",
+                              events[0].seq, events[-1].seq, live.id)
 
     async def _healthy(self, meeting_id: str) -> LiveMeeting:
         live = self.get(meeting_id)

@@ -95,6 +95,43 @@ class StartActivity(Message):
     index: Annotated[int, msgspec.Meta(ge=0, le=1000)]
 
 
+class Description(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: Annotated[str, msgspec.Meta(max_length=64 * 1024)] = ""
+
+
+class Candidate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    candidate: Annotated[str, msgspec.Meta(max_length=2048)]
+    sdpMid: Annotated[str, msgspec.Meta(max_length=64)] | None = None  # noqa: N815
+    sdpMLineIndex: Annotated[int, msgspec.Meta(ge=0, le=1024)] | None = None  # noqa: N815
+    usernameFragment: Annotated[str, msgspec.Meta(max_length=256)] | None = None  # noqa: N815
+
+
+class Signal(Message):
+    """One signalling message for one peer: a description, or a candidate
+    (``candidate: null`` is end-of-candidates)."""
+
+    to: Id
+    description: Description | msgspec.UnsetType = msgspec.UNSET
+    candidate: Candidate | None | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        has_description = self.description is not msgspec.UNSET
+        has_candidate = self.candidate is not msgspec.UNSET
+        if has_description == has_candidate:
+            raise ValueError("give exactly one of description and candidate")
+
+
+class Media(Message):
+    mic: bool
+    camera: bool
+    screen: bool = False
+
+
+class Target(Message):
+    participant: Id
+
+
 class Auth(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The Socket.IO ``auth`` payload of a connection."""
 

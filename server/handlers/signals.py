@@ -1,0 +1,150 @@
+"""WebRTC signalling: the relay between two members of one room, the peer
+plans that tell each client whom to connect to, media state and ICE servers.
+
+SDP and candidates carry participants' addresses: they are relayed, never
+logged or recorded.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from rooms import Event
+from rooms import commands as cmd
+from rooms.exceptions import DomainError
+from rooms.media import PeerPlan, peer_plan, room_plans, same_room
+from server import protocol as p
+from server.broadcast import participant_room
+from server.connections import Connection
+from server.gateway import Gateway
+from server.ice import ice_servers
+from server.live import LiveMeeting
+
+_MEMBERSHIP = frozenset({"participant.joined", "participant.left", "participant.moved",
+                         "stage.added", "stage.removed", "room.closed"})
+
+
+class PeerNotInRoom(DomainError):
+    code = "peer_not_in_room"
+
+
+class UnknownPeer(DomainError):
+    code = "unknown_peer"
+
+
+class Planner:
+    """Sends each connection its peer plan, and what to close, when it changes."""
+
+    def __init__(self, gw: Gateway) -> None:
+        self._gw = gw
+        self._sent: dict[str, PeerPlan] = {}
+
+    async def refresh_rooms(self, meeting: str, rooms: set[str]) -> None:
+        """Re-plan every online member of ``rooms`` (a mover is planned in its new room)."""
+        state = self._gw.hub.get(meeting).state.meeting
+        online = self._gw.conns.online_set(meeting)
+        cap = self._gw.settings.publisher_cap
+        for room in rooms:
+            for pid, plan in room_plans(state, room, online, cap).items():
+                for sid in list(online.get(pid, ())):
+                    await self.send(sid, plan)
+
+    async def send(self, sid: str, plan: PeerPlan) -> None:
+        before = self._sent.get(sid)
+        if before == plan:
+            return
+        closed = before.peer_ids() - plan.peer_ids() if before is not None else frozenset()
+        self._sent[sid] = plan
+        await self._gw.sio.emit("peers", plan.to_wire(closed), to=sid)
+
+    def forget(self, sid: str) -> None:
+        self._sent.pop(sid, None)
+
+
+def register(gw: Gateway) -> None:
+    planner = Planner(gw)
+
+    async def signal(conn: Connection, msg: p.Signal) -> dict[str, Any]:
+        me = gw.pid(conn)
+        state = gw.hub.get(conn.meeting).state.meeting
+        if msg.to not in state.participants or msg.to == me:
+            raise UnknownPeer("There is no such peer in this meeting.")
+        if not same_room(state, me, msg.to):
+            raise PeerNotInRoom("That participant is not in your room.")
+        relayed = msgspec.to_builtins(msg)
+        del relayed["to"]
+        relayed["from"] = me
+        await gw.sio.emit("signal", relayed, to=participant_room(conn.meeting, msg.to))
+        gw.metrics.relayed.inc()
+        return {}
+
+    async def media(conn: Connection, msg: p.Media) -> dict[str, Any]:
+        return await gw.run(conn, lambda s, pid: cmd.media(
+            s.meeting, pid, mic=msg.mic, camera=msg.camera, screen=msg.screen))
+
+    async def stage_add(conn: Connection, msg: p.Target) -> dict[str, Any]:
+        return await gw.run(conn, lambda s, pid: cmd.stage_add(s.meeting, pid, msg.participant))
+
+    async def stage_remove(conn: Connection, msg: p.Target) -> dict[str, Any]:
+        return await gw.run(conn, lambda s, pid: cmd.stage_remove(s.meeting, pid,
+                                                                  msg.participant))
+
+    def ice_for(conn: Connection) -> dict[str, Any]:
+        servers, expires_at = ice_servers(gw.settings, gw.pid(conn), gw.clock.now_ms())
+        return {"ice_servers": servers, "expires_at": expires_at}
+
+    async def refresh_ice(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        return ice_for(conn)
+
+    def schedule_ice(conn: Connection) -> None:
+        if not (gw.settings.turn_urls and gw.settings.turn_secret):
+            return
+
+        async def push() -> None:
+            if conn.sid in gw.conns.by_sid and conn.participant is not None:
+                await gw.sio.emit("ice", ice_for(conn), to=conn.sid)
+                schedule_ice(conn)
+        gw.scheduler.after(f"ice:{conn.sid}", gw.settings.turn_ttl_s * 0.8, push)
+
+    async def on_attach(conn: Connection) -> None:
+        state = gw.hub.get(conn.meeting).state.meeting
+        pid = gw.pid(conn)
+        online = gw.conns.online_set(conn.meeting)
+        await planner.send(conn.sid, peer_plan(state, pid, online, gw.settings.publisher_cap))
+        schedule_ice(conn)
+
+    def on_detach(conn: Connection) -> None:
+        planner.forget(conn.sid)
+        gw.scheduler.cancel(f"ice:{conn.sid}")
+
+    async def on_presence(meeting: str, participant: str) -> None:
+        person = gw.hub.get(meeting).state.meeting.participants.get(participant)
+        if person is not None:
+            await planner.refresh_rooms(meeting, {person.room})
+
+    async def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
+        rooms = {room for e in events if e.type in _MEMBERSHIP
+                 for room in _rooms_of(live, e)}
+        if rooms:
+            await planner.refresh_rooms(live.id, rooms)
+
+    gw.command("signal", p.Signal, signal)
+    gw.command("media", p.Media, media)
+    gw.command("stage.add", p.Target, stage_add)
+    gw.command("stage.remove", p.Target, stage_remove)
+    gw.command("ice.refresh", p.Empty, refresh_ice)
+    gw.on_attach.append(on_attach)
+    gw.on_detach.append(on_detach)
+    gw.on_presence.append(on_presence)
+    gw.hub.listeners.append(on_events)
+
+
+def _rooms_of(live: LiveMeeting, e: Event) -> list[str]:
+    rooms = [e.data[k] for k in ("room", "from") if e.data.get(k)]
+    if e.type == "room.closed":
+        rooms.append(e.data["id"])
+    person = live.state.meeting.participants.get(e.data.get("id", ""))
+    if person is not None:
+        rooms.append(person.room)
+    return rooms
