@@ -33,6 +33,7 @@ class Session(msgspec.Struct):
     rounds: list[Round] = msgspec.field(default_factory=list)
     help: dict[str, HelpRequest] = msgspec.field(default_factory=dict)
     agenda: AgendaState | None = None
+    shown_board: str | None = None
 
     @property
     def seq(self) -> int:
@@ -174,7 +175,12 @@ def _agenda_started(s: Session, e: Event) -> None:
         s.agenda.cursor = e.data["index"]
 
 
+def _board_shown(s: Session, e: Event) -> None:
+    s.shown_board = e.data["room"]
+
+
 _REDUCERS: dict[str, Callable[[Session, Event], None]] = {
+    "board.shown": _board_shown,
     "round.previewed": _previewed,
     "round.cancelled": _cancelled,
     "round.regrouped": _regrouped,

@@ -18,4 +18,5 @@ def session_view(s: Session, viewer: str) -> dict[str, Any]:
     view["help"] = [msgspec.to_builtins(h) for h in s.help.values()
                     if facilitator or (me is not None and h.room == me.room)]
     view["agenda"] = msgspec.to_builtins(s.agenda) if s.agenda is not None else None
+    view["shown_board"] = s.shown_board
     return view

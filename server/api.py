@@ -1,6 +1,8 @@
 """The organiser's REST API, guarded by the admin token."""
 
+import asyncio
 import hmac
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,8 +14,11 @@ from facilitation.session import Session
 from rooms import ADMIN, Role
 from rooms import commands as cmd
 from rooms.exceptions import DomainError
+from rooms.board import to_png, to_svg
+from server.handlers.boards import can_read
 from server.hub import Hub
-from server.keys import CREDENTIALS, GATEWAY, HUB, SETTINGS, TOKENS
+from server.tokens import TokenError
+from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, SETTINGS, STORE, TOKENS
 
 
 class NewMeeting(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -22,17 +27,27 @@ class NewMeeting(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     cohort: Annotated[str, msgspec.Meta(max_length=80)] = ""
 
 
+BOARD_EXPORT = re.compile(r"/api/meetings/[^/]+/boards/[^/]+\.(svg|png)")
+
+
 def json_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-@web.middleware
-async def admin_only(request: web.Request, handler: Any) -> web.StreamResponse:
-    if not request.path.startswith("/api/"):
-        return await handler(request)
+def is_admin(request: web.Request) -> bool:
     expected = request.app[CREDENTIALS].admin_token
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+@web.middleware
+async def admin_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every /api/ route needs the admin token, except board exports, which also
+    take a participant's resume token and check it themselves."""
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    exported = BOARD_EXPORT.fullmatch(request.path) and "resume" in request.query
+    if not exported and not is_admin(request):
         return json_error(401, "unauthorized", "A valid admin token is required.")
     try:
         return await handler(request)
@@ -91,6 +106,47 @@ async def network(request: web.Request) -> web.Response:
     return web.json_response(network_report(hub.get(meeting_id).state, hub.cohort_of(meeting_id)))
 
 
+async def log(request: web.Request) -> web.Response:
+    """The meeting's log for the review player; binary data as base64."""
+    hub: Hub = request.app[HUB]
+    live = hub.get(request.match_info["id"])
+    try:
+        after = int(request.query.get("after", 0))
+        limit = min(int(request.query.get("limit", 1000)), 10_000)
+    except ValueError:
+        return json_error(400, "invalid_payload", "after and limit must be whole numbers.")
+    events = (await request.app[STORE].read(live.id, after))[:limit]
+    body = msgspec.json.encode({"seq": live.state.seq, "events": events})
+    return web.Response(body=body, content_type="application/json")
+
+
+async def board_export(request: web.Request) -> web.Response:
+    hub: Hub = request.app[HUB]
+    meeting_id, room, fmt = (request.match_info[k] for k in ("id", "room", "fmt"))
+    state = hub.get(meeting_id).state
+    if room not in state.meeting.rooms:
+        return json_error(404, "unknown_room", "There is no such room.")
+    if not is_admin(request):
+        try:
+            resume = request.app[TOKENS].read_resume(request.query["resume"])
+        except TokenError as exc:
+            return json_error(401, exc.code, str(exc))
+        if resume.meeting != meeting_id or not can_read(state, resume.participant, room):
+            return json_error(403, "forbidden", "That board is not open to you.")
+    boards = request.app[BOARDS]
+    seq = request.query.get("seq")
+    if seq is not None and not seq.isdigit():
+        return json_error(400, "invalid_payload", "seq must be a whole number.")
+    board = await (boards.replay(meeting_id, room, upto=int(seq)) if seq is not None
+                   else boards.get(meeting_id, room))
+    elements = board.elements()
+    if fmt == "svg":
+        svg = await asyncio.to_thread(to_svg, elements)
+        return web.Response(text=svg, content_type="image/svg+xml")
+    png = await asyncio.to_thread(to_png, elements)
+    return web.Response(body=png, content_type="image/png")
+
+
 def routes() -> list[web.RouteDef]:
     return [
         web.post("/api/meetings", create_meeting),
@@ -99,4 +155,6 @@ def routes() -> list[web.RouteDef]:
         web.post("/api/meetings/{id}/invites", invites),
         web.post("/api/meetings/{id}/end", end_meeting),
         web.get("/api/meetings/{id}/network", network),
+        web.get("/api/meetings/{id}/log", log),
+        web.get("/api/meetings/{id}/boards/{room}.{fmt:svg|png}", board_export),
     ]

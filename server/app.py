@@ -13,6 +13,8 @@ from aiohttp import web
 
 from rooms import Event
 from server import api, web as pages
+from rooms.board import BoardLimits
+from server.boards import Boards
 from server.broadcast import SocketBroadcaster
 from server.clock import Clock, SystemClock
 from server.config import Settings
@@ -22,7 +24,7 @@ from server.gateway import Gateway
 from server.handlers import register_all
 from server.hub import Hub
 from server.live import LiveMeeting
-from server.keys import CREDENTIALS, GATEWAY, HUB, METRICS, SETTINGS, STORE, TOKENS
+from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, METRICS, SETTINGS, STORE, TOKENS
 from server.metrics import Metrics
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
@@ -86,7 +88,11 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)
         gateway = Gateway(sio, hub, conns, broadcaster, app[TOKENS], scheduler, clock,
                           settings, metrics)
-        register_all(gateway)
+        board_store = Boards(app[STORE], BoardLimits(
+            max_update_bytes=settings.board_max_update_bytes,
+            max_elements=settings.board_max_elements))
+        app[BOARDS] = board_store
+        register_all(gateway, board_store)
         gateway.start_grace_after_restart()
         timer.sync_all()
         app[HUB], app[GATEWAY] = hub, gateway

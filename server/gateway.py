@@ -22,6 +22,7 @@ from facilitation.session import Session
 from facilitation.view import session_view
 from rooms import SYSTEM, Draft, Event, Role, visible
 from rooms import commands as cmd
+from rooms.board import BoardError
 from rooms.exceptions import DomainError, InvalidValue
 from server import protocol as p
 from server.broadcast import (
@@ -46,7 +47,8 @@ from server.tokens import TokenError, Tokens
 log = logging.getLogger("ledarstig.gateway")
 
 Handler = Callable[[Connection, Any], Awaitable[dict[str, Any] | None]]
-_KNOWN_ERRORS = (p.InvalidMessage, DomainError, FacilitationError, TokenError, StoreError)
+_KNOWN_ERRORS = (p.InvalidMessage, DomainError, FacilitationError, BoardError, TokenError,
+                 StoreError)
 
 
 def ok(data: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from server.boards import Boards
 from server.config import Settings
 from server.credentials import Credentials
 from server.gateway import Gateway
@@ -17,3 +18,4 @@ TOKENS = web.AppKey("tokens", Tokens)
 METRICS = web.AppKey("metrics", Metrics)
 STORE = web.AppKey("store", LogStore)
 GATEWAY = web.AppKey("gateway", Gateway)
+BOARDS = web.AppKey("boards", Boards)

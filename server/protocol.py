@@ -132,6 +132,18 @@ class Target(Message):
     participant: Id
 
 
+class BoardUpdate(Message):
+    update: bytes
+
+
+class RoomRef(Message):
+    room: Id
+
+
+class Gallery(Message):
+    round: Id | None = None
+
+
 class Auth(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The Socket.IO ``auth`` payload of a connection."""
 
