@@ -76,4 +76,5 @@ def network_report(current: Session, others: Iterable[Session]) -> dict[str, obj
     return {"participants": people,
             "rounds": [{"number": n, "group_sizes": list(m.group_sizes),
                         "same_municipality_pairs": m.same_municipality_pairs,
-                        "repeat_pairs": m.repeat_pairs} for n, m in zip(numbers, mixes)]}
+                        "repeat_pairs": m.repeat_pairs}
+                       for n, m in zip(numbers, mixes, strict=True)]}

@@ -13,12 +13,12 @@ from facilitation.history import network_report
 from facilitation.session import Session
 from rooms import ADMIN, Role
 from rooms import commands as cmd
-from rooms.exceptions import DomainError
 from rooms.board import to_png, to_svg
+from rooms.exceptions import DomainError
 from server.handlers.boards import can_read
 from server.hub import Hub
-from server.tokens import TokenError
 from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, SETTINGS, STORE, TOKENS
+from server.tokens import TokenError
 
 
 class NewMeeting(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Sequence
 from aiohttp import web
 
 from rooms import Event
-from server import api, web as pages
 from rooms.board import BoardLimits
+from server import api
+from server import web as pages
 from server.boards import Boards
 from server.broadcast import SocketBroadcaster
 from server.clock import Clock, SystemClock
@@ -23,8 +24,8 @@ from server.credentials import load_or_create
 from server.gateway import Gateway
 from server.handlers import register_all
 from server.hub import Hub
-from server.live import LiveMeeting
 from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, METRICS, SETTINGS, STORE, TOKENS
+from server.live import LiveMeeting
 from server.metrics import Metrics
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler

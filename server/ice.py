@@ -19,7 +19,8 @@ def turn_credential(secret: str, username: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def ice_servers(settings: Settings, participant: str, now_ms: int) -> tuple[list[dict[str, Any]], int]:
+def ice_servers(settings: Settings, participant: str,
+                now_ms: int) -> tuple[list[dict[str, Any]], int]:
     """The RTCIceServer list for ``participant`` and when it expires (ms)."""
     expires_s = now_ms // 1000 + settings.turn_ttl_s
     servers: list[dict[str, Any]] = []

@@ -45,11 +45,12 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         return await super()._handle_eio_disconnect(eio_sid, reason)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> Any:
-        if isinstance(data, str) and data[:1] in ("5", "6") and eio_sid not in self._binary_packet:
-            if _attachments(data) > self._limits.max_attachments:
-                log.warning("closing %s: too many binary attachments", eio_sid)
-                await self.eio.disconnect(eio_sid)
-                return None
+        if (isinstance(data, str) and data[:1] in ("5", "6")
+                and eio_sid not in self._binary_packet
+                and _attachments(data) > self._limits.max_attachments):
+            log.warning("closing %s: too many binary attachments", eio_sid)
+            await self.eio.disconnect(eio_sid)
+            return None
         return await super()._handle_eio_message(eio_sid, data)
 
     async def _drop_if_idle(self, eio_sid: str) -> None:

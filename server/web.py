@@ -21,8 +21,9 @@ async def home(request: web.Request) -> web.Response:
 
     base = html.escape(f"{request.scheme}://{request.host}")
     meetings = request.app[HUB].all()
-    items = "".join(f"<li>{html.escape(m.state.meeting.title)} <code>{html.escape(m.id)}</code></li>"
-                    for m in meetings) or f"<li>{t('home.none')}</li>"
+    items = "".join(
+        f"<li>{html.escape(m.state.meeting.title)} <code>{html.escape(m.id)}</code></li>"
+        for m in meetings) or f"<li>{t('home.none')}</li>"
     switch = " · ".join(f'<a href="/?lang={code}" lang="{code}">{code}</a>' for code in LANGUAGES)
     page = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{t('home.title')}</title>
@@ -36,7 +37,8 @@ async def home(request: web.Request) -> web.Response:
 <li>{t('home.step_token')}</li>
 <li>{t('home.step_create')}<pre>curl -X POST {base}/api/meetings \\
   -H "Authorization: Bearer $LEDARSTIG_ADMIN_TOKEN" \\
-  -d '{{"title": "Ledarstig 1", "starts_at": "2026-12-01T09:00:00+02:00", "cohort": "2026-A"}}'</pre></li>
+  -d '{{"title": "Ledarstig 1", "starts_at": "2026-12-01T09:00:00+02:00",
+       "cohort": "2026-A"}}'</pre></li>
 <li>{t('home.step_invite')}<pre>curl -X POST {base}/api/meetings/MEETING_ID/invites \\
   -H "Authorization: Bearer $LEDARSTIG_ADMIN_TOKEN"</pre></li>
 <li>{t('home.step_share')}</li>

@@ -57,6 +57,7 @@ class Peer:
         self.frames: dict[str, int] = {}
         self.plans: list[dict[str, Any]] = []
         self.refused: list[str] = []
+        self._changed = asyncio.Condition()
         self._tasks: set[asyncio.Task[None]] = set()
         # python-socketio's client runs each handler in its own task; one queue
         # and one worker keep the server's order (a candidate after its offer).
@@ -106,6 +107,9 @@ class Peer:
 
     def _watch(self, other: str, channel: RTCDataChannel) -> None:
         self.channels[other] = channel
+        channel.on("open", self._poke)
+        if channel.readyState == "open":
+            self._poke()
 
         @channel.on("message")
         def on_message(message: str) -> None:
@@ -117,6 +121,7 @@ class Peer:
             while True:
                 await track.recv()
                 self.frames[other] = self.frames.get(other, 0) + 1
+                self._poke()
         except MediaStreamError:
             return
 
@@ -175,17 +180,22 @@ class Peer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def wait_connected(self, other: str, timeout: float = 10) -> None:
-        async def until() -> None:
-            while other not in self.channels or self.channels[other].readyState != "open":
-                await asyncio.sleep(0.02)
-        await asyncio.wait_for(until(), timeout)
+    async def _until(self, done: Any, seconds: float) -> None:
+        async with asyncio.timeout(seconds), self._changed:
+            await self._changed.wait_for(done)
 
-    async def wait_frames(self, other: str, n: int = 3, timeout: float = 10) -> None:
-        async def until() -> None:
-            while self.frames.get(other, 0) < n:
-                await asyncio.sleep(0.02)
-        await asyncio.wait_for(until(), timeout)
+    async def wait_connected(self, other: str, seconds: float = 10) -> None:
+        await self._until(lambda: other in self.channels
+                          and self.channels[other].readyState == "open", seconds)
+
+    async def wait_frames(self, other: str, n: int = 3, seconds: float = 10) -> None:
+        await self._until(lambda: self.frames.get(other, 0) >= n, seconds)
+
+    def _poke(self) -> None:
+        async def notify() -> None:
+            async with self._changed:
+                self._changed.notify_all()
+        self._spawn(notify())
 
     async def close(self) -> None:
         for pc in list(self.pcs.values()):

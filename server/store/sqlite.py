@@ -6,6 +6,7 @@ event loop never waits on the disk.
 """
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -51,10 +52,8 @@ class SQLiteStore:
         if self._flusher is not None:
             self._wake.set()
             self._flusher.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-            except asyncio.CancelledError:
-                pass
         if self._pending:
             await self._commit(self._take())
         await self._run(self._close)

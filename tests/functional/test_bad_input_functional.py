@@ -36,7 +36,8 @@ async def test_forged_expired_and_wrong_meeting_tokens_are_refused(meeting: Meet
     forged = URLSafeTimedSerializer("not-our-secret", salt="ledarstig.invite").dumps(
         {"m": meeting.id, "r": "facilitator"})
     assert (await refused(meeting, token=forged))["code"] == "token_invalid"
-    expired = URLSafeTimedSerializer(SECRET, salt="ledarstig.invite", signer=_PastSigner).dumps({"m": meeting.id, "r": "participant"})
+    expired = URLSafeTimedSerializer(SECRET, salt="ledarstig.invite", signer=_PastSigner)
+    expired = expired.dumps({"m": meeting.id, "r": "participant"})
     assert (await refused(meeting, token=expired))["code"] == "token_expired"
     other = await meeting.server.create_meeting("Annat möte")
     wrong = await refused(meeting, token=meeting.tokens["participant"], meeting=other)

@@ -82,7 +82,7 @@ async def test_restart_loses_nothing(tmp_path, serializer) -> None:  # type: ign
     meeting_id = await first.create_meeting("Omstart")
     tokens = await first.invites(meeting_id)
     m = Meeting(first, meeting_id, tokens)
-    fia = await m.facilitator()
+    await m.facilitator()
     anna = await m.participant("Anna", "Raseborg")
     bo = await m.participant("Bo", "Vasa")
     for text in ("ett", "två", "tre"):

@@ -33,8 +33,9 @@ async def test_open_moves_each_participant_to_a_mixed_group(meeting: Meeting) ->
     r = session_of(meeting).current()
     for client in people:
         opened = await client.inbox.wait("event", lambda e: e["type"] == "round.opened")
-        moved = await client.inbox.wait("event", lambda e: e["type"] == "participant.moved"
-                                        and e["data"]["id"] == client.participant)
+        moved = await client.inbox.wait("event", lambda e, me=client.participant:
+                                        e["type"] == "participant.moved"
+                                        and e["data"]["id"] == me)
         group = next(i for i, g in enumerate(opened["data"]["groups"]) if client.participant in g)
         assert moved["data"]["room"] == opened["data"]["rooms"][group]
         assert opened["data"]["deadline"] == r.deadline
@@ -110,8 +111,9 @@ async def test_deadline_closing_countdown_and_return(meeting: Meeting) -> None:
                                          timeout=5)
         assert warned["seq"] < closing["seq"] < closed["seq"]
         assert closed["data"]["reason"] == "deadline" and closed["actor"] == "system"
-        back = await client.inbox.wait("event", lambda e: e["type"] == "participant.moved"
-                                       and e["data"]["id"] == client.participant
+        back = await client.inbox.wait("event", lambda e, me=client.participant:
+                                       e["type"] == "participant.moved"
+                                       and e["data"]["id"] == me
                                        and e["data"]["room"] == "plenary")
         assert back["seq"] > closed["seq"]
         assert closed["ts"] - closing["data"]["closes_at"] < 500

@@ -1,11 +1,12 @@
 """The same contract, checked against every LogStore implementation."""
 
+import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
 
 from rooms import Event
-from server.store import LogStore, MemoryStore, SQLiteStore
+from server.store import LogStore, MemoryStore, SQLiteStore, StoreError
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -37,7 +38,7 @@ async def test_snapshots(store: LogStore) -> None:
 
 async def test_duplicate_seq_is_refused(store: LogStore) -> None:
     await store.append("m1", [ev(1)])
-    with pytest.raises(Exception):
+    with pytest.raises((StoreError, sqlite3.IntegrityError)):
         await store.append("m1", [ev(1)])
     assert await store.read("m1") == [ev(1)]
 
