@@ -55,6 +55,7 @@ class Peer:
         self.channels: dict[str, RTCDataChannel] = {}
         self.messages: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.frames: dict[str, int] = {}
+        self.tracks: dict[str, int] = {}
         self.plans: list[dict[str, Any]] = []
         self.refused: list[str] = []
         self._changed = asyncio.Condition()
@@ -102,6 +103,8 @@ class Peer:
 
         @pc.on("track")
         def on_track(track: Any) -> None:
+            self.tracks[other] = self.tracks.get(other, 0) + 1
+            self._poke()
             self._spawn(self._count_frames(other, track))
         return pc
 
@@ -174,6 +177,16 @@ class Peer:
             candidate = candidate_from_sdp(re.sub(r"^candidate:", "", c["candidate"]))
             candidate.sdpMid, candidate.sdpMLineIndex = c["sdpMid"], c["sdpMLineIndex"]
             await pc.addIceCandidate(candidate)
+
+    async def add_track(self, other: str, track: Any) -> None:
+        """Renegotiate the connection to ``other`` with one more track (screen share)."""
+        pc = self.pcs[other]
+        pc.addTrack(track)
+        await pc.setLocalDescription(await pc.createOffer())
+        await self._send_description(other, pc)
+
+    async def wait_tracks(self, other: str, n: int, seconds: float = 10) -> None:
+        await self._until(lambda: self.tracks.get(other, 0) >= n, seconds)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

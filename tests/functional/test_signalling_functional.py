@@ -234,3 +234,24 @@ async def test_candidate_flood_is_rate_limited_and_survived(meeting: Meeting) ->
     await bo.inbox.wait("signal", lambda d: len(bo.inbox.named("signal")) >= relayed)
     assert len(bo.inbox.named("signal")) == relayed
     assert anna.sio.connected
+
+
+@needs_netns
+@pytest.mark.webrtc
+async def test_renegotiation_adds_a_screen_share(meeting: Meeting) -> None:
+    from tests.webrtc import ColourBars
+    a = Peer(meeting.server.client(meeting.tokens["participant"]))
+    b = Peer(meeting.server.client(meeting.tokens["participant"]))
+    try:
+        for peer, (name, muni) in ((a, ("Anna", "Vasa")), (b, ("Bo", "Borgå"))):
+            await peer.client.connect()
+            await peer.client.join(name, muni)
+        await a.wait_frames(b.id)
+        offerer, answerer = (a, b) if a.id < b.id else (b, a)  # the impolite side offers
+        tracks_before = answerer.tracks[offerer.id]
+        await offerer.add_track(answerer.id, ColourBars())
+        await answerer.wait_tracks(offerer.id, tracks_before + 1)
+        await ok(offerer.client, "media", {"mic": False, "camera": True, "screen": True})
+    finally:
+        await a.close()
+        await b.close()

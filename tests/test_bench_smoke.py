@@ -1,0 +1,74 @@
+"""Keeps the benchmark harness from rotting: a --quick run must produce numbers > 0.
+
+Each test runs `python -m bench.run --quick` as a subprocess on a few scenarios that
+between them use every workload (steady relays, saturated broadcasts, a join storm, idle
+clients), then reads the JSON it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = ("relay_latency", "relay_latency.uvloop", "fanout_10.msgpack", "join_storm_500",
+             "idle_memory", "delivery_under_load", "broadcast_under_load")
+
+
+def run_quick(tmp_path: Path, targets: str) -> dict[str, Any]:
+    out = tmp_path / "bench.json"
+    argv = [sys.executable, "-m", "bench.run", "--quick", "--only", ",".join(SCENARIOS),
+            "--targets", targets, "--json", str(out)]
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"bench.run failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
+    return json.loads(out.read_text())
+
+
+def assert_positive(results: dict[str, Any], target: str) -> None:
+    measured = 0
+    for name in SCENARIOS:
+        entry = results["scenarios"][name]
+        slot = entry["targets"].get(target)
+        if slot is None or slot.get("pending"):  # e.g. a relay our protocol lacks so far
+            continue
+        measured += 1
+        assert not slot["errors"], f"{name} on {target}: {slot['errors']}"
+        median = slot["median"]
+        shown = [row["metric"] for row in entry["rows"]]
+        assert shown and all(m in median for m in shown), f"{name}: no {shown} in {median}"
+        for metric, value in median.items():
+            assert isinstance(value, int | float), f"{name} on {target}: {metric} = {value}"
+        for metric in shown:
+            if metric != "server_gc_max_ms":  # zero when no collection fell in the window
+                assert median[metric] > 0, f"{name} on {target}: {metric} = {median[metric]}"
+    assert measured >= 3, f"only {measured} scenarios measured {target}"
+
+
+def test_bench_quick_bare(tmp_path: Path) -> None:
+    results = run_quick(tmp_path, "bare")
+    assert results["meta"]["targets"] == {"bare": "ran"}
+    assert_positive(results, "bare")
+
+
+def ours_unavailable() -> str | None:
+    try:
+        import server.cli  # noqa: F401
+    except ImportError as exc:
+        return f"our server is not importable yet ({exc})"
+    from bench.ledarstig_target import LedarstigTarget
+
+    return LedarstigTarget.unavailable()
+
+
+def test_bench_quick_ours(tmp_path: Path) -> None:
+    why = ours_unavailable()
+    if why:
+        pytest.skip(f"LedarstigTarget cannot run yet: {why}")
+    results = run_quick(tmp_path, "ours")
+    assert results["meta"]["targets"] == {"ours": "ran"}
+    assert_positive(results, "ours")
