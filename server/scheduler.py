@@ -2,8 +2,9 @@
 
 The domain records *when* something is due (a round's deadline, the end of
 a grace period); this scheduler only makes it happen at that moment. Jobs
-run one after another on the scheduler's task; a failing job is logged and
-does not stop the others.
+that fall due together run concurrently (so one waiting on the store does
+not delay the next), as tasks the scheduler owns and cancels when it stops;
+a failing job is logged and does not stop the others.
 """
 
 import asyncio
@@ -27,6 +28,7 @@ class Scheduler:
         self._jobs: dict[str, tuple[float, int, Job]] = {}
         self._counter = itertools.count()
         self._wake = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
 
     def at_wall(self, key: str, at_ms: int, job: Job) -> None:
         """Run ``job`` at wall-clock ``at_ms`` (at once if that has passed)."""
@@ -47,17 +49,22 @@ class Scheduler:
         return key in self._jobs
 
     async def run(self) -> None:
-        """Fire jobs as they fall due, until cancelled."""
+        """Fire jobs as they fall due, until cancelled (then cancel what runs)."""
+        try:
+            await self._loop()
+        finally:
+            for task in self._running:
+                task.cancel()
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _loop(self) -> None:
         while True:
             self._wake.clear()
             for key, due, job in self._due():
                 self._on_lateness(self._clock.monotonic() - due)
-                try:
-                    await job()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("scheduled job %s failed", key)
+                task = asyncio.create_task(self._guarded(key, job), name=f"job:{key}")
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
             timeout = self._heap[0][0] - self._clock.monotonic() if self._heap else None
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel.
             try:
@@ -65,6 +72,13 @@ class Scheduler:
                     await self._wake.wait()
             except TimeoutError:
                 pass
+
+    @staticmethod
+    async def _guarded(key: str, job: Job) -> None:
+        try:
+            await job()
+        except Exception:
+            log.exception("scheduled job %s failed", key)
 
     def _due(self) -> list[tuple[str, float, Job]]:
         now = self._clock.monotonic()
