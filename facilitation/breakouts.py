@@ -134,17 +134,15 @@ def open_round(s: Session, actor: str, now: int,
         raise NoParticipants("There is nobody to send to groups.")
     groups, prompts = _final_groups(s, r, people, encounters)
     rooms = [room_id(r.id, i) for i in range(len(groups))]
-    drafts = [Draft("round.opened", {
+    # One event opens every room and moves everyone: one delivery per client.
+    return [Draft("round.opened", {
         "id": r.id, "groups": groups, "rooms": rooms, "prompts": prompts,
         "deadline": now + r.duration_s * 1000,
-        "warned": r.warning_s == 0 or r.warning_s >= r.duration_s})]
-    for index, room in enumerate(rooms):
-        drafts.append(Draft("room.opened", {"id": room, "kind": "breakout",
-                                            "name": str(index + 1), "round": r.id}))
-    where = {p.id: p.room for p in s.meeting.present()}
-    for room, group in zip(rooms, groups, strict=True):
-        drafts += [_move(pid, room, where[pid]) for pid in group]
-    return drafts
+        "warned": r.warning_s == 0 or r.warning_s >= r.duration_s,
+        "opens": [{"id": room, "kind": "breakout", "name": str(i + 1), "round": r.id}
+                  for i, room in enumerate(rooms)],
+        "moves": {pid: room for room, group in zip(rooms, groups, strict=True)
+                  for pid in group}})]
 
 
 def extend(s: Session, actor: str, delta_s: int, now: int) -> list[Draft]:
@@ -174,10 +172,9 @@ def close(s: Session, actor: str, reason: str = "facilitator") -> list[Draft]:
             last.guard("close")
         raise NoRound("There is no open round.")
     r.guard("close")
-    drafts = [Draft("round.closed", {"id": r.id, "reason": reason})]
-    drafts += [_move(p.id, PLENARY, p.room) for p in s.meeting.present() if p.room in r.rooms]
-    drafts += [Draft("room.closed", {"id": room}) for room in r.rooms]
-    return drafts
+    back = {p.id: PLENARY for p in s.meeting.present() if p.room in r.rooms}
+    return [Draft("round.closed", {"id": r.id, "reason": reason, "moves": back,
+                                   "closes": list(r.rooms)})]
 
 
 def tick(s: Session, now: int) -> list[Draft]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rooms.events import Event
+from rooms.meeting import moves_of
 
 ROOM_SCOPED = frozenset({"chat.sent", "reaction.sent", "board.updated", "media.changed"})
 ROOM_AND_FACILITATORS = frozenset({"help.requested", "help.answered"})
@@ -41,5 +42,4 @@ def visible(events: Iterable[Event], participant_id: str, room: str,
         aud = audience(event.type, event.data)
         if aud.kind == "meeting" or aud.room == room or (aud.facilitators and facilitator):
             yield event
-        if event.type == "participant.moved" and event.data["id"] == participant_id:
-            room = event.data["room"]
+        room = moves_of(event).get(participant_id, room)

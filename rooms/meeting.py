@@ -7,6 +7,7 @@ log never fails on an event the live server accepted.
 
 from collections.abc import Callable, Iterable
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
@@ -81,13 +82,40 @@ class Meeting(msgspec.Struct):
         reducer = _REDUCERS.get(event.type)
         if reducer is not None:
             reducer(self, event)
+        if _BULK.intersection(event.data):
+            self._apply_bulk(event.data)
         self.seq = event.seq
+
+    def _apply_bulk(self, data: dict[str, Any]) -> None:
+        """Rooms opened, participants moved and rooms closed by one event."""
+        for spec in data.get("opens", ()):
+            self.rooms[spec["id"]] = Room(spec["id"], RoomKind(spec["kind"]), spec["name"],
+                                          spec.get("round"))
+        for pid, room in data.get("moves", {}).items():
+            self.participants[pid].room = room
+        for room in data.get("closes", ()):
+            self.rooms[room].open = False
 
     def members(self, room: str) -> list[Participant]:
         return [p for p in self.participants.values() if p.present and p.room == room]
 
     def present(self) -> list[Participant]:
         return [p for p in self.participants.values() if p.present]
+
+
+_BULK = frozenset({"opens", "moves", "closes"})
+
+
+def moves_of(event: Event) -> dict[str, str]:
+    """Participant id -> new room, for every participant ``event`` moves.
+
+    ``participant.moved`` moves one; any event may carry ``moves`` (a round
+    opening or closing moves everyone at once, in one event).
+    """
+    if event.type == "participant.moved":
+        return {event.data["id"]: event.data["room"]}
+    moves: dict[str, str] = event.data.get("moves", {})
+    return moves
 
 
 def fold(events: Iterable[Event], state: Meeting | None = None) -> Meeting:

@@ -8,7 +8,7 @@ facilitators, ``p:<meeting>:<participant>`` one participant's connections.
 from collections.abc import Sequence
 from typing import Any
 
-from rooms import Event, audience
+from rooms import Event, audience, moves_of
 from server.connections import Connections
 from server.sio import NAMESPACE, SocketServer
 
@@ -36,8 +36,9 @@ class SocketBroadcaster:
 
     async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
         for event in events:
-            if event.type == "participant.moved":
-                await self._move(meeting, event.data)
+            moves = moves_of(event)
+            if moves:
+                await self._move(meeting, moves)
             await self._sio.emit("event", event.to_wire(), to=self.target(meeting, event))
 
     async def emit_ephemeral(self, meeting: str, name: str, data: dict[str, Any]) -> None:
@@ -53,8 +54,12 @@ class SocketBroadcaster:
             return [room_room(meeting, aud.room), facilitators_room(meeting)]
         return room_room(meeting, aud.room)
 
-    async def _move(self, meeting: str, data: dict[str, Any]) -> None:
-        for sid in self._conns.sids_of(meeting, data["id"]):
-            if data.get("from"):
-                await self._sio.leave_room(sid, room_room(meeting, data["from"]), NAMESPACE)
-            await self._sio.enter_room(sid, room_room(meeting, data["room"]), NAMESPACE)
+    async def _move(self, meeting: str, moves: dict[str, str]) -> None:
+        prefix = room_room(meeting, "")
+        online = self._conns.online_set(meeting)
+        for pid, room in moves.items():
+            for sid in list(online.get(pid, ())):
+                for old in self._sio.rooms(sid, NAMESPACE):
+                    if old.startswith(prefix):
+                        await self._sio.leave_room(sid, old, NAMESPACE)
+                await self._sio.enter_room(sid, room_room(meeting, room), NAMESPACE)

@@ -20,7 +20,7 @@ from facilitation.exceptions import FacilitationError
 from facilitation.history import cohort_encounters
 from facilitation.session import Session
 from facilitation.view import session_view
-from rooms import SYSTEM, Draft, Event, Role, visible
+from rooms import SYSTEM, Draft, Event, Role, moves_of, visible
 from rooms import commands as cmd
 from rooms.board import BoardError
 from rooms.exceptions import DomainError, InvalidValue
@@ -268,7 +268,9 @@ class Gateway:
         welcome["ice_servers"], welcome["ice_expires_at"] = ice_servers(
             self.settings, pid, self.clock.now_ms())
         missed = live.since(conn.last_seq) if conn.last_seq is not None else None
-        if missed is None:
+        if missed is None or any(pid in moves_of(e) for e in missed):
+            # Too old to replay, or the participant changed rooms meanwhile: a fresh
+            # snapshot is simpler and smaller than the other rooms' history.
             welcome["snapshot"] = session_view(state, pid)
         else:
             welcome["missed"] = self._visible(missed, pid, conn)
@@ -276,11 +278,9 @@ class Gateway:
         return welcome
 
     def _visible(self, missed: list[Event], pid: str, conn: Connection) -> list[dict[str, Any]]:
-        state = self.hub.get(conn.meeting).state
-        me = state.meeting.participants[pid]
-        room = next((e.data.get("from") or me.room for e in missed
-                     if e.type == "participant.moved" and e.data["id"] == pid), me.room)
-        return [e.to_wire() for e in visible(missed, pid, room, me.role is Role.FACILITATOR)]
+        me = self.hub.get(conn.meeting).state.meeting.participants[pid]
+        return [e.to_wire() for e in visible(missed, pid, me.room,
+                                             me.role is Role.FACILITATOR)]
 
     async def _replace(self, sid: str) -> None:
         old = self.conns.by_sid.get(sid)

@@ -72,3 +72,29 @@ def test_bench_quick_ours(tmp_path: Path) -> None:
     results = run_quick(tmp_path, "ours")
     assert results["meta"]["targets"] == {"ours": "ran"}
     assert_positive(results, "ours")
+
+
+def test_framing_matches_python_socketio() -> None:
+    """The lean client's codec reads and writes what python-socketio does, both serializers,
+    including a JSON event with binary attachments."""
+    from socketio import msgpack_packet, packet
+
+    from bench.framing import Attachments, Codec, decode_text
+
+    sent = Codec("json").event("relay", [{"to": "x", "payload": {"t": 1.5}}], 12)
+    theirs = packet.Packet(encoded_packet=sent[1:])
+    assert (theirs.packet_type, theirs.id, theirs.data) == (
+        packet.EVENT, 12, ["relay", {"to": "x", "payload": {"t": 1.5}}])
+
+    head, *frames = packet.Packet(packet.EVENT, ["board", {"u": b"\x01", "v": [b"z", 2]}],
+                                  id=7).encode()
+    _, first = decode_text("4" + head)
+    collector = Attachments(first)
+    assert [collector.add(f) for f in frames][-1].data == ["board", {"u": b"\x01", "v": [b"z", 2]}]
+
+    codec = Codec("msgpack")
+    theirs = msgpack_packet.MsgPackPacket(encoded_packet=codec.event("relay", [{"a": 1}], 3))
+    assert (theirs.packet_type, theirs.id, theirs.data, theirs.namespace) == (
+        packet.EVENT, 3, ["relay", {"a": 1}], "/")
+    ack = msgpack_packet.MsgPackPacket(packet.ACK, data=[True], id=3, namespace="/").encode()
+    assert codec.decode_binary(ack).data == [True]

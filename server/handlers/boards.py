@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from facilitation.rounds import Phase
 from facilitation.session import Session
-from rooms import SYSTEM, Draft, Event, Role
+from rooms import SYSTEM, Draft, Event, Role, moves_of
 from rooms.commands import present, require_facilitator
 from rooms.exceptions import Forbidden, NotInRoom, UnknownRoom
 from server import protocol as p
@@ -99,10 +99,13 @@ def register(gw: Gateway, boards: Boards) -> None:
 
     async def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
         for event in events:
-            if event.type == "participant.moved":
-                for sid in gw.conns.sids_of(live.id, event.data["id"]):
-                    await send_state(sid, live.id, event.data["room"])
-            elif event.type == "round.opened":
+            fresh = {spec["id"] for spec in event.data.get("opens", ())}
+            for pid, room in moves_of(event).items():
+                if room in fresh:
+                    continue  # a new room's board is empty; its seed follows as an event
+                for sid in gw.conns.sids_of(live.id, pid):
+                    await send_state(sid, live.id, room)
+            if event.type == "round.opened":
                 await seed_prompts(live, event)
 
     async def seed_prompts(live: LiveMeeting, opened: Event) -> None:

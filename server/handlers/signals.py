@@ -5,12 +5,12 @@ SDP and candidates carry participants' addresses: they are relayed, never
 logged or recorded.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgspec
 
-from rooms import Event
+from rooms import Event, moves_of
 from rooms import commands as cmd
 from rooms.exceptions import DomainError
 from rooms.media import PeerPlan, peer_plan, room_plans, same_room
@@ -21,8 +21,8 @@ from server.gateway import Gateway
 from server.ice import ice_servers
 from server.live import LiveMeeting
 
-_MEMBERSHIP = frozenset({"participant.joined", "participant.left", "participant.moved",
-                         "stage.added", "stage.removed", "room.closed"})
+_MEMBERSHIP = frozenset({"participant.joined", "participant.left", "stage.added",
+                         "stage.removed"})
 
 
 class PeerNotInRoom(DomainError):
@@ -57,6 +57,12 @@ class Planner:
         closed = before.peer_ids() - plan.peer_ids() if before is not None else frozenset()
         self._sent[sid] = plan
         await self._gw.sio.emit("peers", plan.to_wire(closed), to=sid)
+
+    def rooms_of(self, meeting: str, participants: Iterable[str]) -> set[str]:
+        """The rooms these participants were last planned in (where they come from)."""
+        online = self._gw.conns.online_set(meeting)
+        return {self._sent[sid].room for pid in participants
+                for sid in online.get(pid, ()) if sid in self._sent}
 
     def forget(self, sid: str) -> None:
         self._sent.pop(sid, None)
@@ -124,8 +130,15 @@ def register(gw: Gateway) -> None:
             await planner.refresh_rooms(meeting, {person.room})
 
     async def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
-        rooms = {room for e in events if e.type in _MEMBERSHIP
-                 for room in _rooms_of(live, e)}
+        rooms: set[str] = set()
+        for e in events:
+            moves = moves_of(e)
+            rooms.update(moves.values())
+            rooms.update(planner.rooms_of(live.id, moves))
+            if e.type in _MEMBERSHIP:
+                person = live.state.meeting.participants.get(e.data["id"])
+                if person is not None:
+                    rooms.add(person.room)
         if rooms:
             await planner.refresh_rooms(live.id, rooms)
 
@@ -139,12 +152,3 @@ def register(gw: Gateway) -> None:
     gw.on_presence.append(on_presence)
     gw.hub.listeners.append(on_events)
 
-
-def _rooms_of(live: LiveMeeting, e: Event) -> list[str]:
-    rooms = [e.data[k] for k in ("room", "from") if e.data.get(k)]
-    if e.type == "room.closed":
-        rooms.append(e.data["id"])
-    person = live.state.meeting.participants.get(e.data.get("id", ""))
-    if person is not None:
-        rooms.append(person.room)
-    return rooms
