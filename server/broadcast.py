@@ -39,11 +39,11 @@ class SocketBroadcaster:
             moves = moves_of(event)
             if moves:
                 await self._move(meeting, moves)
-            await self._sio.emit("event", event.to_wire(), to=self.target(meeting, event))
+            await self._sio.fanout("event", event.to_wire(), to=self.target(meeting, event))
 
     async def emit_ephemeral(self, meeting: str, name: str, data: dict[str, Any]) -> None:
         """Something that is not a change of the meeting (presence, typing)."""
-        await self._sio.emit(name, data, to=meeting_room(meeting))
+        await self._sio.fanout(name, data, to=meeting_room(meeting))
 
     @staticmethod
     def target(meeting: str, event: Event) -> str | list[str]:

@@ -243,7 +243,7 @@ class Gateway:
         if me.role is Role.FACILITATOR:
             await self.sio.enter_room(conn.sid, facilitators_room(conn.meeting), NAMESPACE)
         welcome = self._welcome(conn, pid)
-        await self.sio.emit("welcome", welcome, to=conn.sid)
+        await self.sio.fanout("welcome", welcome, to=conn.sid)
         for old in replaced:
             await self._replace(old)
         for hook in self.on_attach:
@@ -287,7 +287,7 @@ class Gateway:
         if old is None:
             return
         old.replaced = True
-        await self.sio.emit("session.replaced", {"message": "You joined from another tab."},
+        await self.sio.fanout("session.replaced", {"message": "You joined from another tab."},
                             to=sid)
         await self.sio.disconnect(sid)
 

@@ -91,6 +91,7 @@ class Peer:
                 pc = self._pc(peer["id"])
                 if not peer["polite"]:
                     self._spawn(self._offer(peer["id"], pc))
+        self._poke()
 
     def _pc(self, other: str) -> RTCPeerConnection:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -184,6 +185,10 @@ class Peer:
         pc.addTrack(track)
         await pc.setLocalDescription(await pc.createOffer())
         await self._send_description(other, pc)
+
+    async def wait_peers(self, expected: set[str], seconds: float = 10) -> None:
+        """Until this peer holds connections to exactly ``expected``."""
+        await self._until(lambda: set(self.pcs) == expected, seconds)
 
     async def wait_tracks(self, other: str, n: int, seconds: float = 10) -> None:
         await self._until(lambda: self.tracks.get(other, 0) >= n, seconds)

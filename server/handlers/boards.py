@@ -90,7 +90,7 @@ def register(gw: Gateway, boards: Boards) -> None:
 
     async def send_state(sid: str, meeting: str, room: str) -> None:
         board = await boards.get(meeting, room)
-        await gw.sio.emit("board.state", {"room": room, "update": board.state(),
+        await gw.sio.fanout("board.state", {"room": room, "update": board.state(),
                                           "seq": gw.hub.get(meeting).state.seq}, to=sid)
 
     async def on_attach(conn: Connection) -> None:

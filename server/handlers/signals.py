@@ -56,7 +56,7 @@ class Planner:
             return
         closed = before.peer_ids() - plan.peer_ids() if before is not None else frozenset()
         self._sent[sid] = plan
-        await self._gw.sio.emit("peers", plan.to_wire(closed), to=sid)
+        await self._gw.sio.fanout("peers", plan.to_wire(closed), to=sid)
 
     def rooms_of(self, meeting: str, participants: Iterable[str]) -> set[str]:
         """The rooms these participants were last planned in (where they come from)."""
@@ -81,7 +81,7 @@ def register(gw: Gateway) -> None:
         relayed = msgspec.to_builtins(msg)
         del relayed["to"]
         relayed["from"] = me
-        await gw.sio.emit("signal", relayed, to=participant_room(conn.meeting, msg.to))
+        await gw.sio.fanout("signal", relayed, to=participant_room(conn.meeting, msg.to))
         gw.metrics.relayed.inc()
         return {}
 
@@ -109,7 +109,7 @@ def register(gw: Gateway) -> None:
 
         async def push() -> None:
             if conn.sid in gw.conns.by_sid and conn.participant is not None:
-                await gw.sio.emit("ice", ice_for(conn), to=conn.sid)
+                await gw.sio.fanout("ice", ice_for(conn), to=conn.sid)
                 schedule_ice(conn)
         gw.scheduler.after(f"ice:{conn.sid}", gw.settings.turn_ttl_s * 0.8, push)
 

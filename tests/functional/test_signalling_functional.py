@@ -204,6 +204,9 @@ async def test_three_peers_mesh_then_only_their_group(meeting: Meeting) -> None:
         r = meeting.server.app[HUB].get(meeting.id).state.current()
         by_id = {p.id: p for p in peers}
         for group in r.groups:
+            for pid in group:  # each keeps its group mate and closes everyone else
+                await by_id[pid].wait_peers(set(group) - {pid})
+        for group in r.groups:
             x, y = by_id[group[0]], by_id[group[1]]
             await x.wait_connected(y.id)
             x.channels[y.id].send("i gruppen")
@@ -212,9 +215,7 @@ async def test_three_peers_mesh_then_only_their_group(meeting: Meeting) -> None:
                 if text == "i gruppen":
                     assert sender == x.id
                     break
-        for group in r.groups:
-            for pid in group:
-                assert set(by_id[pid].pcs) == set(group) - {pid}
+        await fia.wait_peers(set())  # alone in the plenary while the groups meet
     finally:
         for peer in (fia, *peers):
             await peer.close()
