@@ -1,12 +1,13 @@
 """Pages and operational endpoints: home, health, metrics, the web client."""
 
+import functools
 import html
 from pathlib import Path
 
 from aiohttp import web
 
 from server.i18n import LANGUAGES, negotiate, translate
-from server.keys import HUB, METRICS, STORE
+from server.keys import HUB, METRICS, SETTINGS, STORE
 from server.metrics import CONTENT_TYPE
 from server.store import StoreError
 
@@ -68,7 +69,27 @@ async def client_page(request: web.Request) -> web.StreamResponse:
     if not index.exists():
         lang = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
         return web.Response(status=503, text=translate(lang, "client.missing"))
-    return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+    page = _client_index(index.stat().st_mtime_ns, request.app[SETTINGS].serializer)
+    return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-cache"})
+
+
+@functools.lru_cache(maxsize=4)
+def _client_index(mtime_ns: int, serializer: str) -> str:
+    """index.html saying which packet format this server speaks (read once per build)."""
+    return (CLIENT_DIST / "index.html").read_text("utf-8").replace(
+        '<meta name="ledarstig-serializer" content="json">',
+        f'<meta name="ledarstig-serializer" content="{serializer}">')
+
+
+async def client_asset(request: web.Request) -> web.StreamResponse:
+    """A file of the built client; names carry a content hash, so they never change."""
+    name = request.match_info["name"]
+    path = (CLIENT_DIST / name).resolve()
+    if "/" in name or name.startswith(".") or path.parent != CLIENT_DIST.resolve() \
+            or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=31536000, immutable",
+                                           "X-Content-Type-Options": "nosniff"})
 
 
 def routes() -> list[web.AbstractRouteDef]:
@@ -80,6 +101,5 @@ def routes() -> list[web.AbstractRouteDef]:
         web.get("/review/{meeting}", client_page),
     ]
     table.append(web.static("/static", Path(__file__).parent / "static"))
-    if CLIENT_DIST.exists():
-        table.append(web.static("/assets", CLIENT_DIST))
+    table.append(web.get("/assets/{name}", client_asset))
     return table

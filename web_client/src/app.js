@@ -1,0 +1,205 @@
+// The page's life: connect with the invitation, join (or resume), meet, and say clearly
+// what happened when something ends it.
+import { fill } from './dom.js'
+import { onLang, t } from './i18n.js'
+import { Connection } from './connection.js'
+import { Store } from './store.js'
+import { LocalMedia } from './media/local.js'
+import { errorText, notice } from './views/common.js'
+import { joinView } from './views/join.js'
+import { MeetingView } from './views/meeting.js'
+
+const REFUSALS = {
+  invalid_auth: 'token_invalid', token_invalid: 'token_invalid', token_expired: 'token_expired',
+  token_wrong_meeting: 'token_wrong_meeting', meeting_not_found: 'meeting_not_found',
+  meeting_ended: 'meeting_ended', resume_invalid: 'token_invalid',
+}
+const RESUME_REFUSALS = new Set(['resume_invalid', 'token_invalid', 'token_expired'])
+
+export class App {
+  constructor(root, { meeting, token }) {
+    this.root = root
+    this.meeting = meeting
+    this.token = token
+    this.store = new Store()
+    this.local = new LocalMedia()
+    this.view = null
+    this.screen = null
+    this.joined = false
+    this.ended = false
+    this.replaced = false
+    this.resumeNotice = null
+    onLang(() => { if (this.screenArgs) this.show(this.screenArgs) })
+  }
+
+  start() {
+    if (!this.token) { this.fatal('no_token'); return }
+    this.conn = new Connection({ meeting: this.meeting, token: this.token, handlers: {
+      connected: () => this.connected(),
+      refused: (code, message) => this.refused(code, message),
+      dropped: () => this.dropped(),
+      closedByServer: () => this.closedByServer(),
+      reconnecting: (n) => this.reconnecting(n),
+    } })
+    this.conn.resume = readSession(this.meeting)?.resume_token ?? null
+    this.conn.on('welcome', (w) => this.welcome(w))
+    this.conn.on('event', (e) => this.event(e))
+    this.conn.on('presence', (p) => this.store.setOnline(p.participant, p.online))
+    this.conn.on('session.replaced', () => { this.replaced = true })
+    for (const name of ['peers', 'signal', 'board.state', 'ice']) this.conn.on(name, (data) => this.view?.receive(name, data))
+    this.show({ title: 'connect.title', text: 'connect.text', busy: true })
+    this.connectTimer = setTimeout(() => this.slow(), 8000)
+    this.conn.open()
+    window.ledarstig = this
+  }
+
+  connected() {
+    clearTimeout(this.connectTimer)
+    this.view?.setConnection('online')
+    if (this.conn.resume) this.resume()
+    else if (!this.screen || this.screenArgs) this.showJoin()
+  }
+
+  async resume() {
+    try {
+      await this.conn.request('join', {})
+    } catch (err) {
+      if (err.code === 'meeting_ended') this.fatal('meeting_ended')
+      else if (err.code !== 'offline' && err.code !== 'timeout') this.fatal('failed', errorText(err))
+    }
+  }
+
+  showJoin() {
+    this.screenArgs = null
+    this.screen = joinView({ local: this.local, notice: this.resumeNotice, onJoin: (profile) => this.join(profile) })
+    fill(this.root, this.screen)
+    this.screen.querySelector('input')?.focus()
+    if (!this.local.stream.getTracks().length) this.local.start()
+  }
+
+  async join(profile) {
+    try {
+      await this.conn.request('join', profile)
+    } catch (err) {
+      throw Object.assign(err, { text: errorText(err) })
+    }
+  }
+
+  welcome(w) {
+    this.store.loadWelcome(w)
+    this.conn.resume = w.resume_token
+    this.conn.lastSeq = this.store.seq
+    writeSession(this.meeting, { resume_token: w.resume_token, participant: w.participant })
+    if (this.store.meeting?.ended) { this.fatal('meeting_ended'); return }
+    if (!this.view) this.enterMeeting()
+    this.view.welcomed(w)
+  }
+
+  enterMeeting() {
+    this.joined = true
+    this.screenArgs = null
+    this.view = new MeetingView({ store: this.store, conn: this.conn, local: this.local, leave: () => this.leave() })
+    fill(this.root, this.view.root)
+    this.view.mounted()
+    this.store.on('meeting', () => { if (this.store.meeting?.ended) this.fatal('meeting_ended') })
+  }
+
+  event(e) {
+    this.store.apply(e)
+    this.conn.lastSeq = this.store.seq
+  }
+
+  refused(code, message) {
+    clearTimeout(this.connectTimer)
+    if (this.conn.resume && RESUME_REFUSALS.has(code) && !this.retriedFresh) {
+      // The saved session cannot be resumed: try the invitation alone before blaming the link.
+      this.retriedFresh = true
+      clearSession(this.meeting)
+      this.conn.resume = null
+      this.conn.lastSeq = null
+      this.resumeNotice = this.joined ? null : 'join.resume_lost'
+      if (this.joined) { this.fatal('resume_lost'); return }
+      this.conn.open()
+      return
+    }
+    this.fatal(REFUSALS[code] ?? 'failed', message)
+  }
+
+  dropped() {
+    if (this.ended || this.replaced) return
+    this.view?.setConnection('reconnecting')
+  }
+
+  reconnecting(attempt) {
+    if (this.view) this.view.setConnection('reconnecting', attempt)
+  }
+
+  slow() {
+    if (!this.conn.connected && !this.joined) {
+      this.show({ title: 'connect.slow_title', text: 'connect.slow_text', busy: true,
+        actions: [{ label: 'action.reload', onClick: () => location.reload() }] })
+    }
+  }
+
+  closedByServer() {
+    if (this.ended) return
+    if (this.replaced) {
+      this.stopMedia()
+      this.show({ title: 'replaced.title', text: 'replaced.text',
+        actions: [{ label: 'replaced.use_here', primary: true, onClick: () => location.reload() }] })
+    } else if (this.store.meeting?.ended) this.fatal('meeting_ended')
+    else {
+      this.view?.setConnection('closed')
+      this.show({ title: 'closed.title', text: 'closed.text', tone: 'error',
+        actions: [{ label: 'action.reconnect', primary: true, onClick: () => location.reload() }] })
+    }
+  }
+
+  async leave() {
+    try { await this.conn.request('leave', {}) } catch { /* leaving anyway */ }
+    clearSession(this.meeting)
+    this.ended = true
+    this.conn.close()
+    this.stopMedia()
+    this.show({ title: 'left.title', text: 'left.text',
+      actions: [{ label: 'left.rejoin', primary: true, onClick: () => location.reload() }] })
+  }
+
+  fatal(kind, message) {
+    this.ended = true
+    clearTimeout(this.connectTimer)
+    this.conn?.close()
+    this.stopMedia()
+    if (kind === 'meeting_ended' || kind === 'token_expired') clearSession(this.meeting)
+    const actions = []
+    if (kind === 'resume_lost' || kind === 'failed') actions.push({ label: 'action.reload', primary: true, onClick: () => location.reload() })
+    this.show({ title: `fatal.${kind}.title`, text: `fatal.${kind}.text`, tone: kind === 'meeting_ended' ? 'info' : 'error', actions, detail: message })
+  }
+
+  stopMedia() {
+    this.view?.stop()
+    this.view = null
+    this.local.stop()
+  }
+
+  show(args) {
+    this.screenArgs = args
+    this.screen = notice(args)
+    fill(this.root, this.screen)
+    document.title = `${t(args.title)} – Ledarstig`
+  }
+}
+
+function sessionKey(meeting) { return `ledarstig:session:${meeting}` }
+
+function readSession(meeting) {
+  try { return JSON.parse(sessionStorage.getItem(sessionKey(meeting))) } catch { return null }
+}
+
+function writeSession(meeting, value) {
+  try { sessionStorage.setItem(sessionKey(meeting), JSON.stringify(value)) } catch { /* private mode */ }
+}
+
+function clearSession(meeting) {
+  try { sessionStorage.removeItem(sessionKey(meeting)) } catch { /* private mode */ }
+}

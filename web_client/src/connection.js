@@ -1,0 +1,116 @@
+// The Socket.IO connection: auth and resume, acknowledged requests, a send budget under the
+// server's rate limit, and the reasons a connection ends.
+import { io } from 'socket.io-client'
+import msgpackParser from 'socket.io-msgpack-parser'
+
+/** The server says in the page which packet format it speaks (json or msgpack). */
+function parserOption() {
+  const kind = document.querySelector('meta[name="ledarstig-serializer"]')?.content
+  return kind === 'msgpack' ? { parser: msgpackParser } : {}
+}
+
+export class ApiError extends Error {
+  constructor(code, message) {
+    super(message || code)
+    this.code = code
+  }
+}
+
+const REQUEST_TIMEOUT_MS = 10000
+
+/** Spends at most `rate` sends a second on average, `burst` at once; waits instead of failing. */
+class SendBudget {
+  constructor(rate = 20, burst = 40) {
+    this.rate = rate
+    this.burst = burst
+    this.tokens = burst
+    this.at = performance.now()
+    this.queue = Promise.resolve()
+  }
+
+  take() {
+    const turn = this.queue.then(() => this.wait())
+    this.queue = turn
+    return turn
+  }
+
+  async wait() {
+    for (;;) {
+      const now = performance.now()
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate)
+      this.at = now
+      if (this.tokens >= 1) { this.tokens -= 1; return }
+      await new Promise((resolve) => setTimeout(resolve, ((1 - this.tokens) / this.rate) * 1000))
+    }
+  }
+}
+
+export class Connection {
+  /** handlers: {connected(), refused(code, message), dropped(reason), closedByServer(), reconnecting(attempt)} */
+  constructor({ meeting, token, handlers }) {
+    this.meeting = meeting
+    this.token = token
+    this.handlers = handlers
+    this.resume = null
+    this.lastSeq = null
+    this.budget = new SendBudget()
+    this.socket = io({
+      path: '/socket.io/',
+      transports: ['websocket'],
+      autoConnect: false,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+      timeout: 10000,
+      auth: (cb) => cb(this.auth()),
+      ...parserOption(),
+    })
+    this.socket.on('connect', () => handlers.connected())
+    this.socket.on('connect_error', (err) => this.onConnectError(err))
+    this.socket.on('disconnect', (reason) => this.onDisconnect(reason))
+    this.socket.io.on('reconnect_attempt', (n) => handlers.reconnecting?.(n))
+  }
+
+  auth() {
+    const auth = { token: this.token, meeting: this.meeting }
+    if (this.resume) auth.resume = this.resume
+    if (this.resume && this.lastSeq !== null) auth.last_seq = this.lastSeq
+    return auth
+  }
+
+  open() { this.socket.connect() }
+
+  close() {
+    this.socket.io.reconnection(false)
+    this.socket.disconnect()
+  }
+
+  on(event, fn) { this.socket.on(event, fn) }
+
+  onConnectError(err) {
+    // A refusal by the server carries data.code and is final; anything else is retried.
+    if (err?.data?.code) this.handlers.refused(err.data.code, err.message)
+    else this.handlers.reconnecting?.(0)
+  }
+
+  onDisconnect(reason) {
+    if (reason === 'io client disconnect') return
+    if (reason === 'io server disconnect') this.handlers.closedByServer()
+    else this.handlers.dropped(reason)
+  }
+
+  get connected() { return this.socket.connected }
+
+  /** Emit with acknowledgement; resolves ack.data or throws ApiError(code). */
+  async request(event, data = {}, { timeout = REQUEST_TIMEOUT_MS } = {}) {
+    await this.budget.take()
+    if (!this.socket.connected) throw new ApiError('offline')
+    let answer
+    try {
+      answer = await this.socket.timeout(timeout).emitWithAck(event, data)
+    } catch {
+      throw new ApiError('timeout')
+    }
+    if (!answer?.ok) throw new ApiError(answer?.error?.code ?? 'internal_error', answer?.error?.message)
+    return answer.data
+  }
+}

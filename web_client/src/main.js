@@ -1,0 +1,9 @@
+import './styles.css'
+import { App } from './app.js'
+
+const match = location.pathname.match(/^\/m\/([^/]+)/)
+const params = new URLSearchParams(location.search)
+new App(document.getElementById('app'), {
+  meeting: match ? decodeURIComponent(match[1]) : null,
+  token: params.get('t'),
+}).start()

@@ -1,0 +1,319 @@
+// The facilitator's console: agenda, a round from form to preview to open groups, the live
+// view of every group, and the boards afterwards.
+import { h, fill, nextId, announce } from '../dom.js'
+import { lang, onLang, t } from '../i18n.js'
+import { mmss, showError, toast } from './common.js'
+
+const STRATEGIES = ['mix', 'random', 'manual', 'self-select', 'keep']
+const EXTEND = [60, 300, -60]
+
+export class Console {
+  constructor({ store, conn }) {
+    this.store = store
+    this.conn = conn
+    this.templates = []
+    this.gallery = null
+    this.agendaBox = h('section', { class: 'card', 'aria-labelledby': 'agenda-h' })
+    this.roundBox = h('section', { class: 'card round-card', 'aria-labelledby': 'round-h' })
+    this.galleryBox = h('section', { class: 'card', 'aria-labelledby': 'gallery-h', hidden: true })
+    this.form = this.roundForm()
+    this.root = h('div', { class: 'console' },
+      h('h1', { class: 'visually-hidden', i18n: 'console.title' }),
+      h('div', { class: 'console-columns' },
+        h('div', { class: 'console-side' }, this.agendaBox),
+        h('div', { class: 'console-main' }, this.galleryBox, this.roundBox)))
+    store.on('agenda', (d) => { if (d?.started) this.prefill(d.started.activity); this.renderAgenda() })
+    for (const topic of ['round', 'help', 'participants', 'rooms', 'room']) store.on(topic, () => this.renderRound())
+    store.on('help', (d) => { if (d?.requested) this.helpRequested(d.requested) })
+    store.on('round', () => this.roundChanged())
+    onLang(() => { this.renderAgenda(); this.roundKey = null; this.renderRound(); this.renderGallery() })
+    this.timer = setInterval(() => this.tick(), 1000)
+    this.renderAgenda()
+    this.renderRound()
+    this.loadTemplates()
+  }
+
+  // -- agenda ----------------------------------------------------------------
+
+  async loadTemplates() {
+    try {
+      this.templates = (await this.conn.request('agenda.templates', {})).templates
+      this.renderAgenda()
+    } catch (err) { showError(err) }
+  }
+
+  renderAgenda() {
+    const agenda = this.store.agenda
+    const select = h('select', { id: 'agenda-template' },
+      h('option', { value: '' }, t('console.agenda_pick')),
+      this.templates.map((tpl) => h('option', { value: tpl.id, selected: agenda?.template === tpl.id }, tpl.titles[lang()] ?? tpl.titles.sv)))
+    const choose = h('form', { class: 'inline-form' },
+      h('label', { for: 'agenda-template', i18n: 'console.agenda_template' }), select,
+      h('button', { type: 'submit', i18n: 'console.agenda_use' }))
+    choose.addEventListener('submit', (e) => { e.preventDefault(); if (select.value) this.setAgenda(select.value) })
+    fill(this.agendaBox,
+      h('h2', { id: 'agenda-h', i18n: 'console.agenda' }),
+      choose,
+      agenda ? h('ol', { class: 'agenda-list' }, agenda.activities.map((a, i) => h('li', { class: i === agenda.cursor ? 'current' : '', 'aria-current': i === agenda.cursor ? 'step' : null },
+        h('div', {}, h('strong', {}, a.title),
+          h('div', { class: 'muted small' }, `${t(`console.kind_${a.kind}`)} · ${t('console.minutes', { count: Math.round(a.duration_s / 60) })}`)),
+        h('button', { type: 'button', class: 'small', i18n: i === agenda.cursor ? 'console.agenda_restart' : 'console.agenda_start', vars: { title: a.title },
+          onClick: () => this.startActivity(i) }))))
+        : h('p', { class: 'muted', i18n: 'console.agenda_none' }))
+  }
+
+  async setAgenda(template) {
+    try { await this.conn.request('agenda.set', { template, lang: lang() }) } catch (err) { showError(err) }
+  }
+
+  async startActivity(index) {
+    try { await this.conn.request('agenda.start', { index }) } catch (err) { showError(err) }
+  }
+
+  /** A breakout activity fills the round form. */
+  prefill(activity) {
+    if (!activity || activity.kind !== 'breakout') return
+    const f = this.form.fields
+    f.prompt.value = activity.prompt ?? ''
+    f.duration.value = String(Math.round(activity.duration_s / 60))
+    if (activity.group_size) { f.sizeMode.value = 'size'; f.size.value = String(activity.group_size) }
+    this.form.activity = activity.id
+    toast(t('console.prefilled', { title: activity.title }))
+  }
+
+  // -- round form --------------------------------------------------------------
+
+  roundForm() {
+    const id = (name) => `round-${name}`
+    const strategy = h('select', { id: id('strategy') }, STRATEGIES.map((s) => h('option', { value: s, i18n: `strategy.${s}` })))
+    const sizeMode = h('select', { id: id('mode') },
+      h('option', { value: 'count', i18n: 'console.by_count' }), h('option', { value: 'size', i18n: 'console.by_size' }))
+    const size = h('input', { id: id('size'), type: 'number', min: '1', max: '100', value: '2', required: true })
+    const duration = h('input', { id: id('duration'), type: 'number', min: '1', max: '180', value: '15', required: true })
+    const prompt = h('textarea', { id: id('prompt'), rows: '3', maxlength: '2000' })
+    const help = h('p', { class: 'help', id: id('strategy-help') })
+    strategy.setAttribute('aria-describedby', help.id)
+    const explain = () => { help.textContent = t(`strategy.${strategy.value}_help`) }
+    strategy.addEventListener('change', explain)
+    onLang(explain)
+    explain()
+    const el = h('form', { class: 'round-form' },
+      h('div', { class: 'field' }, h('label', { for: strategy.id, i18n: 'console.strategy' }), strategy, help),
+      h('div', { class: 'field-row' },
+        h('div', { class: 'field' }, h('label', { for: sizeMode.id, i18n: 'console.groups' }), sizeMode),
+        h('div', { class: 'field' }, h('label', { for: size.id, i18n: 'console.number' }), size),
+        h('div', { class: 'field' }, h('label', { for: duration.id, i18n: 'console.duration' }), duration)),
+      h('div', { class: 'field' }, h('label', { for: prompt.id, i18n: 'console.prompt' }), prompt),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', i18n: 'console.preview' })))
+    el.addEventListener('submit', (e) => { e.preventDefault(); this.preview() })
+    return { el, activity: null, fields: { strategy, sizeMode, size, duration, prompt } }
+  }
+
+  spec(seed) {
+    const f = this.form.fields
+    const spec = { strategy: f.strategy.value, duration_s: Math.round(Number(f.duration.value) * 60) }
+    if (spec.strategy !== 'keep') spec[f.sizeMode.value === 'size' ? 'group_size' : 'group_count'] = Number(f.size.value)
+    if (f.prompt.value.trim()) spec.prompt = f.prompt.value.trim()
+    if (spec.strategy === 'self-select') spec.capacity = Math.max(1, Math.ceil(this.assignableCount() / Math.max(1, Number(f.size.value))) + 1)
+    if (spec.strategy === 'manual') spec.mapping = {}
+    if (this.form.activity) spec.activity = this.form.activity
+    if (seed !== undefined) spec.seed = seed
+    return spec
+  }
+
+  assignableCount() {
+    return [...this.store.participants.values()].filter((p) => p.present && p.role === 'participant').length
+  }
+
+  async preview() {
+    try {
+      await this.conn.request('round.preview', this.spec())
+    } catch (err) { showError(err) }
+  }
+
+  async reshuffle() {
+    try { await this.conn.request('round.preview', this.spec(Math.floor(Math.random() * 2 ** 31))) } catch (err) { showError(err) }
+  }
+
+  // -- round: preview, live, closed ---------------------------------------------
+
+  roundChanged() {
+    const r = this.store.round
+    if (r?.phase === 'closed' && this.gallery?.round !== r.id) this.loadGallery(r.id)
+  }
+
+  /** The skeleton is rebuilt only when the round or its phase changes, so typing is never lost. */
+  renderRound() {
+    const r = this.store.round
+    const phase = r?.phase ?? 'none'
+    const key = `${r?.id}:${phase}`
+    if (key !== this.roundKey) {
+      this.roundKey = key
+      this.dynamic = h('div', { class: 'round-dynamic' })
+      this.clock = null
+      let body
+      if (phase === 'preview') body = this.previewView(r)
+      else if (phase === 'open' || phase === 'closing') body = this.liveView(r)
+      else body = [phase === 'closed' ? h('p', { class: 'info-box', i18n: 'console.round_done', vars: { n: r.number } }) : null, this.form.el]
+      fill(this.roundBox, h('h2', { id: 'round-h', i18n: phase === 'open' || phase === 'closing' ? 'console.live' : 'console.round', vars: { n: r?.number ?? 1 } }), body)
+    }
+    if (phase === 'preview') fill(this.dynamic, h('div', { class: 'groups' }, r.groups.map((members, i) => this.dropZone(r, members, i))))
+    else if (phase === 'open' || phase === 'closing') this.renderLive(r)
+    this.tick()
+  }
+
+  previewView(r) {
+    return [
+      h('p', { class: 'muted', i18n: 'console.preview_help' }),
+      this.dynamic,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'primary', i18n: 'console.open', onClick: () => this.act('round.open') }),
+        r.strategy === 'manual' || r.strategy === 'self-select' ? null : h('button', { type: 'button', i18n: 'console.reshuffle', onClick: () => this.reshuffle() }),
+        h('button', { type: 'button', i18n: 'console.cancel', onClick: () => this.act('round.cancel') })),
+    ]
+  }
+
+  dropZone(r, members, index) {
+    const zone = h('div', { class: 'group drop', dataset: { group: String(index) } },
+      h('h3', { i18n: 'room.group', vars: { n: index + 1 } }),
+      r.prompts?.[index] ? h('p', { class: 'group-prompt' }, r.prompts[index]) : null,
+      h('ul', { class: 'chips' }, members.map((pid) => this.chip(r, pid, index))))
+    zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over') })
+    zone.addEventListener('dragleave', () => zone.classList.remove('over'))
+    zone.addEventListener('drop', (e) => {
+      e.preventDefault()
+      zone.classList.remove('over')
+      const pid = e.dataTransfer.getData('text/plain')
+      if (pid) this.regroup(pid, index)
+    })
+    return zone
+  }
+
+  chip(r, pid, index) {
+    const p = this.store.participants.get(pid)
+    const selectId = nextId('move')
+    const move = h('select', { id: selectId, class: 'chip-move', onChange: (e) => this.regroup(pid, Number(e.target.value)) },
+      r.groups.map((_, i) => h('option', { value: String(i), selected: i === index }, t('room.group', { n: i + 1 }))))
+    return h('li', { class: 'chip', draggable: 'true', dataset: { id: pid },
+      onDragstart: (e) => { e.dataTransfer.setData('text/plain', pid); e.dataTransfer.effectAllowed = 'move' } },
+    h('span', { class: 'chip-name' }, p?.name ?? pid),
+    h('span', { class: 'chip-muni' }, p?.municipality ?? ''),
+    h('label', { for: selectId, class: 'visually-hidden', i18n: 'console.move_person', vars: { name: p?.name ?? pid } }), move)
+  }
+
+  async regroup(participant, group) {
+    try { await this.conn.request('round.regroup', { participant, group }) } catch (err) { showError(err) }
+  }
+
+  liveView(r) {
+    this.clock = h('span', { class: 'countdown' })
+    const broadcast = h('input', { id: 'broadcast-text', maxlength: '500', autocomplete: 'off' })
+    const bform = h('form', { class: 'inline-form' },
+      h('label', { for: 'broadcast-text', i18n: 'console.broadcast' }), broadcast,
+      h('button', { type: 'submit', i18n: 'console.send' }))
+    bform.addEventListener('submit', async (e) => {
+      e.preventDefault()
+      if (!broadcast.value.trim()) return
+      if (await this.act('round.broadcast', { text: broadcast.value.trim() })) broadcast.value = ''
+    })
+    return [
+      h('div', { class: 'live-top' },
+        h('div', { class: 'timer' }, h('span', { class: 'timer-label', i18n: r.phase === 'closing' ? 'banner.closing' : 'banner.time_left' }), this.clock),
+        h('div', { class: 'actions' },
+          EXTEND.map((delta) => h('button', { type: 'button', class: 'small', i18n: delta > 0 ? 'console.extend' : 'console.shorten', vars: { count: Math.abs(delta) / 60 },
+            onClick: () => this.act('round.extend', { delta_s: delta }) })),
+          h('button', { type: 'button', class: 'danger', i18n: 'console.close', onClick: () => this.act('round.close') }))),
+      bform,
+      this.dynamic,
+    ]
+  }
+
+  renderLive(r) {
+    const s = this.store
+    const myRoom = s.room
+    fill(this.dynamic,
+      myRoom !== 'plenary' ? h('p', { class: 'info-box' }, t('console.visiting', { n: s.groupIndex(myRoom) + 1 }), ' ',
+        h('button', { type: 'button', class: 'small', i18n: 'banner.back_to_plenary', onClick: () => this.act('round.visit', { group: null }) })) : null,
+      h('div', { class: 'groups live' }, r.groups.map((members, i) => this.liveGroup(r, members, i))))
+  }
+
+  liveGroup(r, members, index) {
+    const s = this.store
+    const room = r.rooms[index]
+    const help = s.help.filter((x) => x.room === room)
+    const visitors = [...s.participants.values()].filter((p) => p.present && p.room === room && p.role === 'facilitator')
+    return h('div', { class: `group ${help.length ? 'needs-help' : ''}`, dataset: { group: String(index) } },
+      h('h3', {}, t('room.group', { n: index + 1 }), help.length ? h('span', { class: 'badge' }, t('console.help_badge')) : null),
+      r.prompts?.[index] ? h('p', { class: 'group-prompt' }, r.prompts[index]) : null,
+      h('ul', { class: 'members' }, members.map((pid) => {
+        const p = s.participants.get(pid)
+        const online = s.online.has(pid)
+        return h('li', { class: online ? 'online' : 'offline' },
+          h('span', { class: 'presence-dot', role: 'img', 'aria-label': t(online ? 'people.online' : 'people.offline') }),
+          ` ${p?.name ?? pid}`, h('span', { class: 'muted' }, ` · ${p?.municipality ?? ''}`),
+          p && p.room !== room ? h('span', { class: 'muted' }, ` (${t('console.elsewhere')})`) : null)
+      }), visitors.map((p) => h('li', { class: 'visitor' }, t('console.visitor', { name: p.name })))),
+      help.map((x) => h('p', { class: 'help-request', role: 'note' }, t('console.help_from', { name: s.name(x.participant) }), ' ',
+        h('button', { type: 'button', class: 'small', i18n: 'console.answer', vars: { name: s.name(x.participant) }, onClick: () => this.act('help.answer', { participant: x.participant }) }))),
+      h('div', { class: 'actions' },
+        s.room === room ? h('span', { class: 'muted', i18n: 'console.you_are_here' })
+          : h('button', { type: 'button', class: 'small', i18n: 'console.visit', vars: { n: index + 1 }, onClick: () => this.act('round.visit', { group: index }) })))
+  }
+
+  helpRequested(d) {
+    const group = this.store.groupIndex(d.room) + 1
+    announce(t('console.help_announce', { name: this.store.name(d.participant), n: group }), true)
+    toast(t('console.help_announce', { name: this.store.name(d.participant), n: group }), 'warn')
+  }
+
+  tick() {
+    const r = this.store.round
+    if (!this.clock || !r || (r.phase !== 'open' && r.phase !== 'closing')) return
+    this.clock.textContent = mmss((r.phase === 'closing' ? r.closes_at : r.deadline) - this.store.now())
+  }
+
+  async act(event, data = {}) {
+    try {
+      await this.conn.request(event, data)
+      return true
+    } catch (err) {
+      showError(err)
+      return false
+    }
+  }
+
+  // -- gallery ----------------------------------------------------------------------
+
+  async loadGallery(roundId) {
+    try {
+      const { boards } = await this.conn.request('board.gallery', { round: roundId })
+      this.gallery = { round: roundId, boards }
+    } catch (err) {
+      this.gallery = { round: roundId, boards: [], error: err }
+    }
+    this.renderGallery()
+  }
+
+  renderGallery() {
+    const g = this.gallery
+    this.galleryBox.hidden = !g
+    if (!g) return
+    fill(this.galleryBox,
+      h('h2', { id: 'gallery-h', i18n: 'console.gallery' }),
+      g.error ? h('p', { class: 'muted', i18n: 'console.gallery_unavailable' }) : null,
+      h('ul', { class: 'gallery' }, g.boards.map((b) => h('li', {},
+        h('figure', {},
+          h('img', { src: withResume(b.svg), alt: t('console.board_of', { n: b.name }), loading: 'lazy' }),
+          h('figcaption', {}, t('room.group', { n: b.name }), ' · ', t('console.elements', { count: b.elements }), ' · ',
+            h('a', { href: withResume(b.png), download: `grupp-${b.name}.png` }, 'PNG'))),
+        h('button', { type: 'button', class: 'small', i18n: 'console.show_all', onClick: () => this.act('board.show', { room: b.room }) })))))
+  }
+
+  stop() { clearInterval(this.timer) }
+}
+
+function withResume(url) {
+  if (!url || url.includes('resume=')) return url
+  const token = window.ledarstig?.conn?.resume
+  return token ? `${url}${url.includes('?') ? '&' : '?'}resume=${encodeURIComponent(token)}` : url
+}

@@ -1,0 +1,126 @@
+// The join page: who you are, where you come from, and a look at your camera first.
+import { h, fill, nextId } from '../dom.js'
+import { onLang, t } from '../i18n.js'
+import { MUNICIPALITIES, canonicalMunicipality } from '../data/municipalities.js'
+import { langSwitch } from './common.js'
+import { icon } from '../icons.js'
+
+const PROFILE_KEY = 'ledarstig:profile'
+
+export function joinView({ local, onJoin, notice }) {
+  const saved = readProfile()
+  const name = field('join.name', h('input', { name: 'name', autocomplete: 'name', required: true, maxlength: '80', value: saved.name ?? '' }))
+  const listId = nextId('municipalities')
+  const muni = field('join.municipality', h('input', { name: 'municipality', list: listId, required: true, maxlength: '80', autocomplete: 'off', value: saved.municipality ?? '' }), 'join.municipality_help')
+  const list = h('datalist', { id: listId }, MUNICIPALITIES.map((m) => h('option', { value: m.name }, m.other ?? '')))
+  const title = field('join.title', h('input', { name: 'title', maxlength: '80', autocomplete: 'organization-title', value: saved.title ?? '' }), 'join.title_help')
+  const error = h('p', { class: 'form-error', role: 'alert' })
+  const button = h('button', { type: 'submit', class: 'primary big', i18n: 'join.submit' })
+  const preview = mediaPreview(local)
+
+  const form = h('form', { class: 'join-form', novalidate: true }, name.wrap, muni.wrap, list, title.wrap, error, button)
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault()
+    const profile = {
+      name: name.input.value.trim(),
+      municipality: canonicalMunicipality(muni.input.value),
+      title: title.input.value.trim(),
+    }
+    const missing = !profile.name ? name : !profile.municipality ? muni : null
+    if (missing) {
+      error.textContent = t(missing === name ? 'join.need_name' : 'join.need_municipality')
+      missing.input.setAttribute('aria-invalid', 'true')
+      missing.input.focus()
+      return
+    }
+    if (!profile.title) delete profile.title
+    error.textContent = ''
+    button.disabled = true
+    try {
+      writeProfile(profile)
+      await onJoin(profile)
+    } catch (err) {
+      error.textContent = err.text ?? String(err.message)
+      button.disabled = false
+    }
+  })
+
+  return h('main', { class: 'join', id: 'main' },
+    h('header', { class: 'join-top' }, h('span', { class: 'brand' }, 'Ledarstig'), langSwitch()),
+    h('div', { class: 'join-body' },
+      h('section', { class: 'join-card', 'aria-labelledby': 'join-heading' },
+        h('h1', { id: 'join-heading', i18n: 'join.heading' }),
+        h('p', { class: 'lead', i18n: 'join.lead' }),
+        notice ? h('p', { class: 'info-box', role: 'status', i18n: notice }) : null,
+        form),
+      preview))
+}
+
+function field(label, input, help) {
+  const id = nextId('f')
+  input.id = id
+  const helpEl = help ? h('small', { id: `${id}-help`, class: 'help', i18n: help }) : null
+  if (helpEl) input.setAttribute('aria-describedby', helpEl.id)
+  input.addEventListener('input', () => input.removeAttribute('aria-invalid'))
+  const wrap = h('div', { class: 'field' }, h('label', { for: id, i18n: label }), input, helpEl)
+  return { wrap, input }
+}
+
+/** Camera preview, device choice and the mic/camera switches, before joining. */
+function mediaPreview(local) {
+  const video = h('video', { class: 'preview-video', autoplay: true, muted: true, playsInline: true, 'aria-hidden': 'true' })
+  const status = h('p', { class: 'preview-status', role: 'status' })
+  const audioSelect = h('select', { id: nextId('mic') })
+  const videoSelect = h('select', { id: nextId('cam') })
+  const micToggle = h('button', { type: 'button', class: 'toggle' })
+  const camToggle = h('button', { type: 'button', class: 'toggle' })
+  const retry = h('button', { type: 'button', i18n: 'media.retry', hidden: true, onClick: () => local.start() })
+
+  audioSelect.addEventListener('change', () => local.useDevice('audio', audioSelect.value))
+  videoSelect.addEventListener('change', () => local.useDevice('video', videoSelect.value))
+  micToggle.addEventListener('click', () => local.setMic(!local.mic))
+  camToggle.addEventListener('click', () => local.setCamera(!local.camera))
+
+  async function refresh() {
+    video.srcObject = local.videoTrack ? local.stream : null
+    video.hidden = !local.videoTrack || !local.camera
+    status.textContent = local.error ? t(`media.error.${local.error}`) : ''
+    retry.hidden = !local.error
+    micToggle.classList.toggle('off', !local.mic)
+    micToggle.textContent = t(local.mic ? 'controls.mic_on' : 'controls.mic_off')
+    micToggle.disabled = !local.audioTrack
+    camToggle.classList.toggle('off', !local.camera)
+    camToggle.textContent = t(local.camera ? 'controls.camera_on' : 'controls.camera_off')
+    camToggle.disabled = !local.videoTrack
+    const devices = await local.devices()
+    fillDevices(audioSelect, devices.audio, local.audioTrack)
+    fillDevices(videoSelect, devices.video, local.videoTrack)
+  }
+  local.onChange(refresh)
+  onLang(refresh)
+  refresh()
+
+  return h('section', { class: 'preview', 'aria-labelledby': 'preview-heading' },
+    h('h2', { id: 'preview-heading', i18n: 'join.preview' }),
+    h('div', { class: 'preview-frame' }, video, h('div', { class: 'preview-off', 'aria-hidden': 'true' }, icon('cameraOff'))),
+    status, retry,
+    h('div', { class: 'preview-toggles' }, micToggle, camToggle),
+    h('div', { class: 'field' }, h('label', { for: audioSelect.id, i18n: 'media.microphone' }), audioSelect),
+    h('div', { class: 'field' }, h('label', { for: videoSelect.id, i18n: 'media.camera' }), videoSelect))
+}
+
+function fillDevices(select, devices, track) {
+  const current = track?.getSettings().deviceId
+  fill(select, devices.length
+    ? devices.map((d, i) => h('option', { value: d.deviceId, selected: d.deviceId === current }, d.label || t('media.device', { n: i + 1 })))
+    : h('option', { value: '' }, t('media.no_device')))
+  select.disabled = devices.length === 0
+}
+
+function readProfile() {
+  try { return JSON.parse(localStorage.getItem(PROFILE_KEY)) ?? {} } catch { return {} }
+}
+
+function writeProfile(profile) {
+  try { localStorage.setItem(PROFILE_KEY, JSON.stringify(profile)) } catch { /* private mode */ }
+}
