@@ -10,12 +10,12 @@ import msgspec
 from aiohttp import web
 
 from facilitation.history import network_report
+from facilitation.planning import can_read_board
 from facilitation.session import Session
 from rooms import ADMIN, Role
 from rooms import commands as cmd
 from rooms.board import to_png, to_svg
 from rooms.exceptions import DomainError
-from server.handlers.boards import can_read
 from server.hub import Hub
 from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, SETTINGS, STORE, TOKENS
 from server.tokens import TokenError
@@ -131,7 +131,7 @@ async def board_export(request: web.Request) -> web.Response:
             resume = request.app[TOKENS].read_resume(request.query["resume"])
         except TokenError as exc:
             return json_error(401, exc.code, str(exc))
-        if resume.meeting != meeting_id or not can_read(state, resume.participant, room):
+        if resume.meeting != meeting_id or not can_read_board(state, resume.participant, room):
             return json_error(403, "forbidden", "That board is not open to you.")
     boards = request.app[BOARDS]
     seq = request.query.get("seq")

@@ -5,9 +5,10 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from facilitation.planning import can_read_board
 from facilitation.rounds import Phase
 from facilitation.session import Session
-from rooms import SYSTEM, Draft, Event, Role, moves_of
+from rooms import SYSTEM, Draft, Event, moves_of
 from rooms.commands import present, require_facilitator
 from rooms.exceptions import Forbidden, NotInRoom, UnknownRoom
 from server import protocol as p
@@ -15,15 +16,6 @@ from server.boards import Boards
 from server.connections import Connection
 from server.gateway import Gateway
 from server.live import LiveMeeting
-
-
-def can_read(s: Session, participant: str, room: str) -> bool:
-    """Facilitators read every board; participants their room's and closed rooms'."""
-    me = s.meeting.participants.get(participant)
-    target = s.meeting.rooms.get(room)
-    if me is None or target is None:
-        return False
-    return me.role is Role.FACILITATOR or me.room == room or not target.open
 
 
 def register(gw: Gateway, boards: Boards) -> None:
@@ -45,7 +37,7 @@ def register(gw: Gateway, boards: Boards) -> None:
         state = gw.hub.get(conn.meeting).state
         if msg.room not in state.meeting.rooms:
             raise UnknownRoom("There is no such room.")
-        if not can_read(state, gw.pid(conn), msg.room):
+        if not can_read_board(state, gw.pid(conn), msg.room):
             raise Forbidden("That board is not open to you yet.")
         board = await boards.get(conn.meeting, msg.room)
         return {"room": msg.room, "update": board.state()}

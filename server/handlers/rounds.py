@@ -4,10 +4,8 @@ import secrets
 from typing import Any
 
 from facilitation import breakouts as b
-from facilitation import list_templates, load_template
-from facilitation.exceptions import InvalidActivityIndex
+from facilitation import list_templates, planning
 from facilitation.history import network_report
-from rooms import Draft
 from rooms.commands import require_facilitator
 from server import protocol as p
 from server.connections import Connection
@@ -43,28 +41,6 @@ def register(gw: Gateway) -> None:
     async def templates(conn: Connection, msg: p.Empty) -> dict[str, Any]:
         return {"templates": [{"id": t.id, "titles": dict(t.titles)} for t in list_templates()]}
 
-    async def set_agenda(conn: Connection, msg: p.SetAgenda) -> dict[str, Any]:
-        agenda = load_template(msg.template, msg.lang)
-        activities = [{"id": a.id, "title": a.title, "duration_s": a.duration_s,
-                       "kind": a.kind.value, "prompt": a.prompt,
-                       "focus_area": a.focus_area.value if a.focus_area else None,
-                       "group_size": a.group_size} for a in agenda.activities]
-
-        def decide(s: Any, pid: str) -> list[Draft]:
-            require_facilitator(s.meeting, pid)
-            return [Draft("agenda.set", {"template": msg.template, "lang": msg.lang,
-                                         "activities": activities})]
-        return await gw.run(conn, decide)
-
-    async def start_activity(conn: Connection, msg: p.StartActivity) -> dict[str, Any]:
-        def decide(s: Any, pid: str) -> list[Draft]:
-            require_facilitator(s.meeting, pid)
-            if s.agenda is None or not 0 <= msg.index < len(s.agenda.activities):
-                raise InvalidActivityIndex("There is no such activity on the agenda.")
-            return [Draft("agenda.started", {"index": msg.index,
-                                             "activity": s.agenda.activities[msg.index]})]
-        return await gw.run(conn, decide)
-
     def simple(name: str, kind: type[Any], decide: Any) -> None:
         async def handler(conn: Connection, msg: Any) -> dict[str, Any]:
             return await gw.run(conn, lambda s, pid: decide(s, pid, msg))
@@ -85,5 +61,7 @@ def register(gw: Gateway) -> None:
                                                                         m.participant))
     gw.command("network", p.Empty, network)
     gw.command("agenda.templates", p.Empty, templates)
-    gw.command("agenda.set", p.SetAgenda, set_agenda)
-    gw.command("agenda.start", p.StartActivity, start_activity)
+    simple("agenda.set", p.SetAgenda, lambda s, pid, m: planning.set_agenda(s, pid, m.template,
+                                                                             m.lang))
+    simple("agenda.start", p.StartActivity, lambda s, pid, m: planning.start_activity(
+        s, pid, m.index))
