@@ -1,0 +1,56 @@
+"""Peer plans: who connects to whom, who is polite, mesh or stage."""
+
+from rooms import Draft, Event, Meeting, Role
+from rooms import commands as cmd
+from rooms.media import peer_plan, room_plans
+
+
+def meeting(n: int, facilitators: int = 1) -> Meeting:
+    m = Meeting()
+    seq = 0
+
+    def do(actor: str, drafts: list[Draft]) -> None:
+        nonlocal seq
+        for d in drafts:
+            seq += 1
+            m.apply(Event(seq, seq, actor, d.type, d.data))
+
+    do("system", [cmd.create_meeting("m", "T", "2026-12-01", "A")])
+    for i in range(facilitators):
+        do(f"f{i}", cmd.join(m, f"f{i}", Role.FACILITATOR, name="F", municipality="Esbo"))
+    for i in range(n):
+        do(f"p{i:02}", cmd.join(m, f"p{i:02}", Role.PARTICIPANT, name="P", municipality="Vasa"))
+    return m
+
+
+def test_mesh_is_full_and_politeness_is_antisymmetric() -> None:
+    m = meeting(4)
+    online = set(m.participants)
+    plans = room_plans(m, "plenary", online)
+    assert {p.mode for p in plans.values()} == {"mesh"}
+    for me, plan in plans.items():
+        assert plan.peer_ids() == online - {me} and plan.publish
+        for other, polite in plan.peers:
+            theirs = dict(plans[other].peers)[me]
+            assert polite != theirs
+
+
+def test_offline_members_are_left_out() -> None:
+    m = meeting(3)
+    plan = peer_plan(m, "p00", {"p00", "p01"})
+    assert plan.peer_ids() == {"p01"}
+
+
+def test_stage_mode_above_the_cap() -> None:
+    m = meeting(9)
+    online = set(m.participants)
+    plans = room_plans(m, "plenary", online, cap=8)
+    watcher, host = plans["p00"], plans["f0"]
+    assert watcher.mode == "stage" and not watcher.publish
+    assert watcher.peer_ids() == {"f0"}
+    assert host.publish and host.peer_ids() == online - {"f0"}
+    m.stage.append("p03")
+    plans = room_plans(m, "plenary", online, cap=8)
+    assert plans["p00"].peer_ids() == {"f0", "p03"}
+    assert plans["p03"].publish and len(plans["p03"].peers) == len(online) - 1
+    assert "p01" not in plans["p02"].peer_ids()
