@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rooms import Draft, Event, Meeting, Role
+from facilitation.session import Session, fold
+from rooms import Draft, Event, Role
 from rooms import commands as cmd
 from server.clock import SystemClock
 from server.hub import Hub
@@ -25,8 +26,8 @@ class _Nowhere:
         return None
 
 
-def make_log(n: int) -> tuple[list[Event], Meeting]:
-    state, events = Meeting(), []
+def make_log(n: int) -> tuple[list[Event], Session]:
+    state, events = Session(), []
 
     def add(actor: str, drafts: list[Draft]) -> None:
         for d in drafts:
@@ -36,15 +37,15 @@ def make_log(n: int) -> tuple[list[Event], Meeting]:
 
     add("system", [cmd.create_meeting("bench", "Bench", "2026-12-01T09:00", "A")])
     for i in range(200):
-        add(f"p{i}", cmd.join(state, f"p{i}", Role.PARTICIPANT, name=f"P {i}",
+        add(f"p{i}", cmd.join(state.meeting, f"p{i}", Role.PARTICIPANT, name=f"P {i}",
                               municipality=f"M{i % 12}"))
     i = 0
     while len(events) < n:
         pid = f"p{i % 200}"
-        if i % 50 == 0 and pid not in state.hands:
-            add(pid, cmd.raise_hand(state, pid))
+        if i % 50 == 0 and pid not in state.meeting.hands:
+            add(pid, cmd.raise_hand(state.meeting, pid))
         else:
-            add(pid, cmd.chat(state, pid, f"c{i}", f"Meddelande nummer {i} i plenum"))
+            add(pid, cmd.chat(state.meeting, pid, f"c{i}", f"Meddelande nummer {i} i plenum"))
         i += 1
     return events[:n], state
 
@@ -61,7 +62,6 @@ async def measure(n: int) -> dict[str, float]:
             hub = Hub(store, _Nowhere(), SystemClock())
             await hub.recover()
             at = n - n % 1000 - 1000 if n > 2000 else n
-            from rooms import fold
             await store.save_snapshot("bench", at, encode_snapshot(fold(events[:at])))
             snap = await Hub(store, _Nowhere(), SystemClock()).recover()
     return {"events": n, "recover_full_log_s": round(full, 3),

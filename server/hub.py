@@ -108,7 +108,7 @@ class Hub:
         snap = await self._store.latest_snapshot(meeting_id)
         if snap is not None:
             restored = decode_snapshot(snap[1])
-            if restored is not None:
+            if restored is not None and restored.seq == snap[0]:
                 state, after = restored, snap[0]
         events = await self._store.read(meeting_id, after)
         fold(events, state)

@@ -24,7 +24,7 @@ def run_quick(tmp_path: Path, targets: str) -> dict[str, Any]:
     out = tmp_path / "bench.json"
     argv = [sys.executable, "-m", "bench.run", "--quick", "--only", ",".join(SCENARIOS),
             "--targets", targets, "--json", str(out)]
-    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=110)
     assert proc.returncode == 0, f"bench.run failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
     return json.loads(out.read_text())
 
