@@ -34,6 +34,7 @@ class Session(msgspec.Struct):
     help: dict[str, HelpRequest] = msgspec.field(default_factory=dict)
     agenda: AgendaState | None = None
     shown_board: str | None = None
+    board_updates: dict[str, int] = msgspec.field(default_factory=dict)
 
     @property
     def seq(self) -> int:
@@ -179,8 +180,14 @@ def _board_shown(s: Session, e: Event) -> None:
     s.shown_board = e.data["room"]
 
 
+def _board_updated(s: Session, e: Event) -> None:
+    room = e.data["room"]
+    s.board_updates[room] = s.board_updates.get(room, 0) + 1
+
+
 _REDUCERS: dict[str, Callable[[Session, Event], None]] = {
     "board.shown": _board_shown,
+    "board.updated": _board_updated,
     "round.previewed": _previewed,
     "round.cancelled": _cancelled,
     "round.regrouped": _regrouped,

@@ -23,11 +23,14 @@ class Boards:
         self._boards: dict[tuple[str, str], Board] = {}
         self._since_snapshot: dict[tuple[str, str], int] = {}
 
-    async def get(self, meeting: str, room: str) -> Board:
+    async def get(self, meeting: str, room: str, written: bool = True) -> Board:
+        """The live board; ``written=False`` (the log has no update for the room yet)
+        skips reading the log."""
         key = (meeting, room)
         board = self._boards.get(key)
         if board is None:
-            board = self._boards[key] = await self.replay(meeting, room)
+            board = Board(self._limits) if not written else await self.replay(meeting, room)
+            board = self._boards.setdefault(key, board)
         return board
 
     def loaded(self, meeting: str, room: str) -> Board | None:

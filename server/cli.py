@@ -11,7 +11,7 @@ from aiohttp import web
 from server.app import create_app
 from server.config import Settings
 from server.credentials import load_or_create
-from server.logs import configure_logging
+from server.logs import AccessLogger, configure_logging
 
 
 @click.group()
@@ -52,8 +52,10 @@ def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str
     if loop_name == "uvloop":
         import uvloop
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    web.run_app(create_app(settings), host=host, port=port, print=None,
-                access_log=logging.getLogger("ledarstig.access"), shutdown_timeout=5.0)
+    # A deep accept queue: a join storm of hundreds must not wait on SYN retries.
+    web.run_app(create_app(settings), host=host, port=port, print=None, backlog=4096,
+                access_log=logging.getLogger("ledarstig.access"),
+                access_log_class=AccessLogger, shutdown_timeout=5.0)
 
 
 if __name__ == "__main__":

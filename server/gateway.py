@@ -15,7 +15,7 @@ from typing import Any
 import socketio
 
 from facilitation import breakouts
-from facilitation.encounters import Encounters
+from facilitation.encounters import NO_ENCOUNTERS, Encounters
 from facilitation.exceptions import FacilitationError
 from facilitation.history import cohort_encounters
 from facilitation.session import Session
@@ -223,7 +223,10 @@ class Gateway:
         if not name or not municipality:
             raise InvalidValue("Give your display name and municipality to join.")
         role = known.role if known else conn.role
-        encounters = self.encounters(conn.meeting)
+        current = live.state.current()
+        # Only a late joiner during a round is placed, using who met whom.
+        encounters = (self.encounters(conn.meeting) if current is not None and current.live
+                      else NO_ENCOUNTERS)
         await self.hub.execute(conn.meeting, pid, lambda s: breakouts.join(
             s, pid, role, encounters=encounters, name=name, municipality=municipality,
             sector=msg.sector or (known.sector if known else None),

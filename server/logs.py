@@ -3,6 +3,19 @@
 import logging
 
 import structlog
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web import BaseRequest, StreamResponse
+
+
+class AccessLogger(AbstractAccessLogger):
+    """HTTP requests as structured lines; Socket.IO transport requests are left out
+    (one per connection, and the gateway logs what matters about them)."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        if request.path.startswith("/socket.io/"):
+            return
+        self.logger.info("%s %s %s %.1fms", request.method, request.path_qs,
+                         response.status, time * 1000)
 
 
 def configure_logging(json_lines: bool = True, level: int = logging.INFO) -> None:

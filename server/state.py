@@ -8,7 +8,7 @@ import msgspec
 
 from facilitation.session import Session
 
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
 
 
 class _Snapshot(msgspec.Struct):

@@ -12,6 +12,7 @@ from rooms import SYSTEM, Draft, Event, moves_of
 from rooms.commands import present, require_facilitator
 from rooms.exceptions import Forbidden, NotInRoom, UnknownRoom
 from server import protocol as p
+from rooms.board import Board
 from server.boards import Boards
 from server.connections import Connection
 from server.gateway import Gateway
@@ -19,10 +20,14 @@ from server.live import LiveMeeting
 
 
 def register(gw: Gateway, boards: Boards) -> None:
+    async def board_of(meeting: str, room: str) -> Board:
+        written = room in gw.hub.get(meeting).state.board_updates
+        return await boards.get(meeting, room, written)
+
     async def update(conn: Connection, msg: p.BoardUpdate) -> dict[str, Any]:
         state = gw.hub.get(conn.meeting).state
         room = present(state.meeting, gw.pid(conn)).room
-        board = await boards.get(conn.meeting, room)
+        board = await board_of(conn.meeting, room)
 
         def decide(s: Session, pid: str) -> list[Draft]:
             if present(s.meeting, pid).room != room:
@@ -39,14 +44,14 @@ def register(gw: Gateway, boards: Boards) -> None:
             raise UnknownRoom("There is no such room.")
         if not can_read_board(state, gw.pid(conn), msg.room):
             raise Forbidden("That board is not open to you yet.")
-        board = await boards.get(conn.meeting, msg.room)
+        board = await board_of(conn.meeting, msg.room)
         return {"room": msg.room, "update": board.state()}
 
     async def clear(conn: Connection, msg: p.RoomRef) -> dict[str, Any]:
         state = gw.hub.get(conn.meeting).state
         require_facilitator(state.meeting, gw.pid(conn))
         _require_room(state, msg.room)
-        board = await boards.get(conn.meeting, msg.room)
+        board = await board_of(conn.meeting, msg.room)
 
         def decide(s: Session, pid: str) -> list[Draft]:
             require_facilitator(s.meeting, pid)
@@ -72,7 +77,7 @@ def register(gw: Gateway, boards: Boards) -> None:
         resume = quote(gw.tokens.resume(conn.meeting, pid))
         items = []
         for index, room in enumerate(chosen.rooms):
-            board = await boards.get(conn.meeting, room)
+            board = await board_of(conn.meeting, room)
             base = f"/api/meetings/{conn.meeting}/boards/{room}"
             items.append({"room": room, "name": str(index + 1), "round": chosen.id,
                           "elements": board.element_count,
@@ -81,7 +86,7 @@ def register(gw: Gateway, boards: Boards) -> None:
         return {"boards": items}
 
     async def send_state(sid: str, meeting: str, room: str) -> None:
-        board = await boards.get(meeting, room)
+        board = await board_of(meeting, room)
         await gw.sio.fanout("board.state", {"room": room, "update": board.state(),
                                           "seq": gw.hub.get(meeting).state.seq}, to=sid)
 
@@ -104,7 +109,7 @@ def register(gw: Gateway, boards: Boards) -> None:
         rooms = opened.data["rooms"]
         seeds = [(room, text) for room, text in zip(rooms, opened.data["prompts"], strict=True)
                  if text]
-        loaded = {room: await boards.get(live.id, room) for room, _ in seeds}
+        loaded = {room: await board_of(live.id, room) for room, _ in seeds}
         if not seeds:
             return
 

@@ -21,8 +21,9 @@ from server.gateway import Gateway
 from server.ice import ice_servers
 from server.live import LiveMeeting
 
-_MEMBERSHIP = frozenset({"participant.joined", "participant.left", "stage.added",
-                         "stage.removed"})
+# A joining participant is re-planned by the presence hook once its connection is bound
+# (at ``participant.joined`` it is not online yet), so joins are not listed here.
+_MEMBERSHIP = frozenset({"participant.left", "stage.added", "stage.removed"})
 
 
 class PeerNotInRoom(DomainError):
