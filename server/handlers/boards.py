@@ -9,10 +9,10 @@ from facilitation.planning import can_read_board
 from facilitation.rounds import Phase
 from facilitation.session import Session
 from rooms import SYSTEM, Draft, Event, moves_of
+from rooms.board import Board
 from rooms.commands import present, require_facilitator
 from rooms.exceptions import Forbidden, NotInRoom, UnknownRoom
 from server import protocol as p
-from rooms.board import Board
 from server.boards import Boards
 from server.connections import Connection
 from server.gateway import Gateway
