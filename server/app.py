@@ -22,6 +22,7 @@ from server.config import Settings
 from server.connections import Connections
 from server.credentials import load_or_create
 from server.gateway import Gateway
+from server.gc_policy import GcPolicy
 from server.handlers import register_all
 from server.hub import Hub
 from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, METRICS, SETTINGS, STORE, TOKENS
@@ -97,11 +98,15 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         gateway.start_grace_after_restart()
         timer.sync_all()
         app[HUB], app[GATEWAY] = hub, gateway
-        task = asyncio.create_task(scheduler.run(), name="scheduler")
+        tasks = [asyncio.create_task(scheduler.run(), name="scheduler")]
+        if settings.gc_freeze:
+            tasks.append(asyncio.create_task(GcPolicy().run(), name="gc"))
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     return ctx

@@ -33,16 +33,18 @@ def main() -> None:
               show_default=True, help="Seconds a dropped participant may take to return.")
 @click.option("--log-format", envvar="LEDARSTIG_LOG_FORMAT", default="json",
               type=click.Choice(["json", "console"]), show_default=True)
+@click.option("--gc-freeze/--no-gc-freeze", envvar="LEDARSTIG_GC_FREEZE", default=True,
+              show_default=True, help="Keep the long-lived heap out of the collector.")
 @click.option("--loop", "loop_name", envvar="LEDARSTIG_LOOP", default="uvloop",
               type=click.Choice(["uvloop", "asyncio"]), show_default=True)
 def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str | None,
-          grace: float, log_format: str, loop_name: str) -> None:
+          grace: float, log_format: str, gc_freeze: bool, loop_name: str) -> None:
     """Run the server (embedded SQLite store under --data-dir)."""
     configure_logging(json_lines=log_format == "json")
     settings = Settings(host=host, port=port, data_dir=data_dir, serializer=serializer,
                         admin_token=os.environ.get("LEDARSTIG_ADMIN_TOKEN") or None,
                         secret_key=os.environ.get("LEDARSTIG_SECRET_KEY") or None,
-                        public_url=public_url, grace_s=grace)
+                        public_url=public_url, grace_s=grace, gc_freeze=gc_freeze)
     creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     url = public_url or f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     click.echo(f"Ledarstig is running at {url}/  (data in {data_dir.resolve()})")

@@ -41,6 +41,7 @@ class Settings:
     publisher_cap: int = 8
     board_max_update_bytes: int = 64 * 1024
     board_max_elements: int = 20_000
+    gc_freeze: bool = True
     limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
