@@ -104,6 +104,19 @@ class LedarstigTarget:
         self._admin = secrets.token_urlsafe(24)
         self._members = 0
 
+    @property
+    def admin_token(self) -> str:
+        return self._admin
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def pid(self) -> int:
+        assert self._server is not None
+        return self._server.pid
+
     @staticmethod
     def unavailable() -> str | None:
         if ledarstig_command() is None:
