@@ -74,6 +74,8 @@ async def join_one_meeting(srv: Server, n: int) -> dict[str, float]:
     seen_all: list[float] = []
     acks: list[float] = []
 
+    everyone = asyncio.Event()
+
     def watcher() -> Any:
         known: set[str] = set()
 
@@ -85,6 +87,8 @@ async def join_one_meeting(srv: Server, n: int) -> dict[str, float]:
             if len(known) == n and not getattr(on_event, "done", False):
                 on_event.done = True  # type: ignore[attr-defined]
                 seen_all.append(clock())
+                if len(seen_all) == n:
+                    everyone.set()
         return on_event
 
     async with new_session() as session:
@@ -96,8 +100,7 @@ async def join_one_meeting(srv: Server, n: int) -> dict[str, float]:
             return c
         clients = await asyncio.gather(*(one(i) for i in range(n)))
         async with asyncio.timeout(30):
-            while len(seen_all) < n:
-                await asyncio.sleep(0.01)
+            await everyone.wait()
         for c in clients:
             await c.close()
     return {"participants": n, "last_join_ack_s": max(acks) - started,
@@ -107,10 +110,13 @@ async def join_one_meeting(srv: Server, n: int) -> dict[str, float]:
 async def open_round(srv: Server, n: int) -> dict[str, float]:
     meeting, tokens = srv.meeting()
     got: list[float] = []
+    all_got = asyncio.Event()
 
     def on_event(event: str, args: list[Any]) -> None:
         if event == "event" and args[0]["type"] == "round.opened":
             got.append(clock())
+            if len(got) == n:
+                all_got.set()
 
     async with new_session() as session:
         fia, _ = await srv.client(session, meeting, tokens["facilitator"], "Fia")
@@ -127,8 +133,7 @@ async def open_round(srv: Server, n: int) -> dict[str, float]:
         acked = clock()
         assert opened["ok"], opened
         async with asyncio.timeout(30):
-            while len(got) < n:
-                await asyncio.sleep(0.005)
+            await all_got.wait()
         cpu1 = sample(srv.target.pid).cpu_s
         for c in [fia, *clients]:
             await c.close()

@@ -19,6 +19,7 @@ from typing import Any
 from facilitation import breakouts
 from facilitation.breakouts import RoundSpec
 from rooms import Role
+from server.gc_policy import GcPolicy
 from server.keys import HUB
 from tests.support import Meeting, start_server
 
@@ -31,6 +32,7 @@ def percentile(values: list[float], q: float) -> float:
 async def measure(meetings: int, chatters: int, spread_s: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         server = await start_server(Path(tmp) / "d", grace_s=600)
+        gc_policy = asyncio.create_task(GcPolicy().run())  # as `ledarstig serve` does
         try:
             hub = server.app[HUB]
             ids = [await server.create_meeting(f"T{i}") for i in range(meetings)]
@@ -87,6 +89,8 @@ async def measure(meetings: int, chatters: int, spread_s: float) -> dict[str, An
                     "lateness_p99_ms": percentile(both, 0.99),
                     "lateness_max_ms": max(both)}
         finally:
+            gc_policy.cancel()
+            await asyncio.gather(gc_policy, return_exceptions=True)
             await server.stop()
 
 

@@ -112,11 +112,6 @@ class LedarstigTarget:
     def port(self) -> int:
         return self._port
 
-    @property
-    def pid(self) -> int:
-        assert self._server is not None
-        return self._server.pid
-
     @staticmethod
     def unavailable() -> str | None:
         if ledarstig_command() is None:
