@@ -154,7 +154,7 @@ async def start_server(data_dir: Path, serializer: str = "json", port: int = 0,
                        **overrides: Any) -> RunningServer:
     settings = replace(Settings(data_dir=data_dir, serializer=serializer,
                                 admin_token=ADMIN_TOKEN, secret_key=SECRET,
-                                log_json=False), **overrides)
+                                log_json=False, gc_freeze=False), **overrides)
     runner = web.AppRunner(create_app(settings), shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)

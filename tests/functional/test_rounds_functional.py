@@ -256,3 +256,33 @@ async def test_agenda_template_prefills_a_round(meeting: Meeting) -> None:
     assert activity["prompt"] and activity["kind"] == "breakout"
     bad = await fia.call("agenda.start", {"index": 999})
     assert bad["error"]["code"] == "invalid_activity_index"
+
+
+async def test_regroup_manual_self_select_and_keep(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    people = await crowd(meeting, 6)
+    ids = [c.participant for c in people]
+    await ok(fia, "round.preview", {"group_count": 2})
+    preview = session_of(meeting).current()
+    mover = preview.groups[0][0]
+    await ok(fia, "round.regroup", {"participant": mover, "group": 1})
+    assert mover in session_of(meeting).current().groups[1]
+    mapping = {ids[0]: 0, ids[1]: 0, ids[2]: 1}
+    await ok(fia, "round.preview", {"strategy": "manual", "group_count": 2, "mapping": mapping})
+    groups = session_of(meeting).current().groups
+    assert {ids[0], ids[1]} <= set(groups[0]) and ids[2] in groups[1]
+    await ok(fia, "round.preview", {"strategy": "self-select", "group_count": 3, "capacity": 2})
+    await ok(people[0], "round.choose", {"group": 2})
+    await ok(people[1], "round.choose", {"group": 2})
+    full = await people[2].call("round.choose", {"group": 2})
+    assert full["error"]["code"] == "group_full"
+    not_allowed = await fia.call("round.choose", {"group": 0})
+    assert not_allowed["error"]["code"] == "unknown_participant"
+    await ok(fia, "round.open")
+    chosen = session_of(meeting).current()
+    assert set(chosen.groups[2]) == {ids[0], ids[1]}
+    assert sorted(len(g) for g in chosen.groups) == [2, 2, 2]
+    await ok(fia, "round.close")
+    await ok(fia, "round.preview", {"strategy": "keep"})
+    await ok(fia, "round.open")
+    assert session_of(meeting).current().groups == chosen.groups
