@@ -65,6 +65,8 @@ class Client:
                      "peers", "board.state", "board.update", "media"):
             self.sio.on(name, self._recorder(name))
         self.sio.on("connect_error", self._on_connect_error)
+        self._gone = asyncio.Event()
+        self.sio.on("disconnect", self._on_disconnect)
 
     def _recorder(self, name: str) -> Callable[[Any], Any]:
         async def record(data: Any = None) -> None:
@@ -74,12 +76,30 @@ class Client:
     async def _on_connect_error(self, data: Any) -> None:
         self.connect_error = data
 
+    async def _on_disconnect(self, reason: Any = None) -> None:
+        self._gone.set()
+
+    async def disconnected(self, timeout: float = 3.0) -> bool:
+        """Whether the server closed this connection within ``timeout``."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._gone.wait()
+        except TimeoutError:
+            return False
+        return not self.sio.connected
+
     async def connect(self) -> None:
         await self.sio.connect(self.server.url, auth=self.auth, transports=["websocket"],
                                wait_timeout=5)
 
     async def call(self, event: str, data: Any = None, timeout: float = 5.0) -> Any:
         return await self.sio.call(event, data if data is not None else {}, timeout=timeout)
+
+    async def ok(self, event: str, data: Any = None) -> dict[str, Any]:
+        """Call ``event`` and insist on a successful acknowledgement; its data."""
+        answer = await self.call(event, data)
+        assert answer["ok"], answer
+        return dict(answer["data"])
 
     async def join(self, name: str = "Anna", municipality: str = "Raseborg",
                    **extra: Any) -> dict[str, Any]:

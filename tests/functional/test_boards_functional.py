@@ -9,7 +9,7 @@ from PIL import Image
 from pycrdt import Array, Doc, Map
 
 from server.keys import HUB, STORE
-from tests.support import ADMIN_TOKEN, Client, Meeting, start_server
+from tests.support import ADMIN_TOKEN, Meeting, start_server
 
 
 class Replica:
@@ -37,17 +37,12 @@ def stroke(color: str = "#e11d48") -> dict[str, Any]:
             "color": color, "width": 3, "author": "t", "z": 1}
 
 
-async def ok(client: Client, event: str, data: Any = None) -> dict[str, Any]:
-    answer = await client.call(event, data)
-    assert answer["ok"], answer
-    return dict(answer["data"])
-
 
 async def test_update_reaches_room_members_and_late_joiners(meeting: Meeting) -> None:
     anna = await meeting.participant("Anna")
     bo = await meeting.participant("Bo", "Vasa")
     mine = Replica()
-    await ok(anna, "board.update", {"update": mine.add("s1", **stroke())})
+    await anna.ok("board.update", {"update": mine.add("s1", **stroke())})
     got = await bo.inbox.wait("event", lambda e: e["type"] == "board.updated")
     assert got["data"]["room"] == "plenary" and got["actor"] == anna.participant
     theirs = Replica()
@@ -64,8 +59,8 @@ async def test_boards_are_per_room_and_gallery_after_the_round(meeting: Meeting)
     fia = await meeting.facilitator()
     people = [await meeting.participant(f"P{i}", m) for i, m in
               enumerate(["Vasa", "Borgå", "Esbo", "Pargas"])]
-    await ok(fia, "round.preview", {"group_count": 2, "prompts": ["Uppgift ett", "Uppgift två"]})
-    await ok(fia, "round.open")
+    await fia.ok("round.preview", {"group_count": 2, "prompts": ["Uppgift ett", "Uppgift två"]})
+    await fia.ok("round.open")
     r = meeting.server.app[HUB].get(meeting.id).state.current()
     by_id = {c.participant: c for c in people}
     a, b = (by_id[pid] for pid in r.groups[0])
@@ -76,7 +71,7 @@ async def test_boards_are_per_room_and_gallery_after_the_round(meeting: Meeting)
     group_board = Replica()  # a new group's board starts empty; the seed is its first update
     group_board.apply(seeded["data"]["update"])
     assert "prompt" in group_board.ids()
-    await ok(a, "board.update", {"update": group_board.add("idea", type="sticky", x=5, y=5,
+    await a.ok("board.update", {"update": group_board.add("idea", type="sticky", x=5, y=5,
                                                            w=120, h=80, text="Mer tid",
                                                            color="#000000", width=1,
                                                            author="a", z=2)})
@@ -85,11 +80,11 @@ async def test_boards_are_per_room_and_gallery_after_the_round(meeting: Meeting)
     assert not [e for e in c.inbox.events("board.updated") if e["data"]["room"] == r.rooms[0]]
     denied = await c.call("board.fetch", {"room": r.rooms[0]})
     assert denied["error"]["code"] == "forbidden"
-    await ok(fia, "round.close")
-    gallery = await ok(c, "board.gallery")
+    await fia.ok("round.close")
+    gallery = await c.ok("board.gallery")
     assert [g["room"] for g in gallery["boards"]] == r.rooms
     assert gallery["boards"][0]["elements"] == 2
-    fetched = await ok(c, "board.fetch", {"room": r.rooms[0]})
+    fetched = await c.ok("board.fetch", {"room": r.rooms[0]})
     copy = Replica()
     copy.apply(fetched["update"])
     assert copy.elements["idea"]["text"] == "Mer tid"
@@ -103,7 +98,7 @@ async def test_boards_are_per_room_and_gallery_after_the_round(meeting: Meeting)
             assert resp.status == 200 and resp.content_type == "image/png"
             image = Image.open(io.BytesIO(await resp.read())).convert("RGB")
             assert len(image.getcolors(maxcolors=1 << 16) or []) > 2
-    await ok(fia, "board.show", {"room": r.rooms[1]})
+    await fia.ok("board.show", {"room": r.rooms[1]})
     await a.inbox.wait("event", lambda e: e["type"] == "board.shown")
 
 
@@ -111,7 +106,7 @@ async def test_bad_updates_are_refused_and_change_nothing(meeting: Meeting) -> N
     anna = await meeting.participant("Anna")
     bo = await meeting.participant("Bo", "Vasa")
     mine = Replica()
-    await ok(anna, "board.update", {"update": mine.add("s1", **stroke())})
+    await anna.ok("board.update", {"update": mine.add("s1", **stroke())})
     store = meeting.server.app[STORE]
     before = len(await store.read(meeting.id))
     for payload, code in [({"update": b"\x00\xff\x13garbage"}, "board_update_invalid"),
@@ -123,7 +118,7 @@ async def test_bad_updates_are_refused_and_change_nothing(meeting: Meeting) -> N
         assert answer["ok"] is False, payload
         assert answer["error"]["code"] in (code, "board_update_too_large"), answer
     assert len(await store.read(meeting.id)) == before
-    fetched = await ok(bo, "board.fetch", {"room": "plenary"})
+    fetched = await bo.ok("board.fetch", {"room": "plenary"})
     copy = Replica()
     copy.apply(fetched["update"])
     assert copy.ids() == {"s1"}
@@ -141,7 +136,7 @@ async def test_element_cap_and_size_limit(tmp_path) -> None:  # type: ignore[no-
         anna = await m.participant()
         mine = Replica()
         for i in range(3):
-            await ok(anna, "board.update", {"update": mine.add(f"s{i}", **stroke())})
+            await anna.ok("board.update", {"update": mine.add(f"s{i}", **stroke())})
         full = await anna.call("board.update", {"update": mine.add("s3", **stroke())})
         assert full["error"]["code"] == "board_full"
         big = Replica().add("big", type="text", x=0, y=0, w=10, h=10, text="x" * 4000,
@@ -159,14 +154,14 @@ async def test_board_survives_a_restart_and_replays_to_any_moment(tmp_path, seri
     m = Meeting(first, meeting_id, await first.invites(meeting_id))
     anna = await m.participant()
     mine = Replica()
-    first_seq = (await ok(anna, "board.update", {"update": mine.add("a", **stroke())}))["seq"]
-    await ok(anna, "board.update", {"update": mine.add("b", **stroke("#2563eb"))})
+    first_seq = (await anna.ok("board.update", {"update": mine.add("a", **stroke())}))["seq"]
+    await anna.ok("board.update", {"update": mine.add("b", **stroke("#2563eb"))})
     await first.stop()
     second = await start_server(data, serializer, port=first.port)
     try:
         again = second.client(m.tokens["participant"], resume=anna.resume_token)
         await again.connect()
-        await ok(again, "join", {})
+        await again.ok("join", {})
         state = await again.inbox.wait("board.state")
         copy = Replica()
         copy.apply(state["update"])

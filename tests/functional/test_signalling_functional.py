@@ -4,21 +4,15 @@ import asyncio
 import base64
 import hashlib
 import hmac
-from typing import Any
 
 import pytest
 
 from server.keys import HUB, STORE
-from tests.support import Client, Meeting, start_server
+from tests.support import Meeting, start_server
 from tests.webrtc import Peer, needs_netns
 
 OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 1 IN IP4 10.77.0.1\r\ns=-\r\nt=0 0\r\n"}
 
-
-async def ok(client: Client, event: str, data: Any = None) -> dict[str, Any]:
-    answer = await client.call(event, data)
-    assert answer["ok"], answer
-    return dict(answer["data"])
 
 
 async def test_signal_is_relayed_with_the_stamped_sender(meeting: Meeting) -> None:
@@ -30,13 +24,13 @@ async def test_signal_is_relayed_with_the_stamped_sender(meeting: Meeting) -> No
     mine = next(p for p in plan["peers"] if p["id"] == bo.participant)
     theirs = await bo.inbox.wait("peers", lambda d: d["peers"])
     assert mine["polite"] != theirs["peers"][0]["polite"]
-    await ok(anna, "signal", {"to": bo.participant, "description": OFFER})
+    await anna.ok("signal", {"to": bo.participant, "description": OFFER})
     got = await bo.inbox.wait("signal")
     assert got == {"from": anna.participant, "description": OFFER}
-    await ok(bo, "signal", {"to": anna.participant,
+    await bo.ok("signal", {"to": anna.participant,
                             "candidate": {"candidate": "candidate:1 1 udp 1 10.77.0.1 9 typ host",
                                           "sdpMid": "0", "sdpMLineIndex": 0}})
-    await ok(bo, "signal", {"to": anna.participant, "candidate": None})
+    await bo.ok("signal", {"to": anna.participant, "candidate": None})
     end = await anna.inbox.wait("signal", lambda d: d.get("candidate", 0) is None)
     assert end["from"] == bo.participant
 
@@ -79,8 +73,8 @@ async def test_no_signal_across_groups_and_new_plans_when_a_round_opens(meeting:
     fia = await meeting.facilitator()
     people = [await meeting.participant(f"P{i}", m) for i, m in
               enumerate(["Vasa", "Borgå", "Esbo", "Pargas"])]
-    await ok(fia, "round.preview", {"group_count": 2})
-    await ok(fia, "round.open")
+    await fia.ok("round.preview", {"group_count": 2})
+    await fia.ok("round.open")
     r = meeting.server.app[HUB].get(meeting.id).state.current()
     by_id = {c.participant: c for c in people}
     a, b = (by_id[pid] for pid in r.groups[0])
@@ -92,10 +86,10 @@ async def test_no_signal_across_groups_and_new_plans_when_a_round_opens(meeting:
     assert refused["error"]["code"] == "peer_not_in_room"
     refused = await a.call("signal", {"to": fia.participant, "description": OFFER})
     assert refused["error"]["code"] == "peer_not_in_room"
-    await ok(a, "signal", {"to": b.participant, "description": OFFER})
+    await a.ok("signal", {"to": b.participant, "description": OFFER})
     await b.inbox.wait("signal")
     assert c.inbox.named("signal") == [] and fia.inbox.named("signal") == []
-    await ok(fia, "round.close")
+    await fia.ok("round.close")
     back = await a.inbox.wait("peers", lambda d: d["room"] == "plenary"
                               and len(d["peers"]) == 4)
     assert back["close"] == []  # the group mate is in the plenary too
@@ -104,8 +98,8 @@ async def test_no_signal_across_groups_and_new_plans_when_a_round_opens(meeting:
 async def test_media_state_is_logged_but_sdp_never_is(meeting: Meeting) -> None:
     anna = await meeting.participant("Anna")
     bo = await meeting.participant("Bo", "Vasa")
-    await ok(anna, "signal", {"to": bo.participant, "description": OFFER})
-    await ok(anna, "media", {"mic": True, "camera": True, "screen": False})
+    await anna.ok("signal", {"to": bo.participant, "description": OFFER})
+    await anna.ok("media", {"mic": True, "camera": True, "screen": False})
     changed = await bo.inbox.wait("event", lambda e: e["type"] == "media.changed")
     assert changed["data"] == {"id": anna.participant, "room": "plenary", "mic": True,
                                "camera": True, "screen": False}
@@ -124,7 +118,7 @@ async def test_stage_mode_above_the_publisher_cap(tmp_path) -> None:  # type: ig
         watcher = await people[0].inbox.wait("peers", lambda d: d["mode"] == "stage")
         assert watcher["publish"] is False
         assert [p["id"] for p in watcher["peers"]] == [fia.participant]
-        await ok(fia, "stage.add", {"participant": people[1].participant})
+        await fia.ok("stage.add", {"participant": people[1].participant})
         plan = await people[0].inbox.wait(
             "peers", lambda d: people[1].participant in d["publishers"])
         assert {p["id"] for p in plan["peers"]} == {fia.participant, people[1].participant}
@@ -154,7 +148,7 @@ async def test_turn_credentials_in_coturn_form(tmp_path) -> None:  # type: ignor
         expected = base64.b64encode(hmac.new(secret.encode(), turn["username"].encode(),
                                              hashlib.sha1).digest()).decode()
         assert turn["credential"] == expected
-        refreshed = await ok(anna, "ice.refresh")
+        refreshed = await anna.ok("ice.refresh")
         assert refreshed["ice_servers"][1]["credential"]
         assert secret not in repr(anna.inbox.items) and secret not in repr(refreshed)
     finally:
@@ -199,8 +193,8 @@ async def test_three_peers_mesh_then_only_their_group(meeting: Meeting) -> None:
                     await x.wait_frames(y.id)
         await peers[3].client.connect()
         await peers[3].client.join("P3", "Kimitoön")
-        await ok(fia.client, "round.preview", {"group_count": 2})
-        await ok(fia.client, "round.open")
+        await fia.client.ok("round.preview", {"group_count": 2})
+        await fia.client.ok("round.open")
         r = meeting.server.app[HUB].get(meeting.id).state.current()
         by_id = {p.id: p for p in peers}
         for group in r.groups:
@@ -252,7 +246,7 @@ async def test_renegotiation_adds_a_screen_share(meeting: Meeting) -> None:
         tracks_before = answerer.tracks[offerer.id]
         await offerer.add_track(answerer.id, ColourBars())
         await answerer.wait_tracks(offerer.id, tracks_before + 1)
-        await ok(offerer.client, "media", {"mic": False, "camera": True, "screen": True})
+        await offerer.client.ok("media", {"mic": False, "camera": True, "screen": True})
     finally:
         await a.close()
         await b.close()
