@@ -213,7 +213,7 @@ UNDER_LOAD_CHECKS = (Check("delivery_p99_ms", "<", 2.0),)
 
 
 @scenario("delivery_under_load", reps=1, show=UNDER_LOAD_SHOW, checks=UNDER_LOAD_CHECKS,
-          needs=("relay",))
+          needs=("relay",), variants=(("uvloop", "uvloop", BOTH),))
 def delivery_under_load(ctx: RunContext) -> dict[str, float]:
     """Delivery latency under steady background load: 1,000 clients in rooms of 4, each
     relaying to a peer 2.7 times a second (~2,700 deliveries/s) for 15 s; percentiles over
@@ -224,7 +224,7 @@ def delivery_under_load(ctx: RunContext) -> dict[str, float]:
 
 
 @scenario("broadcast_under_load", reps=1, show=UNDER_LOAD_SHOW, checks=UNDER_LOAD_CHECKS,
-          needs=("broadcast",))
+          needs=("broadcast",), variants=(("uvloop", "uvloop", BOTH),))
 def broadcast_under_load(ctx: RunContext) -> dict[str, float]:
     """As delivery_under_load with room broadcasts: 1,000 clients in rooms of 4, each
     broadcasting 0.9 times a second (3 deliveries each, ~2,700 deliveries/s) for 15 s."""
