@@ -11,7 +11,8 @@ from aiohttp import web
 
 from facilitation.history import network_report
 from facilitation.planning import can_read_board
-from facilitation.session import Session
+from facilitation.session import Session, fold
+from facilitation.view import session_view
 from rooms import ADMIN, Role
 from rooms import commands as cmd
 from rooms.board import to_png, to_svg
@@ -120,6 +121,21 @@ async def log(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/json")
 
 
+async def state_at(request: web.Request) -> web.Response:
+    """The meeting as it was after log event ``seq`` (review: who was where): the same
+    fold as the live server, stopped early."""
+    hub: Hub = request.app[HUB]
+    live = hub.get(request.match_info["id"])
+    seq = request.query.get("seq", str(live.state.seq))
+    if not seq.isdigit():
+        return json_error(400, "invalid_payload", "seq must be a whole number.")
+    events = [e for e in await request.app[STORE].read(live.id) if e.seq <= int(seq)]
+    state = fold(events)
+    view = session_view(state, "")
+    view["online"] = None  # presence is not part of the log
+    return web.Response(body=msgspec.json.encode(view), content_type="application/json")
+
+
 async def board_export(request: web.Request) -> web.Response:
     hub: Hub = request.app[HUB]
     meeting_id, room, fmt = (request.match_info[k] for k in ("id", "room", "fmt"))
@@ -156,5 +172,6 @@ def routes() -> list[web.RouteDef]:
         web.post("/api/meetings/{id}/end", end_meeting),
         web.get("/api/meetings/{id}/network", network),
         web.get("/api/meetings/{id}/log", log),
+        web.get("/api/meetings/{id}/state", state_at),
         web.get("/api/meetings/{id}/boards/{room}.{fmt:svg|png}", board_export),
     ]

@@ -181,3 +181,19 @@ async def test_board_survives_a_restart_and_replays_to_any_moment(tmp_path, seri
             assert types.count("board.updated") == 2 and log["seq"] == len(types)
     finally:
         await second.stop()
+
+
+async def test_review_state_at_any_moment(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    people = [await meeting.participant(f"P{i}", m) for i, m in enumerate(["Vasa", "Esbo"])]
+    await fia.ok("round.preview", {"group_count": 2})
+    opened = (await fia.ok("round.open"))["seq"]
+    await fia.ok("round.close")
+    status, during = await meeting.server.api("GET", f"/api/meetings/{meeting.id}/state"
+                                              f"?seq={opened}")
+    assert status == 200 and during["round"]["phase"] == "open"
+    rooms = {p["id"]: p["room"] for p in during["participants"]}
+    assert all(rooms[c.participant] != "plenary" for c in people)
+    status, now = await meeting.server.api("GET", f"/api/meetings/{meeting.id}/state")
+    assert now["round"]["phase"] == "closed"
+    assert all(p["room"] == "plenary" for p in now["participants"])
