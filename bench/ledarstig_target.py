@@ -26,7 +26,14 @@ from typing import Any
 
 from .client import SioClient
 from .processes import ServerProcess, free_port
-from .targets import REPO, ClientProtocol, Member, TargetUnavailable, server_env
+from .targets import (
+    REPO,
+    ClientProtocol,
+    Member,
+    ServedTarget,
+    TargetUnavailable,
+    server_env,
+)
 
 HOST = "127.0.0.1"
 STARTS_AT = "2026-12-01T09:00:00+01:00"
@@ -89,10 +96,11 @@ def ledarstig_command() -> list[str] | None:
     return [found] if found else None
 
 
-class LedarstigTarget:
+class LedarstigTarget(ServedTarget):
     """`ledarstig serve` in a fresh data dir, pinned to one core."""
 
     name = "ours"
+    stop_timeout_s = 8.0
     client = OursProtocol()
     serializers = ("json", "msgpack")
     loops = ("asyncio", "uvloop")
@@ -159,16 +167,3 @@ class LedarstigTarget:
         if response.status not in (200, 201):
             raise TargetUnavailable(f"POST {path} answered {response.status}: {data[:300]!r}")
         return json.loads(data)
-
-    @property
-    def pid(self) -> int:
-        assert self._server is not None, "start() first"
-        return self._server.pid
-
-    def server_events(self) -> list[dict[str, Any]]:
-        return self._server.stderr_json() if self._server else []
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop(timeout=8.0)
-            self._server = None

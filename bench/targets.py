@@ -144,7 +144,27 @@ class TargetUnavailable(RuntimeError):
     """The target cannot run here (not built yet, or missing a dependency)."""
 
 
-class BareTarget:
+class ServedTarget:
+    """What every target that runs a server subprocess shares."""
+
+    _server: ServerProcess | None = None
+    stop_timeout_s = 5.0
+
+    @property
+    def pid(self) -> int:
+        assert self._server is not None, "start() first"
+        return self._server.pid
+
+    def server_events(self) -> list[dict[str, Any]]:
+        return self._server.stderr_json() if self._server else []
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop(timeout=self.stop_timeout_s)
+            self._server = None
+
+
+class BareTarget(ServedTarget):
     """The bare python-socketio server in bench/bare_server.py, pinned to one core."""
 
     name = "bare"
@@ -170,16 +190,3 @@ class BareTarget:
 
     def plan(self, room_sizes: list[int]) -> list[list[Member]]:
         return [[Member(room=f"room-{i}")] * size for i, size in enumerate(room_sizes)]
-
-    @property
-    def pid(self) -> int:
-        assert self._server is not None, "start() first"
-        return self._server.pid
-
-    def server_events(self) -> list[dict[str, Any]]:
-        return self._server.stderr_json() if self._server else []
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
