@@ -14,7 +14,8 @@ class AccessLogger(AbstractAccessLogger):
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         if request.path.startswith("/socket.io/"):
             return
-        self.logger.info("%s %s %s %.1fms", request.method, request.path_qs,
+        # The path only: query strings carry invitation and resume tokens.
+        self.logger.info("%s %s %s %.1fms", request.method, request.path,
                          response.status, time * 1000)
 
 
