@@ -67,6 +67,8 @@ class Tokens:
         if cached is not None and now - cached[1] < 3600:
             return cached[0]
         token = str(self._resumes.dumps({"m": meeting, "p": participant}))
+        if len(self._issued) > 50_000:
+            self._issued.clear()
         self._issued[(meeting, participant)] = (token, now)
         return token
 
