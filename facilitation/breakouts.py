@@ -47,16 +47,16 @@ class RoundSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """What a facilitator asks for when creating a round."""
 
     strategy: Strategy = Strategy.MIX
-    group_count: int | None = None
-    group_size: int | None = None
-    duration_s: int = 15 * 60
+    group_count: Annotated[int, msgspec.Meta(ge=-1000, le=10_000)] | None = None
+    group_size: Annotated[int, msgspec.Meta(ge=-1000, le=10_000)] | None = None
+    duration_s: Annotated[int, msgspec.Meta(ge=-1, le=10**7)] = 15 * 60
     prompt: Annotated[str, msgspec.Meta(max_length=PROMPT_MAX)] = ""
     prompts: list[Annotated[str, msgspec.Meta(max_length=PROMPT_MAX)]] | None = None
-    mapping: dict[str, int] | None = None
-    capacity: int | None = None
+    mapping: dict[str, Annotated[int, msgspec.Meta(ge=-1, le=10_000)]] | None = None
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
     closing_s: Annotated[int, msgspec.Meta(ge=0, le=600)] = 30
     warning_s: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 60
-    activity: str | None = None
+    activity: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 def assignable(s: Session) -> list[Person]:
@@ -82,7 +82,7 @@ def preview(s: Session, actor: str, round_id: str, spec: RoundSpec, seed: int,
     if capacity is not None:
         data["capacity"] = capacity
     if spec.activity:
-        data["activity"] = spec.activity
+        data["activity"] = clean_text(spec.activity, field="activity", max_len=64)
     return [*drafts, Draft("round.previewed", data)]
 
 
@@ -321,11 +321,13 @@ def _selection(s: Session, r: Round) -> SelfSelect:
 
 
 def _prompts(spec: RoundSpec, count: int) -> list[str]:
+    def clean(text: str) -> str:
+        return clean_text(text, field="task", max_len=PROMPT_MAX, required=False)
     if spec.prompts is None:
-        return [spec.prompt.strip()] * count
+        return [clean(spec.prompt)] * count
     if len(spec.prompts) != count:
         raise InvalidRound(f"Give one prompt for all groups or exactly {count} prompts.")
-    return [p.strip() for p in spec.prompts]
+    return [clean(p) for p in spec.prompts]
 
 
 def _check_duration(seconds: int) -> None:

@@ -28,8 +28,8 @@ REACTIONS = frozenset({"👍", "👏", "❤️", "😂", "😮", "🎉", "🤔",
 def clean_text(value: str, *, field: str, max_len: int, required: bool = True) -> str:
     """Trim, normalise and bound a piece of user text, or raise ``InvalidValue``."""
     text = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
-        raise InvalidValue(f"The {field} contains control characters.")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t" for ch in text):
+        raise InvalidValue(f"The {field} contains control characters or broken Unicode.")
     if required and not text:
         raise InvalidValue(f"The {field} must not be empty.")
     if len(text) > max_len:

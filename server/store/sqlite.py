@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
     meeting TEXT PRIMARY KEY, seq INTEGER NOT NULL, blob BLOB NOT NULL);
 """
 
-Batch = list[tuple[str, Sequence[Event], "asyncio.Future[None]"]]
+Batch = list[tuple[str, list["Row"], "asyncio.Future[None]"]]
+Row = tuple[str, int, int, str, str, bytes]
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(dict[str, Any]).decode
 
@@ -42,6 +43,7 @@ class SQLiteStore:
         self._pending: Batch = []
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        self._last: dict[str, int] = {}  # meeting -> last durable seq (store thread only)
 
     async def __aenter__(self) -> "SQLiteStore":
         await self._run(self._open)
@@ -62,8 +64,12 @@ class SQLiteStore:
     async def append(self, meeting: str, events: Sequence[Event]) -> None:
         if not events:
             return
+        try:
+            rows = [(meeting, e.seq, e.ts, e.actor, e.type, _encode(e.data)) for e in events]
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise StoreError(f"An event could not be encoded: {exc}.") from exc
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((meeting, events, done))
+        self._pending.append((meeting, rows, done))
         self._wake.set()
         await done
 
@@ -92,7 +98,7 @@ class SQLiteStore:
             await self._wake.wait()
             self._wake.clear()
             if self._pending:
-                await self._commit(self._take())
+                await self._commit(self._take())  # never raises: failures go to the futures
 
     def _take(self) -> Batch:
         batch, self._pending = self._pending, []
@@ -101,22 +107,29 @@ class SQLiteStore:
     async def _commit(self, batch: Batch) -> None:
         started = time.perf_counter()
         try:
-            await self._run(self._insert, batch)
-        except StoreError as exc:
+            refused = await self._run(self._insert, batch)
+        except Exception as exc:  # the flusher must survive anything
+            failure = exc if isinstance(exc, StoreError) else StoreError(
+                f"The event store failed: {exc!r}.")
             for _, _, done in batch:
                 if not done.done():
-                    done.set_exception(exc)
+                    done.set_exception(failure)
             return
         self._on_commit(time.perf_counter() - started, len(batch))
-        for _, _, done in batch:
-            if not done.done():
+        for index, (meeting, _, done) in enumerate(batch):
+            if done.done():
+                continue
+            if index in refused:
+                done.set_exception(StoreError(
+                    f"An append to {meeting} does not continue its log; refused."))
+            else:
                 done.set_result(None)
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._thread, fn, *args)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
             raise StoreError(f"The event store failed: {exc}.") from exc
 
     # The methods below run on the store's own thread.
@@ -139,10 +152,24 @@ class SQLiteStore:
             raise sqlite3.OperationalError("the store is closed")
         return self._db
 
-    def _insert(self, batch: Batch) -> None:
-        rows = [(m, e.seq, e.ts, e.actor, e.type, _encode(e.data))
-                for m, events, _ in batch for e in events]
+    def _insert(self, batch: Batch) -> set[int]:
+        """Write every append that continues its meeting's log; return the indices of
+        those refused. A log never gets a gap: after a failed write, the appends
+        behind it no longer continue the log, and are refused too."""
         db = self._conn()
+        last = dict(self._last)
+        rows: list[Row] = []
+        refused: set[int] = set()
+        for index, (meeting, appended, _) in enumerate(batch):
+            if meeting not in last:
+                found = db.execute("SELECT MAX(seq) FROM events WHERE meeting = ?",
+                                   (meeting,)).fetchone()[0]
+                last[meeting] = found or 0
+            if not appended or appended[0][1] != last[meeting] + 1:
+                refused.add(index)
+                continue
+            last[meeting] = appended[-1][1]
+            rows += appended
         db.execute("BEGIN")
         try:
             db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
@@ -150,6 +177,8 @@ class SQLiteStore:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+        self._last = last
+        return refused
 
     def _select(self, meeting: str, after: int) -> list[tuple[Any, ...]]:
         return self._conn().execute(

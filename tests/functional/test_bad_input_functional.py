@@ -61,6 +61,8 @@ async def test_ended_meeting_refuses_connections(meeting: Meeting) -> None:
     ("chat", "not an object", "invalid_payload"),
     ("chat", {"text": "   "}, "invalid_value"),
     ("chat", {"text": "x" * 2001}, "invalid_value"),
+    ("round.preview", {"strategy": "self-select", "group_count": 2, "capacity": 10**6},
+     "invalid_payload"),
     ("react", {"emoji": "🙂" * 20}, "invalid_payload"),
     ("sync", {"last_seq": -1}, "invalid_payload"),
     ("no.such.event", {}, "unknown_event"),
@@ -165,3 +167,14 @@ async def test_admin_api_needs_the_token(meeting: Meeting) -> None:
     assert status == 400 and body["error"]["code"] == "invalid_payload"
     status, body = await meeting.server.api("GET", "/api/meetings/nope")
     assert status == 404 and body["error"]["code"] == "meeting_not_found"
+
+
+async def test_broken_unicode_is_refused_and_the_store_goes_on(meeting: Meeting) -> None:
+    if meeting.server.serializer != "json":
+        pytest.skip("a msgpack client cannot even encode a lone surrogate")
+    anna = await meeting.participant()
+    seq = state_of(meeting).seq
+    answer = await anna.call("chat", {"text": "hej \ud800"})
+    assert answer["error"]["code"] == "invalid_value"
+    assert state_of(meeting).seq == seq
+    assert (await anna.call("chat", {"text": "hej"}))["ok"]

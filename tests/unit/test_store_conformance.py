@@ -57,3 +57,19 @@ async def test_sqlite_survives_reopen(tmp_path) -> None:  # type: ignore[no-unty
         await st.append("m1", [ev(1), ev(2)])
     async with SQLiteStore(tmp_path / "r.db") as st:
         assert await st.read("m1") == [ev(1), ev(2)]
+
+
+async def test_a_log_never_gets_a_gap(store: LogStore) -> None:
+    await store.append("m1", [ev(1)])
+    with pytest.raises(StoreError):
+        await store.append("m1", [ev(3)])
+    await store.append("m1", [ev(2)])
+    assert [e.seq for e in await store.read("m1")] == [1, 2]
+
+
+async def test_an_unencodable_event_fails_alone_and_the_store_goes_on(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with SQLiteStore(tmp_path / "u.db") as st:
+        with pytest.raises(StoreError):
+            await st.append("m1", [Event(1, 0, "a", "x", {"n": 2**70})])
+        await st.append("m2", [ev(1)])
+        assert await st.read("m2") == [ev(1)]
