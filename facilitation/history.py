@@ -27,7 +27,7 @@ def opened_groups(session: Session) -> list[list[list[str]]]:
 def cohort_encounters(current: Session, others: Iterable[Session]) -> Encounters:
     """Encounters among the current meeting's participants, counting every round of
     the current meeting and of the ``others`` (earlier meetings of the same cohort)."""
-    keys_here = {pid: person_key(p) for pid, p in current.meeting.participants.items()}
+    keys_here = {p.id: person_key(p) for p in current.meeting.present()}
     ids_by_key: dict[str, list[str]] = {}
     for pid, key in keys_here.items():
         ids_by_key.setdefault(key, []).append(pid)

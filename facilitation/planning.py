@@ -40,6 +40,7 @@ def can_read_board(s: Session, participant: str, room: str) -> bool:
     closed room's (the gallery after a round)."""
     me = s.meeting.participants.get(participant)
     target = s.meeting.rooms.get(room)
-    if me is None or target is None:
+    if me is None or target is None or not me.present:
         return False
-    return me.role is Role.FACILITATOR or me.room == room or not target.open
+    return (me.role is Role.FACILITATOR or me.room == room or not target.open
+            or s.shown_board == room)

@@ -44,10 +44,10 @@ def is_admin(request: web.Request) -> bool:
 @web.middleware
 async def admin_only(request: web.Request, handler: Any) -> web.StreamResponse:
     """Every /api/ route needs the admin token, except board exports, which also
-    take a participant's resume token and check it themselves."""
+    take a participant's read-only export token and check it themselves."""
     if not request.path.startswith("/api/"):
         return await handler(request)
-    exported = BOARD_EXPORT.fullmatch(request.path) and "resume" in request.query
+    exported = BOARD_EXPORT.fullmatch(request.path) and "export" in request.query
     if not exported and not is_admin(request):
         return json_error(401, "unauthorized", "A valid admin token is required.")
     try:
@@ -144,7 +144,7 @@ async def board_export(request: web.Request) -> web.Response:
         return json_error(404, "unknown_room", "There is no such room.")
     if not is_admin(request):
         try:
-            resume = request.app[TOKENS].read_resume(request.query["resume"])
+            resume = request.app[TOKENS].read_export(request.query["export"])
         except TokenError as exc:
             return json_error(401, exc.code, str(exc))
         if resume.meeting != meeting_id or not can_read_board(state, resume.participant, room):

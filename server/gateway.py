@@ -23,7 +23,7 @@ from facilitation.view import session_view
 from rooms import SYSTEM, Draft, Event, Role, moves_of, visible
 from rooms import commands as cmd
 from rooms.board import BoardError
-from rooms.exceptions import DomainError, InvalidValue
+from rooms.exceptions import DomainError, InvalidValue, NotJoined
 from server import protocol as p
 from server.broadcast import (
     SocketBroadcaster,
@@ -231,6 +231,8 @@ class Gateway:
             s, pid, role, encounters=encounters, name=name, municipality=municipality,
             sector=msg.sector or (known.sector if known else None),
             title=msg.title or (known.title if known else None)))
+        if conn.sid not in self.conns.by_sid:
+            raise NotJoined("The connection closed while joining.")  # dropped meanwhile
         return await self._attach(conn, pid)
 
     async def _attach(self, conn: Connection, pid: str) -> dict[str, Any]:
@@ -250,7 +252,10 @@ class Gateway:
         for old in replaced:
             await self._replace(old)
         for hook in self.on_attach:
-            await hook(conn)
+            try:
+                await hook(conn)
+            except Exception:
+                log.exception("attach hook failed for %s", conn.sid)
         if not was_online:
             await self.broadcaster.emit_ephemeral(conn.meeting, "presence",
                                                   {"participant": pid, "online": True})

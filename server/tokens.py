@@ -31,10 +31,15 @@ class Resume:
     participant: str
 
 
+EXPORT_TTL_S = 24 * 3600
+
+
 class Tokens:
     def __init__(self, secret: str, invite_ttl_s: int, resume_ttl_s: int) -> None:
         self._invites = URLSafeTimedSerializer(secret, salt="ledarstig.invite")
         self._resumes = URLSafeTimedSerializer(secret, salt="ledarstig.resume")
+        # Read-only board export links: safe to paste, they resume no session.
+        self._exports = URLSafeTimedSerializer(secret, salt="ledarstig.export")
         self._invite_ttl = invite_ttl_s
         self._issued: dict[tuple[str, str], tuple[str, float]] = {}
         self._verified: dict[str, tuple[Invite, float]] = {}
@@ -78,6 +83,16 @@ class Tokens:
             return Resume(str(data["m"]), str(data["p"]))
         except (KeyError, TypeError) as exc:
             raise TokenError("The resume token is malformed.") from exc
+
+    def export(self, meeting: str, participant: str) -> str:
+        return str(self._exports.dumps({"m": meeting, "p": participant}))
+
+    def read_export(self, token: str) -> Resume:
+        data, _ = _load(self._exports, token, EXPORT_TTL_S)
+        try:
+            return Resume(str(data["m"]), str(data["p"]))
+        except (KeyError, TypeError) as exc:
+            raise TokenError("The export token is malformed.") from exc
 
     @property
     def invite_ttl_s(self) -> int:

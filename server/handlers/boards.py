@@ -45,7 +45,8 @@ def register(gw: Gateway, boards: Boards) -> None:
         if not can_read_board(state, gw.pid(conn), msg.room):
             raise Forbidden("That board is not open to you yet.")
         board = await board_of(conn.meeting, msg.room)
-        return {"room": msg.room, "update": board.state()}
+        return {"room": msg.room, "update": board.state(),
+                "export": gw.tokens.export(conn.meeting, gw.pid(conn))}
 
     async def clear(conn: Connection, msg: p.RoomRef) -> dict[str, Any]:
         state = gw.hub.get(conn.meeting).state
@@ -74,15 +75,15 @@ def register(gw: Gateway, boards: Boards) -> None:
             (closed[-1] if closed else None)
         if chosen is None:
             return {"boards": []}
-        resume = quote(gw.tokens.resume(conn.meeting, pid))
+        export = quote(gw.tokens.export(conn.meeting, pid))
         items = []
         for index, room in enumerate(chosen.rooms):
             board = await board_of(conn.meeting, room)
             base = f"/api/meetings/{conn.meeting}/boards/{room}"
             items.append({"room": room, "name": str(index + 1), "round": chosen.id,
                           "elements": board.element_count,
-                          "svg": f"{base}.svg?resume={resume}",
-                          "png": f"{base}.png?resume={resume}"})
+                          "svg": f"{base}.svg?export={export}",
+                          "png": f"{base}.png?export={export}"})
         return {"boards": items}
 
     async def send_state(sid: str, meeting: str, room: str) -> None:

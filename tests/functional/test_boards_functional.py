@@ -3,8 +3,11 @@
 import io
 import xml.etree.ElementTree as ET
 from typing import Any
+from urllib.parse import unquote
 
 import aiohttp
+import pytest
+import socketio
 from PIL import Image
 from pycrdt import Array, Doc, Map
 
@@ -83,6 +86,11 @@ async def test_boards_are_per_room_and_gallery_after_the_round(meeting: Meeting)
     await fia.ok("round.close")
     gallery = await c.ok("board.gallery")
     assert [g["room"] for g in gallery["boards"]] == r.rooms
+    assert c.resume_token not in gallery["boards"][0]["svg"]  # links are safe to share
+    export = gallery["boards"][0]["svg"].split("export=")[1]
+    thief = meeting.server.client(meeting.tokens["participant"], resume=unquote(export))
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await thief.connect()
     assert gallery["boards"][0]["elements"] == 2
     fetched = await c.ok("board.fetch", {"room": r.rooms[0]})
     copy = Replica()

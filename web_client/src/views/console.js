@@ -303,17 +303,12 @@ export class Console {
       g.error ? h('p', { class: 'muted', i18n: 'console.gallery_unavailable' }) : null,
       h('ul', { class: 'gallery' }, g.boards.map((b) => h('li', {},
         h('figure', {},
-          h('img', { src: withResume(b.svg), alt: t('console.board_of', { n: b.name }), loading: 'lazy' }),
+          h('img', { src: b.svg, alt: t('console.board_of', { n: b.name }), loading: 'lazy' }),
           h('figcaption', {}, t('room.group', { n: b.name }), ' · ', t('console.elements', { count: b.elements }), ' · ',
-            h('a', { href: withResume(b.png), download: `grupp-${b.name}.png` }, 'PNG'))),
+            h('a', { href: b.png, download: `grupp-${b.name}.png` }, 'PNG'))),
         h('button', { type: 'button', class: 'small', i18n: 'console.show_all', onClick: () => this.act('board.show', { room: b.room }) })))))
   }
 
   stop() { clearInterval(this.timer) }
 }
 
-function withResume(url) {
-  if (!url || url.includes('resume=')) return url
-  const token = window.ledarstig?.conn?.resume
-  return token ? `${url}${url.includes('?') ? '&' : '?'}resume=${encodeURIComponent(token)}` : url
-}

@@ -177,12 +177,18 @@ export class MeetingView {
     if (open) this.boardView.render()
   }
 
-  /** A facilitator shows one group's board to everyone: a picture of it in a dialog. */
-  boardShown({ room }) {
+  /** A facilitator shows one group's board to everyone: a picture of it in a dialog.
+   *  The picture's URL carries a read-only export token, never the resume token. */
+  async boardShown({ room }) {
     const name = this.store.rooms.get(room)?.name ?? String(this.store.groupIndex(room) + 1)
     const meeting = encodeURIComponent(this.store.meeting.id)
-    const resume = encodeURIComponent(this.conn.resume ?? '')
-    const src = `/api/meetings/${meeting}/boards/${encodeURIComponent(room)}.svg?resume=${resume}&v=${this.store.seq}`
+    let exportToken = ''
+    try {
+      exportToken = (await this.conn.request('board.fetch', { room })).export
+    } catch {
+      return // not readable (yet): nothing to show
+    }
+    const src = `/api/meetings/${meeting}/boards/${encodeURIComponent(room)}.svg?export=${encodeURIComponent(exportToken)}&v=${this.store.seq}`
     const dialog = h('dialog', { class: 'shown-board', 'aria-labelledby': 'shown-board-h' },
       h('h2', { id: 'shown-board-h' }, t('board.shown', { n: name })),
       h('img', { src, alt: t('console.board_of', { n: name }) }),
