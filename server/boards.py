@@ -10,6 +10,8 @@ from rooms.board import Board, BoardLimits
 from server.store import LogStore
 
 SNAPSHOT_EVERY = 500
+TRUSTED = BoardLimits(max_update_bytes=1 << 30, max_elements=1 << 30,
+                      max_backlog_bytes=1 << 30)
 
 
 def snapshot_key(meeting: str, room: str) -> str:
@@ -29,7 +31,11 @@ class Boards:
         key = (meeting, room)
         board = self._boards.get(key)
         if board is None:
-            board = Board(self._limits) if not written else await self.replay(meeting, room)
+            if written:
+                replayed = await self.replay(meeting, room)
+                board = Board.from_state(replayed.state(), self._limits)
+            else:
+                board = Board(self._limits)
             board = self._boards.setdefault(key, board)
         return board
 
@@ -37,12 +43,16 @@ class Boards:
         return self._boards.get((meeting, room))
 
     async def replay(self, meeting: str, room: str, upto: int | None = None) -> Board:
-        """The board as the log says, optionally as it was after event ``upto``."""
+        """The board as the log says, optionally as it was after event ``upto``.
+
+        The log holds only updates the live server accepted, so they are replayed
+        without the client limits (a facilitator's clear can exceed them, and the
+        limits may have been lowered since)."""
         after = 0
-        board = Board(self._limits)
+        board = Board(TRUSTED)
         snap = await self._store.latest_snapshot(snapshot_key(meeting, room))
         if snap is not None and (upto is None or snap[0] <= upto):
-            after, board = snap[0], Board.from_state(snap[1], self._limits)
+            after, board = snap[0], Board.from_state(snap[1], TRUSTED)
         for event in await self._store.read(meeting, after):
             if upto is not None and event.seq > upto:
                 break

@@ -276,7 +276,9 @@ class Gateway:
         welcome["ice_servers"], welcome["ice_expires_at"] = ice_servers(
             self.settings, pid, self.clock.now_ms())
         missed = live.since(conn.last_seq) if conn.last_seq is not None else None
-        if missed is None or any(pid in moves_of(e) for e in missed):
+        if missed is None or any(pid in moves_of(e) or (e.type == "participant.joined"
+                                                        and e.data["id"] == pid)
+                                 for e in missed):
             # Too old to replay, or the participant changed rooms meanwhile: a fresh
             # snapshot is simpler and smaller than the other rooms' history.
             welcome["snapshot"] = session_view(state, pid)

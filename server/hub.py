@@ -1,5 +1,6 @@
 """All meetings this process holds, and the one path by which they change."""
 
+import asyncio
 import logging
 import time
 import uuid
@@ -33,6 +34,8 @@ class Hub:
         self._clock = clock
         self._snapshot_every = snapshot_every
         self.listeners: list[Listener] = list(listeners)
+        self.reloaded: list[Callable[[str], None]] = []  # caches to drop on a reload
+        self._reload_lock = asyncio.Lock()
         self._meetings: dict[str, LiveMeeting] = {}
 
     async def recover(self) -> float:
@@ -93,9 +96,16 @@ class Hub:
 
     async def _healthy(self, meeting_id: str) -> LiveMeeting:
         live = self.get(meeting_id)
-        if live.broken:
-            log.warning("reloading meeting %s from its log after a store failure", meeting_id)
-            live = self._meetings[meeting_id] = await self._load(meeting_id)
+        if not live.broken:
+            return live
+        async with self._reload_lock:  # one reload at a time; the loser sees it done
+            live = self.get(meeting_id)
+            if live.broken:
+                log.warning("reloading meeting %s from its log after a store failure",
+                            meeting_id)
+                live = self._meetings[meeting_id] = await self._load(meeting_id)
+                for drop in self.reloaded:
+                    drop(meeting_id)
         return live
 
     async def _snapshot(self, live: LiveMeeting) -> None:

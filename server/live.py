@@ -40,7 +40,11 @@ class LiveMeeting:
         events = []
         for draft in drafts:
             event = Event(self.state.seq + 1, now_ms, actor, draft.type, draft.data)
-            self.state.apply(event)
+            try:
+                self.state.apply(event)
+            except Exception:
+                self.broken = events != []  # earlier drafts applied, never published
+                raise
             self.recent.append(event)
             events.append(event)
         return events

@@ -171,11 +171,11 @@ class RunningServer:
 
 
 async def start_server(data_dir: Path, serializer: str = "json", port: int = 0,
-                       **overrides: Any) -> RunningServer:
+                       store: Any = None, **overrides: Any) -> RunningServer:
     settings = replace(Settings(data_dir=data_dir, serializer=serializer,
                                 admin_token=ADMIN_TOKEN, secret_key=SECRET,
                                 log_json=False, gc_freeze=False), **overrides)
-    runner = web.AppRunner(create_app(settings), shutdown_timeout=1.0)
+    runner = web.AppRunner(create_app(settings, store=store), shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()

@@ -127,6 +127,7 @@ def register(gw: Gateway, boards: Boards) -> None:
     gw.command("board.gallery", p.Gallery, gallery)
     gw.on_attach.append(on_attach)
     gw.hub.listeners.append(on_events)
+    gw.hub.reloaded.append(boards.forget_meeting)  # a reloaded meeting's boards follow its log
 
 
 def _require_room(s: Session, room: str) -> None:
