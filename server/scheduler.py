@@ -44,6 +44,9 @@ class Scheduler:
 
     def cancel(self, key: str) -> None:
         self._jobs.pop(key, None)
+        if len(self._heap) > 2 * len(self._jobs) + 64:  # drop cancelled entries now and then
+            self._heap = [(due, tick, k) for k, (due, tick, _) in self._jobs.items()]
+            heapq.heapify(self._heap)
 
     def pending(self, key: str) -> bool:
         return key in self._jobs

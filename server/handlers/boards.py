@@ -105,6 +105,8 @@ def register(gw: Gateway, boards: Boards) -> None:
                     await send_state(sid, live.id, room)
             if event.type == "round.opened":
                 await seed_prompts(live, event)
+            elif event.type == "meeting.ended":
+                boards.forget_meeting(live.id)  # still in the log, for review
 
     async def seed_prompts(live: LiveMeeting, opened: Event) -> None:
         rooms = opened.data["rooms"]

@@ -55,3 +55,16 @@ async def test_a_failing_job_does_not_stop_the_scheduler() -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_cancelled_jobs_do_not_pile_up() -> None:
+    sched = Scheduler(SystemClock())
+
+    async def never() -> None:
+        raise AssertionError("cancelled jobs must not run")
+
+    for i in range(1000):
+        sched.after(f"ice:{i}", 3600, never)
+        sched.cancel(f"ice:{i}")
+    sched.after("kept", 3600, never)
+    assert sched.pending("kept") and len(sched._heap) < 100
