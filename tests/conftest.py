@@ -17,5 +17,4 @@ async def server(tmp_path, serializer):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 async def meeting(server: RunningServer) -> Meeting:
-    meeting_id = await server.create_meeting()
-    return Meeting(server, meeting_id, await server.invites(meeting_id))
+    return await server.new_meeting()

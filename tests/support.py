@@ -158,6 +158,12 @@ class RunningServer:
         assert status == 200, body
         return {role: link["token"] for role, link in body.items()}
 
+    async def new_meeting(self, title: str = "Ledarstig 1",
+                          cohort: str = "2026-A") -> "Meeting":
+        """A meeting created through the REST API, with its invitation tokens."""
+        meeting_id = await self.create_meeting(title, cohort)
+        return Meeting(self, meeting_id, await self.invites(meeting_id))
+
     def client(self, token: str, **auth: Any) -> Client:
         c = Client(self, token, **auth)
         self.clients.append(c)

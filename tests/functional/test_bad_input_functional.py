@@ -115,8 +115,7 @@ async def test_flood_is_rate_limited_then_disconnected(tmp_path) -> None:  # typ
     server = await start_server(tmp_path / "d", limits=Limits(rate_per_second=5, rate_burst=10,
                                                               flood_disconnect_after=20))
     try:
-        meeting_id = await server.create_meeting()
-        m = Meeting(server, meeting_id, await server.invites(meeting_id))
+        m = await server.new_meeting()
         anna = await m.participant()
         answers = [await anna.call("react", {"emoji": "👍"}) for _ in range(15)]
         codes = [a["error"]["code"] for a in answers if not a["ok"]]

@@ -139,8 +139,7 @@ async def test_element_cap_and_size_limit(tmp_path) -> None:  # type: ignore[no-
     server = await start_server(tmp_path / "d", board_max_elements=3,
                                 board_max_update_bytes=2048)
     try:
-        meeting_id = await server.create_meeting()
-        m = Meeting(server, meeting_id, await server.invites(meeting_id))
+        m = await server.new_meeting()
         anna = await m.participant()
         mine = Replica()
         for i in range(3):
@@ -158,8 +157,7 @@ async def test_element_cap_and_size_limit(tmp_path) -> None:  # type: ignore[no-
 async def test_board_survives_a_restart_and_replays_to_any_moment(tmp_path, serializer) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
     first = await start_server(data, serializer)
-    meeting_id = await first.create_meeting()
-    m = Meeting(first, meeting_id, await first.invites(meeting_id))
+    m = await first.new_meeting()
     anna = await m.participant()
     mine = Replica()
     first_seq = (await anna.ok("board.update", {"update": mine.add("a", **stroke())}))["seq"]
@@ -176,14 +174,14 @@ async def test_board_survives_a_restart_and_replays_to_any_moment(tmp_path, seri
         assert copy.ids() == {"a", "b"}
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         async with aiohttp.ClientSession(headers=headers) as http:
-            url = f"{second.url}/api/meetings/{meeting_id}/boards/plenary.svg"
+            url = f"{second.url}/api/meetings/{m.id}/boards/plenary.svg"
             async with http.get(url, params={"seq": str(first_seq)}) as resp:
                 then = await resp.text()
             async with http.get(url) as resp:
                 now = await resp.text()
             assert "#e11d48" in then and "#2563eb" not in then
             assert "#2563eb" in now
-            async with http.get(f"{second.url}/api/meetings/{meeting_id}/log") as resp:
+            async with http.get(f"{second.url}/api/meetings/{m.id}/log") as resp:
                 log = await resp.json()
             types = [e["type"] for e in log["events"]]
             assert types.count("board.updated") == 2 and log["seq"] == len(types)

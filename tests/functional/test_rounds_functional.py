@@ -171,19 +171,18 @@ async def test_help_visit_and_leave(meeting: Meeting) -> None:
 async def test_restart_mid_round_ends_at_the_same_deadline(tmp_path, serializer) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
     first = await start_server(data, serializer, grace_s=30)
-    meeting_id = await first.create_meeting()
-    m = Meeting(first, meeting_id, await first.invites(meeting_id))
+    m = await first.new_meeting()
     fia = await m.facilitator()
     await crowd(m, 4)
     await fia.ok("round.preview", {"group_count": 2, "duration_s": 60, "closing_s": 0,
                                     "warning_s": 0})
     await fia.ok("round.open")
     await fia.ok("round.extend", {"delta_s": -58})
-    deadline = first.app[HUB].get(meeting_id).state.current().deadline
+    deadline = first.app[HUB].get(m.id).state.current().deadline
     await first.stop()
     second = await start_server(data, serializer, grace_s=30, port=first.port)
     try:
-        m2 = Meeting(second, meeting_id, m.tokens)
+        m2 = Meeting(second, m.id, m.tokens)
         fia2 = second.client(m.tokens["facilitator"], resume=fia.resume_token)
         await fia2.connect()
         await fia2.ok("join", {})
@@ -199,8 +198,7 @@ async def test_restart_mid_round_ends_at_the_same_deadline(tmp_path, serializer)
 async def test_restart_after_the_deadline_closes_at_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
     first = await start_server(data, grace_s=30)
-    meeting_id = await first.create_meeting()
-    m = Meeting(first, meeting_id, await first.invites(meeting_id))
+    m = await first.new_meeting()
     fia = await m.facilitator()
     await crowd(m, 2)
     await fia.ok("round.preview", {"group_count": 2, "duration_s": 60, "closing_s": 0})
@@ -216,7 +214,7 @@ async def test_restart_after_the_deadline_closes_at_once(tmp_path) -> None:  # t
         welcome = await again.inbox.wait("welcome")
         if welcome["snapshot"]["round"]["phase"] != "closed":
             await again.inbox.wait("event", lambda e: e["type"] == "round.closed")
-        assert second.app[HUB].get(meeting_id).state.rounds[-1].phase == "closed"
+        assert second.app[HUB].get(m.id).state.rounds[-1].phase == "closed"
     finally:
         await second.stop()
 

@@ -111,8 +111,7 @@ async def test_media_state_is_logged_but_sdp_never_is(meeting: Meeting) -> None:
 async def test_stage_mode_above_the_publisher_cap(tmp_path) -> None:  # type: ignore[no-untyped-def]
     server = await start_server(tmp_path / "d", publisher_cap=2)
     try:
-        meeting_id = await server.create_meeting()
-        m = Meeting(server, meeting_id, await server.invites(meeting_id))
+        m = await server.new_meeting()
         fia = await m.facilitator()
         people = [await m.participant(f"P{i}", "Vasa") for i in range(3)]
         watcher = await people[0].inbox.wait("peers", lambda d: d["mode"] == "stage")
@@ -136,8 +135,7 @@ async def test_turn_credentials_in_coturn_form(tmp_path) -> None:  # type: ignor
                                 turn_urls=("turn:turn.example.org:3478?transport=udp",),
                                 turn_secret=secret, turn_ttl_s=3600)
     try:
-        meeting_id = await server.create_meeting()
-        m = Meeting(server, meeting_id, await server.invites(meeting_id))
+        m = await server.new_meeting()
         anna = await m.participant()
         welcome = await anna.inbox.wait("welcome")
         stun, turn = welcome["ice_servers"]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from rooms import Event
 from server.keys import HUB
 from server.store import MemoryStore, StoreError
-from tests.support import Meeting, start_server
+from tests.support import start_server
 
 
 class FlakyStore(MemoryStore):
@@ -27,8 +27,7 @@ async def test_a_failed_append_is_an_error_and_the_meeting_recovers(tmp_path) ->
     store = FlakyStore()
     server = await start_server(tmp_path / "d", store=store)
     try:
-        meeting_id = await server.create_meeting()
-        m = Meeting(server, meeting_id, await server.invites(meeting_id))
+        m = await server.new_meeting()
         anna = await m.participant()
         bo = await m.participant("Bo", "Vasa")
         await anna.ok("chat", {"text": "ett"})
@@ -36,11 +35,11 @@ async def test_a_failed_append_is_an_error_and_the_meeting_recovers(tmp_path) ->
         failed = await anna.call("chat", {"text": "förlorat"})
         assert failed["error"]["code"] == "store_unavailable"
         await anna.ok("chat", {"text": "två"})
-        log = await store.read(meeting_id)
+        log = await store.read(m.id)
         assert [e.seq for e in log] == list(range(1, len(log) + 1))  # no gap
         texts = [e.data["text"] for e in log if e.type == "chat.sent"]
         assert texts == ["ett", "två"]
-        live = server.app[HUB].get(meeting_id).state
+        live = server.app[HUB].get(m.id).state
         assert [c.text for c in live.meeting.chat["plenary"]] == ["ett", "två"]
         seen = [e["data"]["text"] for e in bo.inbox.events("chat.sent")]
         assert "förlorat" not in seen
