@@ -240,24 +240,28 @@ def answer_help(s: Session, actor: str, participant: str) -> list[Draft]:
                                     "by": actor})]
 
 
-def join(s: Session, participant: str, role: Role, *, name: str, municipality: str,
-         sector: str | None = None, title: str | None = None,
-         encounters: Encounters = NO_ENCOUNTERS) -> list[Draft]:
-    """Join the meeting; during a round a participant goes straight to a group."""
-    room, extra = PLENARY, []
-    r = s.current()
-    if role is Role.PARTICIPANT and r is not None and r.live:
-        group = r.group_of(participant)
-        if group is None:
-            municipality_of = {p.id: p.municipality for p in s.meeting.participants.values()}
-            group = place_late_joiner(r.groups, Person(participant, municipality),
-                                      municipality_of=municipality_of, encounters=encounters)
-            extra = [Draft("round.placed", {"id": r.id, "participant": participant,
-                                            "group": group})]
-        room = r.rooms[group]
+def join(s: Session, participant: str, role: Role, *, name: str | None = None,
+         municipality: str | None = None, sector: str | None = None,
+         title: str | None = None, encounters: Encounters = NO_ENCOUNTERS) -> list[Draft]:
+    """Join the meeting (see ``rooms.commands.join``); during a round a participant
+    goes straight to their group, or a late joiner to the group that suits them."""
     drafts = core.join(s.meeting, participant, role, name=name, municipality=municipality,
-                       sector=sector, title=title, room=room)
-    return drafts + extra if drafts else []
+                       sector=sector, title=title)
+    r = s.current()
+    if not drafts or r is None or not r.live:
+        return drafts
+    joined = drafts[0].data
+    if joined["role"] != Role.PARTICIPANT.value:
+        return drafts
+    group = r.group_of(participant)
+    extra = []
+    if group is None:
+        municipality_of = {p.id: p.municipality for p in s.meeting.participants.values()}
+        group = place_late_joiner(r.groups, Person(participant, str(joined["municipality"])),
+                                  municipality_of=municipality_of, encounters=encounters)
+        extra = [Draft("round.placed", {"id": r.id, "participant": participant,
+                                        "group": group})]
+    return [Draft("participant.joined", {**joined, "room": r.rooms[group]}), *extra]
 
 
 def next_due(s: Session) -> int | None:

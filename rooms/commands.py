@@ -51,14 +51,24 @@ def end_meeting(m: Meeting) -> list[Draft]:
     return [Draft("meeting.ended", {})]
 
 
-def join(m: Meeting, participant_id: str, role: Role, *, name: str, municipality: str,
-         sector: str | None = None, title: str | None = None,
-         room: str = PLENARY) -> list[Draft]:
-    """Join or rejoin; an already present participant needs no event."""
+def join(m: Meeting, participant_id: str, role: Role, *, name: str | None = None,
+         municipality: str | None = None, sector: str | None = None,
+         title: str | None = None, room: str = PLENARY) -> list[Draft]:
+    """Join, or rejoin after leaving; an already present participant needs no event.
+
+    Someone known rejoins with their role and, where not given anew, their profile;
+    a newcomer must give a display name and municipality.
+    """
     _require_open(m)
     existing = m.participants.get(participant_id)
     if existing is not None and existing.present:
         return []
+    if existing is not None:
+        role = existing.role
+        name, municipality = name or existing.name, municipality or existing.municipality
+        sector, title = sector or existing.sector, title or existing.title
+    if not name or not municipality:
+        raise InvalidValue("Give your display name and municipality to join.")
     data: dict[str, object] = {
         "id": participant_id,
         "name": clean_text(name, field="display name", max_len=NAME_MAX),

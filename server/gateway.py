@@ -23,7 +23,7 @@ from facilitation.view import session_view
 from rooms import SYSTEM, Draft, Event, Role, moves_of, visible
 from rooms import commands as cmd
 from rooms.board import BoardError
-from rooms.exceptions import DomainError, InvalidValue, NotJoined
+from rooms.exceptions import DomainError, NotJoined
 from server import protocol as p
 from server.broadcast import (
     SocketBroadcaster,
@@ -217,20 +217,13 @@ class Gateway:
     async def join(self, conn: Connection, msg: p.Join) -> dict[str, Any]:
         live = self.hub.get(conn.meeting)
         pid = conn.participant or conn.resume_for or secrets.token_hex(6)
-        known = live.state.meeting.participants.get(pid)
-        name = msg.name or (known.name if known else "")
-        municipality = msg.municipality or (known.municipality if known else "")
-        if not name or not municipality:
-            raise InvalidValue("Give your display name and municipality to join.")
-        role = known.role if known else conn.role
         current = live.state.current()
         # Only a late joiner during a round is placed, using who met whom.
         encounters = (self.encounters(conn.meeting) if current is not None and current.live
                       else NO_ENCOUNTERS)
         await self.hub.execute(conn.meeting, pid, lambda s: breakouts.join(
-            s, pid, role, encounters=encounters, name=name, municipality=municipality,
-            sector=msg.sector or (known.sector if known else None),
-            title=msg.title or (known.title if known else None)))
+            s, pid, conn.role, encounters=encounters, name=msg.name,
+            municipality=msg.municipality, sector=msg.sector, title=msg.title))
         if conn.sid not in self.conns.by_sid:
             raise NotJoined("The connection closed while joining.")  # dropped meanwhile
         return await self._attach(conn, pid)
