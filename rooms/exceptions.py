@@ -47,3 +47,11 @@ class HandAlreadyRaised(DomainError):
 
 class HandNotRaised(DomainError):
     code = "hand_not_raised"
+
+
+class UnknownPeer(DomainError):
+    code = "unknown_peer"
+
+
+class PeerNotInRoom(DomainError):
+    code = "peer_not_in_room"

@@ -9,6 +9,7 @@ at least one side publishes.
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from rooms.exceptions import PeerNotInRoom, UnknownPeer
 from rooms.meeting import Meeting, Role
 
 DEFAULT_PUBLISHER_CAP = 8
@@ -61,7 +62,11 @@ def peer_plan(m: Meeting, me: str, online: Collection[str],
     return room_plans(m, room, {*online, me}, cap)[me]
 
 
-def same_room(m: Meeting, a: str, b: str) -> bool:
-    pa, pb = m.participants.get(a), m.participants.get(b)
-    return (pa is not None and pb is not None and pa.present and pb.present
-            and pa.room == pb.room)
+def check_signal(m: Meeting, sender: str, to: str) -> None:
+    """Signalling flows only between two present members of the same room."""
+    peer = m.participants.get(to)
+    if peer is None or to == sender:
+        raise UnknownPeer("There is no such peer in this meeting.")
+    me = m.participants.get(sender)
+    if me is None or not me.present or not peer.present or me.room != peer.room:
+        raise PeerNotInRoom("That participant is not in your room.")

@@ -12,8 +12,7 @@ import msgspec
 
 from rooms import Event, moves_of
 from rooms import commands as cmd
-from rooms.exceptions import DomainError
-from rooms.media import PeerPlan, peer_plan, room_plans, same_room
+from rooms.media import PeerPlan, check_signal, peer_plan, room_plans
 from server import protocol as p
 from server.broadcast import participant_room
 from server.connections import Connection
@@ -24,14 +23,6 @@ from server.live import LiveMeeting
 # A joining participant is re-planned by the presence hook once its connection is bound
 # (at ``participant.joined`` it is not online yet), so joins are not listed here.
 _MEMBERSHIP = frozenset({"participant.left", "stage.added", "stage.removed"})
-
-
-class PeerNotInRoom(DomainError):
-    code = "peer_not_in_room"
-
-
-class UnknownPeer(DomainError):
-    code = "unknown_peer"
 
 
 class Planner:
@@ -74,11 +65,7 @@ def register(gw: Gateway) -> None:
 
     async def signal(conn: Connection, msg: p.Signal) -> dict[str, Any]:
         me = gw.pid(conn)
-        state = gw.hub.get(conn.meeting).state.meeting
-        if msg.to not in state.participants or msg.to == me:
-            raise UnknownPeer("There is no such peer in this meeting.")
-        if not same_room(state, me, msg.to):
-            raise PeerNotInRoom("That participant is not in your room.")
+        check_signal(gw.hub.get(conn.meeting).state.meeting, me, msg.to)
         relayed = msgspec.to_builtins(msg)
         del relayed["to"]
         relayed["from"] = me
