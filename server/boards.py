@@ -39,9 +39,6 @@ class Boards:
             board = self._boards.setdefault(key, board)
         return board
 
-    def loaded(self, meeting: str, room: str) -> Board | None:
-        return self._boards.get((meeting, room))
-
     async def replay(self, meeting: str, room: str, upto: int | None = None) -> Board:
         """The board as the log says, optionally as it was after event ``upto``.
 

@@ -21,26 +21,23 @@ class Connection:
 @dataclass
 class Connections:
     by_sid: dict[str, Connection] = field(default_factory=dict)
-    by_participant: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     by_meeting: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    """Meeting id -> participant id -> that participant's connection ids."""
 
     def add(self, conn: Connection) -> None:
         self.by_sid[conn.sid] = conn
 
     def bind(self, conn: Connection, participant: str) -> None:
         conn.participant = participant
-        sids = self.by_meeting.setdefault(conn.meeting, {}).setdefault(participant, set())
-        sids.add(conn.sid)
-        self.by_participant[(conn.meeting, participant)] = sids
+        self.by_meeting.setdefault(conn.meeting, {}).setdefault(participant, set()).add(conn.sid)
 
     def unbind(self, conn: Connection) -> None:
         if conn.participant is not None:
-            key = (conn.meeting, conn.participant)
-            sids = self.by_participant.get(key, set())
+            online = self.by_meeting.get(conn.meeting, {})
+            sids = online.get(conn.participant, set())
             sids.discard(conn.sid)
             if not sids:
-                self.by_participant.pop(key, None)
-                self.by_meeting.get(conn.meeting, {}).pop(conn.participant, None)
+                online.pop(conn.participant, None)
         conn.participant = None
 
     def remove(self, sid: str) -> Connection | None:
@@ -52,13 +49,13 @@ class Connections:
         return conn
 
     def sids_of(self, meeting: str, participant: str) -> set[str]:
-        return set(self.by_participant.get((meeting, participant), ()))
+        return set(self.online_set(meeting).get(participant, ()))
 
     def online(self, meeting: str, participant: str) -> bool:
-        return (meeting, participant) in self.by_participant
+        return participant in self.online_set(meeting)
 
     def online_in(self, meeting: str) -> list[str]:
-        return list(self.by_meeting.get(meeting, ()))
+        return list(self.online_set(meeting))
 
     def online_set(self, meeting: str) -> dict[str, set[str]]:
         """Participant id -> their connection ids, for one meeting (read-only)."""

@@ -123,6 +123,6 @@ class Hub:
         events = await self._store.read(meeting_id, after)
         fold(events, state)
         live = LiveMeeting(state, self._store, self._broadcaster)
-        live.recent.extend(events[-live.recent.maxlen:] if live.recent.maxlen else events)
+        live.recent.extend(events)  # the deque keeps only the newest
         live.snapshot_seq = after
         return live
