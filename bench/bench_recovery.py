@@ -8,7 +8,6 @@ import argparse
 import asyncio
 import json
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -75,5 +74,4 @@ def run(n: int = 100_000) -> dict[str, float]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
-    started = time.perf_counter()
     print(json.dumps(run(parser.parse_args().events), indent=2))
