@@ -240,8 +240,9 @@ class Gateway:
             await self.sio.enter_room(conn.sid, name, NAMESPACE)
         if me.role is Role.FACILITATOR:
             await self.sio.enter_room(conn.sid, facilitators_room(conn.meeting), NAMESPACE)
-        welcome = self._welcome(conn, pid)
-        await self.sio.fanout("welcome", welcome, to=conn.sid)
+        async with self.hub.settled(conn.meeting):  # only durable state goes out
+            welcome = self._welcome(conn, pid)
+            await self.sio.fanout("welcome", welcome, to=conn.sid)
         for old in replaced:
             await self._replace(old)
         for hook in self.on_attach:
@@ -268,7 +269,8 @@ class Gateway:
         }
         welcome["ice_servers"], welcome["ice_expires_at"] = ice_servers(
             self.settings, pid, self.clock.now_ms())
-        missed = live.since(conn.last_seq) if conn.last_seq is not None else None
+        ahead = conn.last_seq is not None and conn.last_seq > state.seq
+        missed = live.since(conn.last_seq) if conn.last_seq is not None and not ahead else None
         if missed is None or any(pid in moves_of(e) or (e.type == "participant.joined"
                                                         and e.data["id"] == pid)
                                  for e in missed):
@@ -295,9 +297,16 @@ class Gateway:
         await self.sio.disconnect(sid)
 
     async def sync(self, conn: Connection, msg: p.Sync) -> dict[str, Any]:
-        conn.last_seq = msg.last_seq
         assert conn.participant is not None
-        return {"welcome": self._welcome(conn, conn.participant)}
+        async with self.hub.settled(conn.meeting) as live:  # only durable state goes out
+            conn.last_seq = msg.last_seq
+            welcome = self._welcome(conn, conn.participant)
+            if msg.last_seq > live.state.seq:
+                # The client holds events the log does not: it must start afresh.
+                await self.sio.fanout("welcome", welcome, to=conn.sid)
+                raise SeqAhead(f"last_seq {msg.last_seq} is above the meeting's last event "
+                               f"{live.state.seq}; a fresh welcome was sent.")
+        return {"welcome": welcome}
 
     async def run(self, conn: Connection,
                   decide: Callable[[Session, str], Sequence[Draft]]) -> dict[str, Any]:
@@ -320,6 +329,10 @@ class Gateway:
         if conn.participant is None:
             raise DomainError("Join the meeting first.")
         return conn.participant
+
+
+class SeqAhead(DomainError):
+    code = "seq_ahead"
 
 
 def _grace_key(meeting: str, participant: str) -> str:

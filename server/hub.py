@@ -1,10 +1,11 @@
 """All meetings this process holds, and the one path by which they change."""
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from facilitation.session import Session, fold
 from rooms import SYSTEM, Draft, Event
@@ -34,7 +35,9 @@ class Hub:
         self._clock = clock
         self._snapshot_every = snapshot_every
         self.listeners: list[Listener] = list(listeners)
-        self.reloaded: list[Callable[[str], None]] = []  # caches to drop on a reload
+        # Called with the meeting id after a reload from the log: caches to drop,
+        # timers to re-arm from the reloaded state.
+        self.reloaded: list[Callable[[str], None]] = []
         self._reload_lock = asyncio.Lock()
         self._meetings: dict[str, LiveMeeting] = {}
 
@@ -94,19 +97,45 @@ class Hub:
                 log.exception("listener failed after events %d..%d of %s",
                               events[0].seq, events[-1].seq, live.id)
 
+    @contextlib.asynccontextmanager
+    async def settled(self, meeting_id: str) -> AsyncIterator[LiveMeeting]:
+        """The meeting with every committed event durable and no commit under way:
+        what a reader that hands out state (a welcome) must see. Raises
+        ``StoreError`` while the store refuses the meeting's log."""
+        await (await self._healthy(meeting_id)).drained()  # a pending failure shows now
+        live = await self._healthy(meeting_id)
+        async with live.quiet():
+            yield live
+
+    async def reload(self, meeting_id: str) -> LiveMeeting:
+        """Reload a meeting from its log if a store failure left it broken."""
+        return await self._healthy(meeting_id)
+
     async def _healthy(self, meeting_id: str) -> LiveMeeting:
-        live = self.get(meeting_id)
-        if not live.broken:
-            return live
-        async with self._reload_lock:  # one reload at a time; the loser sees it done
+        """The meeting, reloaded if broken, once no reader holds its commits back.
+        Returns without awaiting after its last check, so the caller may commit."""
+        while True:
             live = self.get(meeting_id)
             if live.broken:
-                log.warning("reloading meeting %s from its log after a store failure",
-                            meeting_id)
-                live = self._meetings[meeting_id] = await self._load(meeting_id)
-                for drop in self.reloaded:
-                    drop(meeting_id)
-        return live
+                await self._reload(meeting_id)
+            elif not live.open:
+                await live.opened()
+            else:
+                return live
+
+    async def _reload(self, meeting_id: str) -> None:
+        async with self._reload_lock:  # one reload at a time; the loser sees it done
+            live = self.get(meeting_id)
+            if not live.broken:
+                return
+            await live.drained()  # the log must hold all it will hold before we read it
+            log.warning("reloading meeting %s from its log after a store failure", meeting_id)
+            self._meetings[meeting_id] = await self._load(meeting_id)
+        for hook in self.reloaded:
+            try:
+                hook(meeting_id)
+            except Exception:
+                log.exception("reload hook failed for %s", meeting_id)
 
     async def _snapshot(self, live: LiveMeeting) -> None:
         seq = live.state.seq
