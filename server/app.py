@@ -27,6 +27,7 @@ from server.handlers import register_all
 from server.hub import Hub
 from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, METRICS, SETTINGS, STORE, TOKENS
 from server.live import LiveMeeting
+from server.logs import redact_unparsable_requests
 from server.metrics import Metrics
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
@@ -43,6 +44,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app = web.Application(middlewares=[api.admin_only],
                           client_max_size=settings.limits.max_message_bytes)
     app[SETTINGS] = settings
+    redact_unparsable_requests()
     app[METRICS] = Metrics()
     creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     app[CREDENTIALS] = creds
