@@ -115,3 +115,17 @@ async def test_an_overlong_request_line_logs_no_token(tmp_path: Path,
 def caplog_text(record: logging.LogRecord) -> str:
     formatter = logging.Formatter()
     return formatter.format(record) + str(record.exc_info or "")
+
+
+async def test_home_page_lists_meetings_only_to_the_admin(tmp_path: Path) -> None:
+    server = await start_server(tmp_path / "d")
+    try:
+        meeting = await server.create_meeting("Hemlig ledningsgrupp")
+        for token in (None, "wrong", ADMIN_TOKEN):
+            status, page = await server.api("GET", "/", token=token)
+            assert status == 200
+            private = "Hemlig ledningsgrupp" in page or meeting in page
+            assert private is (token == ADMIN_TOKEN), token
+            assert ("personliga länk" in page) is (token != ADMIN_TOKEN)
+    finally:
+        await server.stop()
