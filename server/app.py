@@ -31,6 +31,7 @@ from server.logs import redact_unparsable_requests
 from server.metrics import Metrics
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
+from server.shutdown import on_shutdown
 from server.sio import SocketServer
 from server.store import LogStore, SQLiteStore
 from server.tokens import Tokens
@@ -55,6 +56,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     sio.attach(app)
     app.cleanup_ctx.append(_store_ctx(store))
     app.cleanup_ctx.append(_live_ctx(clock, scheduler, sio))
+    app.on_shutdown.append(on_shutdown)  # SIGTERM: tell every client, close, in < 2 s
     app.add_routes(api.routes())
     app.add_routes(pages.routes())
     return app

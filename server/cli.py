@@ -57,7 +57,7 @@ def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str
     # A deep accept queue: a join storm of hundreds must not wait on SYN retries.
     web.run_app(create_app(settings), host=host, port=port, print=None, backlog=4096,
                 access_log=logging.getLogger("ledarstig.access"),
-                access_log_class=AccessLogger, shutdown_timeout=5.0)
+                access_log_class=AccessLogger, shutdown_timeout=0.2)  # see server/shutdown.py
 
 
 if __name__ == "__main__":
