@@ -38,6 +38,7 @@ from server.connections import Connection, Connections
 from server.hub import Hub, MeetingNotFound
 from server.ice import ice_servers
 from server.limits import TokenBucket
+from server.live import LiveMeeting
 from server.metrics import Metrics
 from server.scheduler import Scheduler
 from server.sio import NAMESPACE, SocketServer
@@ -240,9 +241,8 @@ class Gateway:
             await self.sio.enter_room(conn.sid, name, NAMESPACE)
         if me.role is Role.FACILITATOR:
             await self.sio.enter_room(conn.sid, facilitators_room(conn.meeting), NAMESPACE)
-        async with self.hub.settled(conn.meeting):  # only durable state goes out
-            welcome = self._welcome(conn, pid)
-            await self.sio.fanout("welcome", welcome, to=conn.sid)
+        welcome = await self.hub.hand_out(  # only durable state goes out
+            conn.meeting, lambda _: self._welcome(conn, pid), self._send_welcome(conn.sid))
         for old in replaced:
             await self._replace(old)
         for hook in self.on_attach:
@@ -297,16 +297,29 @@ class Gateway:
         await self.sio.disconnect(sid)
 
     async def sync(self, conn: Connection, msg: p.Sync) -> dict[str, Any]:
-        assert conn.participant is not None
-        async with self.hub.settled(conn.meeting) as live:  # only durable state goes out
+        pid = self.pid(conn)
+        ahead = False  # the client holds events the log does not: it must start afresh
+
+        def build(live: LiveMeeting) -> dict[str, Any]:
+            nonlocal ahead
+            ahead = msg.last_seq > live.state.seq
             conn.last_seq = msg.last_seq
-            welcome = self._welcome(conn, conn.participant)
-            if msg.last_seq > live.state.seq:
-                # The client holds events the log does not: it must start afresh.
+            return self._welcome(conn, pid)
+
+        async def send(welcome: dict[str, Any]) -> None:
+            if ahead:  # otherwise it goes out in the ack
                 await self.sio.fanout("welcome", welcome, to=conn.sid)
-                raise SeqAhead(f"last_seq {msg.last_seq} is above the meeting's last event "
-                               f"{live.state.seq}; a fresh welcome was sent.")
+
+        welcome = await self.hub.hand_out(conn.meeting, build, send)
+        if ahead:
+            raise SeqAhead(f"last_seq {msg.last_seq} is above the meeting's last event "
+                           f"{welcome['seq']}; a fresh welcome was sent.")
         return {"welcome": welcome}
+
+    def _send_welcome(self, sid: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
+        async def send(welcome: dict[str, Any]) -> None:
+            await self.sio.fanout("welcome", welcome, to=sid)
+        return send
 
     async def run(self, conn: Connection,
                   decide: Callable[[Session, str], Sequence[Draft]]) -> dict[str, Any]:

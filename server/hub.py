@@ -1,11 +1,11 @@
 """All meetings this process holds, and the one path by which they change."""
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from facilitation.session import Session, fold
 from rooms import SYSTEM, Draft, Event
@@ -14,11 +14,12 @@ from rooms.exceptions import DomainError
 from server.clock import Clock
 from server.live import Broadcaster, LiveMeeting
 from server.state import decode_snapshot, encode_snapshot, new_state
-from server.store import LogStore
+from server.store import LogStore, StoreError
 
 log = logging.getLogger("ledarstig.hub")
 
 Decision = Callable[[Session], Sequence[Draft]]
+T = TypeVar("T")
 Listener = Callable[["LiveMeeting", Sequence[Event]], Awaitable[None]]
 
 
@@ -97,31 +98,31 @@ class Hub:
                 log.exception("listener failed after events %d..%d of %s",
                               events[0].seq, events[-1].seq, live.id)
 
-    @contextlib.asynccontextmanager
-    async def settled(self, meeting_id: str) -> AsyncIterator[LiveMeeting]:
-        """The meeting with every committed event durable and no commit under way:
-        what a reader that hands out state (a welcome) must see. Raises
-        ``StoreError`` while the store refuses the meeting's log."""
-        await (await self._healthy(meeting_id)).drained()  # a pending failure shows now
-        live = await self._healthy(meeting_id)
-        async with live.quiet():
-            yield live
+    async def hand_out(self, meeting_id: str, build: Callable[[LiveMeeting], T],
+                       send: Callable[[T], Awaitable[None]]) -> T:
+        """Build from the meeting's state and send once all of it is durable (see
+        ``LiveMeeting.hand_out``); after a store failure, once more from the reloaded
+        meeting. Raises ``StoreError`` while the store refuses the meeting's log."""
+        for attempt in range(2):
+            live = await self._healthy(meeting_id)
+            try:
+                return await live.hand_out(lambda: build(live), send)  # noqa: B023 (at once)
+            except StoreError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     async def reload(self, meeting_id: str) -> LiveMeeting:
         """Reload a meeting from its log if a store failure left it broken."""
         return await self._healthy(meeting_id)
 
     async def _healthy(self, meeting_id: str) -> LiveMeeting:
-        """The meeting, reloaded if broken, once no reader holds its commits back.
-        Returns without awaiting after its last check, so the caller may commit."""
-        while True:
+        """The meeting, reloaded from its log first if a store failure broke it."""
+        live = self.get(meeting_id)
+        while live.broken:
+            await self._reload(meeting_id)
             live = self.get(meeting_id)
-            if live.broken:
-                await self._reload(meeting_id)
-            elif not live.open:
-                await live.opened()
-            else:
-                return live
+        return live
 
     async def _reload(self, meeting_id: str) -> None:
         async with self._reload_lock:  # one reload at a time; the loser sees it done

@@ -4,24 +4,25 @@
 interleave with another. ``publish`` waits until the events are durable and
 then hands them to the broadcaster strictly in log order.
 
-Nothing the store has not confirmed leaves this object: ``recent`` and
-``since`` hold only durable events, and a reader that needs the whole state
-(a welcome's snapshot) takes it inside ``quiet()``, when every committed
-event is durable. A meeting whose append failed is ``broken`` until the hub
-reloads it from its log.
+Memory runs ahead of the log between ``commit`` and the store's answer, so
+whatever is built from memory for a client (a welcome) goes out through
+``hand_out``: only once every event it covers is durable, in its place in the
+delivery order, and never if the store refused one of them. A meeting whose
+append failed is ``broken`` until the hub reloads it from its log.
 """
 
 import asyncio
-import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 
 from facilitation.session import Session
 from rooms import Draft, Event
 from server.store import LogStore, StoreError
 
 RECENT_EVENTS = 5000
+T = TypeVar("T")
+Reader = tuple[Callable[[], Awaitable[None]], "asyncio.Future[None]"]
 
 
 class Broadcaster(Protocol):
@@ -34,27 +35,17 @@ class LiveMeeting:
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self._store = store
         self._broadcaster = broadcaster
-        self._published = state.seq
+        self._published = state.seq  # the last seq through the store, taken or refused
         self._committed = state.seq  # the last seq handed on to publish
-        self.durable = state.seq  # the last seq the store confirmed, all before it too
+        self.durable = state.seq  # the last seq the store took, with all before it
         self._turn = asyncio.Condition()
-        self._quiet = 0
-        self._open = asyncio.Event()
-        self._open.set()
+        self._readers: dict[int, list[Reader]] = {}  # seq -> what waits to go out after it
         self.snapshot_seq = state.seq
         self.broken = False
 
     @property
     def id(self) -> str:
         return self.state.id
-
-    @property
-    def open(self) -> bool:
-        """Whether a command may commit now (no reader is waiting for quiet)."""
-        return self._open.is_set()
-
-    async def opened(self) -> None:
-        await self._open.wait()
 
     def commit(self, actor: str, drafts: Sequence[Draft], now_ms: int) -> list[Event]:
         events = []
@@ -65,6 +56,7 @@ class LiveMeeting:
             except Exception:
                 self.broken = events != []  # earlier drafts applied, never published
                 raise
+            self.recent.append(event)
             events.append(event)
         if events:
             self._committed = events[-1].seq
@@ -87,49 +79,62 @@ class LiveMeeting:
         async with self._turn:
             await self._turn.wait_for(lambda: self._published == events[0].seq - 1)
             try:
+                await self._answer_readers()  # what was built before these events goes first
                 # A batch the store took, behind only durable events, is delivered
                 # even if a later one failed meanwhile: it is in the log.
                 if failure is None and self.durable == events[0].seq - 1:
                     self.durable = events[-1].seq
-                    self.recent.extend(events)
                     await self._broadcaster.deliver(self.state.id, events)
             finally:
                 self._published = events[-1].seq
+                await self._answer_readers()
                 self._turn.notify_all()
         if failure is not None:
             raise failure
+
+    async def hand_out(self, build: Callable[[], T],
+                       send: Callable[[T], Awaitable[None]]) -> T:
+        """Build something from the state now, and send it once every event it covers
+        is durable, before any later event is delivered. Raises ``StoreError`` (and
+        sends nothing) if the store refused one of those events."""
+        if self.broken:
+            raise StoreError("The meeting's log could not be written; try again.")
+        seq, payload = self.state.seq, build()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._readers.setdefault(seq, []).append((lambda: send(payload), done))
+        if self._published == seq:  # nothing in flight: no publisher will come by
+            async with self._turn:
+                await self._answer_readers()
+        await done
+        return payload
+
+    async def _answer_readers(self) -> None:
+        """Send what waits for ``_published`` (the caller holds the turn)."""
+        for send, done in self._readers.pop(self._published, ()):
+            if done.done():
+                continue  # its caller gave up
+            if self.durable != self._published:
+                done.set_exception(StoreError("The meeting's log could not be written; "
+                                              "try again."))
+                continue
+            try:
+                await send()
+            except Exception as exc:
+                done.set_exception(exc)
+            else:
+                done.set_result(None)
 
     async def drained(self) -> None:
         """Wait until every committed event went through the store, taken or refused."""
         async with self._turn:
             await self._turn.wait_for(lambda: self._published == self._committed)
 
-    @contextlib.asynccontextmanager
-    async def quiet(self) -> AsyncIterator[None]:
-        """Hold new commits back until every committed event went through the store.
-
-        Inside, ``state`` is exactly the durable log unless ``broken`` (then it
-        raises ``StoreError``), and no delivery runs.
-        """
-        self._quiet += 1
-        self._open.clear()
-        try:
-            async with self._turn:
-                await self._turn.wait_for(lambda: self._published == self._committed)
-                if self.broken or self.durable != self.state.seq:
-                    raise StoreError("The meeting's log could not be written; try again.")
-                yield
-        finally:
-            self._quiet -= 1
-            if not self._quiet:
-                self._open.set()
-
     def since(self, seq: int) -> list[Event] | None:
-        """Durable events after ``seq``, or None if they are no longer held."""
-        if seq >= self.durable:
+        """Events after ``seq`` from memory, or None if they are no longer held. They
+        may not be durable yet: hand them out only through ``hand_out``."""
+        if seq >= self.state.seq:
             return []
         if not self.recent or self.recent[0].seq > seq + 1:
             return None
         start = seq + 1 - self.recent[0].seq
-        return [self.recent[i] for i in range(start, len(self.recent))
-                if self.recent[i].seq <= self.durable]
+        return [self.recent[i] for i in range(start, len(self.recent))]
