@@ -76,6 +76,7 @@ class Gateway:
         self.on_attach: list[Callable[[Connection], Awaitable[None]]] = []
         self.on_presence: list[Callable[[str, str], Awaitable[None]]] = []
         self.on_detach: list[Callable[[Connection], None]] = []
+        self.stopping = False  # the server is shutting down: no presence, no grace
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
         sio.on("*", self.on_unknown)
@@ -145,8 +146,8 @@ class Gateway:
         for hook in self.on_detach:
             hook(conn)
         pid = conn.participant
-        if pid is None or conn.replaced or self.conns.online(conn.meeting, pid):
-            return
+        if pid is None or conn.replaced or self.stopping or self.conns.online(conn.meeting, pid):
+            return  # when stopping, the next start gives everyone present their grace
         self.scheduler.after(_grace_key(conn.meeting, pid), self.settings.grace_s,
                              lambda: self._expire(conn.meeting, pid))
         await self.broadcaster.emit_ephemeral(conn.meeting, "presence",

@@ -33,6 +33,7 @@ async def on_shutdown(app: web.Application) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(DRAIN_S):
             await asyncio.gather(*(live.drained() for live in hub.all()))
+    gateway.stopping = True
     sids = list(gateway.conns.by_sid)
     if sids:
         await gateway.sio.fanout("server.restarting", RESTARTING, to=sids)
