@@ -37,8 +37,10 @@ def json_error(status: int, code: str, message: str) -> web.Response:
 
 def is_admin(request: web.Request) -> bool:
     expected = request.app[CREDENTIALS].admin_token
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    return hmac.compare_digest(given.encode(), expected.encode())
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":  # a bare token is not a credential (RFC 6750)
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())
 
 
 @web.middleware
@@ -55,6 +57,13 @@ async def admin_only(request: web.Request, handler: Any) -> web.StreamResponse:
     except DomainError as exc:
         status = 404 if exc.code == "meeting_not_found" else 409
         return json_error(status, exc.code, exc.message)
+
+
+def whole(text: str) -> int | None:
+    """A whole number ≥ 0 written in ASCII digits (not ``²``, ``+1``, ``1_0``), or None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
 
 
 def summary(s: Session) -> dict[str, Any]:
@@ -111,13 +120,12 @@ async def log(request: web.Request) -> web.Response:
     """The meeting's log for the review player; binary data as base64."""
     hub: Hub = request.app[HUB]
     live = hub.get(request.match_info["id"])
-    try:
-        after = int(request.query.get("after", 0))
-        limit = min(int(request.query.get("limit", 1000)), 10_000)
-    except ValueError:
-        return json_error(400, "invalid_payload", "after and limit must be whole numbers.")
-    events = (await request.app[STORE].read(live.id, after))[:limit]
-    body = msgspec.json.encode({"seq": live.state.seq, "events": events})
+    after, limit = whole(request.query.get("after", "0")), whole(request.query.get("limit", "1000"))
+    if after is None or limit is None:
+        return json_error(400, "invalid_payload", "after and limit must be whole numbers ≥ 0.")
+    head = live.durable  # never an event the store has not confirmed
+    events = [e for e in await request.app[STORE].read(live.id, after) if e.seq <= head]
+    body = msgspec.json.encode({"seq": head, "events": events[:min(limit, 10_000)]})
     return web.Response(body=body, content_type="application/json")
 
 
@@ -126,10 +134,11 @@ async def state_at(request: web.Request) -> web.Response:
     fold as the live server, stopped early."""
     hub: Hub = request.app[HUB]
     live = hub.get(request.match_info["id"])
-    seq = request.query.get("seq", str(live.state.seq))
-    if not seq.isdigit():
+    seq = whole(request.query.get("seq", str(live.durable)))
+    if seq is None:
         return json_error(400, "invalid_payload", "seq must be a whole number.")
-    events = [e for e in await request.app[STORE].read(live.id) if e.seq <= int(seq)]
+    upto = min(seq, live.durable)
+    events = [e for e in await request.app[STORE].read(live.id) if e.seq <= upto]
     state = fold(events)
     view = session_view(state, "")
     view["online"] = None  # presence is not part of the log
@@ -151,9 +160,10 @@ async def board_export(request: web.Request) -> web.Response:
             return json_error(403, "forbidden", "That board is not open to you.")
     boards = request.app[BOARDS]
     seq = request.query.get("seq")
-    if seq is not None and not seq.isdigit():
+    upto = whole(seq) if seq is not None else None
+    if seq is not None and upto is None:
         return json_error(400, "invalid_payload", "seq must be a whole number.")
-    board = await (boards.replay(meeting_id, room, upto=int(seq)) if seq is not None
+    board = await (boards.replay(meeting_id, room, upto=upto) if upto is not None
                    else boards.get(meeting_id, room))
     elements = board.elements()
     if fmt == "svg":

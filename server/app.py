@@ -27,9 +27,11 @@ from server.handlers import register_all
 from server.hub import Hub
 from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, METRICS, SETTINGS, STORE, TOKENS
 from server.live import LiveMeeting
+from server.logs import redact_unparsable_requests
 from server.metrics import Metrics
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
+from server.shutdown import on_shutdown
 from server.sio import SocketServer
 from server.store import LogStore, SQLiteStore
 from server.tokens import Tokens
@@ -43,6 +45,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app = web.Application(middlewares=[api.admin_only],
                           client_max_size=settings.limits.max_message_bytes)
     app[SETTINGS] = settings
+    redact_unparsable_requests()
     app[METRICS] = Metrics()
     creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     app[CREDENTIALS] = creds
@@ -53,6 +56,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     sio.attach(app)
     app.cleanup_ctx.append(_store_ctx(store))
     app.cleanup_ctx.append(_live_ctx(clock, scheduler, sio))
+    app.on_shutdown.append(on_shutdown)  # SIGTERM: tell every client, close, in < 2 s
     app.add_routes(api.routes())
     app.add_routes(pages.routes())
     return app

@@ -38,6 +38,7 @@ from server.connections import Connection, Connections
 from server.hub import Hub, MeetingNotFound
 from server.ice import ice_servers
 from server.limits import TokenBucket
+from server.live import LiveMeeting
 from server.metrics import Metrics
 from server.scheduler import Scheduler
 from server.sio import NAMESPACE, SocketServer
@@ -75,6 +76,7 @@ class Gateway:
         self.on_attach: list[Callable[[Connection], Awaitable[None]]] = []
         self.on_presence: list[Callable[[str, str], Awaitable[None]]] = []
         self.on_detach: list[Callable[[Connection], None]] = []
+        self.stopping = False  # the server is shutting down: no presence, no grace
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
         sio.on("*", self.on_unknown)
@@ -144,8 +146,8 @@ class Gateway:
         for hook in self.on_detach:
             hook(conn)
         pid = conn.participant
-        if pid is None or conn.replaced or self.conns.online(conn.meeting, pid):
-            return
+        if pid is None or conn.replaced or self.stopping or self.conns.online(conn.meeting, pid):
+            return  # when stopping, the next start gives everyone present their grace
         self.scheduler.after(_grace_key(conn.meeting, pid), self.settings.grace_s,
                              lambda: self._expire(conn.meeting, pid))
         await self.broadcaster.emit_ephemeral(conn.meeting, "presence",
@@ -240,8 +242,8 @@ class Gateway:
             await self.sio.enter_room(conn.sid, name, NAMESPACE)
         if me.role is Role.FACILITATOR:
             await self.sio.enter_room(conn.sid, facilitators_room(conn.meeting), NAMESPACE)
-        welcome = self._welcome(conn, pid)
-        await self.sio.fanout("welcome", welcome, to=conn.sid)
+        welcome = await self.hub.hand_out(  # only durable state goes out
+            conn.meeting, lambda _: self._welcome(conn, pid), self._send_welcome(conn.sid))
         for old in replaced:
             await self._replace(old)
         for hook in self.on_attach:
@@ -268,7 +270,8 @@ class Gateway:
         }
         welcome["ice_servers"], welcome["ice_expires_at"] = ice_servers(
             self.settings, pid, self.clock.now_ms())
-        missed = live.since(conn.last_seq) if conn.last_seq is not None else None
+        ahead = conn.last_seq is not None and conn.last_seq > state.seq
+        missed = live.since(conn.last_seq) if conn.last_seq is not None and not ahead else None
         if missed is None or any(pid in moves_of(e) or (e.type == "participant.joined"
                                                         and e.data["id"] == pid)
                                  for e in missed):
@@ -295,9 +298,29 @@ class Gateway:
         await self.sio.disconnect(sid)
 
     async def sync(self, conn: Connection, msg: p.Sync) -> dict[str, Any]:
-        conn.last_seq = msg.last_seq
-        assert conn.participant is not None
-        return {"welcome": self._welcome(conn, conn.participant)}
+        pid = self.pid(conn)
+        ahead = False  # the client holds events the log does not: it must start afresh
+
+        def build(live: LiveMeeting) -> dict[str, Any]:
+            nonlocal ahead
+            ahead = msg.last_seq > live.state.seq
+            conn.last_seq = msg.last_seq
+            return self._welcome(conn, pid)
+
+        async def send(welcome: dict[str, Any]) -> None:
+            if ahead:  # otherwise it goes out in the ack
+                await self.sio.fanout("welcome", welcome, to=conn.sid)
+
+        welcome = await self.hub.hand_out(conn.meeting, build, send)
+        if ahead:
+            raise SeqAhead(f"last_seq {msg.last_seq} is above the meeting's last event "
+                           f"{welcome['seq']}; a fresh welcome was sent.")
+        return {"welcome": welcome}
+
+    def _send_welcome(self, sid: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
+        async def send(welcome: dict[str, Any]) -> None:
+            await self.sio.fanout("welcome", welcome, to=sid)
+        return send
 
     async def run(self, conn: Connection,
                   decide: Callable[[Session, str], Sequence[Draft]]) -> dict[str, Any]:
@@ -320,6 +343,10 @@ class Gateway:
         if conn.participant is None:
             raise DomainError("Join the meeting first.")
         return conn.participant
+
+
+class SeqAhead(DomainError):
+    code = "seq_ahead"
 
 
 def _grace_key(meeting: str, participant: str) -> str:

@@ -5,6 +5,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from facilitation.session import Session, fold
 from rooms import SYSTEM, Draft, Event
@@ -13,11 +14,12 @@ from rooms.exceptions import DomainError
 from server.clock import Clock
 from server.live import Broadcaster, LiveMeeting
 from server.state import decode_snapshot, encode_snapshot, new_state
-from server.store import LogStore
+from server.store import LogStore, StoreError
 
 log = logging.getLogger("ledarstig.hub")
 
 Decision = Callable[[Session], Sequence[Draft]]
+T = TypeVar("T")
 Listener = Callable[["LiveMeeting", Sequence[Event]], Awaitable[None]]
 
 
@@ -34,7 +36,9 @@ class Hub:
         self._clock = clock
         self._snapshot_every = snapshot_every
         self.listeners: list[Listener] = list(listeners)
-        self.reloaded: list[Callable[[str], None]] = []  # caches to drop on a reload
+        # Called with the meeting id after a reload from the log: caches to drop,
+        # timers to re-arm from the reloaded state.
+        self.reloaded: list[Callable[[str], None]] = []
         self._reload_lock = asyncio.Lock()
         self._meetings: dict[str, LiveMeeting] = {}
 
@@ -94,19 +98,45 @@ class Hub:
                 log.exception("listener failed after events %d..%d of %s",
                               events[0].seq, events[-1].seq, live.id)
 
+    async def hand_out(self, meeting_id: str, build: Callable[[LiveMeeting], T],
+                       send: Callable[[T], Awaitable[None]]) -> T:
+        """Build from the meeting's state and send once all of it is durable (see
+        ``LiveMeeting.hand_out``); after a store failure, once more from the reloaded
+        meeting. Raises ``StoreError`` while the store refuses the meeting's log."""
+        for attempt in range(2):
+            live = await self._healthy(meeting_id)
+            try:
+                return await live.hand_out(lambda: build(live), send)  # noqa: B023 (at once)
+            except StoreError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def reload(self, meeting_id: str) -> LiveMeeting:
+        """Reload a meeting from its log if a store failure left it broken."""
+        return await self._healthy(meeting_id)
+
     async def _healthy(self, meeting_id: str) -> LiveMeeting:
+        """The meeting, reloaded from its log first if a store failure broke it."""
         live = self.get(meeting_id)
-        if not live.broken:
-            return live
+        while live.broken:
+            await self._reload(meeting_id)
+            live = self.get(meeting_id)
+        return live
+
+    async def _reload(self, meeting_id: str) -> None:
         async with self._reload_lock:  # one reload at a time; the loser sees it done
             live = self.get(meeting_id)
-            if live.broken:
-                log.warning("reloading meeting %s from its log after a store failure",
-                            meeting_id)
-                live = self._meetings[meeting_id] = await self._load(meeting_id)
-                for drop in self.reloaded:
-                    drop(meeting_id)
-        return live
+            if not live.broken:
+                return
+            await live.drained()  # the log must hold all it will hold before we read it
+            log.warning("reloading meeting %s from its log after a store failure", meeting_id)
+            self._meetings[meeting_id] = await self._load(meeting_id)
+        for hook in self.reloaded:
+            try:
+                hook(meeting_id)
+            except Exception:
+                log.exception("reload hook failed for %s", meeting_id)
 
     async def _snapshot(self, live: LiveMeeting) -> None:
         seq = live.state.seq

@@ -3,18 +3,26 @@
 ``commit`` is synchronous, so deciding and applying a command cannot
 interleave with another. ``publish`` waits until the events are durable and
 then hands them to the broadcaster strictly in log order.
+
+Memory runs ahead of the log between ``commit`` and the store's answer, so
+whatever is built from memory for a client (a welcome) goes out through
+``hand_out``: only once every event it covers is durable, in its place in the
+delivery order, and never if the store refused one of them. A meeting whose
+append failed is ``broken`` until the hub reloads it from its log.
 """
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 
 from facilitation.session import Session
 from rooms import Draft, Event
-from server.store import LogStore
+from server.store import LogStore, StoreError
 
 RECENT_EVENTS = 5000
+T = TypeVar("T")
+Reader = tuple[Callable[[], Awaitable[None]], "asyncio.Future[None]"]
 
 
 class Broadcaster(Protocol):
@@ -27,8 +35,11 @@ class LiveMeeting:
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self._store = store
         self._broadcaster = broadcaster
-        self._published = state.seq
+        self._published = state.seq  # the last seq through the store, taken or refused
+        self._committed = state.seq  # the last seq handed on to publish
+        self.durable = state.seq  # the last seq the store took, with all before it
         self._turn = asyncio.Condition()
+        self._readers: dict[int, list[Reader]] = {}  # seq -> what waits to go out after it
         self.snapshot_seq = state.seq
         self.broken = False
 
@@ -47,6 +58,8 @@ class LiveMeeting:
                 raise
             self.recent.append(event)
             events.append(event)
+        if events:
+            self._committed = events[-1].seq
         return events
 
     async def publish(self, events: Sequence[Event]) -> None:
@@ -66,16 +79,59 @@ class LiveMeeting:
         async with self._turn:
             await self._turn.wait_for(lambda: self._published == events[0].seq - 1)
             try:
-                if failure is None and not self.broken:
+                await self._answer_readers()  # what was built before these events goes first
+                # A batch the store took, behind only durable events, is delivered
+                # even if a later one failed meanwhile: it is in the log.
+                if failure is None and self.durable == events[0].seq - 1:
+                    self.durable = events[-1].seq
                     await self._broadcaster.deliver(self.state.id, events)
             finally:
                 self._published = events[-1].seq
+                await self._answer_readers()
                 self._turn.notify_all()
         if failure is not None:
             raise failure
 
+    async def hand_out(self, build: Callable[[], T],
+                       send: Callable[[T], Awaitable[None]]) -> T:
+        """Build something from the state now, and send it once every event it covers
+        is durable, before any later event is delivered. Raises ``StoreError`` (and
+        sends nothing) if the store refused one of those events."""
+        if self.broken:
+            raise StoreError("The meeting's log could not be written; try again.")
+        seq, payload = self.state.seq, build()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._readers.setdefault(seq, []).append((lambda: send(payload), done))
+        if self._published == seq:  # nothing in flight: no publisher will come by
+            async with self._turn:
+                await self._answer_readers()
+        await done
+        return payload
+
+    async def _answer_readers(self) -> None:
+        """Send what waits for ``_published`` (the caller holds the turn)."""
+        for send, done in self._readers.pop(self._published, ()):
+            if done.done():
+                continue  # its caller gave up
+            if self.durable != self._published:
+                done.set_exception(StoreError("The meeting's log could not be written; "
+                                              "try again."))
+                continue
+            try:
+                await send()
+            except Exception as exc:
+                done.set_exception(exc)
+            else:
+                done.set_result(None)
+
+    async def drained(self) -> None:
+        """Wait until every committed event went through the store, taken or refused."""
+        async with self._turn:
+            await self._turn.wait_for(lambda: self._published == self._committed)
+
     def since(self, seq: int) -> list[Event] | None:
-        """Events after ``seq`` from memory, or None if they are no longer held."""
+        """Events after ``seq`` from memory, or None if they are no longer held. They
+        may not be durable yet: hand them out only through ``hand_out``."""
         if seq >= self.state.seq:
             return []
         if not self.recent or self.recent[0].seq > seq + 1:

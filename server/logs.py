@@ -4,6 +4,7 @@ import logging
 
 import structlog
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web import BaseRequest, StreamResponse
 
 
@@ -17,6 +18,28 @@ class AccessLogger(AbstractAccessLogger):
         # The path only: query strings carry invitation and resume tokens.
         self.logger.info("%s %s %s %.1fms", request.method, request.path,
                          response.status, time * 1000)
+
+
+class UnparsableRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse with its first bytes (the URL of an
+    over-long request line, an over-long header's value), tokens and all, and a
+    traceback. Keep one line: who, and what kind of error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg, record.args = "unparsable HTTP request from %s: %s (%d)", (
+                remote, type(exc).__name__, exc.code)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def redact_unparsable_requests() -> None:
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, UnparsableRequests) for f in server.filters):
+        server.addFilter(UnparsableRequests())
 
 
 def configure_logging(json_lines: bool = True, level: int = logging.INFO) -> None:

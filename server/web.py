@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from server.api import is_admin
 from server.i18n import LANGUAGES, negotiate, translate
 from server.keys import HUB, METRICS, SETTINGS, STORE
 from server.metrics import CONTENT_TYPE
@@ -21,10 +22,12 @@ async def home(request: web.Request) -> web.Response:
         return html.escape(translate(lang, key))
 
     base = html.escape(f"{request.scheme}://{request.host}")
-    meetings = request.app[HUB].all()
-    items = "".join(
-        f"<li>{html.escape(m.state.meeting.title)} <code>{html.escape(m.id)}</code></li>"
-        for m in meetings) or f"<li>{t('home.none')}</li>"
+    # Titles and ids are the organiser's business: listed only for the admin token.
+    meetings = request.app[HUB].all() if is_admin(request) else None
+    listing = f"<p>{t('home.personal_link')}</p>" if meetings is None else (
+        f"<h2>{t('home.meetings')}</h2><ul>" + ("".join(
+            f"<li>{html.escape(m.state.meeting.title)} <code>{html.escape(m.id)}</code></li>"
+            for m in meetings) or f"<li>{t('home.none')}</li>") + "</ul>")
     switch = " · ".join(f'<a href="/?lang={code}" lang="{code}">{code}</a>' for code in LANGUAGES)
     page = f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{t('home.title')}</title>
@@ -44,14 +47,14 @@ async def home(request: web.Request) -> web.Response:
   -H "Authorization: Bearer $LEDARSTIG_ADMIN_TOKEN"</pre></li>
 <li>{t('home.step_share')}</li>
 </ol>
-<h2>{t('home.meetings')}</h2><ul>{items}</ul>
+{listing}
 </main></body></html>"""
     return web.Response(text=page, content_type="text/html")
 
 
 async def healthz(request: web.Request) -> web.Response:
     try:
-        await request.app[STORE].ping()
+        await request.app[STORE].ping()  # a real write: 503 while the logs cannot grow
     except StoreError as exc:
         return web.json_response({"status": "failing", "store": str(exc)}, status=503)
     return web.json_response({"status": "ok", "store": "ok",

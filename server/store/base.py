@@ -25,4 +25,4 @@ class LogStore(Protocol):
     async def latest_snapshot(self, meeting: str) -> tuple[int, bytes] | None: ...
 
     async def ping(self) -> None:
-        """Raise ``StoreError`` unless the store answers."""
+        """Raise ``StoreError`` unless the store answers and takes a write."""

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (meeting, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshots (
     meeting TEXT PRIMARY KEY, seq INTEGER NOT NULL, blob BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS health (
+    id INTEGER PRIMARY KEY, checked_at REAL NOT NULL);
 """
 
 Batch = list[tuple[str, list["Row"], "asyncio.Future[None]"]]
@@ -91,7 +93,8 @@ class SQLiteStore:
         return (rows[0][0], rows[0][1]) if rows else None
 
     async def ping(self) -> None:
-        await self._run(self._query, "SELECT 1")
+        """A real write, through the thread and the file the appends use."""
+        await self._run(self._probe)
 
     async def _flush_forever(self) -> None:
         while True:
@@ -170,15 +173,15 @@ class SQLiteStore:
                 continue
             last[meeting] = appended[-1][1]
             rows += appended
-        db.execute("BEGIN")
-        try:
+        with _transaction(db):
             db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
         self._last = last
         return refused
+
+    def _probe(self) -> None:
+        db = self._conn()
+        with _transaction(db):
+            db.execute("INSERT OR REPLACE INTO health VALUES (1, ?)", (time.time(),))
 
     def _select(self, meeting: str, after: int) -> list[tuple[Any, ...]]:
         return self._conn().execute(
@@ -190,3 +193,16 @@ class SQLiteStore:
 
     def _exec(self, sql: str, args: tuple[Any, ...]) -> None:
         self._conn().execute(sql, args)
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN … COMMIT; on any failure, the commit's too (a full disk), nothing stays open."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise

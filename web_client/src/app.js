@@ -40,6 +40,7 @@ export class App {
       dropped: () => this.dropped(),
       closedByServer: () => this.closedByServer(),
       reconnecting: (n) => this.reconnecting(n),
+      restarting: () => this.restarting(),
     } })
     this.conn.resume = readSession(this.meeting)?.resume_token ?? null
     this.conn.on('welcome', (w) => this.welcome(w))
@@ -127,11 +128,16 @@ export class App {
 
   dropped() {
     if (this.ended || this.replaced) return
-    this.view?.setConnection('reconnecting')
+    this.view?.setConnection(this.conn.restarting ? 'restarting' : 'reconnecting')
   }
 
   reconnecting(attempt) {
-    if (this.view) this.view.setConnection('reconnecting', attempt)
+    if (this.view) this.view.setConnection(this.conn.restarting ? 'restarting' : 'reconnecting', attempt)
+  }
+
+  /** A restart is not an error: say so calmly; the connection comes back by itself. */
+  restarting() {
+    if (!this.ended && !this.replaced) this.view?.setConnection('restarting')
   }
 
   slow() {

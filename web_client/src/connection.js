@@ -46,13 +46,15 @@ class SendBudget {
 }
 
 export class Connection {
-  /** handlers: {connected(), refused(code, message), dropped(reason), closedByServer(), reconnecting(attempt)} */
+  /** handlers: {connected(), refused(code, message), dropped(reason), closedByServer(), reconnecting(attempt),
+   *  restarting()} */
   constructor({ meeting, token, handlers }) {
     this.meeting = meeting
     this.token = token
     this.handlers = handlers
     this.resume = null
     this.lastSeq = null
+    this.restarting = false
     this.budget = new SendBudget()
     this.socket = io({
       path: '/socket.io/',
@@ -64,7 +66,8 @@ export class Connection {
       auth: (cb) => cb(this.auth()),
       ...parserOption(),
     })
-    this.socket.on('connect', () => handlers.connected())
+    this.socket.on('connect', () => { this.restarted(); handlers.connected() })
+    this.socket.on('server.restarting', () => this.onRestarting())
     this.socket.on('connect_error', (err) => this.onConnectError(err))
     this.socket.on('disconnect', (reason) => this.onDisconnect(reason))
     this.socket.io.on('reconnect_attempt', (n) => handlers.reconnecting?.(n))
@@ -94,8 +97,24 @@ export class Connection {
 
   onDisconnect(reason) {
     if (reason === 'io client disconnect') return
-    if (reason === 'io server disconnect') this.handlers.closedByServer()
+    if (reason === 'io server disconnect' && !this.restarting) this.handlers.closedByServer()
     else this.handlers.dropped(reason)
+    if (reason === 'io server disconnect' && this.restarting) this.socket.connect()
+  }
+
+  /** The server said it is restarting: come back by ourselves, soon and often. */
+  onRestarting() {
+    this.restarting = true
+    this.socket.io.reconnectionDelay(250)
+    this.socket.io.reconnectionDelayMax(1000)
+    this.handlers.restarting?.()
+  }
+
+  restarted() {
+    if (!this.restarting) return
+    this.restarting = false
+    this.socket.io.reconnectionDelay(500)
+    this.socket.io.reconnectionDelayMax(5000)
   }
 
   get connected() { return this.socket.connected }

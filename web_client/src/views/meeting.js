@@ -206,7 +206,8 @@ export class MeetingView {
   }
 
   setConnection(state, attempt = 0) {
-    const text = state === 'online' ? '' : state === 'reconnecting' ? t('conn.reconnecting') : t('conn.closed')
+    const text = state === 'online' ? '' : state === 'reconnecting' ? t('conn.reconnecting')
+      : state === 'restarting' ? t('conn.restarting') : t('conn.closed')
     this.status.textContent = text
     this.status.className = `conn-status ${state}`
     this.root.classList.toggle('offline', state !== 'online')

@@ -1,0 +1,131 @@
+"""Operations when the disk or the process goes away: health, review API edges."""
+
+import asyncio
+import errno
+import logging
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.support import ADMIN_TOKEN, start_server
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 2 MiB filesystem (tmpfs), so a full disk is a real full disk."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem needs root")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill(path: Path) -> None:
+    """Write ``path`` until the filesystem under it has no byte left."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+async def test_healthz_is_503_while_the_disk_is_full(small_disk: Path) -> None:
+    server = await start_server(small_disk / "data")
+    try:
+        m = await server.new_meeting()
+        anna = await m.participant()
+        await anna.ok("chat", {"text": "före"})
+        assert (await server.api("GET", "/healthz", token=None))[0] == 200
+        fill(small_disk / "filler")
+        refused = await anna.call("chat", {"text": "under"})
+        assert refused["error"]["code"] == "store_unavailable"
+        status, body = await server.api("GET", "/healthz", token=None)
+        assert status == 503 and body["status"] == "failing"
+        (small_disk / "filler").unlink()
+        status, body = await server.api("GET", "/healthz", token=None)
+        assert status == 200 and body["status"] == "ok"
+        await anna.ok("chat", {"text": "efter"})
+    finally:
+        await server.stop()
+
+
+async def test_rest_edge_cases_get_a_4xx_with_the_error_body(tmp_path: Path) -> None:
+    server = await start_server(tmp_path / "d")
+    try:
+        m = await server.new_meeting()
+        anna = await m.participant()
+        await anna.ok("chat", {"text": "hej"})
+        async with aiohttp.ClientSession() as http:
+            for path, headers, status in [
+                    ("/api/meetings", {"Authorization": ADMIN_TOKEN}, 401),
+                    ("/api/meetings", {"Authorization": f"Basic {ADMIN_TOKEN}"}, 401),
+                    (f"/api/meetings/{m.id}/state?seq=%C2%B2", None, 400),
+                    (f"/api/meetings/{m.id}/state?seq=-1", None, 400),
+                    (f"/api/meetings/{m.id}/log?limit=-1", None, 400),
+                    (f"/api/meetings/{m.id}/log?after=%EF%BC%91", None, 400),
+                    (f"/api/meetings/{m.id}/boards/plenary.svg?seq=%C2%B2", None, 400)]:
+                async with http.get(server.url + path, headers=headers or {
+                        "Authorization": f"Bearer {ADMIN_TOKEN}"}) as resp:
+                    body = await resp.json()
+                    assert resp.status == status, (path, body)
+                    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+        status, log = await server.api("GET", f"/api/meetings/{m.id}/log?limit=0")
+        assert status == 200 and log["events"] == []
+        status, log = await server.api("GET", f"/api/meetings/{m.id}/log")
+        assert [e["seq"] for e in log["events"]] == list(range(1, log["seq"] + 1))
+    finally:
+        await server.stop()
+
+
+async def test_an_overlong_request_line_logs_no_token(tmp_path: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    server = await start_server(tmp_path / "d")
+    secret = "invite-token-that-must-stay-secret"
+    try:
+        with caplog.at_level(logging.DEBUG):
+            for request in (f"GET /m/abc?t={secret}{'A' * 9000} HTTP/1.1\r\nHost: x\r\n\r\n",
+                            f"GET /api/meetings HTTP/1.1\r\nHost: x\r\n"
+                            f"Authorization: Bearer {secret}{'A' * 9000}\r\n\r\n"):
+                reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+                writer.write(request.encode())
+                await writer.drain()
+                answer = await asyncio.wait_for(reader.read(), 5)
+                writer.close()
+                assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400")
+        lines = [caplog_text(r) for r in caplog.records]
+        assert not any(secret[:10] in line for line in lines), lines
+        assert any("unparsable HTTP request" in line for line in lines)
+    finally:
+        await server.stop()
+
+
+def caplog_text(record: logging.LogRecord) -> str:
+    formatter = logging.Formatter()
+    return formatter.format(record) + str(record.exc_info or "")
+
+
+async def test_home_page_lists_meetings_only_to_the_admin(tmp_path: Path) -> None:
+    server = await start_server(tmp_path / "d")
+    try:
+        meeting = await server.create_meeting("Hemlig ledningsgrupp")
+        for token in (None, "wrong", ADMIN_TOKEN):
+            status, page = await server.api("GET", "/", token=token)
+            assert status == 200
+            private = "Hemlig ledningsgrupp" in page or meeting in page
+            assert private is (token == ADMIN_TOKEN), token
+            assert ("personliga länk" in page) is (token != ADMIN_TOKEN)
+    finally:
+        await server.stop()

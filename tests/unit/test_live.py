@@ -1,0 +1,93 @@
+"""LiveMeeting.hand_out: what is built from memory goes out only once durable, and in
+its place among the deliveries. An in-memory store that waits when told to."""
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from rooms import SYSTEM, Event, Role
+from rooms import commands as cmd
+from server.live import LiveMeeting
+from server.state import new_state
+from server.store import MemoryStore, StoreError
+
+
+class SlowStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate: asyncio.Event | None = None
+        self.refuse = False
+
+    async def append(self, meeting: str, events: Sequence[Event]) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.refuse:
+            raise StoreError("The disk is full.")
+        await super().append(meeting, events)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.seen: list[object] = []
+
+    async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
+        self.seen += [e.seq for e in events]
+
+
+async def meeting() -> tuple[LiveMeeting, SlowStore, Recorder]:
+    store, seen = SlowStore(), Recorder()
+    live = LiveMeeting(new_state(), store, seen)
+    await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01", "")], 1))
+    return live, store, seen
+
+
+def joining(live: LiveMeeting, who: str) -> list[Event]:
+    return live.commit(who, cmd.join(live.state.meeting, who, Role.PARTICIPANT, name=who,
+                                     municipality="Vasa"), 2)
+
+
+async def test_hand_out_waits_for_durable_and_goes_before_later_events() -> None:
+    live, store, seen = await meeting()
+    store.gate = asyncio.Event()
+    first = asyncio.create_task(live.publish(joining(live, "anna")))  # seq 2, in flight
+
+    async def send(seq: int) -> None:
+        seen.seen.append(f"welcome@{seq}")
+    welcome = asyncio.create_task(live.hand_out(lambda: live.state.seq, send))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(live.publish(joining(live, "bo")))  # seq 3, after it
+    await asyncio.sleep(0)
+    assert seen.seen == [1]  # nothing durable yet, nothing out
+    store.gate.set()
+    await asyncio.gather(first, second)
+    assert await welcome == 2
+    assert seen.seen == [1, 2, "welcome@2", 3]
+
+
+async def test_hand_out_sends_nothing_when_the_store_refused() -> None:
+    live, store, seen = await meeting()
+    store.gate, store.refuse = asyncio.Event(), True
+    lost = asyncio.create_task(live.publish(joining(live, "anna")))
+
+    async def send(seq: int) -> None:
+        seen.seen.append(f"welcome@{seq}")
+    welcome = asyncio.create_task(live.hand_out(lambda: live.state.seq, send))
+    await asyncio.sleep(0)
+    store.gate.set()
+    with pytest.raises(StoreError):
+        await lost
+    with pytest.raises(StoreError):
+        await welcome
+    assert seen.seen == [1] and live.broken and live.durable == 1
+    with pytest.raises(StoreError):  # a broken meeting hands out nothing until reloaded
+        await live.hand_out(lambda: live.state.seq, send)
+
+
+async def test_hand_out_with_nothing_in_flight_goes_at_once() -> None:
+    live, _, seen = await meeting()
+
+    async def send(seq: int) -> None:
+        seen.seen.append(f"welcome@{seq}")
+    assert await live.hand_out(lambda: live.state.seq, send) == 1
+    assert seen.seen == [1, "welcome@1"]
