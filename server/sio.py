@@ -10,6 +10,7 @@ and put straight into each recipient's Engine.IO send queue, instead of one
 task and one encoding per recipient (python-socketio's ``emit``).
 """
 
+import base64
 import logging
 from typing import Any
 
@@ -81,14 +82,26 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
 
 class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
-    """An Engine.IO message whose wire form is computed once for all recipients."""
+    """An Engine.IO message whose wire forms are computed once for all recipients.
+
+    WebSocket recipients get the raw form (text, or bytes for a binary message);
+    long-polling recipients get the payload form, where a binary message is
+    base64 text (``b...``). Both are cached, neither through ``encode_cache``,
+    which Engine.IO would return for either form.
+    """
 
     def __init__(self, payload: str | bytes) -> None:
         super().__init__(eio_packet.MESSAGE, payload)
-        self._wire = super().encode()
+        self._wire: str | bytes = super().encode()
+        self.encode_cache = None
+        self._b64: str | None = None
 
     def encode(self, b64: bool = False) -> str | bytes:
-        return self._wire if not b64 else super().encode(b64)
+        if not b64 or not self.binary:
+            return self._wire
+        if self._b64 is None:
+            self._b64 = "b" + base64.b64encode(self.data).decode("ascii")
+        return self._b64
 
 
 def _attachments(encoded: str) -> int:
