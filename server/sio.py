@@ -86,8 +86,11 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def close_with(self, sid: str, code: str, message: str) -> None:
         """Tell a namespace-connected client why it is closed, then close it."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, NAMESPACE)
         await self.fanout("closing", {"code": code, "message": message}, to=sid)
         await self.disconnect(sid)
+        if eio_sid is not None and eio_sid in self.eio.sockets:
+            await self.eio.disconnect(eio_sid)  # a client need not close it itself
 
     def quiet_log(self, kind: str, msg: str, *args: Any, level: int = logging.WARNING) -> None:
         """Log at most one line of ``kind`` every 10 s, with how many were left out."""
