@@ -68,6 +68,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         #: Engine.IO sessions closed so far (the collector policy watches it).
         self.released = 0
         self.refuse_event: RefuseEvent | None = None
+        ThrottledErrors.install()
 
     async def fanout(self, event: str, data: Any, to: str | list[str]) -> None:
         """Emit ``event`` to a room, a list of rooms or one sid, in call order."""
@@ -176,6 +177,34 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
 class _ProtocolViolation(Exception):
     pass
+
+
+class ThrottledErrors(logging.Filter):
+    """Engine.IO and aiohttp log one ERROR with a traceback per undecodable frame or
+    request a client sends. Let one line of each kind through every 10 s (with how
+    many were left out), so a hostile client cannot fill the log."""
+
+    def __init__(self, every_s: float = 10.0) -> None:
+        super().__init__("ledarstig.throttle")
+        self._throttle = LogThrottle(every_s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        kind = f"{record.name}:{record.msg}"
+        suppressed = self._throttle.allow(kind, time.monotonic())
+        if suppressed is None:
+            return False
+        if suppressed:
+            record.msg = f"{record.msg} ({suppressed} more like it in the last 10 s)"
+        return True
+
+    @classmethod
+    def install(cls) -> None:
+        for name in ("engineio.server", "socketio.server", "aiohttp.server"):
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, cls) for f in logger.filters):
+                logger.addFilter(cls())
 
 
 def _loopback(address: str) -> bool:

@@ -296,3 +296,29 @@ async def test_per_address_limits_use_the_trusted_proxy_address(tmp_path: Path) 
         assert [await polling_open(server, "203.0.113.7") for _ in range(25)] == [200] * 25
     finally:
         await server.stop()
+
+
+async def test_engineio_garbage_logs_boundedly(raw_server: RunningServer,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    m = await raw_server.new_meeting()
+    caplog.set_level(logging.INFO)
+    base = f"http://127.0.0.1:{raw_server.port}/socket.io/?EIO=4&transport=polling"
+    async with aiohttp.ClientSession() as http:
+        ws = await open_raw(http, raw_server, m.tokens["participant"], m.id)
+        for _ in range(30):
+            await ws.send_str("9")  # no such Engine.IO packet type
+        await ws.close()
+        for _ in range(10):  # not even an Engine.IO packet: the socket is dropped
+            ws = await open_raw(http, raw_server, None, m.id)
+            await ws.send_str("x")
+            assert (await ws.receive(timeout=3)).type in (
+                aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+        for _ in range(10):
+            async with http.get(base) as r:
+                sid = json.loads((await r.text())[1:])["sid"]
+            async with http.post(f"{base}&sid={sid}", data="xx") as r:
+                assert r.status < 500
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert 1 <= len(errors) <= 3, [r.getMessage() for r in errors]
+    bo = await m.participant("Bo", "Vasa")
+    await bo.ok("chat", {"text": "servern lever"})
