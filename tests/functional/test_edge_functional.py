@@ -319,6 +319,6 @@ async def test_engineio_garbage_logs_boundedly(raw_server: RunningServer,
             async with http.post(f"{base}&sid={sid}", data="xx") as r:
                 assert r.status < 500
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert 1 <= len(errors) <= 3, [r.getMessage() for r in errors]
+    assert len(errors) <= 3, [r.getMessage() for r in errors]  # one per kind at most
     bo = await m.participant("Bo", "Vasa")
     await bo.ok("chat", {"text": "servern lever"})
