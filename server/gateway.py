@@ -101,9 +101,13 @@ class Gateway:
             raise
         self.conns.add(conn)
         self.metrics.connected.inc()
+        self.arm_join_timeout(sid)
+        return True
+
+    def arm_join_timeout(self, sid: str) -> None:
+        """Close ``sid`` unless it joins within ``join_timeout_s`` (again after ``leave``)."""
         self.scheduler.after(_join_key(sid), self.settings.limits.join_timeout_s,
                              lambda: self._drop_if_not_joined(sid))
-        return True
 
     async def _drop_if_not_joined(self, sid: str) -> None:
         conn = self.conns.by_sid.get(sid)

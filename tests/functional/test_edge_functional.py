@@ -173,6 +173,8 @@ async def test_a_connection_that_never_joins_is_closed(tmp_path: Path) -> None:
         assert (await idle.inbox.wait("closing"))["code"] == "join_timeout"
         assert anna.sio.connected
         assert not server.app[GATEWAY].scheduler.pending(f"join:{anna.sio.get_sid()}")
+        await anna.ok("leave")  # after leaving, the same bound applies again
+        assert await anna.disconnected(timeout=3)
     finally:
         await server.stop()
 
