@@ -13,7 +13,7 @@ from aiohttp import web
 
 from rooms import Event
 from rooms.board import BoardLimits
-from server import api
+from server import api, edge
 from server import web as pages
 from server.boards import Boards
 from server.broadcast import SocketBroadcaster
@@ -42,7 +42,7 @@ STORE_FILE = "ledarstig.sqlite3"
 
 def create_app(settings: Settings, store: LogStore | None = None,
                clock: Clock | None = None) -> web.Application:
-    app = web.Application(middlewares=[api.admin_only],
+    app = web.Application(middlewares=[edge.cors, api.admin_only],
                           client_max_size=settings.limits.max_message_bytes)
     app[SETTINGS] = settings
     redact_unparsable_requests()
@@ -53,6 +53,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     clock = clock or SystemClock()
     scheduler = Scheduler(clock, on_lateness=app[METRICS].timer_lateness.observe)
     sio = SocketServer(settings, scheduler)
+    app[edge.EDGE] = sio.edge
     sio.attach(app)
     app.cleanup_ctx.append(_store_ctx(store))
     app.cleanup_ctx.append(_live_ctx(clock, scheduler, sio))
@@ -104,7 +105,8 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         app[HUB], app[GATEWAY] = hub, gateway
         tasks = [asyncio.create_task(scheduler.run(), name="scheduler")]
         if settings.gc_freeze:
-            tasks.append(asyncio.create_task(GcPolicy().run(), name="gc"))
+            tasks.append(asyncio.create_task(GcPolicy(released=lambda: sio.released).run(),
+                                             name="gc"))
         try:
             yield
         finally:

@@ -36,16 +36,26 @@ def main() -> None:
               type=click.Choice(["json", "console"]), show_default=True)
 @click.option("--gc-freeze/--no-gc-freeze", envvar="LEDARSTIG_GC_FREEZE", default=True,
               show_default=True, help="Keep the long-lived heap out of the collector.")
+@click.option("--allowed-origin", "allowed_origins", multiple=True,
+              envvar="LEDARSTIG_ALLOWED_ORIGINS",
+              help="A browser origin allowed besides the server's own (repeatable; "
+                   "env: space-separated).")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True,
+              envvar="LEDARSTIG_TRUSTED_PROXIES",
+              help="Address or CIDR of a reverse proxy whose X-Forwarded-For/-Proto "
+                   "are believed (repeatable; env: space-separated).")
 @click.option("--loop", "loop_name", envvar="LEDARSTIG_LOOP", default="uvloop",
               type=click.Choice(["uvloop", "asyncio"]), show_default=True)
 def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str | None,
-          grace: float, log_format: str, gc_freeze: bool, loop_name: str) -> None:
+          grace: float, log_format: str, gc_freeze: bool, loop_name: str,
+          allowed_origins: tuple[str, ...] = (), trusted_proxies: tuple[str, ...] = ()) -> None:
     """Run the server (embedded SQLite store under --data-dir)."""
     configure_logging(json_lines=log_format == "json")
     settings = Settings(host=host, port=port, data_dir=data_dir, serializer=serializer,
                         admin_token=os.environ.get("LEDARSTIG_ADMIN_TOKEN") or None,
                         secret_key=os.environ.get("LEDARSTIG_SECRET_KEY") or None,
-                        public_url=public_url, grace_s=grace, gc_freeze=gc_freeze)
+                        public_url=public_url, grace_s=grace, gc_freeze=gc_freeze,
+                        cors_origins=allowed_origins, trusted_proxies=trusted_proxies)
     creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     url = public_url or f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     click.echo(f"Ledarstig is running at {url}/  (data in {data_dir.resolve()})")

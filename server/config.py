@@ -12,8 +12,16 @@ class Limits:
     max_attachments: int = 2
     rate_per_second: float = 30.0
     rate_burst: int = 60
-    flood_disconnect_after: int = 200
+    #: More than this many refused events within ``flood_window_s`` closes the connection.
+    flood_disconnect_after: int = 100
+    flood_window_s: float = 10.0
     handshake_timeout_s: float = 10.0
+    #: An authenticated connection that has not joined within this is closed.
+    join_timeout_s: float = 15 * 60.0
+    #: Per client address (loopback is exempt): attempts per window, connections at once.
+    address_attempts: int = 600
+    address_window_s: float = 60.0
+    address_max_open: int = 2000
 
 
 @dataclass(frozen=True)
@@ -30,7 +38,8 @@ class Settings:
     invite_ttl_s: int = 14 * 24 * 3600
     resume_ttl_s: int = 7 * 24 * 3600
     snapshot_every: int = 1000
-    cors_origins: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()  # allowed browser origins besides the server's own
+    trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose X-Forwarded-* we believe
     ping_interval_s: int = 10
     ping_timeout_s: int = 20
     log_json: bool = True

@@ -80,6 +80,7 @@ class Gateway:
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
         sio.on("*", self.on_unknown)
+        sio.refuse_event = self.refuse_event
         self.command("join", p.Join, self.join, joined=False)
         self.command("sync", p.Sync, self.sync)
 
@@ -102,7 +103,20 @@ class Gateway:
             raise
         self.conns.add(conn)
         self.metrics.connected.inc()
+        self.arm_join_timeout(sid)
         return True
+
+    def arm_join_timeout(self, sid: str) -> None:
+        """Close ``sid`` unless it joins within ``join_timeout_s`` (again after ``leave``)."""
+        self.scheduler.after(_join_key(sid), self.settings.limits.join_timeout_s,
+                             lambda: self._drop_if_not_joined(sid))
+
+    async def _drop_if_not_joined(self, sid: str) -> None:
+        conn = self.conns.by_sid.get(sid)
+        if conn is not None and conn.participant is None:
+            log.info("closing %s: authenticated but never joined", sid)
+            await self.sio.close_with(sid, "join_timeout",
+                                      "The connection was idle before joining; connect again.")
 
     def _authenticate(self, sid: str, auth: Any) -> Connection:
         try:
@@ -124,7 +138,8 @@ class Gateway:
         limits = self.settings.limits
         return Connection(sid, invite.meeting, invite.role,
                           TokenBucket(limits.rate_per_second, limits.rate_burst,
-                                      self.clock.monotonic()),
+                                      self.clock.monotonic(), limits.flood_disconnect_after,
+                                      limits.flood_window_s),
                           resume_for=resume_for, last_seq=a.last_seq)
 
     def _resumable(self, token: str | None, meeting: str, known: dict[str, Any]) -> str | None:
@@ -139,6 +154,7 @@ class Gateway:
         return resume.participant
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.scheduler.cancel(_join_key(sid))
         conn = self.conns.remove(sid)
         if conn is None:
             return
@@ -184,6 +200,7 @@ class Gateway:
     async def _handle(self, name: str, sid: str, data: Any) -> dict[str, Any]:
         conn = self.conns.by_sid.get(sid)
         if conn is None:
+            await self.sio.disconnect(sid)
             return error("not_connected", "This connection is not authenticated.")
         if not conn.bucket.allow(self.clock.monotonic()):
             return await self._flooded(conn)
@@ -199,15 +216,23 @@ class Gateway:
             return self._reject(error("internal_error", "The server could not do that."))
 
     async def on_unknown(self, event: str, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self.refuse_event(sid, "unknown_event",
+                                       f"There is no event called {str(event)[:64]!r}.")
+
+    async def refuse_event(self, sid: str, code: str, message: str) -> dict[str, Any]:
+        """An event no handler takes (unknown or reserved name): rate-limited, refused."""
         conn = self.conns.by_sid.get(sid)
-        if conn is not None and not conn.bucket.allow(self.clock.monotonic()):
+        if conn is None:
+            await self.sio.disconnect(sid)
+            return self._reject(error("not_connected", "This connection is not authenticated."))
+        if not conn.bucket.allow(self.clock.monotonic()):
             return await self._flooded(conn)
-        return self._reject(error("unknown_event", f"There is no event called {event[:64]!r}."))
+        return self._reject(error(code, message))
 
     async def _flooded(self, conn: Connection) -> dict[str, Any]:
-        if conn.bucket.strikes > self.settings.limits.flood_disconnect_after:
-            log.warning("disconnecting %s: flooding", conn.sid)
-            await self.sio.disconnect(conn.sid)
+        if conn.bucket.flooding and conn.sid in self.conns.by_sid:
+            self.sio.quiet_log("flood", "disconnecting %s: flooding", conn.sid)
+            await self.sio.close_with(conn.sid, "flooding", "Too many messages; disconnected.")
         return self._reject(error("rate_limited", "Too many messages; slow down."))
 
     def _reject(self, answer: dict[str, Any]) -> dict[str, Any]:
@@ -234,6 +259,7 @@ class Gateway:
         live = self.hub.get(conn.meeting)
         me = live.state.meeting.participants[pid]
         self.scheduler.cancel(_grace_key(conn.meeting, pid))
+        self.scheduler.cancel(_join_key(conn.sid))
         replaced = self.conns.sids_of(conn.meeting, pid) - {conn.sid}
         was_online = bool(replaced)
         self.conns.bind(conn, pid)
@@ -351,6 +377,10 @@ class SeqAhead(DomainError):
 
 def _grace_key(meeting: str, participant: str) -> str:
     return f"grace:{meeting}:{participant}"
+
+
+def _join_key(sid: str) -> str:
+    return f"join:{sid}"
 
 
 __all__ = ["Gateway", "error", "ok"]

@@ -51,8 +51,10 @@ class Inbox:
 class Client:
     """A real python-socketio client that records what it receives."""
 
-    def __init__(self, server: "RunningServer", token: str, **auth: Any) -> None:
+    def __init__(self, server: "RunningServer", token: str,
+                 transports: tuple[str, ...] | None = None, **auth: Any) -> None:
         self.server = server
+        self.transports = list(transports or server.transports)
         self.sio = socketio.AsyncClient(reconnection=False,
                                         serializer="msgpack" if server.serializer == "msgpack"
                                         else "default")
@@ -62,7 +64,7 @@ class Client:
         self.resume_token: str | None = None
         self.connect_error: Any = None
         for name in ("event", "welcome", "presence", "session.replaced", "signal",
-                     "peers", "board.state", "board.update", "media"):
+                     "peers", "board.state", "board.update", "media", "closing"):
             self.sio.on(name, self._recorder(name))
         self.sio.on("connect_error", self._on_connect_error)
         self._gone = asyncio.Event()
@@ -89,7 +91,7 @@ class Client:
         return not self.sio.connected
 
     async def connect(self) -> None:
-        await self.sio.connect(self.server.url, auth=self.auth, transports=["websocket"],
+        await self.sio.connect(self.server.url, auth=self.auth, transports=self.transports,
                                wait_timeout=5)
 
     async def call(self, event: str, data: Any = None, timeout: float = 5.0) -> Any:
@@ -125,6 +127,8 @@ class RunningServer:
     runner: web.AppRunner
     port: int
     clients: list[Client] = field(default_factory=list)
+    #: How new clients connect: ("websocket",), ("polling",) or both (upgrade).
+    transports: tuple[str, ...] = ("websocket",)
 
     @property
     def serializer(self) -> str:
@@ -164,8 +168,9 @@ class RunningServer:
         meeting_id = await self.create_meeting(title, cohort)
         return Meeting(self, meeting_id, await self.invites(meeting_id))
 
-    def client(self, token: str, **auth: Any) -> Client:
-        c = Client(self, token, **auth)
+    def client(self, token: str, transports: tuple[str, ...] | None = None,
+               **auth: Any) -> Client:
+        c = Client(self, token, transports, **auth)
         self.clients.append(c)
         return c
 

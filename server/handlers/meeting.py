@@ -15,6 +15,7 @@ def register(gw: Gateway) -> None:
         for sid in gw.conns.sids_of(conn.meeting, conn.participant or ""):
             gw.conns.unbind(gw.conns.by_sid[sid])
             await gw.leave_rooms(sid)
+            gw.arm_join_timeout(sid)
         return answer
 
     async def chat(conn: Connection, msg: p.Chat) -> dict[str, Any]:

@@ -58,7 +58,9 @@ export class Connection {
     this.budget = new SendBudget()
     this.socket = io({
       path: '/socket.io/',
-      transports: ['websocket'],
+      // WebSocket first; where a proxy or firewall blocks it, HTTP long-polling.
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
       autoConnect: false,
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
@@ -69,6 +71,10 @@ export class Connection {
     this.socket.on('connect', () => { this.restarted(); handlers.connected() })
     this.socket.on('server.restarting', () => this.onRestarting())
     this.socket.on('connect_error', (err) => this.onConnectError(err))
+    // The server closes a connection that has not joined in time (join_timeout); that
+    // is no error for someone still on the join form: connect again when they send it.
+    this.idleClosed = false
+    this.socket.on('closing', (notice) => { this.idleClosed = notice?.code === 'join_timeout' })
     this.socket.on('disconnect', (reason) => this.onDisconnect(reason))
     this.socket.io.on('reconnect_attempt', (n) => handlers.reconnecting?.(n))
   }
@@ -90,13 +96,17 @@ export class Connection {
   on(event, fn) { this.socket.on(event, fn) }
 
   onConnectError(err) {
-    // A refusal by the server carries data.code and is final; anything else is retried.
-    if (err?.data?.code) this.handlers.refused(err.data.code, err.message)
-    else this.handlers.reconnecting?.(0)
+    // A refusal by the server carries data.code and is final; anything else is retried,
+    // then by long-polling first (upgrading to WebSocket where that works): a proxy that
+    // accepts the WebSocket upgrade and then drops it is not an error tryAllTransports sees.
+    if (err?.data?.code) { this.handlers.refused(err.data.code, err.message); return }
+    this.socket.io.opts.transports = ['polling', 'websocket']
+    this.handlers.reconnecting?.(0)
   }
 
   onDisconnect(reason) {
     if (reason === 'io client disconnect') return
+    if (this.idleClosed) return
     if (reason === 'io server disconnect' && !this.restarting) this.handlers.closedByServer()
     else this.handlers.dropped(reason)
     if (reason === 'io server disconnect' && this.restarting) this.socket.connect()
@@ -119,9 +129,21 @@ export class Connection {
 
   get connected() { return this.socket.connected }
 
+  /** Connect again after an idle close; resolves when connected (or gives up at `timeout`). */
+  reopen(timeout) {
+    this.idleClosed = false
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.socket.off('connect', done); resolve() }
+      const timer = setTimeout(done, timeout)
+      this.socket.on('connect', done)
+      this.socket.connect()
+    })
+  }
+
   /** Emit with acknowledgement; resolves ack.data or throws ApiError(code). */
   async request(event, data = {}, { timeout = REQUEST_TIMEOUT_MS } = {}) {
     await this.budget.take()
+    if (this.idleClosed && !this.socket.connected) await this.reopen(timeout)
     if (!this.socket.connected) throw new ApiError('offline')
     let answer
     try {
