@@ -49,7 +49,8 @@ async def test_sigterm_stops_fast_tells_clients_and_loses_nothing_acked(tmp_path
             "title": "T", "starts_at": "2026-12-01T09:00:00Z"}))["id"]
         links = await rest(port, "POST", f"/api/meetings/{meeting}/invites")
         token = links["participant"]["token"]
-        target = SimpleNamespace(url=f"http://127.0.0.1:{port}", serializer="json")
+        target = SimpleNamespace(url=f"http://127.0.0.1:{port}", serializer="json",
+                                 transports=("websocket",))
         people = [Client(target, token, meeting=meeting) for _ in range(3)]  # type: ignore[arg-type]
         for i, person in enumerate(people):
             person.sio.on("server.restarting", person._recorder("server.restarting"))
