@@ -154,6 +154,9 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         namespace = namespace or NAMESPACE
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
         if sid is None or not self.manager.is_connected(sid, namespace):
+            sock = self.eio.sockets.get(eio_sid)
+            if sock is None or sock.closing or sock.closed:
+                return None  # arrived after we closed it (a flood's tail)
             raise _ProtocolViolation("an event before the namespace handshake")
         name = data[0] if isinstance(data, list) and data else None
         if isinstance(name, str) and name not in RESERVED_EVENTS:
