@@ -115,6 +115,7 @@ async def open_raw(http: aiohttp.ClientSession, server: RunningServer, token: st
     if token is not None:
         await ws.send_str("40" + json.dumps({"token": token, "meeting": meeting}))
         assert str((await ws.receive(timeout=3)).data).startswith("40{")
+        assert str((await ws.receive(timeout=3)).data).startswith('42["meeting"')
     return ws
 
 
