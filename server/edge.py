@@ -13,7 +13,6 @@
 
 import ipaddress
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,14 +52,23 @@ class Edge:
         self.trusted = parse_networks(trusted_proxies)
         self.allowed = frozenset(o for o in map(normalize_origin, allowed_origins) if o)
         self.public = normalize_origin(public_url) if public_url else ""
+        bad = [o for o in allowed_origins if not normalize_origin(o)]
+        if bad:
+            raise ValueError(f"not an origin (scheme://host[:port]): {bad[0]!r}")
+        self._trusted_cache: dict[str, bool] = {}
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - one Edge per app; addresses repeat
     def is_trusted(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-        except ValueError:
-            return False
-        return any(ip in net for net in self.trusted)
+        known = self._trusted_cache.get(address)
+        if known is None:
+            try:
+                ip = ipaddress.ip_address(address.split("%", 1)[0])
+                known = any(ip in net for net in self.trusted)
+            except ValueError:
+                known = False
+            if len(self._trusted_cache) > 4096:
+                self._trusted_cache.clear()
+            self._trusted_cache[address] = known
+        return known
 
     def client_address(self, request: web.BaseRequest) -> str:
         peer = request.remote or ""

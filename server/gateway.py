@@ -81,6 +81,7 @@ class Gateway:
         sio.on("disconnect", self.on_disconnect)
         sio.on("*", self.on_unknown)
         sio.refuse_event = self.refuse_event
+        sio.on_connected = self.introduce
         self.command("join", p.Join, self.join, joined=False)
         self.command("sync", p.Sync, self.sync)
 
@@ -105,6 +106,15 @@ class Gateway:
         self.metrics.connected.inc()
         self.arm_join_timeout(sid)
         return True
+
+    async def introduce(self, sid: str) -> None:
+        """Right after the handshake, before ``join``: which meeting this link is for
+        (the join page shows its title)."""
+        conn = self.conns.by_sid.get(sid)
+        if conn is not None:
+            m = self.hub.get(conn.meeting).state.meeting
+            await self.sio.fanout("meeting", {"id": m.id, "title": m.title,
+                                              "starts_at": m.starts_at}, to=sid)
 
     def arm_join_timeout(self, sid: str) -> None:
         """Close ``sid`` unless it joins within ``join_timeout_s`` (again after ``leave``)."""

@@ -68,6 +68,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         #: Engine.IO sessions closed so far (the collector policy watches it).
         self.released = 0
         self.refuse_event: RefuseEvent | None = None
+        #: Called with the sid once a namespace handshake has been accepted.
+        self.on_connected: Callable[[str], Awaitable[None]] | None = None
         ThrottledErrors.install()
 
     async def fanout(self, event: str, data: Any, to: str | list[str]) -> None:
@@ -149,11 +151,21 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         else:
             await self.eio.disconnect(eio_sid)
 
+    async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
+        await super()._handle_connect(eio_sid, namespace, data)
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace or NAMESPACE)
+        if (self.on_connected is not None and sid is not None
+                and self.manager.is_connected(sid, namespace or NAMESPACE)):
+            await self.on_connected(sid)
+
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None,
                             data: Any) -> None:
         namespace = namespace or NAMESPACE
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
         if sid is None or not self.manager.is_connected(sid, namespace):
+            sock = self.eio.sockets.get(eio_sid)
+            if sock is None or sock.closing or sock.closed:
+                return None  # arrived after we closed it (a flood's tail)
             raise _ProtocolViolation("an event before the namespace handshake")
         name = data[0] if isinstance(data, list) and data else None
         if isinstance(name, str) and name not in RESERVED_EVENTS:

@@ -64,7 +64,8 @@ class Client:
         self.resume_token: str | None = None
         self.connect_error: Any = None
         for name in ("event", "welcome", "presence", "session.replaced", "signal",
-                     "peers", "board.state", "board.update", "media", "closing"):
+                     "peers", "board.state", "board.update", "media", "closing",
+                     "meeting"):
             self.sio.on(name, self._recorder(name))
         self.sio.on("connect_error", self._on_connect_error)
         self._gone = asyncio.Event()

@@ -115,6 +115,7 @@ async def open_raw(http: aiohttp.ClientSession, server: RunningServer, token: st
     if token is not None:
         await ws.send_str("40" + json.dumps({"token": token, "meeting": meeting}))
         assert str((await ws.receive(timeout=3)).data).startswith("40{")
+        assert str((await ws.receive(timeout=3)).data).startswith('42["meeting"')
     return ws
 
 
@@ -168,6 +169,9 @@ async def test_a_connection_that_never_joins_is_closed(tmp_path: Path) -> None:
         m = await server.new_meeting()
         idle = m.server.client(m.tokens["participant"], meeting=m.id)
         await idle.connect()
+        # Before joining, the handshake says which meeting this is (for the join page).
+        assert await idle.inbox.wait("meeting") == {
+            "id": m.id, "title": "Ledarstig 1", "starts_at": "2026-12-01T09:00:00+02:00"}
         anna = await m.participant("Anna")
         assert await idle.disconnected(timeout=3)
         assert (await idle.inbox.wait("closing"))["code"] == "join_timeout"

@@ -4,9 +4,7 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,14 +24,23 @@ def rss_kib(pid: int) -> int:
 
 
 @contextlib.asynccontextmanager
-async def serve(tmp_path: Path) -> AsyncIterator[tuple[int, int]]:
+async def serve(tmp_path: Path) -> AsyncIterator[tuple[int, int, "asyncio.Queue[str]"]]:
+    """A ``ledarstig serve`` process: its port, pid and its full-collection log lines."""
     port = free_port()
     exe = Path(sys.executable).parent / "ledarstig"
     env = {**os.environ, "LEDARSTIG_ADMIN_TOKEN": ADMIN_TOKEN, "LEDARSTIG_SECRET_KEY": "k" * 32}
     proc = await asyncio.create_subprocess_exec(
         str(exe), "serve", "--port", str(port), "--data-dir", str(tmp_path / "d"),
         "--log-format", "console", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    collections: asyncio.Queue[str] = asyncio.Queue()
+
+    async def read_log() -> None:
+        assert proc.stderr is not None
+        async for line in proc.stderr:
+            if b"full collection" in line:
+                collections.put_nowait(line.decode())
+    reader = asyncio.create_task(read_log())
     try:
         async with aiohttp.ClientSession() as http:
             for _ in range(100):
@@ -42,13 +49,11 @@ async def serve(tmp_path: Path) -> AsyncIterator[tuple[int, int]]:
                         if r.status == 200:
                             break
                 await asyncio.sleep(0.1)
-        yield port, proc.pid
+        yield port, proc.pid, collections
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
+        reader.cancel()
+        proc.kill()  # nothing to keep: the data directory is thrown away
+        await proc.wait()
 
 
 async def half_open(http: aiohttp.ClientSession, port: int, token: str,
@@ -75,18 +80,18 @@ async def open_and_close(http: aiohttp.ClientSession, port: int, token: str,
     return peak
 
 
-async def settled(pid: int, target_kib: int, within_s: float) -> int:
-    """Poll the server's RSS until it is at most ``target_kib``; the last value."""
-    deadline = time.monotonic() + within_s
-    while True:
-        now = rss_kib(pid)
-        if now <= target_kib or time.monotonic() > deadline:
-            return now
-        await asyncio.sleep(0.25)  # polling a number the OS keeps, not awaiting an event
+async def collected(collections: "asyncio.Queue[str]", pid: int) -> int:
+    """Await the server's next full collection (its log line); then its RSS."""
+    try:
+        await asyncio.wait_for(collections.get(), 8.0)
+    except TimeoutError:
+        raise AssertionError("no full collection within 8 s of the connections closing") \
+            from None
+    return rss_kib(pid)
 
 
 async def test_memory_of_300_half_open_sessions_comes_back(tmp_path: Path) -> None:
-    async with serve(tmp_path) as (port, pid), aiohttp.ClientSession(
+    async with serve(tmp_path) as (port, pid, collections), aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0)) as http:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         async with http.post(f"http://127.0.0.1:{port}/api/meetings", headers=headers,
@@ -97,8 +102,8 @@ async def test_memory_of_300_half_open_sessions_comes_back(tmp_path: Path) -> No
             token = (await r.json())["participant"]["token"]
         # A first wave warms up what stays (code paths, allocator arenas, caches).
         await open_and_close(http, port, token, meeting, pid)
-        before = await settled(pid, 0, 3.0)
+        before = await collected(collections, pid)
         peak = await open_and_close(http, port, token, meeting, pid)
         assert peak - before > 3 * 1024, (before, peak)  # the sessions did cost memory
-        after = await settled(pid, int(before * 1.10), 8.0)
+        after = await collected(collections, pid)
         assert after <= before * 1.10, f"RSS {before} KiB before, {peak} open, {after} after"

@@ -104,3 +104,5 @@ def test_normalize_origin(given: str, wanted: str) -> None:
 def test_bad_trusted_proxy_is_refused_at_start() -> None:
     with pytest.raises(ValueError):
         Edge(["not-an-address"], [], None)
+    with pytest.raises(ValueError):
+        Edge([], ["intra.example.fi"], None)

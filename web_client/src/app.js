@@ -44,6 +44,7 @@ export class App {
     } })
     this.conn.resume = readSession(this.meeting)?.resume_token ?? null
     this.conn.on('welcome', (w) => this.welcome(w))
+    this.conn.on('meeting', (m) => this.showMeetingInfo(m))
     this.conn.on('event', (e) => this.event(e))
     this.conn.on('presence', (p) => this.store.setOnline(p.participant, p.online))
     this.conn.on('session.replaced', () => { this.replaced = true })
@@ -72,10 +73,17 @@ export class App {
 
   showJoin() {
     this.screenArgs = null
-    this.screen = joinView({ local: this.local, notice: this.resumeNotice, onJoin: (profile) => this.join(profile) })
+    this.screen = joinView({ local: this.local, notice: this.resumeNotice, meeting: this.linkMeeting, onJoin: (profile) => this.join(profile) })
     fill(this.root, this.screen)
     this.screen.querySelector('input')?.focus()
     if (!this.local.stream.getTracks().length) this.local.start()
+  }
+
+  /** Sent right after connecting, before joining: which meeting the link is for. */
+  showMeetingInfo(m) {
+    this.linkMeeting = m
+    const shown = this.screen?.querySelector?.('.join-meeting')
+    if (shown) shown.textContent = m.title
   }
 
   async join(profile) {

@@ -7,7 +7,7 @@ import { icon } from '../icons.js'
 
 const PROFILE_KEY = 'ledarstig:profile'
 
-export function joinView({ local, onJoin, notice }) {
+export function joinView({ local, onJoin, notice, meeting }) {
   const saved = readProfile()
   const name = field('join.name', h('input', { name: 'name', autocomplete: 'name', required: true, maxlength: '80', value: saved.name ?? '' }))
   const listId = nextId('municipalities')
@@ -50,6 +50,7 @@ export function joinView({ local, onJoin, notice }) {
     h('div', { class: 'join-body' },
       h('section', { class: 'join-card', 'aria-labelledby': 'join-heading' },
         h('h1', { id: 'join-heading', i18n: 'join.heading' }),
+        h('p', { class: 'join-meeting' }, meeting?.title ?? ''),
         h('p', { class: 'lead', i18n: 'join.lead' }),
         notice ? h('p', { class: 'info-box', role: 'status', i18n: notice }) : null,
         form),
