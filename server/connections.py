@@ -14,6 +14,7 @@ class Connection:
     bucket: TokenBucket
     participant: str | None = None
     resume_for: str | None = None
+    person: str | None = None  # the roster person of a personal link
     last_seq: int | None = None
     replaced: bool = False
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from server.i18n import LANGUAGES, negotiate, translate
 from server.keys import HUB, METRICS, SETTINGS, STORE
 from server.metrics import CONTENT_TYPE
+from server.pages import front
 from server.store import StoreError
 
 CLIENT_DIST = Path(__file__).resolve().parent.parent / "web_client" / "dist"
@@ -94,7 +95,7 @@ async def client_asset(request: web.Request) -> web.StreamResponse:
 
 def routes() -> list[web.AbstractRouteDef]:
     table: list[web.AbstractRouteDef] = [
-        web.get("/", home),
+        web.get("/", front.home),  # the organisers' sign-in (server.pages.front)
         web.get("/healthz", healthz),
         web.get("/metrics", metrics),
         web.get("/m/{meeting}", client_page),
