@@ -125,7 +125,8 @@ class Gateway:
         return Connection(sid, invite.meeting, invite.role,
                           TokenBucket(limits.rate_per_second, limits.rate_burst,
                                       self.clock.monotonic()),
-                          resume_for=resume_for, last_seq=a.last_seq, person=invite.person)
+                          resume_for=resume_for, last_seq=a.last_seq, person=invite.person,
+                          municipality=invite.municipality)
 
     def _resumable(self, token: str | None, meeting: str, known: dict[str, Any]) -> str | None:
         if token is None:
@@ -226,8 +227,8 @@ class Gateway:
                       else NO_ENCOUNTERS)
         await self.hub.execute(conn.meeting, pid, lambda s: breakouts.join(
             s, pid, conn.role, encounters=encounters, name=msg.name,
-            municipality=msg.municipality, sector=msg.sector, title=msg.title,
-            person=conn.person))
+            municipality=conn.municipality or msg.municipality, sector=msg.sector,
+            title=msg.title, person=conn.person))
         if conn.sid not in self.conns.by_sid:
             raise NotJoined("The connection closed while joining.")  # dropped meanwhile
         return await self._attach(conn, pid)

@@ -29,6 +29,7 @@ class Invite:
     role: Role
     person: str | None = None  # a personal link names one roster person
     link: int = 0  # ... and the generation of their link (revoking makes a new one)
+    municipality: str | None = None  # the roster's, once admitted: it wins over what is typed
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class Workspace:
             raise TokenRevoked("This personal link no longer works.") from exc
         facilitator = person.role == "facilitator" or person.id in meeting.facilitators
         role = Role.FACILITATOR if facilitator else Role.PARTICIPANT
-        return Invite(invite.meeting, role, invite.person, invite.link)
+        return Invite(invite.meeting, role, invite.person, invite.link, person.municipality)
 
     def _hub(self) -> Hub:
         if self.hub is None:

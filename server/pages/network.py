@@ -5,10 +5,10 @@ import asyncio
 
 from aiohttp import web
 
-from facilitation.cohort_network import CohortNetwork, cohort_network
+from facilitation.cohort_network import CohortNetwork, Node, cohort_network
 from programmes.exports import to_csv
 from rooms.exceptions import DomainError
-from rooms.municipalities import display_name
+from rooms.municipalities import display_name, municipality_id
 from server.organisers import WORKSPACE
 from server.pages import graph
 from server.pages.template import SESSION, Text, esc, lang_of, page, signed_in, table
@@ -25,11 +25,11 @@ def _network(request: web.Request) -> tuple[str, CohortNetwork, list[tuple[str, 
     if meeting and meeting not in {s.id for s in sessions}:
         raise web.HTTPNotFound()
     net = cohort_network(sessions, {meeting} if meeting else ())
-    names = {f"person:{p.id}": p.name for p in cohort.roster()}
-    for key, node in list(net.nodes.items()):  # the roster's name, not what was typed
-        if key in names:
-            net.nodes[key] = type(node)(key, names[key], node.municipality,
-                                        node.municipality_id)
+    roster = {f"person:{p.id}": p for p in cohort.roster()}
+    for key in list(net.nodes):  # the roster's name, not what was typed
+        if key in roster:
+            net.nodes[key] = Node(key, roster[key].name, roster[key].municipality,
+                                  municipality_id(roster[key].municipality))
     return cohort.name, net, [(s.id, s.meeting.title) for s in sessions], meeting
 
 

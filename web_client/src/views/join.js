@@ -1,7 +1,6 @@
 // The join page: who you are, where you come from, and a look at your camera first.
 import { h, fill, nextId } from '../dom.js'
-import { onLang, t } from '../i18n.js'
-import { MUNICIPALITIES, canonicalMunicipality } from '../data/municipalities.js'
+import { lang, onLang, t } from '../i18n.js'
 import { langSwitch } from './common.js'
 import { icon } from '../icons.js'
 
@@ -12,7 +11,8 @@ export function joinView({ local, onJoin, notice }) {
   const name = field('join.name', h('input', { name: 'name', autocomplete: 'name', required: true, maxlength: '80', value: saved.name ?? '' }))
   const listId = nextId('municipalities')
   const muni = field('join.municipality', h('input', { name: 'municipality', list: listId, required: true, maxlength: '80', autocomplete: 'off', value: saved.municipality ?? '' }), 'join.municipality_help')
-  const list = h('datalist', { id: listId }, MUNICIPALITIES.map((m) => h('option', { value: m.name }, m.other ?? '')))
+  const list = h('datalist', { id: listId })
+  fillMunicipalities(list)
   const title = field('join.title', h('input', { name: 'title', maxlength: '80', autocomplete: 'organization-title', value: saved.title ?? '' }), 'join.title_help')
   const error = h('p', { class: 'form-error', role: 'alert' })
   const button = h('button', { type: 'submit', class: 'primary big', i18n: 'join.submit' })
@@ -23,7 +23,7 @@ export function joinView({ local, onJoin, notice }) {
     e.preventDefault()
     const profile = {
       name: name.input.value.trim(),
-      municipality: canonicalMunicipality(muni.input.value),
+      municipality: muni.input.value.trim(), // the server canonicalises it
       title: title.input.value.trim(),
     }
     const missing = !profile.name ? name : !profile.municipality ? muni : null
@@ -54,6 +54,21 @@ export function joinView({ local, onJoin, notice }) {
         notice ? h('p', { class: 'info-box', role: 'status', i18n: notice }) : null,
         form),
       preview))
+}
+
+/** The server's canonical list of municipalities, named in the viewer's language. */
+let municipalities = null
+async function fillMunicipalities(list) {
+  try {
+    municipalities ??= fetch('/municipalities.json').then((r) => (r.ok ? r.json() : []))
+    const all = await municipalities
+    const render = () => fill(list, all.map((m) => {
+      const [name, other] = lang() === 'fi' ? [m.fi, m.sv] : [m.sv, m.fi]
+      return h('option', { value: name }, other !== name ? other : '')
+    }))
+    render()
+    onLang(render)
+  } catch { /* the field still takes any name */ }
 }
 
 function field(label, input, help) {
