@@ -61,8 +61,11 @@ def update_meeting(m: Meeting, *, title: str | None = None, starts_at: str | Non
     return [Draft("meeting.updated", data)] if data else []
 
 
-def end_meeting(m: Meeting) -> list[Draft]:
+def end_meeting(m: Meeting, actor: str | None = None) -> list[Draft]:
+    """End the meeting: an organiser (no ``actor``) or a facilitator present in it."""
     _require_open(m)
+    if actor is not None:
+        require_facilitator(m, actor)
     return [Draft("meeting.ended", {})]
 
 

@@ -332,8 +332,12 @@ def _preview_page(request: web.Request, cohort_id: str, found: Preview) -> web.R
             f'<label for="m-{key}-other">{t("import.other")}</label> '
             f'<input name="other:{key}" aria-label="{t("import.other")}: {key}" '
             f'list="municipalities"></li></ul></fieldset>')
-    rows = [[str(line), esc(p.name), esc(p.municipality), esc(p.title), esc(p.email),
-             esc(p.role)] for line, p in found.rows]
+    rows = []
+    for line, p in found.rows:
+        shown = pc.checked(p)  # as it will be stored: canonical municipality, role
+        rows.append([str(line), esc(shown["name"]),
+                     esc(display_name(shown["municipality"], t.lang)), esc(shown["title"]),
+                     esc(shown["email"]), t(f"role.{shown['role']}")])
     status = (t("import.ready", n=len(found.rows)) if found.ready
               else t("import.not_ready"))
     body = (f'<p role="status">{status}</p>'

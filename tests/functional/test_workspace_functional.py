@@ -197,3 +197,14 @@ async def test_programmes_survive_a_restart_in_their_own_namespace(tmp_path: Pat
             assert (await org.sign_in()).status == 303  # the account was kept too
     finally:
         await again.stop()
+
+
+async def test_a_facilitator_ends_the_meeting_from_the_console(server: RunningServer) -> None:
+    meeting = await server.new_meeting()
+    fia, anna = await meeting.facilitator(), await meeting.participant()
+    refused = await anna.call("meeting.end")
+    assert refused["error"]["code"] == "forbidden"
+    assert (await fia.call("meeting.end"))["ok"]
+    await anna.inbox.wait("event", lambda e: e["type"] == "meeting.ended")
+    assert await anna.disconnected(timeout=5)
+    assert server.app[HUB].get(meeting.id).state.meeting.ended

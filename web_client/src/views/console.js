@@ -20,7 +20,7 @@ export class Console {
     this.root = h('div', { class: 'console' },
       h('h1', { class: 'visually-hidden', i18n: 'console.title' }),
       h('div', { class: 'console-columns' },
-        h('div', { class: 'console-side' }, this.agendaBox),
+        h('div', { class: 'console-side' }, this.agendaBox, endMeetingBox((e) => this.act(e))),
         h('div', { class: 'console-main' }, this.galleryBox, this.roundBox)))
     store.on('agenda', (d) => { if (d?.started) this.prefill(d.started.activity); this.renderAgenda() })
     for (const topic of ['round', 'help', 'participants', 'rooms', 'room']) store.on(topic, () => this.renderRound())
@@ -312,3 +312,10 @@ export class Console {
   stop() { clearInterval(this.timer) }
 }
 
+/** Ending the meeting for everyone, with a second click to confirm. */
+function endMeetingBox(act) {
+  const confirm = h('button', { type: 'button', class: 'danger', hidden: true, i18n: 'console.end_confirm', onClick: () => act('meeting.end') })
+  const ask = h('button', { type: 'button', i18n: 'console.end', onClick: () => { ask.hidden = true; confirm.hidden = false; confirm.focus() } })
+  return h('section', { class: 'card', 'aria-labelledby': 'end-h' },
+    h('h2', { id: 'end-h', i18n: 'console.end_title' }), ask, confirm)
+}
