@@ -107,6 +107,12 @@ async def test_an_organiser_runs_a_cohort(server: RunningServer, new_context,  #
     await expect(org.get_by_role("heading", name="Deltagare (40)")).to_be_visible()
     await accessible(org, "w03-cohort", shot)
     await reflows(org)
+    person = server.app[WORKSPACE].cohort(cohort)[1].roster()[0]
+    for path, name in ((f"/o/c/{cohort}/people/{person.id}?lang=en", "w03b-person"),
+                       ("/o?lang=fi", "w03c-programmes")):
+        await org.goto(server.url + path)
+        await accessible(org, name, shot)
+    await org.goto(server.url + "/o?lang=sv")
 
     meetings = []
     for title, day in (("Träff 1", "2026-12-01T09:00"), ("Träff 2", "2026-12-08T09:00")):

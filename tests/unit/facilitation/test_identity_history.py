@@ -98,3 +98,27 @@ def test_old_logs_are_canonicalised_when_read() -> None:
         "id": "p", "name": "A", "municipality": "  helsinki ", "role": "participant",
         "room": "plenary"}))
     assert state.meeting.participants["p"].municipality == "Helsingfors"
+
+
+def test_the_cohort_network_counts_people_and_municipalities() -> None:
+    from facilitation.cohort_network import cohort_network
+    from server.pages import graph
+
+    first = Log("m1", "2026-12-01T09:00:00+02:00")
+    second = Log("m2", "2026-12-08T09:00:00+02:00")
+    for log, n in ((first, "1"), (second, "2")):
+        log.join(f"a{n}", "Anna", "Vasa", person="anna")
+        log.join(f"b{n}", "Bo", "vaasa", person="bo")
+        log.join(f"c{n}", "Cia", "Esbo", person="cia")
+    first.round([["a1", "b1", "c1"]])
+    second.round([["a2", "b2"], ["c2"]])
+    net = cohort_network([first.state, second.state])
+    assert len(net.nodes) == 3 and "person:anna" in net.nodes
+    assert net.met("person:anna") == {"person:bo": 2, "person:cia": 1}
+    assert net.matrix == {("Vasa", "Vasa"): 2, ("Esbo", "Vasa"): 2}
+    assert net.municipalities_met("person:anna") == ["Esbo"]
+    only_first = cohort_network([first.state, second.state], {"m1"})
+    assert only_first.met("person:anna") == {"person:bo": 1, "person:cia": 1}
+    drawing = graph.svg(net, "network")
+    assert drawing.count("<circle") == 3 and 'stroke-width="3.0"' in drawing  # a repeat
+    assert graph.png(net).startswith(b"\x89PNG")
