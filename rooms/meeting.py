@@ -222,6 +222,7 @@ def _moved(m: Meeting, e: Event) -> None:
 
 _REDUCERS: dict[str, Reducer] = {
     "meeting.created": _created,
+    "meeting.updated": _updated,
     "meeting.ended": _ended,
     "participant.joined": _joined,
     "participant.left": _left,

@@ -31,9 +31,12 @@ from server.pages.template import (
 ZONES = ("Europe/Helsinki", "Europe/Stockholm", "UTC")
 
 
-def failed(request: web.Request, exc: DomainError, back: str) -> web.Response:
+def failed(request: web.Request, exc: Exception, back: str) -> web.Response:
+    """The error named, nothing changed, and the way back."""
     t = Text(lang_of(request))
-    message = t.raw(f"err.{exc.code}") if f"err.{exc.code}" in _keys(t) else exc.message
+    code = getattr(exc, "code", "invalid")
+    message = t.raw(f"err.{code}") if f"err.{code}" in _keys(t) \
+        else getattr(exc, "message", str(exc))
     return page(request, t.raw("error.title"),
                 f'{error_box(message)}<p><a href="{esc(back)}">{t("nav.back")}</a></p>',
                 status=400, session=request[SESSION])

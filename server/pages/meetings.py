@@ -8,6 +8,7 @@ from aiohttp import web
 from facilitation import preparation
 from facilitation.agenda import Activity, ActivityKind, FocusArea
 from facilitation.agenda_templates import list_templates
+from facilitation.exceptions import FacilitationError
 from facilitation.rounds import Strategy
 from facilitation.session import Session
 from rooms import ADMIN, Role
@@ -143,7 +144,7 @@ async def _run(request: web.Request, decide: object) -> web.StreamResponse:
     s = _meeting(request)
     try:
         await request.app[HUB].execute(s.id, ADMIN, decide)  # type: ignore[arg-type]
-    except DomainError as exc:
+    except (DomainError, FacilitationError) as exc:
         return failed(request, exc, f"/o/m/{s.id}")
     raise web.HTTPSeeOther(f"/o/m/{s.id}")
 
@@ -185,7 +186,7 @@ async def agenda_add(request: web.Request) -> web.StreamResponse:
     except ValueError as exc:
         return failed(request, InvalidValue(f"The activity is not valid: {exc}."),
                       f"/o/m/{request.match_info['meeting']}")
-    except DomainError as exc:
+    except (DomainError, FacilitationError) as exc:
         return failed(request, exc, f"/o/m/{request.match_info['meeting']}")
     return await _run(request, lambda st: preparation.add_activity(st, activity, strategy, lang))
 

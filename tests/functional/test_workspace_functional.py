@@ -208,3 +208,47 @@ async def test_a_facilitator_ends_the_meeting_from_the_console(server: RunningSe
     await anna.inbox.wait("event", lambda e: e["type"] == "meeting.ended")
     assert await anna.disconnected(timeout=5)
     assert server.app[HUB].get(meeting.id).state.meeting.ended
+
+
+async def test_a_meeting_is_prepared_before_the_day(server: RunningServer) -> None:
+    async with Organiser(server) as org:
+        cohort = await cohort_with_roster(server, org)
+        meeting = await new_meeting(org, cohort, "Träff 1", "2026-12-01")
+        bo = next(p for p in server.app[WORKSPACE].cohort(cohort)[1].roster()
+                  if p.name == "Bo Ek")
+        await org.get(f"/o/m/{meeting}")
+        status, _, text = await org.post(f"/o/m/{meeting}", [
+            ("title", "Träff 1: konflikter"), ("starts_local", "2026-12-01T13:30"),
+            ("zone", "Europe/Stockholm"), ("facilitators", bo.id),
+            ("facilitators", "not-on-the-roster")])
+        assert status == 303, text
+        m = server.app[HUB].get(meeting).state.meeting
+        assert (m.title, m.starts_at, m.facilitators) == (
+            "Träff 1: konflikter", "2026-12-01T13:30:00+01:00", [bo.id])
+        await org.post(f"/o/m/{meeting}/agenda/template", {"template": "conflict_management"})
+        await org.post(f"/o/m/{meeting}/agenda/add", {
+            "title": "Egen runda", "kind": "breakout", "focus_area": "self_leadership",
+            "prompt": "Vad tar du med dig?", "minutes": "20", "strategy": "random",
+            "group_size": "3"})
+        agenda = server.app[HUB].get(meeting).state.agenda
+        assert agenda is not None and agenda.activities[-1]["strategy"] == "random"
+        count = len(agenda.activities)
+        status, _, text = await org.post(f"/o/m/{meeting}/agenda/add", {
+            "title": "Too short", "kind": "breakout", "minutes": "0", "strategy": "mix"})
+        assert status == 400 and len(server.app[HUB].get(meeting).state.agenda.activities) == count
+        await org.post(f"/o/m/{meeting}/agenda/remove", {"index": "0"})
+        assert len(server.app[HUB].get(meeting).state.agenda.activities) == count - 1
+        bo_link = (await links(org, cohort, meeting))["Bo Ek"]
+    c = server.client(bo_link.split("?t=")[1], meeting=meeting)
+    await c.connect()
+    await c.join("Bo", "Esbo")
+    assert server.app[HUB].get(meeting).state.meeting.participants[c.participant].role.value \
+        == "facilitator"
+    async with Organiser(server) as org:
+        await org.sign_in()
+        page = await org.get(f"/o/m/{meeting}")
+        assert "Bo Ek" in page and "Personlig" in page
+        status, location, _ = await org.post(f"/o/m/{meeting}/end")
+        assert status == 303
+    assert await c.disconnected()
+    assert server.app[HUB].get(meeting).state.meeting.ended

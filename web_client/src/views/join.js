@@ -1,6 +1,7 @@
 // The join page: who you are, where you come from, and a look at your camera first.
 import { h, fill, nextId } from '../dom.js'
 import { lang, onLang, t } from '../i18n.js'
+import { municipalities } from '../municipalities.js'
 import { langSwitch } from './common.js'
 import { icon } from '../icons.js'
 
@@ -57,11 +58,9 @@ export function joinView({ local, onJoin, notice }) {
 }
 
 /** The server's canonical list of municipalities, named in the viewer's language. */
-let municipalities = null
 async function fillMunicipalities(list) {
   try {
-    municipalities ??= fetch('/municipalities.json').then((r) => (r.ok ? r.json() : []))
-    const all = await municipalities
+    const all = await municipalities()
     const render = () => fill(list, all.map((m) => {
       const [name, other] = lang() === 'fi' ? [m.fi, m.sv] : [m.sv, m.fi]
       return h('option', { value: name }, other !== name ? other : '')
