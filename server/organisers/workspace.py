@@ -14,7 +14,7 @@ from server.clock import Clock
 from server.hub import Hub
 from server.organisers.accounts import Accounts
 from server.organisers.ledger import Ledger
-from server.organisers.sessions import Sessions
+from server.organisers.sessions import Sessions, SignInThrottle
 from server.store import LogStore
 from server.store.namespaces import ORGANISERS, PROGRAMME_PREFIX, programme_log
 from server.tokens import Invite, TokenExpired, TokenRevoked, Tokens
@@ -27,6 +27,7 @@ class Workspace:
         self.accounts = accounts
         self.programmes = programmes
         self.sessions = Sessions()
+        self.throttle = SignInThrottle()
         self.hub: Hub | None = None  # set once the live side is up
 
     @classmethod

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from server.organisers import WORKSPACE
-from server.organisers.sessions import COOKIE
+from server.organisers.sessions import COOKIE, SignInThrottle
 from tests.organisers import Organiser, make_organiser
 from tests.support import RunningServer, start_server
 
@@ -119,3 +119,14 @@ async def test_municipalities_come_from_the_server(server: RunningServer) -> Non
     assert status == 200 and len(body) == 309
     assert {"id": "Helsingfors", "sv": "Helsingfors", "fi": "Helsinki",
             "group": "bilingual"} in body
+
+
+async def test_password_guessing_is_slowed_down(server: RunningServer) -> None:
+    await make_organiser(server)
+    server.app[WORKSPACE].throttle = SignInThrottle(limit=2)  # five by default
+    async with Organiser(server) as org:
+        for _ in range(2):
+            assert (await org.sign_in(password="guess guess guess")).status == 401
+        resp = await org.sign_in()  # even the right password, for a while
+        assert resp.status == 429 and COOKIE not in resp.cookies
+        assert (await org.sign_in(username="someone-else")).status == 401
