@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from server.organisers import rest
 from server.pages import cohorts, front, links, meetings, network
 
 
@@ -37,4 +38,5 @@ def routes() -> list[web.RouteDef]:
         web.post(m + "/agenda/remove", meetings.agenda_remove),
         web.post(m + "/guest-link", meetings.guest_link),
         web.post(m + "/end", meetings.end_meeting),
+        *rest.routes(),
     ]

@@ -99,8 +99,16 @@ async def test_exports_defuse_formulas(server: RunningServer) -> None:
     async with Organiser(server) as org:
         cohort = await cohort_with_roster(server, org)
         names = await links(org, cohort)
-        assert "'=HYPERLINK(\"http://evil\")" in names
-        assert all(not n.startswith(("=", "+", "-", "@")) for n in names)
+    # Scripts read the same with the admin token; a browser session is not enough.
+    status, body = await server.api("GET", f"/api/cohorts/{cohort}/links")
+    assert status == 200 and len(body) == 5 and body[0]["url"].startswith(server.url + "/p/")
+    status, programmes = await server.api("GET", "/api/programmes")
+    assert programmes[0]["cohorts"][0]["people"] == 5
+    status, _ = await server.api("GET", f"/api/cohorts/{cohort}/links?meeting=nope")
+    assert status == 404
+    assert (await server.api("GET", "/api/programmes", token=None))[0] == 401
+    assert "'=HYPERLINK(\"http://evil\")" in names
+    assert all(not n.startswith(("=", "+", "-", "@")) for n in names)
 
 
 async def test_a_personal_link_is_one_person_across_meetings(server: RunningServer) -> None:
