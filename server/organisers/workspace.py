@@ -9,7 +9,9 @@ from facilitation.history import meeting_order
 from facilitation.session import Session
 from programmes import Cohort, Person, Programme
 from programmes import commands as pc
+from programmes.exceptions import UnknownCohort
 from rooms import Draft, Role
+from rooms.exceptions import DomainError
 from server.clock import Clock
 from server.hub import Hub
 from server.organisers.accounts import Accounts
@@ -57,14 +59,14 @@ class Workspace:
     def programme(self, programme_id: str) -> Ledger[Programme]:
         ledger = self.programmes.get(programme_id)
         if ledger is None:
-            raise pc.UnknownCohort("There is no such programme.")
+            raise UnknownCohort("There is no such programme.")
         return ledger
 
     def cohort(self, cohort_id: str) -> tuple[Programme, Cohort]:
         for ledger in self.programmes.values():
             if cohort_id in ledger.state.cohorts:
                 return ledger.state, ledger.state.cohorts[cohort_id]
-        raise pc.UnknownCohort("There is no such cohort.")
+        raise UnknownCohort("There is no such cohort.")
 
     def meetings(self, cohort_id: str) -> list[Session]:
         """The cohort's meetings in the order they start."""
@@ -96,10 +98,10 @@ class Workspace:
         """A personal invite, checked against the roster, with the person's role."""
         if invite.person is None:
             return invite
-        meeting = self._hub().get(invite.meeting).state.meeting
         try:
+            meeting = self._hub().get(invite.meeting).state.meeting
             person = self.person(meeting.cohort, invite.person, invite.link)
-        except pc.UnknownCohort as exc:
+        except DomainError as exc:  # no such meeting or cohort any more
             raise TokenRevoked("This personal link no longer works.") from exc
         facilitator = person.role == "facilitator" or person.id in meeting.facilitators
         role = Role.FACILITATOR if facilitator else Role.PARTICIPANT

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aiohttp import web
 
 from programmes import commands as pc
+from programmes.exceptions import ProgrammeError
 from programmes.roster import Preview, decode, preview
 from rooms.exceptions import DomainError
 from rooms.municipalities import display_name, fold
@@ -16,6 +17,7 @@ from server.pages.template import (
     FORM,
     SESSION,
     Text,
+    catalog,
     error_box,
     esc,
     field,
@@ -43,7 +45,6 @@ def failed(request: web.Request, exc: Exception, back: str) -> web.Response:
 
 
 def _keys(t: Text) -> set[str]:
-    from server.pages.template import catalog
     return set(catalog(t.lang)) | set(catalog("sv"))
 
 
@@ -176,7 +177,7 @@ def starts_at(request: web.Request) -> str:
         zone = ZoneInfo(zone_name if zone_name in ZONES else "Europe/Helsinki")
         local = datetime.fromisoformat(form_value(request, "starts_local"))
     except (ValueError, ZoneInfoNotFoundError) as exc:
-        raise pc.ProgrammeError("Give the start as a date and time.") from exc
+        raise ProgrammeError("Give the start as a date and time.") from exc
     return local.replace(tzinfo=zone).isoformat()
 
 
