@@ -72,6 +72,7 @@ async def run_two_rounds(facilitator: Client) -> None:
         await facilitator.ok("round.close")
 
 
+@pytest.mark.timeout(300)  # ~25 s alone; a whole cohort on a shared, loaded machine takes longer
 async def test_an_organiser_runs_a_cohort(server: RunningServer, new_context,  # type: ignore[no-untyped-def]
                                           open_page, shot) -> None:
     await make_organiser(server)
