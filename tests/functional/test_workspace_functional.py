@@ -260,3 +260,22 @@ async def test_a_meeting_is_prepared_before_the_day(server: RunningServer) -> No
         assert status == 303
     assert await c.disconnected()
     assert server.app[HUB].get(meeting).state.meeting.ended
+
+
+async def test_personal_links_end_with_their_cohort(server: RunningServer) -> None:
+    from programmes import commands as pc
+
+    workspace = server.app[WORKSPACE]
+    programme = await workspace.create_programme("ulla", "Ledarstig 2019")
+    await workspace.run(programme, "ulla", lambda p: pc.create_cohort(p, "old", "A", "2020-06-30"))
+    await workspace.run(programme, "ulla", lambda p: pc.add_people(
+        p, "old", [("pbo", pc.PersonInput("Bo Ek", "Esbo"))]))
+    live = await server.app[HUB].create("Träff", "2020-05-01T09:00:00+03:00", "old")
+    bo = workspace.cohort("old")[1].people["pbo"]
+    late = server.client(workspace.personal_token(live.id, bo), meeting=live.id)
+    with pytest.raises(Exception):  # noqa: B017 - socketio.exceptions.ConnectionError
+        await late.connect()
+    assert late.connect_error["data"]["code"] == "token_expired"
+    status, page = await server.api("GET", f"/p/{workspace.cohort_token('old', bo)}",
+                                    token=None)
+    assert status == 403 and "fungerar inte" in page
