@@ -191,3 +191,19 @@ async def test_an_organiser_runs_a_cohort(server: RunningServer, new_context,  #
     await org.goto(f"{server.url}/o/c/{cohort}/network?lang=fi")
     await expect(org.get_by_role("heading", name="Kunta × kunta")).to_be_visible()
     await shot(org, "w08-network-fi")
+
+
+async def test_a_facilitator_ends_the_meeting_from_the_console(  # type: ignore[no-untyped-def]
+        links, open_page, meeting_of) -> None:
+    fia = await open_page(links["facilitator"])
+    await join(fia, "Fia Handledare", "Helsingfors")
+    anna = await (await meeting_of(links)).participant("Anna", " vaasa ")
+    await fia.get_by_label("Språk").select_option("fi")  # names in the viewer's language
+    await fia.get_by_role("tab", name="Osallistujat").click()
+    await expect(fia.locator(".side-body").get_by_text("Vaasa")).to_be_visible()
+    await fia.get_by_label("Kieli").select_option("sv")
+    await fia.get_by_role("tab", name="Handledning").click()
+    await fia.get_by_role("button", name="Avsluta mötet …").click()
+    await fia.get_by_role("button", name="Bekräfta: avsluta för alla").click()
+    await expect(fia.get_by_role("heading", name="Mötet har avslutats")).to_be_visible()
+    assert await anna.disconnected(timeout=10)
