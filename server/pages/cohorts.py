@@ -24,6 +24,7 @@ from server.pages.template import (
     form,
     form_value,
     lang_of,
+    municipality_list,
     page,
     select,
     signed_in,
@@ -159,7 +160,8 @@ async def cohort_page(request: web.Request) -> web.Response:
 <button type="submit" class="primary">{t("import.preview")}</button>''', multipart=True)}
 <h2>{t("people.add")}</h2>
 {form(session, f"{base}/people", person_fields(t) +
-      f'<button type="submit" class="primary">{t("people.add_submit")}</button>')}"""
+      f'<button type="submit" class="primary">{t("people.add_submit")}</button>')}
+{municipality_list(t.lang)}"""
     return page(request, cohort.name, body, session=session)
 
 
@@ -248,7 +250,8 @@ async def person_page(request: web.Request) -> web.Response:
             + f'<h2>{t("people.remove")}</h2>'
             + form(session, f"{base}/remove",
                    f'<button type="submit" class="danger">{t("people.remove")}</button>')
-            + f'<p><a href="/o/c/{esc(cohort_id)}">{t("nav.back")}</a></p>')
+            + f'<p><a href="/o/c/{esc(cohort_id)}">{t("nav.back")}</a></p>'
+            + municipality_list(t.lang))
     return page(request, p.name, body, session=session)
 
 
@@ -355,5 +358,6 @@ def _preview_page(request: web.Request, cohort_id: str, found: Preview) -> web.R
             + table(t("import.rows"), [t("import.line_col"), t("people.name"),
                                        t("people.municipality"), t("people.role_title"),
                                        t("people.email"), t("people.role")], rows)
-            + f'<p><a href="/o/c/{esc(cohort_id)}">{t("nav.cancel")}</a></p>')
+            + f'<p><a href="/o/c/{esc(cohort_id)}">{t("nav.cancel")}</a></p>'
+            + municipality_list(t.lang))
     return page(request, t.raw("import.title"), body, session=session)

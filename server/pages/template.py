@@ -9,6 +9,7 @@ from importlib import resources
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from rooms.municipalities import MUNICIPALITIES
 from server.i18n import LANGUAGES, negotiate
 from server.keys import SETTINGS
 from server.organisers import WORKSPACE
@@ -173,3 +174,8 @@ def see_other(location: str) -> web.HTTPSeeOther:
 def error_box(message: str) -> str:
     return f'<p class="error" role="alert">{esc(message)}</p>' if message else ""
 
+
+def municipality_list(lang: str) -> str:
+    """The canonical municipalities as a datalist (``list="municipalities"``)."""
+    options = "".join(f'<option value="{esc(m.name(lang))}">' for m in MUNICIPALITIES)
+    return f'<datalist id="municipalities">{options}</datalist>'

@@ -186,6 +186,10 @@ async def test_an_organiser_runs_a_cohort(server: RunningServer, new_context,  #
     text = (await (await download.value).path()).read_text("utf-8-sig")  # type: ignore[union-attr]
     pairs = list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
     assert pairs and all(int(r[4]) >= 1 for r in pairs)
+    for fmt, kind, start in (("svg", "image/svg+xml", b"<svg"), ("png", "image/png", b"\x89PNG")):
+        image = await org.request.get(f"{server.url}/o/c/{cohort}/network.{fmt}")
+        assert image.ok and image.headers["content-type"].startswith(kind)
+        assert (await image.body()).startswith(start)
     await org.goto(f"{server.url}/o/c/{cohort}/network?meeting={meetings[0]}")
     await expect(org.get_by_role("status").first).to_contain_text(" personer, ")
     await org.goto(f"{server.url}/o/c/{cohort}/network?lang=fi")
