@@ -3,6 +3,7 @@
 import functools
 import html
 import json
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from importlib import resources
 
@@ -14,7 +15,9 @@ from server.i18n import LANGUAGES, negotiate
 from server.keys import SETTINGS
 from server.organisers import WORKSPACE
 from server.organisers.sessions import COOKIE, OrganiserSession, csrf_ok
+from server.store import StoreError
 
+log = logging.getLogger("ledarstig.organisers")
 LANG_COOKIE = "ledarstig_lang"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -158,7 +161,12 @@ def signed_in(handler: Handler) -> Handler:
                             f'<p role="alert">{t("error.csrf")}</p>', status=403)
             request[FORM] = data
         request[SESSION] = session
-        return await handler(request)
+        try:
+            return await handler(request)
+        except StoreError:
+            log.exception("the store failed under %s %s", request.method, request.path)
+            return page(request, t.raw("error.title"),
+                        f'<p role="alert">{t("error.store")}</p>', status=503, session=session)
     return wrapped
 
 

@@ -1,12 +1,14 @@
 """Organiser sign-in: accounts, session cookies, CSRF, expiry, sign-out, bearer API."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from rooms import Event
 from server.organisers import WORKSPACE
 from server.organisers.sessions import COOKIE, SignInThrottle
+from server.store import MemoryStore, StoreError
 from tests.organisers import Organiser, make_organiser
 from tests.support import RunningServer, start_server
 
@@ -130,3 +132,37 @@ async def test_password_guessing_is_slowed_down(server: RunningServer) -> None:
         resp = await org.sign_in()  # even the right password, for a while
         assert resp.status == 429 and COOKIE not in resp.cookies
         assert (await org.sign_in(username="someone-else")).status == 401
+
+
+class FlakyStore(MemoryStore):
+    """The in-memory store, failing the appends it is told to fail."""
+
+    fail_next = 0
+
+    async def append(self, meeting: str, events: Sequence[Event]) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise StoreError("The disk is full.")
+        await super().append(meeting, events)
+
+
+async def test_a_store_failure_is_named_and_saves_nothing(tmp_path: Path) -> None:
+    store = FlakyStore()
+    server = await start_server(tmp_path / "data", store=store)
+    try:
+        await make_organiser(server)
+        async with Organiser(server) as org:
+            await org.sign_in()
+            await org.get("/o")
+            status, location, page = await org.post("/o/programmes", {"name": "Ledarstig"})
+            assert status == 303, page
+            await org.get(location)
+            store.fail_next = 1
+            status, _, page = await org.post(location + "/cohorts", {"name": "A"})
+            assert status == 503 and "Inget har sparats" in page
+            programme = server.app[WORKSPACE].programme(location.rsplit("/", 1)[1]).state
+            assert programme.cohorts == {} and programme.seq == 1
+            status, _, _ = await org.post(location + "/cohorts", {"name": "A"})
+            assert status == 303 and len(programme.cohorts) == 1
+    finally:
+        await server.stop()
