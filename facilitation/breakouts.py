@@ -36,6 +36,7 @@ from facilitation.sizing import resolve_group_count
 from rooms import PLENARY, SYSTEM, Draft, Participant, Role
 from rooms import commands as core
 from rooms.commands import clean_text, present, require_facilitator
+from rooms.municipalities import municipality_id
 
 MIN_DURATION_S = 60
 MAX_DURATION_S = 3 * 60 * 60
@@ -61,7 +62,7 @@ class RoundSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 def assignable(s: Session) -> list[Person]:
     """Present participants (facilitators are never assigned), in join order."""
-    return [Person(p.id, p.municipality) for p in s.meeting.present()
+    return [Person(p.id, municipality_id(p.municipality)) for p in s.meeting.present()
             if p.role is Role.PARTICIPANT]
 
 
@@ -242,11 +243,12 @@ def answer_help(s: Session, actor: str, participant: str) -> list[Draft]:
 
 def join(s: Session, participant: str, role: Role, *, name: str | None = None,
          municipality: str | None = None, sector: str | None = None,
-         title: str | None = None, encounters: Encounters = NO_ENCOUNTERS) -> list[Draft]:
+         title: str | None = None, encounters: Encounters = NO_ENCOUNTERS,
+         person: str | None = None) -> list[Draft]:
     """Join the meeting (see ``rooms.commands.join``); during a round a participant
     goes straight to their group, or a late joiner to the group that suits them."""
     drafts = core.join(s.meeting, participant, role, name=name, municipality=municipality,
-                       sector=sector, title=title)
+                       sector=sector, title=title, person=person)
     r = s.current()
     if not drafts or r is None or not r.live:
         return drafts
@@ -256,8 +258,10 @@ def join(s: Session, participant: str, role: Role, *, name: str | None = None,
     group = r.group_of(participant)
     extra = []
     if group is None:
-        municipality_of = {p.id: p.municipality for p in s.meeting.participants.values()}
-        group = place_late_joiner(r.groups, Person(participant, str(joined["municipality"])),
+        municipality_of = {p.id: municipality_id(p.municipality)
+                           for p in s.meeting.participants.values()}
+        here = Person(participant, municipality_id(str(joined["municipality"])))
+        group = place_late_joiner(r.groups, here,
                                   municipality_of=municipality_of, encounters=encounters)
         extra = [Draft("round.placed", {"id": r.id, "participant": participant,
                                         "group": group})]

@@ -1,22 +1,44 @@
 """Who has met whom across a programme cohort.
 
 Participant ids belong to one meeting; a returning participant is known
-across meetings by their *person key*: display name and municipality,
-case- and space-insensitive. Encounters are counted on person keys, then
-read back as the ids of the meeting at hand.
+across meetings by their *person key*: the roster person their personal link
+names, whatever they typed. A guest (open link) is only ever themselves: two
+guests with one name are two people. Encounters are counted on person keys,
+then read back as the ids of the meeting at hand.
+
+Meetings count in the order of their start times: a meeting's figures and its
+``mix`` history see only the meetings that started before it.
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from itertools import combinations
 
 from facilitation.encounters import Encounters, pair
 from facilitation.network import participant_reach, round_mix
 from facilitation.session import Session
 from rooms import Participant
+from rooms.municipalities import canonical_name, municipality_id
 
 
 def person_key(p: Participant) -> str:
-    return f"{' '.join(p.name.casefold().split())}|{' '.join(p.municipality.casefold().split())}"
+    return f"person:{p.person}" if p.person else f"guest:{p.id}"
+
+
+def meeting_order(s: Session) -> tuple[float, int, str]:
+    """Where a meeting stands among its cohort: by start time (then creation, id)."""
+    try:
+        starts = datetime.fromisoformat(s.meeting.starts_at).timestamp()
+    except (ValueError, TypeError):
+        starts = s.meeting.created_at / 1000
+    return (starts, s.meeting.created_at, s.id)
+
+
+def earlier(current: Session, sessions: Iterable[Session]) -> list[Session]:
+    """The ``sessions`` that started before ``current``, oldest first."""
+    mark = meeting_order(current)
+    return sorted((s for s in sessions if s.id != current.id and meeting_order(s) < mark),
+                  key=meeting_order)
 
 
 def opened_groups(session: Session) -> list[list[list[str]]]:
@@ -26,7 +48,8 @@ def opened_groups(session: Session) -> list[list[list[str]]]:
 
 def cohort_encounters(current: Session, others: Iterable[Session]) -> Encounters:
     """Encounters among the current meeting's participants, counting every round of
-    the current meeting and of the ``others`` (earlier meetings of the same cohort)."""
+    the current meeting and of the ``others`` that started before it."""
+    others = earlier(current, others)
     keys_here = {p.id: person_key(p) for p in current.meeting.present()}
     ids_by_key: dict[str, list[str]] = {}
     for pid, key in keys_here.items():
@@ -53,13 +76,16 @@ def _count(counts: dict[frozenset[str], int], keys: Sequence[str]) -> None:
 
 def network_report(current: Session, others: Iterable[Session]) -> dict[str, object]:
     """Per participant of ``current``: the distinct people and municipalities met in
-    groups across the cohort; per round of ``current``: its mix figures."""
-    sessions = [*others, current]
+    groups across the cohort up to it; per round of ``current``: its mix figures.
+    Meetings that started later are left out, so they never change these figures."""
+    sessions = [*earlier(current, others), current]
     municipality_of: dict[str, str] = {}
+    shown: dict[str, str] = {}
     rounds: list[list[list[str]]] = []
     for session in sessions:
         for p in session.meeting.participants.values():
-            municipality_of[person_key(p)] = p.municipality
+            municipality_of[person_key(p)] = municipality_id(p.municipality)
+            shown.setdefault(municipality_id(p.municipality), canonical_name(p.municipality))
         key_of = {pid: person_key(p) for pid, p in session.meeting.participants.items()}
         rounds += [[[key_of[pid] for pid in g] for g in groups]
                    for groups in opened_groups(session)]
@@ -67,9 +93,10 @@ def network_report(current: Session, others: Iterable[Session]) -> dict[str, obj
     people = []
     for p in current.meeting.participants.values():
         r = reach.get(person_key(p))
+        met = sorted(shown[m] for m in r.municipalities_met) if r else []
         people.append({"id": p.id, "name": p.name, "municipality": p.municipality,
-                       "people_met": r.people_count if r else 0,
-                       "municipalities_met": sorted(r.municipalities_met) if r else []})
+                       "person": p.person, "people_met": r.people_count if r else 0,
+                       "municipalities_met": met})
     prior_rounds = len(rounds) - len(opened_groups(current))
     mixes = round_mix(rounds, municipality_of)[prior_rounds:]
     numbers = [r.number for r in current.rounds if r.opened_at is not None]

@@ -18,6 +18,7 @@ from rooms.exceptions import (
     UnknownParticipant,
 )
 from rooms.meeting import PLENARY, Meeting, Participant, Role
+from rooms.municipalities import canonical_name
 
 NAME_MAX = 80
 FIELD_MAX = 120
@@ -46,18 +47,37 @@ def create_meeting(meeting_id: str, title: str, starts_at: str, cohort: str) -> 
     })
 
 
-def end_meeting(m: Meeting) -> list[Draft]:
+def update_meeting(m: Meeting, *, title: str | None = None, starts_at: str | None = None,
+                   facilitators: list[str] | None = None) -> list[Draft]:
+    """Change what an organiser prepares before the day; only what differs is logged."""
     _require_open(m)
+    data: dict[str, object] = {}
+    if title is not None and clean_text(title, field="title", max_len=FIELD_MAX) != m.title:
+        data["title"] = clean_text(title, field="title", max_len=FIELD_MAX)
+    if starts_at is not None and starts_at != m.starts_at:
+        data["starts_at"] = starts_at
+    if facilitators is not None and sorted(set(facilitators)) != sorted(m.facilitators):
+        data["facilitators"] = sorted(set(facilitators))
+    return [Draft("meeting.updated", data)] if data else []
+
+
+def end_meeting(m: Meeting, actor: str | None = None) -> list[Draft]:
+    """End the meeting: an organiser (no ``actor``) or a facilitator present in it."""
+    _require_open(m)
+    if actor is not None:
+        require_facilitator(m, actor)
     return [Draft("meeting.ended", {})]
 
 
 def join(m: Meeting, participant_id: str, role: Role, *, name: str | None = None,
          municipality: str | None = None, sector: str | None = None,
-         title: str | None = None, room: str = PLENARY) -> list[Draft]:
+         title: str | None = None, room: str = PLENARY,
+         person: str | None = None) -> list[Draft]:
     """Join, or rejoin after leaving; an already present participant needs no event.
 
     Someone known rejoins with their role and, where not given anew, their profile;
-    a newcomer must give a display name and municipality.
+    a newcomer must give a display name and municipality. ``person`` is the roster
+    person a personal link names: the same person whatever they type.
     """
     _require_open(m)
     existing = m.participants.get(participant_id)
@@ -67,15 +87,19 @@ def join(m: Meeting, participant_id: str, role: Role, *, name: str | None = None
         role = existing.role
         name, municipality = name or existing.name, municipality or existing.municipality
         sector, title = sector or existing.sector, title or existing.title
+        person = existing.person
     if not name or not municipality:
         raise InvalidValue("Give your display name and municipality to join.")
     data: dict[str, object] = {
         "id": participant_id,
         "name": clean_text(name, field="display name", max_len=NAME_MAX),
-        "municipality": clean_text(municipality, field="municipality", max_len=NAME_MAX),
+        "municipality": canonical_name(
+            clean_text(municipality, field="municipality", max_len=NAME_MAX)),
         "role": role.value,
         "room": room,
     }
+    if person:
+        data["person"] = person
     if sector:
         data["sector"] = clean_text(sector, field="sector", max_len=NAME_MAX, required=False)
     if title:

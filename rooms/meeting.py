@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from rooms.events import Event
+from rooms.municipalities import canonical_name
 
 PLENARY = "plenary"
 CHAT_KEPT_PER_ROOM = 500
@@ -34,6 +35,7 @@ class Participant(msgspec.Struct):
     role: Role
     sector: str | None = None
     title: str | None = None
+    person: str | None = None  # a roster person (personal link); None for a guest
     present: bool = True
     room: str = PLENARY
     joined_at: int = 0
@@ -65,6 +67,7 @@ class Meeting(msgspec.Struct):
     title: str = ""
     starts_at: str = ""
     cohort: str = ""
+    facilitators: list[str] = msgspec.field(default_factory=list)  # roster person ids
     created_at: int = 0
     ended: bool = False
     seq: int = 0
@@ -137,6 +140,12 @@ def _created(m: Meeting, e: Event) -> None:
     m.created_at = e.ts
 
 
+def _updated(m: Meeting, e: Event) -> None:
+    for name in ("title", "starts_at", "facilitators"):
+        if name in e.data:
+            setattr(m, name, e.data[name])
+
+
 def _ended(m: Meeting, e: Event) -> None:
     m.ended = True
     m.hands.clear()
@@ -148,8 +157,9 @@ def _ended(m: Meeting, e: Event) -> None:
 def _joined(m: Meeting, e: Event) -> None:
     d = e.data
     m.participants[d["id"]] = Participant(
-        id=d["id"], name=d["name"], municipality=d["municipality"], role=Role(d["role"]),
-        sector=d.get("sector"), title=d.get("title"), present=True,
+        id=d["id"], name=d["name"], municipality=canonical_name(d["municipality"]),
+        role=Role(d["role"]), sector=d.get("sector"), title=d.get("title"),
+        person=d.get("person"), present=True,
         room=d.get("room", PLENARY), joined_at=e.ts)
 
 
@@ -212,6 +222,7 @@ def _moved(m: Meeting, e: Event) -> None:
 
 _REDUCERS: dict[str, Reducer] = {
     "meeting.created": _created,
+    "meeting.updated": _updated,
     "meeting.ended": _ended,
     "participant.joined": _joined,
     "participant.left": _left,

@@ -14,6 +14,7 @@ from aiohttp import web
 from rooms import Event
 from rooms.board import BoardLimits
 from server import api, edge
+from server import pages as organiser_pages
 from server import web as pages
 from server.boards import Boards
 from server.broadcast import SocketBroadcaster
@@ -29,6 +30,7 @@ from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, METRICS, SETTINGS, ST
 from server.live import LiveMeeting
 from server.logs import redact_unparsable_requests
 from server.metrics import Metrics
+from server.organisers import workspace_ctx
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
 from server.shutdown import on_shutdown
@@ -58,6 +60,8 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app.cleanup_ctx.append(_store_ctx(store))
     app.cleanup_ctx.append(_live_ctx(clock, scheduler, sio))
     app.on_shutdown.append(on_shutdown)  # SIGTERM: tell every client, close, in < 2 s
+    app.cleanup_ctx.append(workspace_ctx)
+    app.add_routes(organiser_pages.routes())
     app.add_routes(api.routes())
     app.add_routes(pages.routes())
     return app

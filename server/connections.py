@@ -14,6 +14,8 @@ class Connection:
     bucket: TokenBucket
     participant: str | None = None
     resume_for: str | None = None
+    person: str | None = None  # the roster person of a personal link
+    municipality: str | None = None  # ... and their municipality on the roster
     last_seq: int | None = None
     replaced: bool = False
 

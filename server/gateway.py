@@ -43,7 +43,7 @@ from server.metrics import Metrics
 from server.scheduler import Scheduler
 from server.sio import NAMESPACE, SocketServer
 from server.store import StoreError
-from server.tokens import TokenError, Tokens
+from server.tokens import Invite, TokenError, Tokens
 
 log = logging.getLogger("ledarstig.gateway")
 
@@ -73,6 +73,8 @@ class Gateway:
         self.broadcaster, self.tokens, self.scheduler = broadcaster, tokens, scheduler
         self.clock, self.settings, self.metrics = clock, settings, metrics
         self._handlers: dict[str, tuple[type[Any], Handler, bool]] = {}
+        # Admits a personal link (revoked? cohort over? facilitator?); see server.organisers.
+        self.admit: Callable[[Invite], Invite] = lambda invite: invite
         self.on_attach: list[Callable[[Connection], Awaitable[None]]] = []
         self.on_presence: list[Callable[[str, str], Awaitable[None]]] = []
         self.on_detach: list[Callable[[Connection], None]] = []
@@ -131,7 +133,7 @@ class Gateway:
     def _authenticate(self, sid: str, auth: Any) -> Connection:
         try:
             a = p.decode(p.Auth, auth)
-            invite = self.tokens.read_invite(a.token)
+            invite = self.admit(self.tokens.read_invite(a.token))
         except p.InvalidMessage as exc:
             raise refuse("invalid_auth", exc.message) from exc
         except TokenError as exc:
@@ -150,7 +152,8 @@ class Gateway:
                           TokenBucket(limits.rate_per_second, limits.rate_burst,
                                       self.clock.monotonic(), limits.flood_disconnect_after,
                                       limits.flood_window_s),
-                          resume_for=resume_for, last_seq=a.last_seq)
+                          resume_for=resume_for, last_seq=a.last_seq, person=invite.person,
+                          municipality=invite.municipality)
 
     def _resumable(self, token: str | None, meeting: str, known: dict[str, Any]) -> str | None:
         if token is None:
@@ -253,14 +256,16 @@ class Gateway:
 
     async def join(self, conn: Connection, msg: p.Join) -> dict[str, Any]:
         live = self.hub.get(conn.meeting)
-        pid = conn.participant or conn.resume_for or secrets.token_hex(6)
+        # A personal link is always the same participant: a second tab resumes it.
+        pid = conn.participant or conn.resume_for or conn.person or secrets.token_hex(6)
         current = live.state.current()
         # Only a late joiner during a round is placed, using who met whom.
         encounters = (self.encounters(conn.meeting) if current is not None and current.live
                       else NO_ENCOUNTERS)
         await self.hub.execute(conn.meeting, pid, lambda s: breakouts.join(
             s, pid, conn.role, encounters=encounters, name=msg.name,
-            municipality=msg.municipality, sector=msg.sector, title=msg.title))
+            municipality=conn.municipality or msg.municipality, sector=msg.sector,
+            title=msg.title, person=conn.person))
         if conn.sid not in self.conns.by_sid:
             raise NotJoined("The connection closed while joining.")  # dropped meanwhile
         return await self._attach(conn, pid)

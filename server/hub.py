@@ -15,6 +15,7 @@ from server.clock import Clock
 from server.live import Broadcaster, LiveMeeting
 from server.state import decode_snapshot, encode_snapshot, new_state
 from server.store import LogStore, StoreError
+from server.store.namespaces import is_meeting_log
 
 log = logging.getLogger("ledarstig.hub")
 
@@ -46,6 +47,8 @@ class Hub:
         """Load every meeting from the store; returns the seconds it took."""
         started = time.perf_counter()
         for meeting_id in await self._store.meetings():
+            if not is_meeting_log(meeting_id):
+                continue  # a programme's or the organisers' log
             self._meetings[meeting_id] = await self._load(meeting_id)
         return time.perf_counter() - started
 

@@ -19,10 +19,24 @@ class TokenExpired(TokenError):
     code = "token_expired"
 
 
+class TokenRevoked(TokenError):
+    code = "token_revoked"
+
+
 @dataclass(frozen=True)
 class Invite:
     meeting: str
     role: Role
+    person: str | None = None  # a personal link names one roster person
+    link: int = 0  # ... and the generation of their link (revoking makes a new one)
+    municipality: str | None = None  # the roster's, once admitted: it wins over what is typed
+
+
+@dataclass(frozen=True)
+class CohortLink:
+    cohort: str
+    person: str
+    link: int
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,10 @@ class Tokens:
         self._resumes = URLSafeTimedSerializer(secret, salt="ledarstig.resume")
         # Read-only board export links: safe to paste, they resume no session.
         self._exports = URLSafeTimedSerializer(secret, salt="ledarstig.export")
+        # Personal links live until their cohort ends or they are revoked: the
+        # programme's state decides, not a fixed age.
+        self._personal = URLSafeTimedSerializer(secret, salt="ledarstig.personal")
+        self._cohort_links = URLSafeTimedSerializer(secret, salt="ledarstig.cohort-link")
         self._invite_ttl = invite_ttl_s
         self._issued: dict[tuple[str, str], tuple[str, float]] = {}
         self._verified: dict[str, tuple[Invite, float]] = {}
@@ -48,9 +66,30 @@ class Tokens:
     def invite(self, meeting: str, role: Role) -> str:
         return str(self._invites.dumps({"m": meeting, "r": role.value}))
 
+    def personal(self, meeting: str, person: str, link: int) -> str:
+        return "p." + str(self._personal.dumps({"m": meeting, "p": person, "l": link}))
+
+    def cohort_link(self, cohort: str, person: str, link: int) -> str:
+        return str(self._cohort_links.dumps({"c": cohort, "p": person, "l": link}))
+
+    def read_cohort_link(self, token: str) -> CohortLink:
+        data, _ = _load(self._cohort_links, token, None)
+        try:
+            return CohortLink(str(data["c"]), str(data["p"]), int(data["l"]))  # type: ignore[call-overload]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TokenError("The personal link is malformed.") from exc
+
     def read_invite(self, token: str) -> Invite:
         """Verify an invitation; a verified one is remembered until it expires (a
-        whole meeting joins with the same link, often at once)."""
+        whole meeting joins with the same link, often at once). A personal one
+        still has to be admitted against its programme (not revoked, cohort on)."""
+        if isinstance(token, str) and token.startswith("p."):
+            data, _ = _load(self._personal, token[2:], None)
+            try:
+                return Invite(str(data["m"]), Role.PARTICIPANT, str(data["p"]),
+                              int(data["l"]))  # type: ignore[call-overload]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise TokenError("The personal link is malformed.") from exc
         known = self._verified.get(token) if isinstance(token, str) else None
         if known is not None and time.time() < known[1]:
             return known[0]
@@ -100,7 +139,7 @@ class Tokens:
 
 
 def _load(serializer: URLSafeTimedSerializer, token: str,
-          max_age: int) -> tuple[dict[str, object], float]:
+          max_age: int | None) -> tuple[dict[str, object], float]:
     if not isinstance(token, str) or len(token) > 1024:
         raise TokenError("The token is not a valid token.")
     try:

@@ -1,55 +1,17 @@
 """Pages and operational endpoints: home, health, metrics, the web client."""
 
 import functools
-import html
 from pathlib import Path
 
 from aiohttp import web
 
-from server.api import is_admin
-from server.i18n import LANGUAGES, negotiate, translate
+from server.i18n import negotiate, translate
 from server.keys import HUB, METRICS, SETTINGS, STORE
 from server.metrics import CONTENT_TYPE
+from server.pages import front
 from server.store import StoreError
 
 CLIENT_DIST = Path(__file__).resolve().parent.parent / "web_client" / "dist"
-
-
-async def home(request: web.Request) -> web.Response:
-    lang = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
-
-    def t(key: str) -> str:
-        return html.escape(translate(lang, key))
-
-    base = html.escape(f"{request.scheme}://{request.host}")
-    # Titles and ids are the organiser's business: listed only for the admin token.
-    meetings = request.app[HUB].all() if is_admin(request) else None
-    listing = f"<p>{t('home.personal_link')}</p>" if meetings is None else (
-        f"<h2>{t('home.meetings')}</h2><ul>" + ("".join(
-            f"<li>{html.escape(m.state.meeting.title)} <code>{html.escape(m.id)}</code></li>"
-            for m in meetings) or f"<li>{t('home.none')}</li>") + "</ul>")
-    switch = " · ".join(f'<a href="/?lang={code}" lang="{code}">{code}</a>' for code in LANGUAGES)
-    page = f"""<!doctype html>
-<html lang="{lang}"><head><meta charset="utf-8"><title>{t('home.title')}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/static/home.css"></head>
-<body><main>
-<nav aria-label="language">{switch}</nav>
-<h1>{t('home.title')}</h1><p>{t('home.lead')}</p>
-<h2>{t('home.first')}</h2>
-<ol>
-<li>{t('home.step_token')}</li>
-<li>{t('home.step_create')}<pre>curl -X POST {base}/api/meetings \\
-  -H "Authorization: Bearer $LEDARSTIG_ADMIN_TOKEN" \\
-  -d '{{"title": "Ledarstig 1", "starts_at": "2026-12-01T09:00:00+02:00",
-       "cohort": "2026-A"}}'</pre></li>
-<li>{t('home.step_invite')}<pre>curl -X POST {base}/api/meetings/MEETING_ID/invites \\
-  -H "Authorization: Bearer $LEDARSTIG_ADMIN_TOKEN"</pre></li>
-<li>{t('home.step_share')}</li>
-</ol>
-{listing}
-</main></body></html>"""
-    return web.Response(text=page, content_type="text/html")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -97,7 +59,7 @@ async def client_asset(request: web.Request) -> web.StreamResponse:
 
 def routes() -> list[web.AbstractRouteDef]:
     table: list[web.AbstractRouteDef] = [
-        web.get("/", home),
+        web.get("/", front.home),  # the organisers' sign-in (server.pages.front)
         web.get("/healthz", healthz),
         web.get("/metrics", metrics),
         web.get("/m/{meeting}", client_page),

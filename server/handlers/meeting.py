@@ -37,7 +37,14 @@ def register(gw: Gateway) -> None:
     async def react(conn: Connection, msg: p.React) -> dict[str, Any]:
         return await gw.run(conn, lambda s, pid: cmd.react(s.meeting, pid, msg.emoji))
 
+    async def end(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        """A facilitator ends the meeting; everyone is disconnected once this is answered."""
+        answer = await gw.run(conn, lambda s, pid: cmd.end_meeting(s.meeting, pid))
+        gw.scheduler.after(f"end:{conn.meeting}", 0.5, lambda: gw.close_meeting(conn.meeting))
+        return answer
+
     gw.command("leave", p.Empty, leave)
+    gw.command("meeting.end", p.Empty, end)
     gw.command("chat", p.Chat, chat)
     gw.command("hand.raise", p.Empty, raise_hand)
     gw.command("hand.lower", p.LowerHand, lower_hand)

@@ -31,7 +31,7 @@ DYNAMIC = {
 }
 WIRE = {"board.cleared", "board.fetch", "board.gallery", "board.show", "board.state",
         "board.update", "board.updated", "board.shown", "chat.sent", "media.changed",
-        "meeting.ended", "reaction.sent", "room.closed", "room.opened"}
+        "meeting.end", "meeting.ended", "reaction.sent", "room.closed", "room.opened"}
 PLURAL = {"people.hands", "people.count", "banner.chosen_count", "banner.one_minute",
           "banner.seconds_left", "console.minutes", "console.extend", "console.shorten",
           "console.elements"}

@@ -48,7 +48,8 @@ class Log:
         for i in range(n):
             pid = f"p{i}"
             self.do(pid, b.join(self.state, pid, Role.PARTICIPANT, name=f"Person {i}",
-                                municipality=MUNICIPALITIES[i % len(MUNICIPALITIES)]))
+                                municipality=MUNICIPALITIES[i % len(MUNICIPALITIES)],
+                                person=f"person-{i}"))
             ids.append(pid)
         return ids
 

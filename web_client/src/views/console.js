@@ -3,6 +3,7 @@
 import { h, fill, nextId, announce } from '../dom.js'
 import { lang, onLang, t } from '../i18n.js'
 import { mmss, showError, toast } from './common.js'
+import { municipalityName } from '../municipalities.js'
 
 const STRATEGIES = ['mix', 'random', 'manual', 'self-select', 'keep']
 const EXTEND = [60, 300, -60]
@@ -20,7 +21,7 @@ export class Console {
     this.root = h('div', { class: 'console' },
       h('h1', { class: 'visually-hidden', i18n: 'console.title' }),
       h('div', { class: 'console-columns' },
-        h('div', { class: 'console-side' }, this.agendaBox),
+        h('div', { class: 'console-side' }, this.agendaBox, endMeetingBox((e) => this.act(e))),
         h('div', { class: 'console-main' }, this.galleryBox, this.roundBox)))
     store.on('agenda', (d) => { if (d?.started) this.prefill(d.started.activity); this.renderAgenda() })
     for (const topic of ['round', 'help', 'participants', 'rooms', 'room']) store.on(topic, () => this.renderRound())
@@ -77,6 +78,10 @@ export class Console {
     f.prompt.value = activity.prompt ?? ''
     f.duration.value = String(Math.round(activity.duration_s / 60))
     if (activity.group_size) { f.sizeMode.value = 'size'; f.size.value = String(activity.group_size) }
+    if (activity.strategy) { // prepared by an organiser
+      f.strategy.value = activity.strategy
+      f.strategy.dispatchEvent(new Event('change'))
+    }
     this.form.activity = activity.id
     toast(t('console.prefilled', { title: activity.title }))
   }
@@ -197,7 +202,7 @@ export class Console {
     return h('li', { class: 'chip', draggable: 'true', dataset: { id: pid },
       onDragstart: (e) => { e.dataTransfer.setData('text/plain', pid); e.dataTransfer.effectAllowed = 'move' } },
     h('span', { class: 'chip-name' }, p?.name ?? pid),
-    h('span', { class: 'chip-muni' }, p?.municipality ?? ''),
+    h('span', { class: 'chip-muni' }, municipalityName(p?.municipality)),
     h('label', { for: selectId, class: 'visually-hidden', i18n: 'console.move_person', vars: { name: p?.name ?? pid } }), move)
   }
 
@@ -250,7 +255,7 @@ export class Console {
         const online = s.online.has(pid)
         return h('li', { class: online ? 'online' : 'offline' },
           h('span', { class: 'presence-dot', role: 'img', 'aria-label': t(online ? 'people.online' : 'people.offline') }),
-          ` ${p?.name ?? pid}`, h('span', { class: 'muted' }, ` · ${p?.municipality ?? ''}`),
+          ` ${p?.name ?? pid}`, h('span', { class: 'muted' }, ` · ${municipalityName(p?.municipality)}`),
           p && p.room !== room ? h('span', { class: 'muted' }, ` (${t('console.elsewhere')})`) : null)
       }), visitors.map((p) => h('li', { class: 'visitor' }, t('console.visitor', { name: p.name })))),
       help.map((x) => h('p', { class: 'help-request', role: 'note' }, t('console.help_from', { name: s.name(x.participant) }), ' ',
@@ -312,3 +317,10 @@ export class Console {
   stop() { clearInterval(this.timer) }
 }
 
+/** Ending the meeting for everyone, with a second click to confirm. */
+function endMeetingBox(act) {
+  const confirm = h('button', { type: 'button', class: 'danger', hidden: true, i18n: 'console.end_confirm', onClick: () => act('meeting.end') })
+  const ask = h('button', { type: 'button', i18n: 'console.end', onClick: () => { ask.hidden = true; confirm.hidden = false; confirm.focus() } })
+  return h('section', { class: 'card', 'aria-labelledby': 'end-h' },
+    h('h2', { id: 'end-h', i18n: 'console.end_title' }), ask, confirm)
+}

@@ -1,7 +1,7 @@
 // The join page: who you are, where you come from, and a look at your camera first.
 import { h, fill, nextId } from '../dom.js'
-import { onLang, t } from '../i18n.js'
-import { MUNICIPALITIES, canonicalMunicipality } from '../data/municipalities.js'
+import { lang, onLang, t } from '../i18n.js'
+import { municipalities } from '../municipalities.js'
 import { langSwitch } from './common.js'
 import { icon } from '../icons.js'
 
@@ -12,7 +12,8 @@ export function joinView({ local, onJoin, notice, meeting }) {
   const name = field('join.name', h('input', { name: 'name', autocomplete: 'name', required: true, maxlength: '80', value: saved.name ?? '' }))
   const listId = nextId('municipalities')
   const muni = field('join.municipality', h('input', { name: 'municipality', list: listId, required: true, maxlength: '80', autocomplete: 'off', value: saved.municipality ?? '' }), 'join.municipality_help')
-  const list = h('datalist', { id: listId }, MUNICIPALITIES.map((m) => h('option', { value: m.name }, m.other ?? '')))
+  const list = h('datalist', { id: listId })
+  fillMunicipalities(list)
   const title = field('join.title', h('input', { name: 'title', maxlength: '80', autocomplete: 'organization-title', value: saved.title ?? '' }), 'join.title_help')
   const error = h('p', { class: 'form-error', role: 'alert' })
   const button = h('button', { type: 'submit', class: 'primary big', i18n: 'join.submit' })
@@ -23,7 +24,7 @@ export function joinView({ local, onJoin, notice, meeting }) {
     e.preventDefault()
     const profile = {
       name: name.input.value.trim(),
-      municipality: canonicalMunicipality(muni.input.value),
+      municipality: muni.input.value.trim(), // the server canonicalises it
       title: title.input.value.trim(),
     }
     const missing = !profile.name ? name : !profile.municipality ? muni : null
@@ -55,6 +56,19 @@ export function joinView({ local, onJoin, notice, meeting }) {
         notice ? h('p', { class: 'info-box', role: 'status', i18n: notice }) : null,
         form),
       preview))
+}
+
+/** The server's canonical list of municipalities, named in the viewer's language. */
+async function fillMunicipalities(list) {
+  try {
+    const all = await municipalities()
+    const render = () => fill(list, all.map((m) => {
+      const [name, other] = lang() === 'fi' ? [m.fi, m.sv] : [m.sv, m.fi]
+      return h('option', { value: name }, other !== name ? other : '')
+    }))
+    render()
+    onLang(render)
+  } catch { /* the field still takes any name */ }
 }
 
 function field(label, input, help) {

@@ -3,6 +3,7 @@ import { h, fill } from '../dom.js'
 import { onLang, t } from '../i18n.js'
 import { showError } from './common.js'
 import { icon } from '../icons.js'
+import { municipalityName } from '../municipalities.js'
 
 export class PeoplePanel {
   constructor({ store, conn }) {
@@ -43,7 +44,7 @@ export class PeoplePanel {
   row(p) {
     const s = this.store
     const online = s.online.has(p.id)
-    const details = [p.municipality, p.title].filter(Boolean).join(' · ')
+    const details = [municipalityName(p.municipality), p.title].filter(Boolean).join(' · ')
     const stageButton = s.facilitator && s.peers?.mode === 'stage' && p.role !== 'facilitator'
       ? h('button', { type: 'button', class: 'small', i18n: s.stage.has(p.id) ? 'people.stage_remove' : 'people.stage_add', vars: { name: p.name },
         onClick: () => this.toggleStage(p.id) }) : null

@@ -3,6 +3,7 @@ import { h, fill } from '../dom.js'
 import { onLang, t } from '../i18n.js'
 import { initials } from './common.js'
 import { icon } from '../icons.js'
+import { municipalityName } from '../municipalities.js'
 
 export class VideoGrid {
   constructor({ store, local }) {
@@ -117,7 +118,7 @@ export class VideoGrid {
     const hand = this.store.hands.includes(tile.id)
     fill(tile.caption,
       h('span', { class: 'tile-name' }, tile.kind === 'screen' ? t('video.screen_of', { name: p?.name ?? '' }) : name),
-      p?.municipality && tile.kind !== 'screen' ? h('span', { class: 'tile-muni' }, p.municipality) : null,
+      p?.municipality && tile.kind !== 'screen' ? h('span', { class: 'tile-muni' }, municipalityName(p.municipality)) : null,
       hand ? h('span', { class: 'tile-icon', title: t('people.hand_raised') }, icon('hand'), h('span', { class: 'visually-hidden' }, t('people.hand_raised'))) : null,
       media.mic === false ? h('span', { class: 'tile-icon', title: t('people.muted') }, icon('micOff'), h('span', { class: 'visually-hidden' }, t('people.muted'))) : null,
     )

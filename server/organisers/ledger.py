@@ -1,0 +1,44 @@
+"""A log that is not a meeting's (a programme, the organiser accounts): its folded
+state and the one path by which it changes. Appends are serialised, made durable,
+then applied, so memory is never ahead of the log."""
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Generic, Protocol, TypeVar
+
+from rooms import Draft, Event
+from server.clock import Clock
+from server.store import LogStore
+
+
+class Folded(Protocol):
+    seq: int
+
+    def apply(self, event: Event) -> None: ...
+
+
+S = TypeVar("S", bound=Folded)
+
+
+class Ledger(Generic[S]):
+    def __init__(self, store: LogStore, key: str, state: S, clock: Clock) -> None:
+        self.state = state
+        self._store, self._key, self._clock = store, key, clock
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def load(cls, store: LogStore, key: str, state: S, clock: Clock) -> "Ledger[S]":
+        for event in await store.read(key):
+            state.apply(event)
+        return cls(store, key, state, clock)
+
+    async def execute(self, actor: str, decide: Callable[[S], Sequence[Draft]]) -> list[Event]:
+        async with self._lock:
+            now, seq = self._clock.now_ms(), self.state.seq
+            events = [Event(seq + i + 1, now, actor, d.type, d.data)
+                      for i, d in enumerate(decide(self.state))]
+            if events:
+                await self._store.append(self._key, events)
+                for event in events:
+                    self.state.apply(event)
+            return events

@@ -1,0 +1,1 @@
+"""Translation catalogs of the organisers' pages (sv, fi, en)."""
