@@ -66,7 +66,6 @@ def render(cfg: JanusConfig, folder: Path) -> dict[str, str]:
 \tadmin_secret = "{secrets.token_urlsafe(24)}"
 \tsession_timeout = 60
 \tinterface = "{media_ip}"
-\tprotected_folders = ["/bin", "/boot", "/dev", "/etc", "/initrd", "/lib", "/lib32", "/lib64", "/proc", "/sbin", "/sys", "/usr", "/var"]
 }}
 certificates: {{ }}
 media: {{
