@@ -85,6 +85,12 @@ def peer_plan(m: Meeting, me: str, online: Collection[str],
     return room_plans(m, room, {*online, me}, cap, sfu)[me]
 
 
+def visible_feeds(m: Meeting, room: str, live: Iterable[str]) -> list[str]:
+    """The live SFU feeds a member of ``room`` may receive: present members of it."""
+    return sorted(pid for pid in live if (p := m.participants.get(pid)) is not None
+                  and p.present and p.room == room)
+
+
 def check_publish(m: Meeting, me: str, sfu: Sfu) -> str:
     """A present member of a room that runs through the SFU may publish there; the room."""
     person = m.participants.get(me)

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from rooms import PLENARY, Event
-from rooms.media import check_publish, check_subscribe
+from rooms.media import check_publish, check_subscribe, visible_feeds
 from server import protocol as p
 from server.broadcast import room_room
 from server.connections import Connection
@@ -55,7 +55,8 @@ def register(gw: Gateway, video: VideoRooms) -> None:
         return {}
 
     async def on_feeds(meeting: str, feeds: list[str]) -> None:
-        await gw.sio.fanout("sfu.feeds", {"room": PLENARY, "feeds": feeds},
+        visible = visible_feeds(gw.hub.get(meeting).state.meeting, PLENARY, feeds)
+        await gw.sio.fanout("sfu.feeds", {"room": PLENARY, "feeds": visible},
                             to=room_room(meeting, PLENARY))
 
     async def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:

@@ -12,7 +12,7 @@ import msgspec
 
 from rooms import PLENARY, Event, moves_of
 from rooms import commands as cmd
-from rooms.media import PeerPlan, check_signal, peer_plan, room_plans
+from rooms.media import PeerPlan, check_signal, peer_plan, room_plans, visible_feeds
 from server import protocol as p
 from server.broadcast import participant_room
 from server.connections import Connection
@@ -54,8 +54,10 @@ class Planner:
         if plan.mode == "sfu":
             conn = self._gw.conns.by_sid.get(sid)
             if conn is not None:
-                await self._gw.sio.fanout("sfu.feeds", {
-                    "room": plan.room, "feeds": self._video.feeds(conn.meeting)}, to=sid)
+                state = self._gw.hub.get(conn.meeting).state.meeting
+                feeds = visible_feeds(state, plan.room, self._video.feeds(conn.meeting))
+                await self._gw.sio.fanout("sfu.feeds", {"room": plan.room, "feeds": feeds},
+                                          to=sid)
         elif before is not None and before.mode == "sfu":
             await self._video.leave(sid)  # to a breakout, or the SFU went down
 

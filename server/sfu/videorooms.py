@@ -55,6 +55,8 @@ class Seat:
     participant: str
     publisher: Handle | None = None
     subscriber: Handle | None = None
+    streams: list[Json] = field(default_factory=list)  # what the subscriber asked for
+    carried: list[Json] = field(default_factory=list)  # mid -> participant, from Janus
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -231,27 +233,41 @@ class VideoRooms:
 
     async def subscribe(self, sid: str, meeting: str, participant: str,
                         wanted: list[tuple[str, bool, bool]]) -> tuple[Json | None, list[Json]]:
-        """Subscribe (afresh) to ``(participant, audio, video)`` feeds that are live.
+        """Receive the ``(participant, audio, video)`` feeds that are live.
 
-        Returns Janus's offer and which participant each ``mid`` carries; no offer
-        when none of the wanted feeds is live (then nothing is subscribed)."""
+        The first subscription joins a subscriber handle; later ones update it
+        (Janus renegotiates the same PeerConnection). Returns Janus's offer, when
+        there is one to answer, and which participant each ``mid`` carries."""
         seat = self._seat(sid, meeting, participant)
         async with seat.lock:
-            await self._unsubscribe(seat)
             room = self._rooms.get(meeting)
             streams = _streams(room, wanted) if room is not None else []
-            if room is None or not streams:
+            if room is None or (seat.subscriber is None and not streams):
                 return None, []
-            handle = await self._live_session().attach()
-            seat.subscriber = handle
-            attached, offer = await handle.message({
-                "request": "join", "ptype": "subscriber", "room": room.janus_id,
-                "streams": streams, "use_msid": True})
+            if seat.subscriber is None:
+                handle = await self._live_session().attach()
+                seat.subscriber = handle
+                data, offer = await handle.message({
+                    "request": "join", "ptype": "subscriber", "room": room.janus_id,
+                    "streams": streams, "use_msid": True})
+            else:
+                add = [x for x in streams if x not in seat.streams]
+                drop = [x for x in seat.streams if x not in streams]
+                if not add and not drop:
+                    return None, seat.carried
+                body: Json = {"request": "update"}
+                if add:
+                    body["subscribe"] = add
+                if drop:
+                    body["unsubscribe"] = drop
+                data, offer = await seat.subscriber.message(body)
+            seat.streams = streams
             by_feed = {f.id: pid for pid, f in room.feeds.items()}
-            carried = [{"mid": s.get("mid"), "type": s.get("type"),
-                        "participant": by_feed.get(s.get("feed_id", 0))}
-                       for s in attached.get("streams", []) if s.get("active", True)]
-            return offer, carried
+            seat.carried = [{"mid": x.get("mid"), "type": x.get("type"),
+                             "participant": by_feed.get(x.get("feed_id", 0))}
+                            for x in data.get("streams", []) if x.get("active", True)
+                            and x.get("type") != "data"]
+            return offer, seat.carried
 
     async def answer(self, sid: str, answer: Json) -> None:
         seat = self._seats.get(sid)
@@ -268,6 +284,7 @@ class VideoRooms:
 
     async def _unsubscribe(self, seat: Seat) -> None:
         handle, seat.subscriber = seat.subscriber, None
+        seat.streams, seat.carried = [], []
         if handle is not None:
             await handle.detach()
 
