@@ -59,6 +59,9 @@ def register(gw: Gateway, video: VideoRooms) -> None:
         await gw.sio.fanout("sfu.feeds", {"room": PLENARY, "feeds": visible},
                             to=room_room(meeting, PLENARY))
 
+    async def on_offer(sid: str, offer: dict[str, Any], streams: list[dict[str, Any]]) -> None:
+        await gw.sio.fanout("sfu.offer", {"description": offer, "streams": streams}, to=sid)
+
     async def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
         if any(e.type == "meeting.ended" for e in events):
             await video.close_meeting(live.id)
@@ -68,4 +71,5 @@ def register(gw: Gateway, video: VideoRooms) -> None:
     gw.command("sfu.answer", p.SfuAnswer, answer)
     gw.command("sfu.trickle", p.SfuTrickle, trickle)
     video.on_feeds.append(on_feeds)
+    video.on_offer.append(on_offer)
     gw.hub.listeners.append(on_events)

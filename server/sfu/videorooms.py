@@ -66,6 +66,8 @@ class VideoRooms:
         self.status = Sfu.DOWN if settings.janus_url else Sfu.OFF
         self.on_status: list[Callable[[], Awaitable[None]]] = []
         self.on_feeds: list[Callable[[str, list[str]], Awaitable[None]]] = []
+        # Janus renegotiates a subscription itself (a publisher left): (sid, offer, streams)
+        self.on_offer: list[Callable[[str, Json, list[Json]], Awaitable[None]]] = []
         self._session: JanusSession | None = None
         self._rooms: dict[str, VideoRoom] = {}
         self._room_locks: dict[str, asyncio.Lock] = {}
@@ -247,12 +249,14 @@ class VideoRooms:
             if seat.subscriber is None:
                 handle = await self._live_session().attach()
                 seat.subscriber = handle
+                handle.on_event = lambda e: self._subscriber_event(sid, seat, room, e)
                 data, offer = await handle.message({
                     "request": "join", "ptype": "subscriber", "room": room.janus_id,
                     "streams": streams, "use_msid": True})
             else:
+                present = {f.id for f in room.feeds.values()}  # Janus dropped the others
                 add = [x for x in streams if x not in seat.streams]
-                drop = [x for x in seat.streams if x not in streams]
+                drop = [x for x in seat.streams if x not in streams and x["feed"] in present]
                 if not add and not drop:
                     return None, seat.carried
                 body: Json = {"request": "update"}
@@ -262,12 +266,22 @@ class VideoRooms:
                     body["unsubscribe"] = drop
                 data, offer = await seat.subscriber.message(body)
             seat.streams = streams
-            by_feed = {f.id: pid for pid, f in room.feeds.items()}
-            seat.carried = [{"mid": x.get("mid"), "type": x.get("type"),
-                             "participant": by_feed.get(x.get("feed_id", 0))}
-                            for x in data.get("streams", []) if x.get("active", True)
-                            and x.get("type") != "data"]
+            seat.carried = _carried(room, data)
             return offer, seat.carried
+
+    def _subscriber_event(self, sid: str, seat: Seat, room: VideoRoom, event: Json) -> None:
+        jsep = event.get("jsep")
+        if not jsep or jsep.get("type") != "offer" or seat.subscriber is None:
+            return
+        data = event.get("plugindata", {}).get("data", {})
+        if "streams" in data:
+            seat.carried = _carried(room, data)
+        carried = seat.carried
+
+        async def relay() -> None:
+            for hook in self.on_offer:
+                await hook(sid, jsep, carried)
+        self.later(relay)
 
     async def answer(self, sid: str, answer: Json) -> None:
         seat = self._seats.get(sid)
@@ -296,6 +310,15 @@ class VideoRooms:
         async with seat.lock:
             await self._unsubscribe(seat)
             await self._unpublish(seat)
+
+
+def _carried(room: VideoRoom, data: Json) -> list[Json]:
+    """Which participant each of Janus's subscriber ``mid``s carries."""
+    by_feed = {f.id: pid for pid, f in room.feeds.items()}
+    return [{"mid": x.get("mid"), "type": x.get("type"),
+             "participant": by_feed.get(x.get("feed_id", 0))}
+            for x in data.get("streams", []) if x.get("active", True)
+            and x.get("type") != "data"]
 
 
 def _streams(room: VideoRoom, wanted: list[tuple[str, bool, bool]]) -> list[dict[str, Any]]:

@@ -198,3 +198,21 @@ async def test_an_expired_credential_gets_no_relay_candidate(tmp_path: Path) -> 
             if pc is not None:
                 await pc.close()
             await server.stop()
+
+
+async def test_a_publisher_leaving_keeps_the_others_flowing(sfu_server: RunningServer) -> None:
+    m = await sfu_server.new_meeting()
+    fia, anna, bo = await peers_joined(sfu_server, m, 3, cameras=2)
+    try:
+        await bo.wait_sfu_frames(fia.id, n=3)
+        await bo.wait_sfu_frames(anna.id, n=3)
+        await anna.close()
+        await anna.client.close()
+        await bo._until(lambda: bo.feeds == [fia.id], 10)
+        before = bo.sfu_frames[fia.id]
+        await bo.wait_sfu_frames(fia.id, n=before + 15)
+        assert bo.errors == [] and fia.errors == []
+        assert bo.janus_offers == 1  # Janus renegotiated without Anna; relayed and answered
+    finally:
+        for peer in (fia, anna, bo):
+            await peer.close()

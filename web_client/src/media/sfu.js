@@ -72,6 +72,19 @@ export class SfuClient {
     })
   }
 
+  /** Janus renegotiates by itself (a publisher left): `sfu.offer` {description, streams}. */
+  janusOffer({ description, streams }) {
+    return this.run(async () => {
+      const pc = this.subscriber
+      if (!pc) return
+      this.carried = new Map(streams.map((s) => [s.mid, s.participant]))
+      this.dropUnwanted(new Set(streams.map((s) => s.participant)))
+      await pc.setRemoteDescription(description)
+      await pc.setLocalDescription(await pc.createAnswer())
+      await this.request('sfu.answer', { description: plain(pc.localDescription) })
+    })
+  }
+
   newSubscriber() {
     const pc = this.subscriber = new RTCPeerConnection({ iceServers: this.iceServers })
     pc.onicecandidate = ({ candidate }) => this.trickle('subscriber', candidate)

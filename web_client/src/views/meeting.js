@@ -148,6 +148,7 @@ export class MeetingView {
       this.store.emit('participants')
     } else if (name === 'signal') this.mesh.signal(data)
     else if (name === 'sfu.feeds') this.plenary.feeds(data)
+    else if (name === 'sfu.offer') this.plenary.sfu.janusOffer(data)
     else if (name === 'board.state') this.board.load(data.room, data.update)
     else if (name === 'ice') this.mesh.setIceServers(data.ice_servers)
   }
