@@ -270,7 +270,21 @@ async def switch(url: str, n: int) -> dict[str, Any]:
         await fia.client.ok("round.close")
         await everyone_receives_everyone(30)
         back = time.monotonic() - t1
-        return {"participants": n, "to_mesh_s": round(to_mesh, 2), "back_to_sfu_s": round(back, 2)}
+
+        def median_mark(kind: str, last: bool = False) -> float:
+            times = []
+            for p in peers:
+                marks = [t for k, c, t in p.marks if k == kind and t > t1
+                         and (kind != "feeds" or c == n)]
+                if marks:
+                    times.append((marks[-1] if last else marks[0]) - t1)
+            return round(sorted(times)[len(times) // 2], 2) if times else -1.0
+        return {"participants": n, "to_mesh_s": round(to_mesh, 2), "back_to_sfu_s": round(back, 2),
+                "back_published_median_s": median_mark("published"),
+                "back_all_feeds_listed_median_s": median_mark("feeds"),
+                "back_last_first_frame_median_s": median_mark("frame", last=True),
+                "janus_offers": sum(p.janus_offers for p in peers),
+                "errors": sorted({e[:160] for p in peers for e in p.errors})}
     finally:
         for p in peers:
             await p.close()

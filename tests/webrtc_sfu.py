@@ -53,7 +53,7 @@ class SfuPeer(Peer):
                     self.feeds = data["feeds"]
                     self.marks.append(("feeds", len(self.feeds), time.monotonic()))
                     await self._resubscribe()
-                elif kind == "sfu.offer":
+                elif kind == "sfu.offer" and self.mode == "sfu":
                     self.janus_offers += 1
                     self.carried = {s["mid"]: s["participant"] for s in data["streams"]}
                     await self._answer(data["description"])
@@ -66,12 +66,19 @@ class SfuPeer(Peer):
     async def _on_plan(self, plan: dict[str, Any]) -> None:
         was, self.mode = self.mode, plan["mode"]
         if plan["mode"] != "sfu":
-            await self._close_sfu()
+            if plan["fallback"]:
+                await self._close_sfu()
+            else:  # a breakout: stop receiving; the publisher waits, paused
+                await self._close_subscriber()
+                self._pause(True)
             await self._on_peers(plan)
             return
         self.plans.append(plan)
         if was != "sfu" and self.camera:
-            await self._publish()
+            if self.publisher is None:
+                await self._publish()
+            else:
+                self._pause(False)
 
     async def _publish(self) -> None:
         pc = self.publisher = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -130,14 +137,24 @@ class SfuPeer(Peer):
         except MediaStreamError:
             return
 
-    async def _close_sfu(self) -> None:
-        for pc in (self.publisher, self.subscriber):
-            if pc is not None:
-                await pc.close()
-        self.publisher = self.subscriber = None
+    def _pause(self, paused: bool) -> None:
+        """Send nothing to the SFU while in a breakout (as a browser's replaceTrack(null))."""
+        for sender in self.publisher.getSenders() if self.publisher is not None else ():
+            sender._enabled = not paused  # aiortc drops frames of a disabled sender
+
+    async def _close_subscriber(self) -> None:
+        if self.subscriber is not None:
+            await self.subscriber.close()
+        self.subscriber = None
         self.subscribed = frozenset()
-        self.published.clear()
         self.sfu_frames.clear()
+
+    async def _close_sfu(self) -> None:
+        await self._close_subscriber()
+        if self.publisher is not None:
+            await self.publisher.close()
+        self.publisher = None
+        self.published.clear()
 
     async def wait_sfu_frames(self, other: str, n: int = 3, seconds: float = 10) -> None:
         await self._until(lambda: self.sfu_frames.get(other, 0) >= n, seconds)

@@ -59,7 +59,10 @@ class Planner:
                 await self._gw.sio.fanout("sfu.feeds", {"room": plan.room, "feeds": feeds},
                                           to=sid)
         elif before is not None and before.mode == "sfu":
-            await self._video.leave(sid)  # to a breakout, or the SFU went down
+            if plan.fallback:
+                await self._video.leave(sid)  # the SFU went down
+            else:
+                await self._video.step_out(sid)  # to a breakout: the publisher waits
 
     def rooms_of(self, meeting: str, participants: Iterable[str]) -> set[str]:
         """The rooms these participants were last planned in (where they come from)."""

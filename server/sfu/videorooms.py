@@ -107,6 +107,8 @@ class VideoRooms:
             except SfuError as exc:
                 if failures == 0:
                     log.warning("video server unavailable: %s", exc.message)
+            except Exception:  # the supervisor must outlive any surprise from Janus
+                log.exception("video server session failed")
             self._session = None
             self._rooms.clear()
             self._seats.clear()
@@ -302,8 +304,20 @@ class VideoRooms:
         if handle is not None:
             await handle.detach()
 
+    async def step_out(self, sid: str) -> None:
+        """The connection went to a breakout: stop receiving, keep the publisher.
+
+        Its feed stays in the VideoRoom, paused by the client (no media is sent) and
+        receivable by no one (``visible_feeds`` and ``check_subscribe`` go by room), so
+        that coming back needs no new ICE and DTLS: the plenary resumes at once."""
+        seat = self._seats.get(sid)
+        if seat is None:
+            return
+        async with seat.lock:
+            await self._unsubscribe(seat)
+
     async def leave(self, sid: str) -> None:
-        """Drop the connection's publisher and subscriber (room change, disconnect)."""
+        """Drop the connection's publisher and subscriber (disconnect, SFU lost)."""
         seat = self._seats.pop(sid, None)
         if seat is None:
             return

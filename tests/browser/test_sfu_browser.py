@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, Page, expect
 
 from tests.browser.helpers import join, poll
-from tests.media_servers import HAVE_JANUS, running_janus
+from tests.media_servers import HAVE_JANUS, Janus, running_janus
 from tests.support import RunningServer, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.webrtc]
@@ -24,17 +24,22 @@ SFU_VIDEO = """async (other) => {
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
+async def janus(tmp_path: Path) -> AsyncIterator[Janus]:
     if not HAVE_JANUS:
         pytest.skip("Janus is not installed (apt-get install janus; ./scripts/test does)")
-    async with running_janus(tmp_path / "janus") as janus:
-        running = await start_server(tmp_path / "data", "json", grace_s=5.0, **janus.settings)
+    async with running_janus(tmp_path / "janus") as running:
         yield running
-        await running.stop()
+
+
+@pytest.fixture
+async def server(tmp_path: Path, janus: Janus) -> AsyncIterator[RunningServer]:
+    running = await start_server(tmp_path / "data", "json", grace_s=5.0, **janus.settings)
+    yield running
+    await running.stop()
 
 
 async def test_a_page_publishes_into_janus_and_another_receives_it(
-        context: BrowserContext, links: dict[str, str]) -> None:
+        context: BrowserContext, links: dict[str, str], janus: Janus) -> None:
     anna, bo = await context.new_page(), await context.new_page()
     await anna.goto(links["participant"])
     await join(anna, "Anna Berg", "Vasa")
@@ -49,3 +54,12 @@ async def test_a_page_publishes_into_janus_and_another_receives_it(
     assert seen["mode"] == "sfu" and seen["pcs"] == 0, seen  # no peer-to-peer connection
     back = await poll(lambda: receiving(anna, bo_id), 20, what="Bo through Janus")
     assert back["frames"] > 0 and back["width"] > 0
+    # Janus stops: the plenary falls back to the mesh, and says so; then it comes back.
+    await janus.stop()
+    await expect(anna.locator(".toast", has_text="Videoservern svarar inte")).to_be_visible()
+    await poll(lambda: bo.evaluate("window.ledarstig.view.mesh.peers.size === 1"), 10,
+               what="the mesh instead")
+    await janus.start()
+    await expect(bo.locator(".toast", has_text="Videoservern är tillbaka")).to_be_visible()
+    again = await poll(lambda: receiving(bo, anna_id), 20, what="Anna through Janus again")
+    assert again["pcs"] == 0

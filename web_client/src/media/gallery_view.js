@@ -42,7 +42,8 @@ export class PlenaryGallery {
     if (!data.fallback && this.fallback && data.mode === 'sfu') this.notify(t('video.sfu_back'))
     this.fallback = Boolean(data.fallback)
     if (data.mode === 'sfu') this.sfu.start()
-    else if (was === 'sfu') this.sfu.stop()
+    else if (data.fallback) this.sfu.stop()
+    else if (was === 'sfu') this.sfu.stepOut()
     this.root.hidden = data.mode !== 'sfu'
   }
 

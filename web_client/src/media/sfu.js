@@ -30,7 +30,23 @@ export class SfuClient {
   start() {
     if (this.active) return
     this.active = true
-    this.run(() => this.publish())
+    if (this.publisher) this.run(() => this.pause(false))
+    else this.run(() => this.publish())
+  }
+
+  /** To a breakout: stop receiving, and send nothing, but keep the publisher's connection
+   *  (the server keeps its feed), so that the plenary resumes without new ICE and DTLS. */
+  stepOut() {
+    this.active = false
+    this.wanted = ''
+    this.subscriber?.close()
+    this.subscriber = null
+    this.dropUnwanted(new Set())
+    this.run(() => this.pause(true))
+  }
+
+  async pause(paused) {
+    for (const [track, sender] of this.senders) await sender.replaceTrack(paused ? null : track)
   }
 
   async publish() {
