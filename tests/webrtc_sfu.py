@@ -111,7 +111,7 @@ class SfuPeer(Peer):
             @pc.on("track")
             def on_track(track: Any) -> None:
                 mid = next(t.mid for t in pc.getTransceivers() if t.receiver.track is track)
-                self._spawn(self._count_sfu_frames(mid, track))
+                self._spawn(self._count_sfu_frames(mid, track, pc))
 
         await self._answer(answer["description"])
 
@@ -124,11 +124,13 @@ class SfuPeer(Peer):
         await self.client.ok("sfu.answer", {"description": {
             "type": "answer", "sdp": pc.localDescription.sdp}})
 
-    async def _count_sfu_frames(self, mid: str, track: Any) -> None:
+    async def _count_sfu_frames(self, mid: str, track: Any, pc: RTCPeerConnection) -> None:
         from aiortc.mediastreams import MediaStreamError
         try:
             while True:
                 await track.recv()
+                if self.subscriber is not pc:
+                    return  # a frame still queued from a closed subscription
                 who = self.carried.get(mid, "?")  # a mid may carry another feed later
                 if who not in self.sfu_frames:
                     self.marks.append(("frame", 0, time.monotonic()))
