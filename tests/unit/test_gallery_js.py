@@ -25,6 +25,10 @@ g.speakingOnly = true
 out.videoOf = g.wanted(2000).filter((f) => f.video).map((f) => f.id).sort()
 out.audioAll = g.wanted(2000).every((f) => f.audio)
 out.later = g.wanted(9000).filter((f) => f.video).map((f) => f.id)
+g.stage = new Set(['p40']); g.speakingOnly = false
+out.stageOrder = g.visible().slice(0, 3)
+g.speakingOnly = true
+out.stageVideo = g.wanted(9000).filter((f) => f.video).map((f) => f.id).sort()
 g.setFeeds(ids.slice(0, 10)); out.clamped = [g.page, g.pages(), g.visible().length]
 console.log(JSON.stringify(out))
 """
@@ -46,4 +50,6 @@ def test_pages_pinning_active_speaker_and_speaking_only() -> None:
     assert out["videoOf"] == ["p30", "p59"]  # the speaker and the pinned one
     assert out["audioAll"] is True
     assert out["later"] == ["p59"]  # p30 spoke too long ago
+    assert out["stageOrder"] == ["p59", "p40", "p30"]  # pinned, on stage, speaking
+    assert out["stageVideo"] == ["p40", "p59"]
     assert out["clamped"] == [0, 1, 10]

@@ -1,6 +1,7 @@
 // Which plenary feeds to receive and how to show them: pages of up to 25 tiles, the
-// active speaker large, pinned people first, and "only video of those speaking" for
-// weak links (audio of everyone on the page, video only of who spoke lately).
+// active speaker large, pinned people first, then whom a facilitator put on stage, and
+// "only video of those speaking" for weak links (audio of everyone on the page, video
+// only of who spoke lately, is pinned or is on stage).
 
 export const PAGE_SIZE = 25
 const SPEAKING_LEVEL = 0.02
@@ -11,6 +12,7 @@ export class Gallery {
     this.feeds = []
     this.page = 0
     this.pinned = new Set()
+    this.stage = new Set()
     this.speakingOnly = false
     this.spokeAt = new Map()
     this.speaker = null
@@ -32,7 +34,8 @@ export class Gallery {
   /** The subscription: [{id, audio, video}] for the visible participants. */
   wanted(now = Date.now()) {
     return this.visible().map((id) => ({
-      id, audio: true, video: !this.speakingOnly || this.pinned.has(id) || this.spokeRecently(id, now),
+      id, audio: true,
+      video: !this.speakingOnly || this.pinned.has(id) || this.stage.has(id) || this.spokeRecently(id, now),
     }))
   }
 
@@ -58,6 +61,7 @@ export class Gallery {
 
 function rank(g, id) {
   if (g.pinned.has(id)) return 0
-  if (id === g.speaker) return 1
-  return 2
+  if (g.stage.has(id)) return 1
+  if (id === g.speaker) return 2
+  return 3
 }

@@ -32,6 +32,7 @@ export class PlenaryGallery {
     videos.grid.addEventListener('dblclick', (e) => this.pin(e))
     videos.grid.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.pin(e) })
     this.timer = setInterval(() => this.listen(), LEVELS_EVERY_MS)
+    store.on('participants', () => this.resubscribe()) // the stage may have changed
   }
 
   /** A `peers` plan: the SFU in sfu mode, otherwise leave it (the mesh takes over). */
@@ -53,6 +54,7 @@ export class PlenaryGallery {
   }
 
   resubscribe() {
+    this.gallery.stage = new Set(this.store.stage)
     if (this.mode !== 'sfu') return
     this.sfu.subscribe(this.gallery.wanted())
     const pages = this.gallery.pages()
