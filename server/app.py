@@ -26,7 +26,17 @@ from server.gateway import Gateway
 from server.gc_policy import GcPolicy
 from server.handlers import register_all
 from server.hub import Hub
-from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, METRICS, SETTINGS, STORE, TOKENS
+from server.keys import (
+    BOARDS,
+    CREDENTIALS,
+    GATEWAY,
+    HUB,
+    METRICS,
+    SETTINGS,
+    STORE,
+    TOKENS,
+    VIDEO,
+)
 from server.live import LiveMeeting
 from server.logs import redact_unparsable_requests
 from server.metrics import Metrics
@@ -103,7 +113,8 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
             max_update_bytes=settings.board_max_update_bytes,
             max_elements=settings.board_max_elements))
         app[BOARDS] = board_store
-        register_all(gateway, board_store)
+        video = register_all(gateway, board_store)
+        app[VIDEO] = video
         gateway.start_grace_after_restart()
         timer.sync_all()
         app[HUB], app[GATEWAY] = hub, gateway
@@ -112,7 +123,8 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
             tasks.append(asyncio.create_task(GcPolicy(released=lambda: sio.released).run(),
                                              name="gc"))
         try:
-            yield
+            async with video:
+                yield
         finally:
             for task in tasks:
                 task.cancel()

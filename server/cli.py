@@ -46,8 +46,24 @@ def main() -> None:
                    "are believed (repeatable; env: space-separated).")
 @click.option("--loop", "loop_name", envvar="LEDARSTIG_LOOP", default="uvloop",
               type=click.Choice(["uvloop", "asyncio"]), show_default=True)
+@click.option("--janus-url", envvar="LEDARSTIG_JANUS_URL", default=None,
+              help="Janus's HTTP API (e.g. http://127.0.0.1:8088/janus): plenary video "
+                   "through its VideoRoom. Without it the plenary is a mesh or a stage.")
+@click.option("--janus-secret", envvar="LEDARSTIG_JANUS_SECRET", default=None,
+              help="Janus's api_secret (better given in the environment).")
+@click.option("--janus-admin-key", envvar="LEDARSTIG_JANUS_ADMIN_KEY", default=None,
+              help="The VideoRoom admin_key (better given in the environment).")
+@click.option("--stun-url", "stun_urls", envvar="LEDARSTIG_STUN_URLS", multiple=True,
+              help="A STUN server for browsers (repeat; the variable splits on spaces).")
+@click.option("--turn-url", "turn_urls", envvar="LEDARSTIG_TURN_URLS", multiple=True,
+              help="A TURN server, e.g. turn:turn.example.org:3478?transport=udp (repeat).")
+@click.option("--turn-secret", envvar="LEDARSTIG_TURN_SECRET", default=None,
+              help="coturn's static-auth-secret (better given in the environment).")
 def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str | None,
           grace: float, log_format: str, gc_freeze: bool, loop_name: str,
+          janus_url: str | None, janus_secret: str | None, janus_admin_key: str | None,
+          stun_urls: tuple[str, ...], turn_urls: tuple[str, ...],
+          turn_secret: str | None,
           allowed_origins: tuple[str, ...] = (), trusted_proxies: tuple[str, ...] = ()) -> None:
     """Run the server (embedded SQLite store under --data-dir)."""
     configure_logging(json_lines=log_format == "json")
@@ -55,7 +71,10 @@ def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str
                         admin_token=os.environ.get("LEDARSTIG_ADMIN_TOKEN") or None,
                         secret_key=os.environ.get("LEDARSTIG_SECRET_KEY") or None,
                         public_url=public_url, grace_s=grace, gc_freeze=gc_freeze,
-                        cors_origins=allowed_origins, trusted_proxies=trusted_proxies)
+                        cors_origins=allowed_origins, trusted_proxies=trusted_proxies,
+                        janus_url=janus_url, janus_secret=janus_secret,
+                        janus_admin_key=janus_admin_key, stun_urls=stun_urls,
+                        turn_urls=turn_urls, turn_secret=turn_secret or None)
     creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     url = public_url or f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     click.echo(f"Ledarstig is running at {url}/  (data in {data_dir.resolve()})")
@@ -75,6 +94,24 @@ def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+@main.command("janus-config")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--api-ip", default="127.0.0.1", show_default=True,
+              help="The private address Janus's HTTP API listens on.")
+@click.option("--api-port", default=8088, type=int, show_default=True)
+@click.option("--media-ip", default=None, help="The address Janus sends media from.")
+@click.option("--public-ip", default=None, help="Announced instead (behind 1:1 NAT).")
+def janus_config(folder: Path, api_ip: str, api_port: int, media_ip: str | None,
+                 public_ip: str | None) -> None:
+    """Write our Janus configuration (VideoRoom and HTTP only) and its secrets."""
+    from server.sfu.janus_config import ENV_FILE, JanusConfig, command, write
+    write(folder, JanusConfig(api_ip=api_ip, api_port=api_port, media_ip=media_ip,
+                              public_ip=public_ip))
+    click.echo(f"Wrote Janus's configuration to {folder.resolve()}; run it with\n  "
+               f"{' '.join(command(folder))}\nand give ledarstig the settings in "
+               f"{folder / ENV_FILE} (they are secret).")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,9 @@ class Settings:
     turn_secret: str | None = None
     turn_ttl_s: int = 6 * 3600
     publisher_cap: int = 8
+    janus_url: str | None = None  # Janus's HTTP API, e.g. http://127.0.0.1:8088/janus
+    janus_secret: str | None = None  # Janus's api_secret
+    janus_admin_key: str | None = None  # the VideoRoom plugin's admin_key
     board_max_update_bytes: int = 64 * 1024
     board_max_elements: int = 20_000
     gc_freeze: bool = True

@@ -8,6 +8,7 @@ from server.credentials import Credentials
 from server.gateway import Gateway
 from server.hub import Hub
 from server.metrics import Metrics
+from server.sfu.videorooms import VideoRooms
 from server.store import LogStore
 from server.tokens import Tokens
 
@@ -19,3 +20,4 @@ METRICS = web.AppKey("metrics", Metrics)
 STORE = web.AppKey("store", LogStore)
 GATEWAY = web.AppKey("gateway", Gateway)
 BOARDS = web.AppKey("boards", Boards)
+VIDEO = web.AppKey("video", VideoRooms)

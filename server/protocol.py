@@ -144,6 +144,33 @@ class Gallery(Message):
     round: Id | None = None
 
 
+class SfuPublish(Message):
+    """An offer of the tracks to publish into the plenary's VideoRoom."""
+
+    description: Description
+
+
+class SfuFeed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: Id
+    audio: bool = True
+    video: bool = True
+
+
+class SfuSubscribe(Message):
+    """The feeds to receive (replaces the current subscription; empty: none)."""
+
+    feeds: Annotated[list[SfuFeed], msgspec.Meta(max_length=100)]
+
+
+class SfuAnswer(Message):
+    description: Description
+
+
+class SfuTrickle(Message):
+    target: Literal["publisher", "subscriber"]
+    candidate: Candidate | None  # null: end of candidates
+
+
 class Auth(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The Socket.IO ``auth`` payload of a connection."""
 

@@ -10,15 +10,16 @@ from typing import Any
 
 import msgspec
 
-from rooms import Event, moves_of
+from rooms import PLENARY, Event, moves_of
 from rooms import commands as cmd
-from rooms.media import PeerPlan, check_signal, peer_plan, room_plans
+from rooms.media import PeerPlan, check_signal, peer_plan, room_plans, visible_feeds
 from server import protocol as p
 from server.broadcast import participant_room
 from server.connections import Connection
 from server.gateway import Gateway
 from server.ice import ice_servers
 from server.live import LiveMeeting
+from server.sfu.videorooms import VideoRooms
 
 # A joining participant is re-planned by the presence hook once its connection is bound
 # (at ``participant.joined`` it is not online yet), so joins are not listed here.
@@ -28,8 +29,9 @@ _MEMBERSHIP = frozenset({"participant.left", "stage.added", "stage.removed"})
 class Planner:
     """Sends each connection its peer plan, and what to close, when it changes."""
 
-    def __init__(self, gw: Gateway) -> None:
+    def __init__(self, gw: Gateway, video: VideoRooms) -> None:
         self._gw = gw
+        self._video = video
         self._sent: dict[str, PeerPlan] = {}
 
     async def refresh_rooms(self, meeting: str, rooms: set[str]) -> None:
@@ -38,7 +40,7 @@ class Planner:
         online = self._gw.conns.online_set(meeting)
         cap = self._gw.settings.publisher_cap
         for room in rooms:
-            for pid, plan in room_plans(state, room, online, cap).items():
+            for pid, plan in room_plans(state, room, online, cap, self._video.status).items():
                 for sid in list(online.get(pid, ())):
                     await self.send(sid, plan)
 
@@ -49,6 +51,18 @@ class Planner:
         closed = before.peer_ids() - plan.peer_ids() if before is not None else frozenset()
         self._sent[sid] = plan
         await self._gw.sio.fanout("peers", plan.to_wire(closed), to=sid)
+        if plan.mode == "sfu":
+            conn = self._gw.conns.by_sid.get(sid)
+            if conn is not None:
+                state = self._gw.hub.get(conn.meeting).state.meeting
+                feeds = visible_feeds(state, plan.room, self._video.feeds(conn.meeting))
+                await self._gw.sio.fanout("sfu.feeds", {"room": plan.room, "feeds": feeds},
+                                          to=sid)
+        elif before is not None and before.mode == "sfu":
+            if plan.fallback:
+                await self._video.leave(sid)  # the SFU went down
+            else:
+                await self._video.step_out(sid)  # to a breakout: the publisher waits
 
     def rooms_of(self, meeting: str, participants: Iterable[str]) -> set[str]:
         """The rooms these participants were last planned in (where they come from)."""
@@ -60,8 +74,8 @@ class Planner:
         self._sent.pop(sid, None)
 
 
-def register(gw: Gateway) -> None:
-    planner = Planner(gw)
+def register(gw: Gateway, video: VideoRooms) -> None:
+    planner = Planner(gw, video)
 
     async def signal(conn: Connection, msg: p.Signal) -> dict[str, Any]:
         me = gw.pid(conn)
@@ -105,11 +119,13 @@ def register(gw: Gateway) -> None:
         state = gw.hub.get(conn.meeting).state.meeting
         pid = gw.pid(conn)
         online = gw.conns.online_set(conn.meeting)
-        await planner.send(conn.sid, peer_plan(state, pid, online, gw.settings.publisher_cap))
+        await planner.send(conn.sid, peer_plan(state, pid, online, gw.settings.publisher_cap,
+                                               video.status))
         schedule_ice(conn)
 
     def on_detach(conn: Connection) -> None:
         planner.forget(conn.sid)
+        video.later(lambda: video.leave(conn.sid))
         gw.scheduler.cancel(f"ice:{conn.sid}")
 
     async def on_presence(meeting: str, participant: str) -> None:
@@ -130,6 +146,11 @@ def register(gw: Gateway) -> None:
         if rooms:
             await planner.refresh_rooms(live.id, rooms)
 
+    async def on_sfu_status() -> None:
+        """The video server came or went: every plenary switches mode."""
+        for live in gw.hub.all():
+            await planner.refresh_rooms(live.id, {PLENARY})
+
     gw.command("signal", p.Signal, signal)
     gw.command("media", p.Media, media)
     gw.command("stage.add", p.Target, stage_add)
@@ -139,4 +160,5 @@ def register(gw: Gateway) -> None:
     gw.on_detach.append(on_detach)
     gw.on_presence.append(on_presence)
     gw.hub.listeners.append(on_events)
+    video.on_status.append(on_sfu_status)
 

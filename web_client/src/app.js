@@ -48,7 +48,7 @@ export class App {
     this.conn.on('event', (e) => this.event(e))
     this.conn.on('presence', (p) => this.store.setOnline(p.participant, p.online))
     this.conn.on('session.replaced', () => { this.replaced = true })
-    for (const name of ['peers', 'signal', 'board.state', 'ice']) this.conn.on(name, (data) => this.view?.receive(name, data))
+    for (const name of ['peers', 'signal', 'sfu.feeds', 'sfu.offer', 'board.state', 'ice']) this.conn.on(name, (data) => this.view?.receive(name, data))
     this.show({ title: 'connect.title', text: 'connect.text', busy: true })
     this.connectTimer = setTimeout(() => this.slow(), 8000)
     this.conn.open()

@@ -3,6 +3,7 @@
 import { h, fill, announce } from '../dom.js'
 import { onLang, t } from '../i18n.js'
 import { Mesh } from '../media/mesh.js'
+import { PlenaryGallery } from '../media/gallery_view.js'
 import { BoardSync } from '../board/sync.js'
 import { BoardView } from '../board/view.js'
 import { Banner } from './banner.js'
@@ -27,6 +28,7 @@ export class MeetingView {
       onStream: (id, stream, kind) => this.videos.stream(id, stream, kind),
       onGone: (id) => this.videos.gone(id),
     })
+    this.plenary = new PlenaryGallery({ store, conn, local, videos: this.videos, notify: (text) => toast(text, 'info') })
     this.boardView = new BoardView()
     this.board = new BoardSync({
       conn, me: store.me,
@@ -131,19 +133,22 @@ export class MeetingView {
   /** Every welcome after the first follows a reconnect: the others have dropped their
    *  connections to this session, so start afresh with the peers message that follows. */
   welcomed(w) {
-    if (w.ice_servers) this.mesh.setIceServers(w.ice_servers)
-    if (this.welcomes++ > 0) this.mesh.closeAll()
+    if (w.ice_servers) { this.mesh.setIceServers(w.ice_servers); this.plenary.setIceServers(w.ice_servers) }
+    if (this.welcomes++ > 0) { this.mesh.closeAll(); this.plenary.sfu.stop(); this.plenary.mode = null }
   }
 
   /** Messages outside the log: peers, signal, board.state, ice. */
   receive(name, data) {
     if (name === 'peers') {
       this.store.peers = data
+      this.plenary.plan(data)
       this.mesh.update(data)
       this.videos.peers(data.peers.map((p) => p.id))
       this.videos.setMode(data.mode, data.publish)
       this.store.emit('participants')
     } else if (name === 'signal') this.mesh.signal(data)
+    else if (name === 'sfu.feeds') this.plenary.feeds(data)
+    else if (name === 'sfu.offer') this.plenary.sfu.janusOffer(data)
     else if (name === 'board.state') this.board.load(data.room, data.update)
     else if (name === 'ice') this.mesh.setIceServers(data.ice_servers)
   }
@@ -218,6 +223,7 @@ export class MeetingView {
 
   stop() {
     this.mesh.closeAll()
+    this.plenary.stop()
     this.board.close()
     this.banner.stop()
     this.console?.stop()

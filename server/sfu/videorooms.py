@@ -1,0 +1,352 @@
+"""The plenary's VideoRooms in Janus, and each connection's seat in them.
+
+One Janus session for the whole process, kept by a supervisor task: while it
+lives the SFU is ``UP``; when it is lost (Janus stopped or restarted) the SFU
+is ``DOWN``, every room and handle is forgotten, listeners re-plan (clients
+fall back to mesh/stage) and the supervisor reconnects, re-planning again
+once Janus answers. One VideoRoom per meeting's plenary, created when the
+first participant publishes and destroyed when the meeting ends. Each
+connection has at most one publisher handle and one subscriber handle.
+
+Janus learns only random ids: the VideoRoom id, the participant id, and what
+WebRTC itself carries; never names or tokens.
+"""
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from rooms.media import Sfu
+from server.config import Settings
+from server.sfu.exceptions import JanusError, NoSubscription, SfuError, SfuUnavailable
+from server.sfu.janus import Handle, JanusSession, Json
+
+log = logging.getLogger("ledarstig.sfu")
+RETRY_S = (0.5, 1.0, 2.0, 3.0)  # reconnect back-off, then every 3 s
+
+
+@dataclass
+class Feed:
+    id: int
+    streams: list[Json] = field(default_factory=list)  # Janus's {type, mid, ...}
+    live: bool = False
+
+
+@dataclass
+class VideoRoom:
+    janus_id: int
+    feeds: dict[str, Feed] = field(default_factory=dict)  # participant -> feed
+
+    def live(self) -> list[str]:
+        return sorted(pid for pid, f in self.feeds.items() if f.live)
+
+
+@dataclass
+class Seat:
+    """One connection's handles."""
+
+    meeting: str
+    participant: str
+    publisher: Handle | None = None
+    subscriber: Handle | None = None
+    streams: list[Json] = field(default_factory=list)  # what the subscriber asked for
+    carried: list[Json] = field(default_factory=list)  # mid -> participant, from Janus
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class VideoRooms:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.status = Sfu.DOWN if settings.janus_url else Sfu.OFF
+        self.on_status: list[Callable[[], Awaitable[None]]] = []
+        self.on_feeds: list[Callable[[str, list[str]], Awaitable[None]]] = []
+        # Janus renegotiates a subscription itself (a publisher left): (sid, offer, streams)
+        self.on_offer: list[Callable[[str, Json, list[Json]], Awaitable[None]]] = []
+        self._session: JanusSession | None = None
+        self._rooms: dict[str, VideoRoom] = {}
+        self._room_locks: dict[str, asyncio.Lock] = {}
+        self._seats: dict[str, Seat] = {}
+        self._jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._http: aiohttp.ClientSession | None = None
+
+    # -- lifetime ---------------------------------------------------------------
+
+    async def __aenter__(self) -> "VideoRooms":
+        if self._settings.janus_url:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+            self._tasks = [asyncio.create_task(self._supervise(), name="sfu-supervisor"),
+                           asyncio.create_task(self._work(), name="sfu-jobs")]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._http is not None:
+            await self._http.close()
+
+    async def _supervise(self) -> None:
+        assert self._http is not None and self._settings.janus_url
+        failures = 0
+        while True:
+            try:
+                async with JanusSession(self._http, self._settings.janus_url,
+                                        self._settings.janus_secret) as session:
+                    self._session, failures = session, 0
+                    await self._set_status(Sfu.UP)
+                    await session.closed.wait()
+            except SfuError as exc:
+                if failures == 0:
+                    log.warning("video server unavailable: %s", exc.message)
+            except Exception:  # the supervisor must outlive any surprise from Janus
+                log.exception("video server session failed")
+            self._session = None
+            self._rooms.clear()
+            self._seats.clear()
+            await self._set_status(Sfu.DOWN)
+            await asyncio.sleep(RETRY_S[min(failures, len(RETRY_S) - 1)])  # back-off
+            failures += 1
+
+    async def _set_status(self, status: Sfu) -> None:
+        if status is self.status:
+            return
+        log.info("video server %s -> %s", self.status, status)
+        self.status = status
+        for hook in self.on_status:
+            try:
+                await hook()
+            except Exception:
+                log.exception("sfu status hook failed")
+
+    async def _work(self) -> None:
+        while True:
+            job = await self._jobs.get()
+            try:
+                await job()
+            except Exception:
+                log.exception("sfu job failed")
+
+    def later(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Run ``job`` on the service's own task (from synchronous hooks)."""
+        self._jobs.put_nowait(job)
+
+    # -- rooms ------------------------------------------------------------------
+
+    def feeds(self, meeting: str) -> list[str]:
+        room = self._rooms.get(meeting)
+        return room.live() if room is not None else []
+
+    def _live_session(self) -> JanusSession:
+        if self._session is None or self.status is not Sfu.UP:
+            raise SfuUnavailable("The video server is not reachable.")
+        return self._session
+
+    async def _room(self, meeting: str) -> VideoRoom:
+        async with self._room_locks.setdefault(meeting, asyncio.Lock()):
+            room = self._rooms.get(meeting)
+            if room is None:
+                room = VideoRoom(secrets.randbelow(2**52) + 1)
+                handle = await self._live_session().attach()
+                try:
+                    await handle.request({
+                        "request": "create", "room": room.janus_id, "permanent": False,
+                        "is_private": True, "publishers": 100, "videocodec": "vp8",
+                        "audiocodec": "opus", "bitrate": 400_000, "notify_joining": False,
+                        "admin_key": self._settings.janus_admin_key or ""})
+                finally:
+                    await handle.detach()
+                self._rooms[meeting] = room
+            return room
+
+    async def close_meeting(self, meeting: str) -> None:
+        """Destroy a meeting's VideoRoom (the meeting ended)."""
+        room = self._rooms.pop(meeting, None)
+        self._room_locks.pop(meeting, None)
+        if room is None or self._session is None:
+            return
+        with contextlib.suppress(SfuError):
+            handle = await self._session.attach()
+            try:
+                await handle.request({"request": "destroy", "room": room.janus_id,
+                                      "admin_key": self._settings.janus_admin_key or ""})
+            finally:
+                await handle.detach()
+
+    # -- publishing -------------------------------------------------------------
+
+    def _seat(self, sid: str, meeting: str, participant: str) -> Seat:
+        seat = self._seats.get(sid)
+        if seat is None or seat.meeting != meeting or seat.participant != participant:
+            seat = self._seats[sid] = Seat(meeting, participant)
+        return seat
+
+    async def publish(self, sid: str, meeting: str, participant: str, offer: Json) -> Json:
+        """Publish the connection's tracks into the meeting's VideoRoom; Janus's answer."""
+        seat = self._seat(sid, meeting, participant)
+        async with seat.lock:
+            await self._unpublish(seat)
+            room = await self._room(meeting)
+            handle = await self._live_session().attach()
+            seat.publisher = handle
+            joined, _ = await handle.message({"request": "join", "ptype": "publisher",
+                                              "room": room.janus_id})
+            feed = room.feeds[participant] = Feed(int(joined["id"]))
+            handle.on_event = lambda e: self._publisher_event(meeting, participant, feed, e)
+            configured, answer = await handle.message(
+                {"request": "configure", "audio": True, "video": True}, jsep=offer)
+            feed.streams = list(configured.get("streams", []))
+            if answer is None:
+                raise JanusError(0, "no answer to the offer")
+            return answer
+
+    def _publisher_event(self, meeting: str, participant: str, feed: Feed, event: Json) -> None:
+        kind = event.get("janus")
+        if kind == "media" and event.get("receiving") and not feed.live:
+            feed.live = True
+        elif kind == "hangup" and feed.live:
+            feed.live = False
+        else:
+            return
+        self.later(lambda: self._announce(meeting))
+
+    async def _announce(self, meeting: str) -> None:
+        feeds = self.feeds(meeting)
+        for hook in self.on_feeds:
+            await hook(meeting, feeds)
+
+    async def _unpublish(self, seat: Seat) -> None:
+        handle, seat.publisher = seat.publisher, None
+        if handle is None:
+            return
+        room = self._rooms.get(seat.meeting)
+        feed = room.feeds.pop(seat.participant, None) if room is not None else None
+        await handle.detach()
+        if feed is not None and feed.live:
+            await self._announce(seat.meeting)
+
+    # -- subscribing ------------------------------------------------------------
+
+    async def subscribe(self, sid: str, meeting: str, participant: str,
+                        wanted: list[tuple[str, bool, bool]]) -> tuple[Json | None, list[Json]]:
+        """Receive the ``(participant, audio, video)`` feeds that are live.
+
+        The first subscription joins a subscriber handle; later ones update it
+        (Janus renegotiates the same PeerConnection). Returns Janus's offer, when
+        there is one to answer, and which participant each ``mid`` carries."""
+        seat = self._seat(sid, meeting, participant)
+        async with seat.lock:
+            room = self._rooms.get(meeting)
+            streams = _streams(room, wanted) if room is not None else []
+            if room is None or (seat.subscriber is None and not streams):
+                return None, []
+            if seat.subscriber is None:
+                handle = await self._live_session().attach()
+                seat.subscriber = handle
+                handle.on_event = lambda e: self._subscriber_event(sid, seat, room, e)
+                data, offer = await handle.message({
+                    "request": "join", "ptype": "subscriber", "room": room.janus_id,
+                    "streams": streams, "use_msid": True})
+            else:
+                present = {f.id for f in room.feeds.values()}  # Janus dropped the others
+                add = [x for x in streams if x not in seat.streams]
+                drop = [x for x in seat.streams if x not in streams and x["feed"] in present]
+                if not add and not drop:
+                    return None, seat.carried
+                body: Json = {"request": "update"}
+                if add:
+                    body["subscribe"] = add
+                if drop:
+                    body["unsubscribe"] = drop
+                data, offer = await seat.subscriber.message(body)
+            seat.streams = streams
+            seat.carried = _carried(room, data)
+            return offer, seat.carried
+
+    def _subscriber_event(self, sid: str, seat: Seat, room: VideoRoom, event: Json) -> None:
+        jsep = event.get("jsep")
+        if not jsep or jsep.get("type") != "offer" or seat.subscriber is None:
+            return
+        data = event.get("plugindata", {}).get("data", {})
+        if "streams" in data:
+            seat.carried = _carried(room, data)
+        carried = seat.carried
+
+        async def relay() -> None:
+            for hook in self.on_offer:
+                await hook(sid, jsep, carried)
+        self.later(relay)
+
+    async def answer(self, sid: str, answer: Json) -> None:
+        seat = self._seats.get(sid)
+        if seat is None or seat.subscriber is None:
+            raise NoSubscription("There is no subscription to answer.")
+        await seat.subscriber.message({"request": "start"}, jsep=answer)
+
+    async def trickle(self, sid: str, target: str, candidate: Json | None) -> None:
+        seat = self._seats.get(sid)
+        handle = (seat.publisher if target == "publisher" else seat.subscriber) if seat else None
+        if handle is None:
+            raise NoSubscription(f"There is no {target} connection for that candidate.")
+        await handle.trickle(candidate)
+
+    async def _unsubscribe(self, seat: Seat) -> None:
+        handle, seat.subscriber = seat.subscriber, None
+        seat.streams, seat.carried = [], []
+        if handle is not None:
+            await handle.detach()
+
+    async def step_out(self, sid: str) -> None:
+        """The connection went to a breakout: stop receiving, keep the publisher.
+
+        Its feed stays in the VideoRoom, paused by the client (no media is sent) and
+        receivable by no one (``visible_feeds`` and ``check_subscribe`` go by room), so
+        that coming back needs no new ICE and DTLS: the plenary resumes at once."""
+        seat = self._seats.get(sid)
+        if seat is None:
+            return
+        async with seat.lock:
+            await self._unsubscribe(seat)
+
+    async def leave(self, sid: str) -> None:
+        """Drop the connection's publisher and subscriber (disconnect, SFU lost)."""
+        seat = self._seats.pop(sid, None)
+        if seat is None:
+            return
+        async with seat.lock:
+            await self._unsubscribe(seat)
+            await self._unpublish(seat)
+
+
+def _carried(room: VideoRoom, data: Json) -> list[Json]:
+    """Which participant each of Janus's subscriber ``mid``s carries."""
+    by_feed = {f.id: pid for pid, f in room.feeds.items()}
+    return [{"mid": x.get("mid"), "type": x.get("type"),
+             "participant": by_feed.get(x.get("feed_id", 0))}
+            for x in data.get("streams", []) if x.get("active", True)
+            and x.get("type") != "data"]
+
+
+def _streams(room: VideoRoom, wanted: list[tuple[str, bool, bool]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for pid, audio, video in wanted:
+        feed = room.feeds.get(pid)
+        if feed is None or not feed.live:
+            continue
+        if not feed.streams:
+            out.append({"feed": feed.id})
+        for s in feed.streams:
+            if (s.get("type") == "audio" and audio) or (s.get("type") == "video" and video):
+                out.append({"feed": feed.id, "mid": s["mid"]})
+    return out
+
+
+__all__ = ["Feed", "Seat", "VideoRoom", "VideoRooms"]

@@ -1,0 +1,65 @@
+"""Chromium pages in the plenary through Janus: one publishes, another receives."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.browser.helpers import join, poll
+from tests.media_servers import HAVE_JANUS, Janus, running_janus
+from tests.support import RunningServer, start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.webrtc]
+
+SFU_VIDEO = """async (other) => {
+  const app = window.ledarstig
+  const stats = await app.view.plenary.sfu.stats()
+  const video = document.querySelector(`.tile[data-peer="${other}"] video`)
+  const frames = stats[other]?.framesDecoded ?? 0
+  return {ok: frames > 0 && (video?.videoWidth ?? 0) > 0, frames, width: video?.videoWidth,
+          mode: app.store.peers?.mode, pcs: app.view.mesh.peers.size}
+}"""
+
+
+@pytest.fixture
+async def janus(tmp_path: Path) -> AsyncIterator[Janus]:
+    if not HAVE_JANUS:
+        pytest.skip("Janus is not installed (apt-get install janus; ./scripts/test does)")
+    async with running_janus(tmp_path / "janus") as running:
+        yield running
+
+
+@pytest.fixture
+async def server(tmp_path: Path, janus: Janus) -> AsyncIterator[RunningServer]:
+    running = await start_server(tmp_path / "data", "json", grace_s=5.0, **janus.settings)
+    yield running
+    await running.stop()
+
+
+async def test_a_page_publishes_into_janus_and_another_receives_it(
+        context: BrowserContext, links: dict[str, str], janus: Janus) -> None:
+    anna, bo = await context.new_page(), await context.new_page()
+    await anna.goto(links["participant"])
+    await join(anna, "Anna Berg", "Vasa")
+    await bo.goto(links["participant"])
+    await join(bo, "Bo Lind", "Borgå")
+    anna_id = await anna.evaluate("window.ledarstig.store.me")
+    bo_id = await bo.evaluate("window.ledarstig.store.me")
+    async def receiving(page: Page, other: str) -> dict[str, Any] | None:
+        got: dict[str, Any] = await page.evaluate(SFU_VIDEO, other)
+        return got if got["ok"] else None
+    seen = await poll(lambda: receiving(bo, anna_id), 20, what="Anna through Janus")
+    assert seen["mode"] == "sfu" and seen["pcs"] == 0, seen  # no peer-to-peer connection
+    back = await poll(lambda: receiving(anna, bo_id), 20, what="Bo through Janus")
+    assert back["frames"] > 0 and back["width"] > 0
+    # Janus stops: the plenary falls back to the mesh, and says so; then it comes back.
+    await janus.stop()
+    await expect(anna.locator(".toast", has_text="Videoservern svarar inte")).to_be_visible()
+    await poll(lambda: bo.evaluate("window.ledarstig.view.mesh.peers.size === 1"), 10,
+               what="the mesh instead")
+    await janus.start()
+    await expect(bo.locator(".toast", has_text="Videoservern är tillbaka")).to_be_visible()
+    again = await poll(lambda: receiving(bo, anna_id), 20, what="Anna through Janus again")
+    assert again["pcs"] == 0

@@ -1,0 +1,177 @@
+// The plenary through the SFU (Janus's VideoRoom): one PeerConnection publishes this
+// browser's camera and microphone, one receives the feeds the gallery shows. Session
+// descriptions and candidates go over our own connection (`sfu.*`); the browser never
+// talks to Janus's API, only sends and receives media.
+
+export class SfuClient {
+  /** request(name, data) -> Promise of the answer's data; onStream(id, stream|null, kind). */
+  constructor({ local, request, onStream, iceServers = [] }) {
+    this.local = local
+    this.request = request
+    this.onStream = onStream
+    this.iceServers = iceServers
+    this.publisher = null
+    this.subscriber = null
+    this.senders = new Map()
+    this.carried = new Map() // mid -> participant
+    this.streams = new Map() // participant -> MediaStream
+    this.wanted = ''
+    this.queue = Promise.resolve()
+    this.active = false
+    local.onChange((what) => this.localChanged(what))
+  }
+
+  /** One operation at a time: Janus renegotiates one subscription after another. */
+  run(fn) {
+    this.queue = this.queue.then(fn).catch((err) => console.warn('sfu', err))
+    return this.queue
+  }
+
+  start() {
+    if (this.active) return
+    this.active = true
+    if (this.publisher) this.run(() => this.pause(false))
+    else this.run(() => this.publish())
+  }
+
+  /** To a breakout: stop receiving, and send nothing, but keep the publisher's connection
+   *  (the server keeps its feed), so that the plenary resumes without new ICE and DTLS. */
+  stepOut() {
+    this.active = false
+    this.wanted = ''
+    this.subscriber?.close()
+    this.subscriber = null
+    this.dropUnwanted(new Set())
+    this.run(() => this.pause(true))
+  }
+
+  async pause(paused) {
+    for (const [track, sender] of this.senders) await sender.replaceTrack(paused ? null : track)
+  }
+
+  async publish() {
+    const pc = this.publisher = new RTCPeerConnection({ iceServers: this.iceServers })
+    const tracks = this.local.stream.getTracks()
+    for (const track of tracks) this.senders.set(track, pc.addTrack(track, this.local.stream))
+    if (tracks.length === 0) return // nothing to send: only receive
+    pc.onicecandidate = ({ candidate }) => this.trickle('publisher', candidate)
+    await pc.setLocalDescription(await pc.createOffer())
+    const { description } = await this.request('sfu.publish', { description: plain(pc.localDescription) })
+    if (this.publisher === pc) await pc.setRemoteDescription(description)
+  }
+
+  trickle(target, candidate) {
+    const c = candidate ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex } : null
+    this.request('sfu.trickle', { target, candidate: c }).catch(() => {})
+  }
+
+  /** Receive exactly these feeds: [{id, audio, video}]. */
+  subscribe(feeds) {
+    const key = JSON.stringify(feeds)
+    if (key === this.wanted || !this.active) return this.queue
+    this.wanted = key
+    return this.run(async () => {
+      let answer
+      try {
+        answer = await this.request('sfu.subscribe', { feeds })
+      } catch (err) {
+        this.wanted = '' // someone left meanwhile: the next feed list retries
+        throw err
+      }
+      this.carried = new Map(answer.streams.map((s) => [s.mid, s.participant]))
+      this.dropUnwanted(new Set(feeds.map((f) => f.id)))
+      if (!answer.description) return
+      const pc = this.subscriber ?? this.newSubscriber()
+      await pc.setRemoteDescription(answer.description)
+      await pc.setLocalDescription(await pc.createAnswer())
+      await this.request('sfu.answer', { description: plain(pc.localDescription) })
+    })
+  }
+
+  /** Janus renegotiates by itself (a publisher left): `sfu.offer` {description, streams}. */
+  janusOffer({ description, streams }) {
+    return this.run(async () => {
+      const pc = this.subscriber
+      if (!pc) return
+      this.carried = new Map(streams.map((s) => [s.mid, s.participant]))
+      this.dropUnwanted(new Set(streams.map((s) => s.participant)))
+      await pc.setRemoteDescription(description)
+      await pc.setLocalDescription(await pc.createAnswer())
+      await this.request('sfu.answer', { description: plain(pc.localDescription) })
+    })
+  }
+
+  newSubscriber() {
+    const pc = this.subscriber = new RTCPeerConnection({ iceServers: this.iceServers })
+    pc.onicecandidate = ({ candidate }) => this.trickle('subscriber', candidate)
+    pc.ontrack = ({ track, transceiver }) => {
+      const id = this.carried.get(transceiver.mid)
+      if (!id) return
+      let stream = this.streams.get(id)
+      if (!stream) this.streams.set(id, stream = new MediaStream())
+      for (const old of stream.getTracks()) if (old.kind === track.kind) stream.removeTrack(old)
+      stream.addTrack(track)
+      this.onStream(id, stream, 'camera')
+    }
+    return pc
+  }
+
+  dropUnwanted(keep) {
+    for (const id of [...this.streams.keys()]) {
+      if (!keep.has(id)) { this.streams.delete(id); this.onStream(id, null, 'camera') }
+    }
+  }
+
+  /** The speaking level (0..1) of each received participant's audio. */
+  levels() {
+    const out = new Map()
+    for (const t of this.subscriber?.getTransceivers() ?? []) {
+      const id = this.carried.get(t.mid)
+      if (!id || t.receiver.track?.kind !== 'audio') continue
+      const level = Math.max(0, ...t.receiver.getSynchronizationSources().map((s) => s.audioLevel ?? 0))
+      out.set(id, level)
+    }
+    return out
+  }
+
+  localChanged(what) {
+    if (!what?.replaced || !this.publisher) return
+    const sender = this.senders.get(what.old)
+    if (!sender) return
+    this.senders.delete(what.old)
+    this.senders.set(what.fresh, sender)
+    sender.replaceTrack(what.fresh).catch(() => {})
+  }
+
+  setIceServers(servers) {
+    this.iceServers = servers
+    for (const pc of [this.publisher, this.subscriber]) {
+      try { pc?.setConfiguration({ iceServers: servers }) } catch { /* kept the old ones */ }
+    }
+  }
+
+  /** Leave the SFU (a breakout, or the server fell back to mesh/stage). */
+  stop() {
+    this.active = false
+    this.wanted = ''
+    for (const pc of [this.publisher, this.subscriber]) pc?.close()
+    this.publisher = this.subscriber = null
+    this.senders.clear()
+    this.dropUnwanted(new Set())
+  }
+
+  /** For tests and diagnostics: frames decoded per received participant. */
+  async stats() {
+    const out = {}
+    if (!this.subscriber) return out
+    const report = await this.subscriber.getStats()
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp' || s.kind !== 'video') return
+      const id = this.carried.get(s.mid) ?? s.mid
+      out[id] = { framesDecoded: s.framesDecoded ?? 0 }
+    })
+    return out
+  }
+}
+
+function plain({ type, sdp }) { return { type, sdp } }
