@@ -94,6 +94,7 @@ def _previewed(s: Session, e: Event) -> None:
             groups=[list(g) for g in d["groups"]],
             capacity=d.get("capacity"),
             activity=d.get("activity"),
+            roaming=d.get("roaming", False),
         )
     )
 
@@ -126,6 +127,13 @@ def _opened(s: Session, e: Event) -> None:
 
 def _placed(s: Session, e: Event) -> None:
     _round(s, e).groups[e.data["group"]].append(e.data["participant"])
+
+
+def _moved(s: Session, e: Event) -> None:
+    r, pid, group = _round(s, e), e.data["participant"], e.data["group"]
+    r.groups = [[p for p in g if p != pid] for g in r.groups]
+    if group is not None:
+        r.groups[group].append(pid)
 
 
 def _extended(s: Session, e: Event) -> None:
@@ -194,6 +202,7 @@ _REDUCERS: dict[str, Callable[[Session, Event], None]] = {
     "round.chosen": _chosen,
     "round.opened": _opened,
     "round.placed": _placed,
+    "round.moved": _moved,
     "round.extended": _extended,
     "round.warned": _warned,
     "round.closing": _closing,

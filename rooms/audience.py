@@ -12,7 +12,7 @@ from rooms.events import Event
 from rooms.meeting import moves_of
 
 ROOM_SCOPED = frozenset({"chat.sent", "reaction.sent", "board.updated", "media.changed"})
-ROOM_AND_FACILITATORS = frozenset({"help.requested", "help.answered"})
+ROOM_AND_FACILITATORS = frozenset({"help.requested", "help.answered", "round.messaged"})
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,22 @@ class Visit(Message):
     group: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
 
 
+class Move(Message):
+    """A facilitator moves a participant to a group (``None``: to the plenary)."""
+
+    participant: Id
+    group: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
+
+
+class GroupMessage(Message):
+    group: Annotated[int, msgspec.Meta(ge=0, le=1000)]
+    text: Text
+
+
+class Close(Message):
+    countdown: bool = False  # with the round's closing countdown, instead of at once
+
+
 class AnswerHelp(Message):
     participant: Id
 

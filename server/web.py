@@ -92,10 +92,16 @@ async def client_asset(request: web.Request) -> web.StreamResponse:
                                            "X-Content-Type-Options": "nosniff"})
 
 
+async def favicon(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(Path(__file__).parent / "static" / "favicon.ico",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+
 def routes() -> list[web.AbstractRouteDef]:
     table: list[web.AbstractRouteDef] = [
         web.get("/", home),
         web.get("/healthz", healthz),
+        web.get("/favicon.ico", favicon),
         web.get("/metrics", metrics),
         web.get("/m/{meeting}", client_page),
         web.get("/review/{meeting}", client_page),

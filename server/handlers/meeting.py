@@ -36,6 +36,12 @@ def register(gw: Gateway) -> None:
     async def react(conn: Connection, msg: p.React) -> dict[str, Any]:
         return await gw.run(conn, lambda s, pid: cmd.react(s.meeting, pid, msg.emoji))
 
+    async def invite_info(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        meeting = gw.hub.get(conn.meeting).state.meeting
+        return {"title": meeting.title, "starts_at": meeting.starts_at,
+                "role": conn.role.value}
+
+    gw.command("invite.info", p.Empty, invite_info, joined=False)
     gw.command("leave", p.Empty, leave)
     gw.command("chat", p.Chat, chat)
     gw.command("hand.raise", p.Empty, raise_hand)

@@ -4,7 +4,7 @@ import secrets
 from typing import Any
 
 from facilitation import breakouts as b
-from facilitation import list_templates, planning
+from facilitation import list_templates, planning, steering
 from facilitation.history import network_report
 from rooms.commands import require_facilitator
 from server import protocol as p
@@ -53,7 +53,19 @@ def register(gw: Gateway) -> None:
                                                                    m.group))
     simple("round.choose", p.Choose, lambda s, pid, m: b.choose(s, pid, m.group))
     simple("round.cancel", p.Empty, lambda s, pid, m: b.cancel(s, pid))
-    simple("round.close", p.Empty, lambda s, pid, m: b.close(s, pid))
+    async def close(conn: Connection, msg: p.Close) -> dict[str, Any]:
+        if msg.countdown:
+            return await gw.run(conn, lambda s, pid: steering.close_with_countdown(
+                s, pid, gw.clock.now_ms()))
+        return await gw.run(conn, lambda s, pid: b.close(s, pid))
+
+    gw.command("round.close", p.Close, close)
+    simple("round.move", p.Move, lambda s, pid, m: steering.move(s, pid, m.participant,
+                                                                 m.group))
+    simple("round.go", p.Choose, lambda s, pid, m: steering.go(s, pid, m.group))
+    simple("round.message", p.GroupMessage, lambda s, pid, m: steering.message(
+        s, pid, m.group, m.text))
+    simple("hands.restore", p.Empty, lambda s, pid, m: steering.restore_hands(s, pid))
     simple("round.broadcast", p.Broadcast, lambda s, pid, m: b.broadcast(s, pid, m.text))
     simple("round.visit", p.Visit, lambda s, pid, m: b.visit(s, pid, m.group))
     simple("help.request", p.Empty, lambda s, pid, m: b.request_help(s, pid))

@@ -14,7 +14,8 @@ export class Store {
     this.rooms = new Map()
     this.online = new Set()
     this.hands = []
-    this.chat = []
+    this.chats = new Map() // room id -> messages: each room's chat is kept across moves
+    this.unread = 0
     this.round = null
     this.help = []
     this.agenda = null
@@ -36,6 +37,8 @@ export class Store {
   get self() { return this.participants.get(this.me) }
   get room() { return this.self?.room ?? PLENARY }
   get inBreakout() { return this.rooms.get(this.room)?.kind === 'breakout' }
+  /** The chat of the room you are in. */
+  get chat() { return this.chats.get(this.room) ?? [] }
 
   /** Server wall-clock time in ms, corrected by the offset measured at welcome. */
   now() { return Date.now() + this.offset }
@@ -62,7 +65,7 @@ export class Store {
     this.participants = new Map(s.participants.map((p) => [p.id, { ...p }]))
     this.rooms = new Map(s.rooms.map((r) => [r.id, r]))
     this.hands = [...s.hands]
-    this.chat = [...s.chat]
+    this.chats.set(this.participants.get(s.you ?? this.me)?.room ?? PLENARY, [...s.chat])
     this.round = s.round ?? null
     this.help = s.help ?? []
     this.agenda = s.agenda ?? null
@@ -127,7 +130,6 @@ function participantMoved(s, d) {
   if (!p) return
   p.room = d.room
   if (d.id === s.me) {
-    s.chat = []
     s.help = s.facilitator ? s.help : []
     s.emit('chat')
     if (!s.loading) s.emit('room', { from: d.from, to: d.room })
@@ -136,9 +138,10 @@ function participantMoved(s, d) {
 }
 
 function chatSent(s, d, e) {
-  if (d.room !== s.room) return
-  s.chat.push({ id: d.id, seq: e.seq, ts: e.ts, author: e.actor, room: d.room, text: d.text })
-  s.emit('chat')
+  if (!s.chats.has(d.room)) s.chats.set(d.room, [])
+  s.chats.get(d.room).push({ id: d.id, seq: e.seq, ts: e.ts, author: e.actor, room: d.room, text: d.text })
+  if (d.room === s.room && e.actor !== s.me && !s.loading) s.unread += 1
+  s.emit('chat', { message: d })
 }
 
 function roundUpdate(fields) {

@@ -89,7 +89,11 @@ export class Console {
     const sizeMode = h('select', { id: id('mode') },
       h('option', { value: 'count', i18n: 'console.by_count' }), h('option', { value: 'size', i18n: 'console.by_size' }))
     const size = h('input', { id: id('size'), type: 'number', min: '1', max: '100', value: '2', required: true })
-    const duration = h('input', { id: id('duration'), type: 'number', min: '1', max: '180', value: '15', required: true })
+    const duration = h('input', { id: id('duration'), type: 'number', min: '0.5', max: '180', step: '0.5', value: '15', inputmode: 'decimal' })
+    const warning = h('input', { id: id('warning'), type: 'number', min: '0', max: '3600', step: '1', value: '60', inputmode: 'numeric' })
+    const closing = h('input', { id: id('closing'), type: 'number', min: '0', max: '600', step: '1', value: '30', inputmode: 'numeric' })
+    const roaming = h('input', { id: id('roaming'), type: 'checkbox' })
+    const problem = h('p', { class: 'form-error', id: id('problem'), role: 'alert' })
     const prompt = h('textarea', { id: id('prompt'), rows: '3', maxlength: '2000' })
     const help = h('p', { class: 'help', id: id('strategy-help') })
     strategy.setAttribute('aria-describedby', help.id)
@@ -103,15 +107,46 @@ export class Console {
         h('div', { class: 'field' }, h('label', { for: sizeMode.id, i18n: 'console.groups' }), sizeMode),
         h('div', { class: 'field' }, h('label', { for: size.id, i18n: 'console.number' }), size),
         h('div', { class: 'field' }, h('label', { for: duration.id, i18n: 'console.duration' }), duration)),
+      h('div', { class: 'field-row' },
+        h('div', { class: 'field' }, h('label', { for: warning.id, i18n: 'console.warning_s' }), warning),
+        h('div', { class: 'field' }, h('label', { for: closing.id, i18n: 'console.closing_s' }), closing)),
       h('div', { class: 'field' }, h('label', { for: prompt.id, i18n: 'console.prompt' }), prompt),
+      h('div', { class: 'field check' }, roaming, h('label', { for: roaming.id, i18n: 'console.roaming' })),
+      problem,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', i18n: 'console.preview' })))
-    el.addEventListener('submit', (e) => { e.preventDefault(); this.preview() })
-    return { el, activity: null, fields: { strategy, sizeMode, size, duration, prompt } }
+    // Our own checks and messages, in the page's language (not the browser's).
+    el.noValidate = true
+    el.addEventListener('submit', (e) => { e.preventDefault(); if (this.validate()) this.preview() })
+    onLang(() => { if (this.form?.problemKey) this.validate() })
+    return { el, activity: null, problem, problemKey: null, fields: { strategy, sizeMode, size, duration, prompt, warning, closing, roaming } }
+  }
+
+  /** The form's values within the server's limits, or a translated message at the field. */
+  validate() {
+    const f = this.form.fields
+    const checks = [
+      [f.duration, (v) => v >= 0.5 && v <= 180, 'console.invalid_duration'],
+      [f.size, (v) => Number.isInteger(v) && v >= 1 && v <= 100, 'console.invalid_number'],
+      [f.warning, (v) => Number.isInteger(v) && v >= 0 && v <= 3600, 'console.invalid_warning'],
+      [f.closing, (v) => Number.isInteger(v) && v >= 0 && v <= 600, 'console.invalid_closing'],
+    ]
+    for (const input of Object.values(f)) input.removeAttribute?.('aria-invalid')
+    const bad = checks.find(([input, ok]) => input.value.trim() === '' || !ok(Number(input.value)))
+    this.form.problemKey = bad ? bad[2] : null
+    this.form.problem.textContent = bad ? t(bad[2]) : ''
+    if (bad) {
+      bad[0].setAttribute('aria-invalid', 'true')
+      bad[0].setAttribute('aria-describedby', this.form.problem.id)
+      bad[0].focus()
+    }
+    return !bad
   }
 
   spec(seed) {
     const f = this.form.fields
-    const spec = { strategy: f.strategy.value, duration_s: Math.round(Number(f.duration.value) * 60) }
+    const spec = { strategy: f.strategy.value, duration_s: Math.round(Number(f.duration.value) * 60),
+      warning_s: Number(f.warning.value), closing_s: Number(f.closing.value) }
+    if (f.roaming.checked) spec.roaming = true
     if (spec.strategy !== 'keep') spec[f.sizeMode.value === 'size' ? 'group_size' : 'group_count'] = Number(f.size.value)
     if (f.prompt.value.trim()) spec.prompt = f.prompt.value.trim()
     if (spec.strategy === 'self-select') spec.capacity = Math.max(1, Math.ceil(this.assignableCount() / Math.max(1, Number(f.size.value))) + 1)

@@ -100,11 +100,26 @@ export class MeetingView {
       }
       fill(body, panels[name])
       body.setAttribute('aria-labelledby', `side-${name}`)
+      this.sideShown = name
+      renderUnread?.()
     }
+    this.sideShown = 'people'
+    const unread = h('span', { class: 'unread', hidden: true })
+    const renderUnread = () => {
+      if (this.sideShown === 'chat') this.store.unread = 0
+      const n = this.store.unread
+      unread.hidden = !n
+      unread.textContent = n ? String(n) : ''
+      const tab = tabs.querySelector('[data-name=chat]')
+      if (tab) tab.setAttribute('aria-label', n ? t('chat.tab_unread', { count: n }) : t('meeting.chat'))
+    }
+    this.store.on('chat', renderUnread)
+    onLang(renderUnread)
     for (const name of Object.keys(panels)) {
       tabs.append(h('button', { type: 'button', role: 'tab', id: `side-${name}`, 'aria-controls': 'side-body', dataset: { name },
-        i18n: `meeting.${name}`, onClick: () => show(name),
-        onKeydown: (e) => { if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') { const other = name === 'people' ? 'chat' : 'people'; show(other); tabs.querySelector(`[data-name=${other}]`).focus() } } }))
+        onClick: () => show(name),
+        onKeydown: (e) => { if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') { const other = name === 'people' ? 'chat' : 'people'; show(other); tabs.querySelector(`[data-name=${other}]`).focus() } } },
+      h('span', { i18n: `meeting.${name}` }), name === 'chat' ? unread : null))
     }
     body.id = 'side-body'
     body.setAttribute('role', 'tabpanel')
@@ -179,7 +194,8 @@ export class MeetingView {
 
   /** A facilitator shows one group's board to everyone: a picture of it in a dialog.
    *  The picture's URL carries a read-only export token, never the resume token. */
-  async boardShown({ room }) {
+  async boardShown({ room, actor }) {
+    if (actor === this.store.me) return // the facilitator who shows it keeps their console
     const name = this.store.rooms.get(room)?.name ?? String(this.store.groupIndex(room) + 1)
     const meeting = encodeURIComponent(this.store.meeting.id)
     let exportToken = ''
