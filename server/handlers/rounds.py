@@ -38,6 +38,15 @@ def register(gw: Gateway) -> None:
         require_facilitator(state.meeting, gw.pid(conn))
         return network_report(state, gw.hub.cohort_of(conn.meeting))
 
+    async def overview(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        """What the console shows of each group beyond the log events it receives."""
+        state = gw.hub.get(conn.meeting).state
+        require_facilitator(state.meeting, gw.pid(conn))
+        r = state.current()
+        rooms = r.rooms if r is not None else []
+        return {"rooms": {room: {"board_updates": state.board_updates.get(room, 0)}
+                          for room in rooms}}
+
     async def templates(conn: Connection, msg: p.Empty) -> dict[str, Any]:
         return {"templates": [{"id": t.id, "titles": dict(t.titles)} for t in list_templates()]}
 
@@ -72,6 +81,7 @@ def register(gw: Gateway) -> None:
     simple("help.answer", p.AnswerHelp, lambda s, pid, m: b.answer_help(s, pid,
                                                                         m.participant))
     gw.command("network", p.Empty, network)
+    gw.command("round.overview", p.Empty, overview)
     gw.command("agenda.templates", p.Empty, templates)
     simple("agenda.set", p.SetAgenda, lambda s, pid, m: planning.set_agenda(s, pid, m.template,
                                                                              m.lang))

@@ -150,3 +150,19 @@ async def test_invite_info_before_joining_and_favicon(meeting: Meeting) -> None:
             meeting.server.url + "/favicon.ico") as resp:
         assert resp.status == 200
         assert (await resp.read())[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+async def test_console_overview_sees_every_group(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    people = await crowd(meeting, 4)
+    await open_round(fia, people)
+    r = session_of(meeting).current()
+    someone = next(c for c in people if c.participant == r.groups[1][0])
+    await someone.ok("media", {"mic": True, "camera": False})
+    changed = await fia.inbox.wait("event", lambda e: e["type"] == "media.changed")
+    assert changed["data"]["room"] == r.rooms[1] and changed["data"]["mic"] is True
+    await someone.ok("board.update", {"update": b"\x00\x00"})
+    overview = await fia.ok("round.overview")
+    assert overview["rooms"] == {r.rooms[0]: {"board_updates": 0},
+                                 r.rooms[1]: {"board_updates": 1}}
+    assert (await someone.call("round.overview"))["error"]["code"] == "forbidden"

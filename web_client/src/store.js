@@ -14,6 +14,8 @@ export class Store {
     this.rooms = new Map()
     this.online = new Set()
     this.hands = []
+    this.handsSetAside = []
+    this.note = null // the facilitator's latest word to everyone or to your group: {text, room, seq}
     this.chats = new Map() // room id -> messages: each room's chat is kept across moves
     this.unread = 0
     this.round = null
@@ -65,6 +67,7 @@ export class Store {
     this.participants = new Map(s.participants.map((p) => [p.id, { ...p }]))
     this.rooms = new Map(s.rooms.map((r) => [r.id, r]))
     this.hands = [...s.hands]
+    this.handsSetAside = [...(s.hands_set_aside ?? [])]
     this.chats.set(this.participants.get(s.you ?? this.me)?.room ?? PLENARY, [...s.chat])
     this.round = s.round ?? null
     this.help = s.help ?? []
@@ -148,6 +151,7 @@ function roundUpdate(fields) {
   return (s, d, e) => {
     if (!s.round || s.round.id !== d.id) return
     Object.assign(s.round, typeof fields === 'function' ? fields(d, e, s.round) : fields)
+    if (e.type === 'round.opened') s.note = null
     s.emit('round')
   }
 }
@@ -163,7 +167,24 @@ const REDUCERS = {
   'reaction.sent': (s, d, e) => { if (d.room === s.room) s.emit('reaction', { emoji: d.emoji, actor: e.actor }) },
   'hand.raised': (s, d) => { if (!s.hands.includes(d.id)) s.hands.push(d.id); s.emit('participants') },
   'hand.lowered': (s, d) => { s.hands = s.hands.filter((id) => id !== d.id); s.emit('participants') },
-  'hands.cleared': (s) => { s.hands = []; s.emit('participants') },
+  'hands.cleared': (s, d) => {
+    if (d.reason === 'round') s.handsSetAside = [...d.hands]
+    s.hands = []
+    s.emit('participants')
+  },
+  'hands.restored': (s, d) => {
+    s.hands = [...d.hands, ...s.hands.filter((id) => !d.hands.includes(id))]
+    s.handsSetAside = []
+    s.emit('participants')
+  },
+  'round.moved': roundUpdate((d, e, r) => ({
+    groups: r.groups.map((g, i) => [...g.filter((id) => id !== d.participant), ...(i === d.group ? [d.participant] : [])]),
+  })),
+  'round.messaged': (s, d, e) => {
+    s.note = { text: d.text, room: d.room, group: d.group, seq: e.seq }
+    s.emit('broadcast', { text: d.text, actor: e.actor, room: d.room, group: d.group })
+    s.emit('round')
+  },
   'media.changed': (s, d) => {
     const p = s.participants.get(d.id)
     if (p) Object.assign(p, { mic: d.mic, camera: d.camera, screen: d.screen })
@@ -196,6 +217,7 @@ const REDUCERS = {
   'round.closed': roundUpdate((d, e) => ({ phase: 'closed', close_reason: d.reason, closed_at: e.ts })),
   'round.broadcast': (s, d, e) => {
     if (s.round?.id === d.id) s.round.broadcasts = [...s.round.broadcasts, d.text]
+    s.note = { text: d.text, room: null, seq: e.seq }
     s.emit('broadcast', { text: d.text, actor: e.actor })
     s.emit('round')
   },

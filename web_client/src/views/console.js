@@ -28,6 +28,7 @@ export class Console {
     store.on('round', () => this.roundChanged())
     onLang(() => { this.renderAgenda(); this.roundKey = null; this.renderRound(); this.renderGallery() })
     this.timer = setInterval(() => this.tick(), 1000)
+    this.overviewTimer = setInterval(() => this.refreshOverview(), 4000)
     this.renderAgenda()
     this.renderRound()
     this.loadTemplates()
@@ -257,10 +258,38 @@ export class Console {
         h('div', { class: 'actions' },
           EXTEND.map((delta) => h('button', { type: 'button', class: 'small', i18n: delta > 0 ? 'console.extend' : 'console.shorten', vars: { count: Math.abs(delta) / 60 },
             onClick: () => this.act('round.extend', { delta_s: delta }) })),
+          r.phase === 'open' && r.closing_s > 0
+            ? h('button', { type: 'button', i18n: 'console.close_countdown', vars: { count: r.closing_s }, onClick: () => this.act('round.close', { countdown: true }) }) : null,
           h('button', { type: 'button', class: 'danger', i18n: 'console.close', onClick: () => this.act('round.close') }))),
       bform,
+      this.groupMessageForm(r),
       this.dynamic,
     ]
+  }
+
+  /** A message to one group only. */
+  groupMessageForm(r) {
+    const group = h('select', { id: 'group-message-group' }, r.groups.map((_, i) => h('option', { value: String(i) }, t('room.group', { n: i + 1 }))))
+    const text = h('input', { id: 'group-message-text', maxlength: '500', autocomplete: 'off' })
+    const form = h('form', { class: 'inline-form' },
+      h('label', { for: 'group-message-group', i18n: 'console.message_group' }), group,
+      h('label', { for: 'group-message-text', class: 'visually-hidden', i18n: 'console.message_text' }), text,
+      h('button', { type: 'submit', i18n: 'console.send_group' }))
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault()
+      if (!text.value.trim()) return
+      if (await this.act('round.message', { group: Number(group.value), text: text.value.trim() })) text.value = ''
+    })
+    return form
+  }
+
+  async refreshOverview() {
+    const r = this.store.round
+    if (!r || (r.phase !== 'open' && r.phase !== 'closing')) return
+    try {
+      this.overview = (await this.conn.request('round.overview', {})).rooms
+      this.renderRound()
+    } catch { /* the overview is a help, not a must */ }
   }
 
   renderLive(r) {
@@ -269,7 +298,18 @@ export class Console {
     fill(this.dynamic,
       myRoom !== 'plenary' ? h('p', { class: 'info-box' }, t('console.visiting', { n: s.groupIndex(myRoom) + 1 }), ' ',
         h('button', { type: 'button', class: 'small', i18n: 'banner.back_to_plenary', onClick: () => this.act('round.visit', { group: null }) })) : null,
-      h('div', { class: 'groups live' }, r.groups.map((members, i) => this.liveGroup(r, members, i))))
+      h('div', { class: 'groups live' }, r.groups.map((members, i) => this.liveGroup(r, members, i))),
+      this.inPlenary(r))
+  }
+
+  /** Participants who are not in any group (they went back, or were moved, to the plenary). */
+  inPlenary(r) {
+    const s = this.store
+    const grouped = new Set(r.groups.flat())
+    const here = [...s.participants.values()].filter((p) => p.present && p.role === 'participant' && !grouped.has(p.id))
+    if (!here.length) return null
+    return h('div', { class: 'group in-plenary' }, h('h3', { i18n: 'room.plenary' }),
+      h('ul', { class: 'members' }, here.map((p) => h('li', {}, h('span', { class: 'member-name' }, p.name), this.moveSelect(r, p.id, -1)))))
   }
 
   liveGroup(r, members, index) {
@@ -277,22 +317,40 @@ export class Console {
     const room = r.rooms[index]
     const help = s.help.filter((x) => x.room === room)
     const visitors = [...s.participants.values()].filter((p) => p.present && p.room === room && p.role === 'facilitator')
+    const speaking = members.filter((pid) => s.participants.get(pid)?.mic && s.online.has(pid)).length
+    const updates = this.overview?.[room]?.board_updates ?? 0
     return h('div', { class: `group ${help.length ? 'needs-help' : ''}`, dataset: { group: String(index) } },
       h('h3', {}, t('room.group', { n: index + 1 }), help.length ? h('span', { class: 'badge' }, t('console.help_badge')) : null),
       r.prompts?.[index] ? h('p', { class: 'group-prompt' }, r.prompts[index]) : null,
+      h('p', { class: 'group-activity muted small' }, t('console.mics_on', { count: speaking }), ' · ', t('console.board_changes', { count: updates })),
       h('ul', { class: 'members' }, members.map((pid) => {
         const p = s.participants.get(pid)
         const online = s.online.has(pid)
         return h('li', { class: online ? 'online' : 'offline' },
           h('span', { class: 'presence-dot', role: 'img', 'aria-label': t(online ? 'people.online' : 'people.offline') }),
-          ` ${p?.name ?? pid}`, h('span', { class: 'muted' }, ` · ${p?.municipality ?? ''}`),
-          p && p.room !== room ? h('span', { class: 'muted' }, ` (${t('console.elsewhere')})`) : null)
+          h('span', { class: 'member-name' }, ` ${p?.name ?? pid}`, h('span', { class: 'muted' }, ` · ${p?.municipality ?? ''}`),
+            p?.mic && online ? h('span', { class: 'muted' }, ` · ${t('console.mic_on')}`) : null,
+            p && p.room !== room ? h('span', { class: 'muted' }, ` (${t('console.elsewhere')})`) : null),
+          this.moveSelect(r, pid, index))
       }), visitors.map((p) => h('li', { class: 'visitor' }, t('console.visitor', { name: p.name })))),
       help.map((x) => h('p', { class: 'help-request', role: 'note' }, t('console.help_from', { name: s.name(x.participant) }), ' ',
         h('button', { type: 'button', class: 'small', i18n: 'console.answer', vars: { name: s.name(x.participant) }, onClick: () => this.act('help.answer', { participant: x.participant }) }))),
       h('div', { class: 'actions' },
         s.room === room ? h('span', { class: 'muted', i18n: 'console.you_are_here' })
           : h('button', { type: 'button', class: 'small', i18n: 'console.visit', vars: { n: index + 1 }, onClick: () => this.act('round.visit', { group: index }) })))
+  }
+
+  /** Move someone to another group (or to the plenary) while the round is open. */
+  moveSelect(r, pid, index) {
+    const id = nextId('live-move')
+    const name = this.store.name(pid)
+    const select = h('select', { id, class: 'chip-move', onChange: (e) => {
+      const value = e.target.value
+      this.act('round.move', { participant: pid, group: value === 'plenary' ? null : Number(value) })
+    } },
+    r.groups.map((_, i) => h('option', { value: String(i), selected: i === index }, t('room.group', { n: i + 1 }))),
+    h('option', { value: 'plenary', selected: index < 0 }, t('room.plenary')))
+    return [h('label', { for: id, class: 'visually-hidden', i18n: 'console.move_person', vars: { name } }), select]
   }
 
   helpRequested(d) {
@@ -344,6 +402,6 @@ export class Console {
         h('button', { type: 'button', class: 'small', i18n: 'console.show_all', onClick: () => this.act('board.show', { room: b.room }) })))))
   }
 
-  stop() { clearInterval(this.timer) }
+  stop() { clearInterval(this.timer); clearInterval(this.overviewTimer) }
 }
 
