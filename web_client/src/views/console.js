@@ -190,12 +190,22 @@ export class Console {
       let body
       if (phase === 'preview') body = this.previewView(r)
       else if (phase === 'open' || phase === 'closing') body = this.liveView(r)
-      else body = [phase === 'closed' ? h('p', { class: 'info-box', i18n: 'console.round_done', vars: { n: r.number } }) : null, this.form.el]
+      else body = [phase === 'closed' ? h('p', { class: 'info-box', i18n: 'console.round_done', vars: { n: r.number } }) : null, this.dynamic, this.form.el]
       fill(this.roundBox, h('h2', { id: 'round-h', i18n: phase === 'open' || phase === 'closing' ? 'console.live' : 'console.round', vars: { n: r?.number ?? 1 } }), body)
     }
     if (phase === 'preview') fill(this.dynamic, h('div', { class: 'groups' }, r.groups.map((members, i) => this.dropZone(r, members, i))))
     else if (phase === 'open' || phase === 'closing') this.renderLive(r)
+    else fill(this.dynamic, this.restoreHands())
     this.tick()
+  }
+
+  /** After a round: put back the plenary's queue of hands that the round lowered. */
+  restoreHands() {
+    const s = this.store
+    const waiting = s.handsSetAside.filter((id) => s.participants.get(id)?.present)
+    if (!waiting.length) return null
+    return h('p', { class: 'actions' }, h('button', { type: 'button', i18n: 'people.restore_hands', vars: { count: waiting.length },
+      onClick: () => this.act('hands.restore') }))
   }
 
   previewView(r) {

@@ -111,14 +111,15 @@ export class MeetingView {
       renderUnread?.()
     }
     this.sideShown = 'people'
-    const unread = h('span', { class: 'unread', hidden: true })
+    const badge = h('span', { class: 'unread', 'aria-hidden': 'true' })
+    const said = h('span', { class: 'visually-hidden' })
+    const unread = h('span', { hidden: true }, ' ', badge, said)
     const renderUnread = () => {
       if (this.sideShown === 'chat') this.store.unread = 0
       const n = this.store.unread
       unread.hidden = !n
-      unread.textContent = n ? String(n) : ''
-      const tab = tabs.querySelector('[data-name=chat]')
-      if (tab) tab.setAttribute('aria-label', n ? t('chat.tab_unread', { count: n }) : t('meeting.chat'))
+      badge.textContent = n ? String(n) : ''
+      said.textContent = n ? t('chat.tab_unread', { count: n }) : ''
     }
     this.store.on('chat', renderUnread)
     onLang(renderUnread)
