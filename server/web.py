@@ -97,11 +97,19 @@ async def favicon(request: web.Request) -> web.FileResponse:
                             headers={"Cache-Control": "public, max-age=86400"})
 
 
+async def accessibility(request: web.Request) -> web.FileResponse:
+    """The accessibility statement (WCAG 2.1 AA) in the asked or preferred language."""
+    lang = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+    return web.FileResponse(Path(__file__).parent / "static" / "accessibility" / f"{lang}.html",
+                            headers={"Content-Language": lang})
+
+
 def routes() -> list[web.AbstractRouteDef]:
     table: list[web.AbstractRouteDef] = [
         web.get("/", home),
         web.get("/healthz", healthz),
         web.get("/favicon.ico", favicon),
+        web.get("/accessibility", accessibility),
         web.get("/metrics", metrics),
         web.get("/m/{meeting}", client_page),
         web.get("/review/{meeting}", client_page),

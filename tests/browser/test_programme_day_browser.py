@@ -116,14 +116,15 @@ async def test_show_to_all_keeps_the_facilitators_console(  # type: ignore[no-un
 async def test_errors_follow_the_language_and_the_round_form_has_its_own_limits(  # type: ignore[no-untyped-def]
         links, open_page, meeting_of) -> None:
     page = await open_page(links["facilitator"])
-    await expect(page.locator(".join-meeting")).to_have_text("Du går med i: Ledarstig – dag 1")
-    await expect(page.locator(".join-role")).to_contain_text("handledare")
     await page.get_by_role("button", name="Gå med i mötet").click()
     await expect(page.locator(".form-error")).to_have_text("Skriv ditt namn.")
     await page.get_by_label("Språk").select_option("en")
     await expect(page.locator(".form-error")).to_have_text("Please enter your name.")
+    # The join page names the meeting, and says that this link makes you a facilitator.
     await expect(page.locator(".join-meeting")).to_have_text("You are joining: Ledarstig – dag 1")
     await page.get_by_label("Language").select_option("sv")
+    await expect(page.locator(".join-meeting")).to_have_text("Du går med i: Ledarstig – dag 1")
+    await expect(page.locator(".join-role")).to_contain_text("handledare")
     await join(page, "Fia Handledare", "Helsingfors")
     meeting = await meeting_of(links)
     await meeting.participant("Cilla Ek", "Raseborg")

@@ -5,6 +5,7 @@ and reachable by keyboard, and axe finds nothing critical or serious (WCAG 2.1 A
 Screenshots of each state are kept in artifacts/screenshots/."""
 
 import re
+from urllib.parse import urljoin
 
 import pytest
 from playwright.async_api import Page, expect
@@ -71,6 +72,14 @@ async def test_programme_day(width: int, height: int, heavy: bool,  # type: igno
     fia = await page_for(links["facilitator"])
     await expect(fia.locator(".join-role")).to_be_visible()
     await check(fia, size, "join")
+    if width < 400:  # the accessibility statement the join page links to
+        href = await fia.get_by_role("link", name="Tillgänglighetsutlåtande").get_attribute("href")
+        statement = await fia.context.new_page()
+        await statement.goto(urljoin(fia.url, href or ""))
+        await expect(statement.get_by_role("heading", level=1)).to_have_text(
+            "Tillgänglighetsutlåtande")
+        await check(statement, size, "statement")
+        await statement.close()
     await join(fia, "Fia Handledare", "Helsingfors")
     pages = [await page_for(links["participant"]) for _ in range(2 if heavy else 1)]
     for page, name in zip(pages, ["Anna Berg", "Bo Lind"], strict=False):

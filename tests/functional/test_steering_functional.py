@@ -166,3 +166,15 @@ async def test_console_overview_sees_every_group(meeting: Meeting) -> None:
     assert overview["rooms"] == {r.rooms[0]: {"board_updates": 0},
                                  r.rooms[1]: {"board_updates": 1}}
     assert (await someone.call("round.overview"))["error"]["code"] == "forbidden"
+
+
+async def test_accessibility_statement_in_three_languages(meeting: Meeting) -> None:
+    async with aiohttp.ClientSession() as http:
+        for query, header, heading in (("?lang=fi", "", "Saavutettavuusseloste"),
+                                       ("", "en-GB,en;q=0.8", "Accessibility statement"),
+                                       ("", "", "Tillgänglighetsutlåtande")):
+            async with http.get(meeting.server.url + "/accessibility" + query,
+                                headers={"Accept-Language": header} if header else {}) as r:
+                assert r.status == 200 and r.content_type == "text/html"
+                page = await r.text()
+            assert f"<h1>{heading}</h1>" in page and "WCAG 2.1" in page

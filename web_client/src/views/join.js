@@ -1,6 +1,6 @@
 // The join page: who you are, where you come from, and a look at your camera first.
 import { h, fill, nextId } from '../dom.js'
-import { onLang, t } from '../i18n.js'
+import { lang, onLang, t } from '../i18n.js'
 import { MUNICIPALITIES, canonicalMunicipality } from '../data/municipalities.js'
 import { errorText, langSwitch } from './common.js'
 import { icon } from '../icons.js'
@@ -59,7 +59,8 @@ export function joinView({ local, onJoin, notice }) {
         h('p', { class: 'lead', i18n: 'join.lead' }),
         notice ? h('p', { class: 'info-box', role: 'status', i18n: notice }) : null,
         form),
-      preview))
+      preview),
+    h('footer', { class: 'join-foot' }, statementLink()))
   /** The meeting this link is for, and whether it makes you a facilitator. */
   page.setInfo = ({ title, role }) => fill(about,
     h('p', { class: 'join-meeting', i18n: 'join.meeting', vars: { title } }),
@@ -134,4 +135,10 @@ function readProfile() {
 
 function writeProfile(profile) {
   try { localStorage.setItem(PROFILE_KEY, JSON.stringify(profile)) } catch { /* private mode */ }
+}
+
+function statementLink() {
+  const link = h('a', { href: `/accessibility?lang=${lang()}`, i18n: 'a11y.link' })
+  onLang((code) => { link.href = `/accessibility?lang=${code}` })
+  return link
 }
