@@ -2,6 +2,8 @@
 chat across a round, a second tab, the facilitator's own screen when showing a board,
 errors after a language switch, the round form's own limits, the join page's meeting."""
 
+from collections.abc import Iterator
+
 import pytest
 from playwright.async_api import Page, expect
 
@@ -9,6 +11,14 @@ from tests.browser.helpers import axe_violations, describe, join, poll
 from tests.support import Client
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def patient_expect() -> Iterator[None]:
+    """Several pages, a server and socket clients share two busy cores: wait longer."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
 
 
 async def open_round(fia: Client, people: list[Client], **spec: object) -> None:

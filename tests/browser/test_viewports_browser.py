@@ -5,6 +5,7 @@ and reachable by keyboard, and axe finds nothing critical or serious (WCAG 2.1 A
 Screenshots of each state are kept in artifacts/screenshots/."""
 
 import re
+from collections.abc import Iterator
 from urllib.parse import urljoin
 
 import pytest
@@ -15,6 +16,14 @@ from tests.browser.helpers import axe_violations, describe, join
 from tests.support import Client, Meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.webrtc]
+
+
+@pytest.fixture(autouse=True)
+def patient_expect() -> Iterator[None]:
+    """Several pages, a server and socket clients share two busy cores: wait longer."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
 
 MUNIS = ["Raseborg", "Pargas", "Vasa", "Kimitoön", "Lovisa", "Esbo", "Kristinestad"]
 
@@ -66,7 +75,7 @@ async def test_programme_day(width: int, height: int, heavy: bool,  # type: igno
         ctx = await new_context()
         page = await ctx.new_page()
         await page.set_viewport_size({"width": width, "height": height})
-        page.set_default_timeout(8000)
+        page.set_default_timeout(15_000)
         await page.goto(url)
         return page
 
