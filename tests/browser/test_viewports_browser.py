@@ -144,6 +144,11 @@ async def test_programme_day(width: int, height: int, heavy: bool,  # type: igno
         await expect(anna.locator(".banner .broadcast")).to_contain_text("Dags att sammanfatta")
         await bo.get_by_role("button", name="Be om hjälp").click()
         await expect(fia.locator(".group.needs-help")).to_have_count(1)
+        # The round lets people move: Anna goes back to the plenary and returns.
+        await anna.locator(".banner").get_by_role("button", name="Tillbaka till plenum").click()
+        await in_room(anna, "Plenum")
+        await anna.get_by_role("button", name=f"Gå till grupp {mine + 1}").click()
+        await in_room(anna, f"Grupp {mine + 1}")
     await anna.get_by_role("tab", name="Chatt").click()
     await anna.get_by_label("Meddelande", exact=True).fill("Hej gruppen")
     await anna.get_by_role("button", name="Skicka", exact=True).click()
