@@ -47,7 +47,6 @@ _ALLOWED: dict[str, frozenset[Phase]] = {
     "broadcast": frozenset({Phase.OPEN, Phase.CLOSING}),
     "place": frozenset({Phase.OPEN, Phase.CLOSING}),
     "move": frozenset({Phase.OPEN, Phase.CLOSING}),
-    "message": frozenset({Phase.OPEN, Phase.CLOSING}),
 }
 
 

@@ -76,7 +76,7 @@ export class Console {
     if (!activity || activity.kind !== 'breakout') return
     const f = this.form.fields
     f.prompt.value = activity.prompt ?? ''
-    f.duration.value = String(Math.round(activity.duration_s / 60))
+    f.duration.value = String(Math.round(activity.duration_s / 30) / 2) // half minutes: 30 s warm-ups
     if (activity.group_size) { f.sizeMode.value = 'size'; f.size.value = String(activity.group_size) }
     this.form.activity = activity.id
     toast(t('console.prefilled', { title: activity.title }))
