@@ -35,6 +35,7 @@ class Session(msgspec.Struct):
     agenda: AgendaState | None = None
     shown_board: str | None = None
     board_updates: dict[str, int] = msgspec.field(default_factory=dict)
+    board_edits: dict[str, int] = msgspec.field(default_factory=dict)  # people's, not seeds
 
     @property
     def seq(self) -> int:
@@ -191,6 +192,8 @@ def _board_shown(s: Session, e: Event) -> None:
 def _board_updated(s: Session, e: Event) -> None:
     room = e.data["room"]
     s.board_updates[room] = s.board_updates.get(room, 0) + 1
+    if e.data.get("origin") is None:
+        s.board_edits[room] = s.board_edits.get(room, 0) + 1
 
 
 _REDUCERS: dict[str, Callable[[Session, Event], None]] = {

@@ -44,7 +44,7 @@ def register(gw: Gateway) -> None:
         require_facilitator(state.meeting, gw.pid(conn))
         r = state.current()
         rooms = r.rooms if r is not None else []
-        return {"rooms": {room: {"board_updates": state.board_updates.get(room, 0)}
+        return {"rooms": {room: {"board_edits": state.board_edits.get(room, 0)}
                           for room in rooms}}
 
     async def templates(conn: Connection, msg: p.Empty) -> dict[str, Any]:

@@ -155,7 +155,7 @@ async def test_invite_info_before_joining_and_favicon(meeting: Meeting) -> None:
 async def test_console_overview_sees_every_group(meeting: Meeting) -> None:
     fia = await meeting.facilitator()
     people = await crowd(meeting, 4)
-    await open_round(fia, people)
+    await open_round(fia, people, prompt="Vad gör en bra dag?")  # its seed is no edit
     r = session_of(meeting).current()
     someone = next(c for c in people if c.participant == r.groups[1][0])
     await someone.ok("media", {"mic": True, "camera": False})
@@ -163,8 +163,8 @@ async def test_console_overview_sees_every_group(meeting: Meeting) -> None:
     assert changed["data"]["room"] == r.rooms[1] and changed["data"]["mic"] is True
     await someone.ok("board.update", {"update": b"\x00\x00"})
     overview = await fia.ok("round.overview")
-    assert overview["rooms"] == {r.rooms[0]: {"board_updates": 0},
-                                 r.rooms[1]: {"board_updates": 1}}
+    assert overview["rooms"] == {r.rooms[0]: {"board_edits": 0},
+                                 r.rooms[1]: {"board_edits": 1}}
     assert (await someone.call("round.overview"))["error"]["code"] == "forbidden"
 
 

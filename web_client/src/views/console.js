@@ -328,7 +328,7 @@ export class Console {
     const help = s.help.filter((x) => x.room === room)
     const visitors = [...s.participants.values()].filter((p) => p.present && p.room === room && p.role === 'facilitator')
     const speaking = members.filter((pid) => s.participants.get(pid)?.mic && s.online.has(pid)).length
-    const updates = this.overview?.[room]?.board_updates ?? 0
+    const updates = this.overview?.[room]?.board_edits ?? 0
     return h('div', { class: `group ${help.length ? 'needs-help' : ''}`, dataset: { group: String(index) } },
       h('h3', {}, t('room.group', { n: index + 1 }), help.length ? h('span', { class: 'badge' }, t('console.help_badge')) : null),
       r.prompts?.[index] ? h('p', { class: 'group-prompt' }, r.prompts[index]) : null,
