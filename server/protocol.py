@@ -39,6 +39,10 @@ class Chat(Message):
     text: Text
 
 
+class ChatHistory(Message):
+    after: Seq = 0  # only messages with a higher seq (what the client already has)
+
+
 class LowerHand(Message):
     participant: Id | None = None
 

@@ -3,6 +3,8 @@
 import secrets
 from typing import Any
 
+import msgspec
+
 from rooms import commands as cmd
 from server import protocol as p
 from server.connections import Connection
@@ -41,7 +43,16 @@ def register(gw: Gateway) -> None:
         return {"title": meeting.title, "starts_at": meeting.starts_at,
                 "role": conn.role.value}
 
+    async def chat_history(conn: Connection, msg: p.ChatHistory) -> dict[str, Any]:
+        """The chat of your current room after ``after``: what you missed while elsewhere."""
+        meeting = gw.hub.get(conn.meeting).state.meeting
+        room = cmd.present(meeting, gw.pid(conn)).room
+        return {"room": room, "messages": [msgspec.to_builtins(m)
+                                           for m in meeting.chat.get(room, ())
+                                           if m.seq > msg.after]}
+
     gw.command("invite.info", p.Empty, invite_info, joined=False)
+    gw.command("chat.history", p.ChatHistory, chat_history)
     gw.command("leave", p.Empty, leave)
     gw.command("chat", p.Chat, chat)
     gw.command("hand.raise", p.Empty, raise_hand)

@@ -29,7 +29,7 @@ DYNAMIC = {
     "lang.": list(LANGS),
     "meeting.": ["people", "chat"],
 }
-WIRE = {"board.cleared", "board.fetch", "board.gallery", "board.show", "board.state",
+WIRE = {"board.cleared", "chat.history", "board.fetch", "board.gallery", "board.show", "board.state",
         "board.update", "board.updated", "board.shown", "chat.sent", "media.changed",
         "meeting.ended", "reaction.sent", "room.closed", "room.opened"}
 PLURAL = {"people.hands", "people.count", "banner.chosen_count", "banner.one_minute",

@@ -48,12 +48,16 @@ async def test_plenary_chat_is_kept_across_a_round(  # type: ignore[no-untyped-d
     await expect(anna.locator(".room-badge")).to_have_text("Grupp 1")
     await expect(anna.locator(".chat-log")).not_to_contain_text("Hej alla i plenum")
     await send_chat(anna, "Hej gruppen")
+    assert (await fia.call("chat", {"text": "Medan ni var i grupperna"}))["ok"]
     # The group's chat log is a list inside a log region (axe: no list-item errors).
     assert await axe_violations(anna) == [], describe(await axe_violations(anna))
     assert (await fia.call("round.close"))["ok"]
     await expect(anna.locator(".room-badge")).to_have_text("Plenum")
     await expect(anna.locator(".chat-log")).to_contain_text("Hej alla i plenum")
     await expect(anna.locator(".chat-log")).not_to_contain_text("Hej gruppen")
+    # What was said in the plenary meanwhile is fetched on the way back, in order.
+    await expect(anna.locator(".chat-text")).to_have_text(["Hej alla i plenum",
+                                                           "Medan ni var i grupperna"])
 
 
 async def test_unread_count_on_the_chat_tab(  # type: ignore[no-untyped-def]

@@ -178,3 +178,20 @@ async def test_accessibility_statement_in_three_languages(meeting: Meeting) -> N
                 assert r.status == 200 and r.content_type == "text/html"
                 page = await r.text()
             assert f"<h1>{heading}</h1>" in page and "WCAG 2.1" in page
+
+
+async def test_chat_said_while_you_were_in_a_group(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    people = await crowd(meeting, 2)
+    seen = (await fia.ok("chat", {"text": "före"}))["seq"]  # the last the client has
+    await open_round(fia, people)
+    await fia.ok("chat", {"text": "medan ni var borta"})
+    await people[0].ok("chat", {"text": "i gruppen"})
+    history = await people[0].ok("chat.history")
+    assert [m["text"] for m in history["messages"]] == ["i gruppen"]
+    await fia.ok("round.close")
+    back = await people[0].ok("chat.history", {"after": seen})
+    assert back["room"] == "plenary"
+    assert [m["text"] for m in back["messages"]] == ["medan ni var borta"]
+    assert [m["text"] for m in (await people[0].ok("chat.history"))["messages"]] == [
+        "före", "medan ni var borta"]

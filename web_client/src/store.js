@@ -99,6 +99,16 @@ export class Store {
     this.emit('participants')
   }
 
+  /** Messages of a room said while you were elsewhere (chat.history), merged in order. */
+  mergeChat(room, messages) {
+    const kept = this.chats.get(room) ?? []
+    const known = new Set(kept.map((m) => m.id))
+    const fresh = messages.filter((m) => !known.has(m.id))
+    if (!fresh.length) return
+    this.chats.set(room, [...kept, ...fresh].sort((a, b) => a.seq - b.seq))
+    this.emit('chat')
+  }
+
   setOnline(id, online) {
     if (online) this.online.add(id)
     else this.online.delete(id)

@@ -21,6 +21,7 @@ export class ChatPanel {
     this.form.addEventListener('submit', (e) => { e.preventDefault(); this.send() })
     this.root = h('div', { class: 'chat' }, this.log, this.form)
     store.on('chat', () => this.render())
+    store.on('room', ({ to }) => this.catchUp(to))
     onLang(() => this.render())
     this.render()
   }
@@ -34,6 +35,20 @@ export class ChatPanel {
       h('p', { class: 'chat-text' }, m.text)))
       : h('li', { class: 'empty', i18n: this.store.inBreakout ? 'chat.empty_group' : 'chat.empty' }))
     if (atBottom) this.log.scrollTop = this.log.scrollHeight
+  }
+
+  /** Back in a room: fetch what was said there meanwhile (spread over two seconds, so a
+   *  round closing for everyone does not bring every request at once). */
+  catchUp(room) {
+    clearTimeout(this.catchUpTimer)
+    this.catchUpTimer = setTimeout(async () => {
+      if (this.store.room !== room) return
+      const after = (this.store.chats.get(room) ?? []).reduce((max, m) => Math.max(max, m.seq), 0)
+      try {
+        const { messages } = await this.conn.request('chat.history', { after })
+        if (this.store.room === room) this.store.mergeChat(room, messages)
+      } catch { /* the chat from now on still arrives */ }
+    }, Math.random() * 2000)
   }
 
   async send() {
