@@ -14,7 +14,7 @@ from facilitation.exceptions import (
     InvalidDuration,
 )
 
-MIN_BREAKOUT_S = 60
+MIN_BREAKOUT_S = 30  # warm-ups
 MAX_BREAKOUT_S = 3 * 60 * 60
 MAX_PLENARY_S = 3 * 60 * 60
 

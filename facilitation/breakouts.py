@@ -38,7 +38,7 @@ from rooms import commands as core
 from rooms.commands import clean_text, present, require_facilitator
 from rooms.municipalities import municipality_id
 
-MIN_DURATION_S = 60
+MIN_DURATION_S = 30  # warm-ups can be this short
 MAX_DURATION_S = 3 * 60 * 60
 PROMPT_MAX = 2000
 BROADCAST_MAX = 500
@@ -58,6 +58,7 @@ class RoundSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     closing_s: Annotated[int, msgspec.Meta(ge=0, le=600)] = 30
     warning_s: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 60
     activity: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    roaming: bool = False  # participants may change groups or return to the plenary
 
 
 def assignable(s: Session) -> list[Person]:
@@ -84,6 +85,8 @@ def preview(s: Session, actor: str, round_id: str, spec: RoundSpec, seed: int,
         data["capacity"] = capacity
     if spec.activity:
         data["activity"] = clean_text(spec.activity, field="activity", max_len=64)
+    if spec.roaming:
+        data["roaming"] = True
     return [*drafts, Draft("round.previewed", data)]
 
 
@@ -135,8 +138,11 @@ def open_round(s: Session, actor: str, now: int,
         raise NoParticipants("There is nobody to send to groups.")
     groups, prompts = _final_groups(s, r, people, encounters)
     rooms = [room_id(r.id, i) for i in range(len(groups))]
+    # The plenary's raised hands are put aside (logged, so they can be restored after).
+    lowered = [Draft("hands.cleared", {"reason": "round", "hands": list(s.meeting.hands)})] \
+        if s.meeting.hands else []
     # One event opens every room and moves everyone: one delivery per client.
-    return [Draft("round.opened", {
+    return [*lowered, Draft("round.opened", {
         "id": r.id, "groups": groups, "rooms": rooms, "prompts": prompts,
         "deadline": now + r.duration_s * 1000,
         "warned": r.warning_s == 0 or r.warning_s >= r.duration_s,
@@ -340,7 +346,7 @@ def _prompts(spec: RoundSpec, count: int) -> list[str]:
 
 def _check_duration(seconds: int) -> None:
     if not MIN_DURATION_S <= seconds <= MAX_DURATION_S:
-        raise InvalidDuration("A round lasts from one minute to three hours.")
+        raise InvalidDuration("A round lasts from 30 seconds to three hours.")
 
 
 def _current(s: Session) -> Round:

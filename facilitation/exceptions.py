@@ -134,3 +134,11 @@ class NotInBreakout(RoundError):
 
 class HelpAlreadyRequested(RoundError):
     code = "help_already_requested"
+
+
+class RoundNotRoaming(InvalidRound):
+    code = "round_not_roaming"
+
+
+class NoHandsToRestore(RoundError):
+    code = "no_hands_to_restore"

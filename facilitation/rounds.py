@@ -46,6 +46,7 @@ _ALLOWED: dict[str, frozenset[Phase]] = {
     "close": frozenset({Phase.OPEN, Phase.CLOSING}),
     "broadcast": frozenset({Phase.OPEN, Phase.CLOSING}),
     "place": frozenset({Phase.OPEN, Phase.CLOSING}),
+    "move": frozenset({Phase.OPEN, Phase.CLOSING}),
 }
 
 
@@ -71,6 +72,7 @@ class Round(msgspec.Struct):
     closed_at: int | None = None
     close_reason: str | None = None
     broadcasts: list[str] = msgspec.field(default_factory=list)
+    roaming: bool = False
 
     @property
     def live(self) -> bool:

@@ -35,6 +35,7 @@ class Session(msgspec.Struct):
     agenda: AgendaState | None = None
     shown_board: str | None = None
     board_updates: dict[str, int] = msgspec.field(default_factory=dict)
+    board_edits: dict[str, int] = msgspec.field(default_factory=dict)  # people's, not seeds
 
     @property
     def seq(self) -> int:
@@ -94,6 +95,7 @@ def _previewed(s: Session, e: Event) -> None:
             groups=[list(g) for g in d["groups"]],
             capacity=d.get("capacity"),
             activity=d.get("activity"),
+            roaming=d.get("roaming", False),
         )
     )
 
@@ -126,6 +128,13 @@ def _opened(s: Session, e: Event) -> None:
 
 def _placed(s: Session, e: Event) -> None:
     _round(s, e).groups[e.data["group"]].append(e.data["participant"])
+
+
+def _moved(s: Session, e: Event) -> None:
+    r, pid, group = _round(s, e), e.data["participant"], e.data["group"]
+    r.groups = [[p for p in g if p != pid] for g in r.groups]
+    if group is not None:
+        r.groups[group].append(pid)
 
 
 def _extended(s: Session, e: Event) -> None:
@@ -183,6 +192,8 @@ def _board_shown(s: Session, e: Event) -> None:
 def _board_updated(s: Session, e: Event) -> None:
     room = e.data["room"]
     s.board_updates[room] = s.board_updates.get(room, 0) + 1
+    if e.data.get("origin") is None:
+        s.board_edits[room] = s.board_edits.get(room, 0) + 1
 
 
 _REDUCERS: dict[str, Callable[[Session, Event], None]] = {
@@ -194,6 +205,7 @@ _REDUCERS: dict[str, Callable[[Session, Event], None]] = {
     "round.chosen": _chosen,
     "round.opened": _opened,
     "round.placed": _placed,
+    "round.moved": _moved,
     "round.extended": _extended,
     "round.warned": _warned,
     "round.closing": _closing,

@@ -11,8 +11,10 @@ from typing import Any
 from rooms.events import Event
 from rooms.meeting import moves_of
 
-ROOM_SCOPED = frozenset({"chat.sent", "reaction.sent", "board.updated", "media.changed"})
-ROOM_AND_FACILITATORS = frozenset({"help.requested", "help.answered"})
+ROOM_SCOPED = frozenset({"chat.sent", "reaction.sent", "board.updated"})
+# Facilitators see every group's media state and messages in the console's overview.
+ROOM_AND_FACILITATORS = frozenset({"help.requested", "help.answered", "round.messaged",
+                                   "media.changed"})
 
 
 @dataclass(frozen=True)

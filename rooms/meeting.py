@@ -77,6 +77,7 @@ class Meeting(msgspec.Struct):
     hands: list[str] = msgspec.field(default_factory=list)
     chat: dict[str, list[ChatMessage]] = msgspec.field(default_factory=dict)
     stage: list[str] = msgspec.field(default_factory=list)
+    hands_set_aside: list[str] = msgspec.field(default_factory=list)  # lowered by a round
 
     def apply(self, event: Event) -> None:
         """Fold one event into the state."""
@@ -204,7 +205,15 @@ def _hand_lowered(m: Meeting, e: Event) -> None:
 
 
 def _hands_cleared(m: Meeting, e: Event) -> None:
+    if e.data.get("reason") == "round":
+        m.hands_set_aside = list(e.data["hands"])
     m.hands.clear()
+
+
+def _hands_restored(m: Meeting, e: Event) -> None:
+    restored = list(e.data["hands"])
+    m.hands = restored + [pid for pid in m.hands if pid not in restored]
+    m.hands_set_aside = []
 
 
 def _room_opened(m: Meeting, e: Event) -> None:
@@ -230,6 +239,7 @@ _REDUCERS: dict[str, Reducer] = {
     "hand.raised": _hand_raised,
     "hand.lowered": _hand_lowered,
     "hands.cleared": _hands_cleared,
+    "hands.restored": _hands_restored,
     "room.opened": _room_opened,
     "room.closed": _room_closed,
     "participant.moved": _moved,

@@ -23,6 +23,7 @@ def meeting_view(m: Meeting, viewer: str) -> dict[str, Any]:
         "participants": [participant_view(p) for p in m.participants.values()],
         "rooms": [msgspec.to_builtins(r) for r in m.rooms.values() if r.open],
         "hands": list(m.hands),
+        "hands_set_aside": list(m.hands_set_aside),
         "stage": list(m.stage),
         "chat": [msgspec.to_builtins(c) for c in m.chat.get(room or "", [])],
     }

@@ -39,6 +39,10 @@ class Chat(Message):
     text: Text
 
 
+class ChatHistory(Message):
+    after: Seq = 0  # only messages with a higher seq (what the client already has)
+
+
 class LowerHand(Message):
     participant: Id | None = None
 
@@ -80,6 +84,22 @@ class Broadcast(Message):
 
 class Visit(Message):
     group: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
+
+
+class Move(Message):
+    """A facilitator moves a participant to a group (``None``: to the plenary)."""
+
+    participant: Id
+    group: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
+
+
+class GroupMessage(Message):
+    group: Annotated[int, msgspec.Meta(ge=0, le=1000)]
+    text: Text
+
+
+class Close(Message):
+    countdown: bool = False  # with the round's closing countdown, instead of at once
 
 
 class AnswerHelp(Message):

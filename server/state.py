@@ -8,7 +8,7 @@ import msgspec
 
 from facilitation.session import Session
 
-SNAPSHOT_VERSION = 3
+SNAPSHOT_VERSION = 4  # 4: hands set aside by a round, board edits
 
 
 class _Snapshot(msgspec.Struct):

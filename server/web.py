@@ -57,10 +57,24 @@ async def client_asset(request: web.Request) -> web.StreamResponse:
                                            "X-Content-Type-Options": "nosniff"})
 
 
+async def favicon(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(Path(__file__).parent / "static" / "favicon.ico",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+
+async def accessibility(request: web.Request) -> web.FileResponse:
+    """The accessibility statement (WCAG 2.1 AA) in the asked or preferred language."""
+    lang = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+    return web.FileResponse(Path(__file__).parent / "static" / "accessibility" / f"{lang}.html",
+                            headers={"Content-Language": lang})
+
+
 def routes() -> list[web.AbstractRouteDef]:
     table: list[web.AbstractRouteDef] = [
         web.get("/", front.home),  # the organisers' sign-in (server.pages.front)
         web.get("/healthz", healthz),
+        web.get("/favicon.ico", favicon),
+        web.get("/accessibility", accessibility),
         web.get("/metrics", metrics),
         web.get("/m/{meeting}", client_page),
         web.get("/review/{meeting}", client_page),

@@ -7,10 +7,12 @@ stacking order with the geometry from `geometry.py`.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
@@ -202,7 +204,7 @@ class _Painter:
 
     def __init__(self, draw: ImageDraw.ImageDraw, view: Bounds, scale: float) -> None:
         self._draw, self._view, self._scale = draw, view, scale
-        self._font = ImageFont.load_default(size=max(1.0, FONT_SIZE * scale))
+        self._font = _font(round(max(1.0, FONT_SIZE * scale), 1))
 
     def _px(self, point: tuple[float, float]) -> tuple[float, float]:
         return (
@@ -254,6 +256,15 @@ class _Painter:
         lines = text_lines(e)
         for line, start in zip(lines, baselines(e, len(lines)), strict=True):
             self._draw.text(self._px(start), line, fill=e.color, font=self._font, anchor="ls")
+
+
+@functools.lru_cache(maxsize=16)
+def _font(size: float) -> ImageFont.FreeTypeFont:
+    """Source Sans Pro (SIL OFL 1.1, from the font-source-sans-pro package): it has the
+    Swedish and Finnish letters, which Pillow's built-in font draws as boxes."""
+    path = resources.files("font_source_sans_pro") / "files" / "SourceSansPro-Regular.ttf"
+    with resources.as_file(path) as file:
+        return ImageFont.truetype(str(file), size)
 
 
 def _attrs(**values: Any) -> dict[str, str]:

@@ -3,6 +3,8 @@
 import secrets
 from typing import Any
 
+import msgspec
+
 from rooms import commands as cmd
 from server import protocol as p
 from server.connections import Connection
@@ -43,6 +45,21 @@ def register(gw: Gateway) -> None:
         gw.scheduler.after(f"end:{conn.meeting}", 0.5, lambda: gw.close_meeting(conn.meeting))
         return answer
 
+    async def invite_info(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        meeting = gw.hub.get(conn.meeting).state.meeting
+        return {"title": meeting.title, "starts_at": meeting.starts_at,
+                "role": conn.role.value}
+
+    async def chat_history(conn: Connection, msg: p.ChatHistory) -> dict[str, Any]:
+        """The chat of your current room after ``after``: what you missed while elsewhere."""
+        meeting = gw.hub.get(conn.meeting).state.meeting
+        room = cmd.present(meeting, gw.pid(conn)).room
+        return {"room": room, "messages": [msgspec.to_builtins(m)
+                                           for m in meeting.chat.get(room, ())
+                                           if m.seq > msg.after]}
+
+    gw.command("invite.info", p.Empty, invite_info, joined=False)
+    gw.command("chat.history", p.ChatHistory, chat_history)
     gw.command("leave", p.Empty, leave)
     gw.command("meeting.end", p.Empty, end)
     gw.command("chat", p.Chat, chat)

@@ -4,7 +4,7 @@ import secrets
 from typing import Any
 
 from facilitation import breakouts as b
-from facilitation import list_templates, planning
+from facilitation import list_templates, planning, steering
 from facilitation.history import network_report
 from rooms.commands import require_facilitator
 from server import protocol as p
@@ -38,6 +38,15 @@ def register(gw: Gateway) -> None:
         require_facilitator(state.meeting, gw.pid(conn))
         return network_report(state, gw.hub.cohort_of(conn.meeting))
 
+    async def overview(conn: Connection, msg: p.Empty) -> dict[str, Any]:
+        """What the console shows of each group beyond the log events it receives."""
+        state = gw.hub.get(conn.meeting).state
+        require_facilitator(state.meeting, gw.pid(conn))
+        r = state.current()
+        rooms = r.rooms if r is not None else []
+        return {"rooms": {room: {"board_edits": state.board_edits.get(room, 0)}
+                          for room in rooms}}
+
     async def templates(conn: Connection, msg: p.Empty) -> dict[str, Any]:
         return {"templates": [{"id": t.id, "titles": dict(t.titles)} for t in list_templates()]}
 
@@ -53,13 +62,26 @@ def register(gw: Gateway) -> None:
                                                                    m.group))
     simple("round.choose", p.Choose, lambda s, pid, m: b.choose(s, pid, m.group))
     simple("round.cancel", p.Empty, lambda s, pid, m: b.cancel(s, pid))
-    simple("round.close", p.Empty, lambda s, pid, m: b.close(s, pid))
+    async def close(conn: Connection, msg: p.Close) -> dict[str, Any]:
+        if msg.countdown:
+            return await gw.run(conn, lambda s, pid: steering.close_with_countdown(
+                s, pid, gw.clock.now_ms()))
+        return await gw.run(conn, lambda s, pid: b.close(s, pid))
+
+    gw.command("round.close", p.Close, close)
+    simple("round.move", p.Move, lambda s, pid, m: steering.move(s, pid, m.participant,
+                                                                 m.group))
+    simple("round.go", p.Choose, lambda s, pid, m: steering.go(s, pid, m.group))
+    simple("round.message", p.GroupMessage, lambda s, pid, m: steering.message(
+        s, pid, m.group, m.text))
+    simple("hands.restore", p.Empty, lambda s, pid, m: steering.restore_hands(s, pid))
     simple("round.broadcast", p.Broadcast, lambda s, pid, m: b.broadcast(s, pid, m.text))
     simple("round.visit", p.Visit, lambda s, pid, m: b.visit(s, pid, m.group))
     simple("help.request", p.Empty, lambda s, pid, m: b.request_help(s, pid))
     simple("help.answer", p.AnswerHelp, lambda s, pid, m: b.answer_help(s, pid,
                                                                         m.participant))
     gw.command("network", p.Empty, network)
+    gw.command("round.overview", p.Empty, overview)
     gw.command("agenda.templates", p.Empty, templates)
     simple("agenda.set", p.SetAgenda, lambda s, pid, m: planning.set_agenda(s, pid, m.template,
                                                                              m.lang))

@@ -11,7 +11,7 @@ LANGS = ("sv", "fi", "en")
 QUOTED = re.compile(r"""['"]([a-z]+\.[a-z0-9_.-]+)['"]""")
 SECTIONS = {"lang", "connect", "action", "replaced", "closed", "left", "fatal", "error", "join",
             "media", "video", "people", "room", "chat", "banner", "controls", "reaction",
-            "meeting", "conn", "board", "console", "strategy"}
+            "meeting", "conn", "board", "console", "strategy", "who", "gallery", "a11y"}
 # Keys built at run time: prefix -> the suffixes the code can produce.
 DYNAMIC = {
     "fatal.": [f"{k}.{part}" for k in ("no_token", "token_invalid", "token_expired",
@@ -29,12 +29,13 @@ DYNAMIC = {
     "lang.": list(LANGS),
     "meeting.": ["people", "chat"],
 }
-WIRE = {"board.cleared", "board.fetch", "board.gallery", "board.show", "board.state",
-        "board.update", "board.updated", "board.shown", "chat.sent", "media.changed",
+WIRE = {"board.cleared", "chat.history", "board.fetch", "board.gallery", "board.show",
+        "board.state", "board.update", "board.updated", "board.shown", "chat.sent", "media.changed",
         "meeting.end", "meeting.ended", "reaction.sent", "room.closed", "room.opened"}
 PLURAL = {"people.hands", "people.count", "banner.chosen_count", "banner.one_minute",
           "banner.seconds_left", "console.minutes", "console.extend", "console.shorten",
-          "console.elements"}
+          "console.elements", "chat.tab_unread", "console.close_countdown", "console.mics_on",
+          "console.board_changes", "people.restore_hands"}
 
 
 def catalog(lang: str) -> dict[str, str]:

@@ -43,16 +43,32 @@ export class App {
       restarting: () => this.restarting(),
     } })
     this.conn.resume = readSession(this.meeting)?.resume_token ?? null
+    const known = this.conn.resume ? null : readKnown(this.meeting)
     this.conn.on('welcome', (w) => this.welcome(w))
     this.conn.on('meeting', (m) => this.showMeetingInfo(m))
     this.conn.on('event', (e) => this.event(e))
     this.conn.on('presence', (p) => this.store.setOnline(p.participant, p.online))
     this.conn.on('session.replaced', () => { this.replaced = true })
     for (const name of ['peers', 'signal', 'sfu.feeds', 'sfu.offer', 'board.state', 'ice']) this.conn.on(name, (data) => this.view?.receive(name, data))
+    window.ledarstig = this
+    if (known?.resume_token && known.name) this.askWho(known)
+    else this.connect()
+  }
+
+  connect() {
     this.show({ title: 'connect.title', text: 'connect.text', busy: true })
     this.connectTimer = setTimeout(() => this.slow(), 8000)
     this.conn.open()
-    window.ledarstig = this
+  }
+
+  /** Another tab of this browser already joined with this link: the same person again
+   *  (this tab takes over), or someone else sharing the computer and the link? */
+  askWho(known) {
+    this.show({ title: 'who.title', text: { key: 'who.text', vars: { name: known.name } },
+      actions: [
+        { label: 'who.continue', vars: { name: known.name }, primary: true, onClick: () => { this.conn.resume = known.resume_token; this.connect() } },
+        { label: 'who.someone_else', onClick: () => this.connect() },
+      ] })
   }
 
   connected() {
@@ -76,14 +92,15 @@ export class App {
     this.screen = joinView({ local: this.local, notice: this.resumeNotice, meeting: this.linkMeeting, onJoin: (profile) => this.join(profile) })
     fill(this.root, this.screen)
     this.screen.querySelector('input')?.focus()
+    const screen = this.screen
+    this.conn.request('invite.info', {}).then((info) => screen.setInfo(info)).catch(() => { /* the form works without it */ })
     if (!this.local.stream.getTracks().length) this.local.start()
   }
 
   /** Sent right after connecting, before joining: which meeting the link is for. */
   showMeetingInfo(m) {
     this.linkMeeting = m
-    const shown = this.screen?.querySelector?.('.join-meeting')
-    if (shown) shown.textContent = m.title
+    this.screen?.setInfo?.({ title: m.title })
   }
 
   async join(profile) {
@@ -98,7 +115,7 @@ export class App {
     this.store.loadWelcome(w)
     this.conn.resume = w.resume_token
     this.conn.lastSeq = this.store.seq
-    writeSession(this.meeting, { resume_token: w.resume_token, participant: w.participant })
+    writeSession(this.meeting, { resume_token: w.resume_token, participant: w.participant, name: this.store.self?.name })
     if (this.store.meeting?.ended) { this.fatal('meeting_ended'); return }
     if (!this.view) this.enterMeeting()
     this.view.welcomed(w)
@@ -211,9 +228,20 @@ function readSession(meeting) {
 }
 
 function writeSession(meeting, value) {
-  try { sessionStorage.setItem(sessionKey(meeting), JSON.stringify(value)) } catch { /* private mode */ }
+  try {
+    sessionStorage.setItem(sessionKey(meeting), JSON.stringify(value))
+    localStorage.setItem(sessionKey(meeting), JSON.stringify(value)) // offered to new tabs
+  } catch { /* private mode */ }
+}
+
+/** The last session of this meeting in this browser (another tab's, or an earlier one). */
+function readKnown(meeting) {
+  try { return JSON.parse(localStorage.getItem(sessionKey(meeting))) } catch { return null }
 }
 
 function clearSession(meeting) {
-  try { sessionStorage.removeItem(sessionKey(meeting)) } catch { /* private mode */ }
+  try {
+    sessionStorage.removeItem(sessionKey(meeting))
+    localStorage.removeItem(sessionKey(meeting))
+  } catch { /* private mode */ }
 }

@@ -14,7 +14,10 @@ export class Store {
     this.rooms = new Map()
     this.online = new Set()
     this.hands = []
-    this.chat = []
+    this.handsSetAside = []
+    this.note = null // the facilitator's latest word to everyone or to your group: {text, room, seq}
+    this.chats = new Map() // room id -> messages: each room's chat is kept across moves
+    this.unread = 0
     this.round = null
     this.help = []
     this.agenda = null
@@ -36,6 +39,8 @@ export class Store {
   get self() { return this.participants.get(this.me) }
   get room() { return this.self?.room ?? PLENARY }
   get inBreakout() { return this.rooms.get(this.room)?.kind === 'breakout' }
+  /** The chat of the room you are in. */
+  get chat() { return this.chats.get(this.room) ?? [] }
 
   /** Server wall-clock time in ms, corrected by the offset measured at welcome. */
   now() { return Date.now() + this.offset }
@@ -62,7 +67,8 @@ export class Store {
     this.participants = new Map(s.participants.map((p) => [p.id, { ...p }]))
     this.rooms = new Map(s.rooms.map((r) => [r.id, r]))
     this.hands = [...s.hands]
-    this.chat = [...s.chat]
+    this.handsSetAside = [...(s.hands_set_aside ?? [])]
+    this.chats.set(this.participants.get(s.you ?? this.me)?.room ?? PLENARY, [...s.chat])
     this.round = s.round ?? null
     this.help = s.help ?? []
     this.agenda = s.agenda ?? null
@@ -91,6 +97,16 @@ export class Store {
     for (const id of closes) this.rooms.delete(id)
     this.emit('rooms')
     this.emit('participants')
+  }
+
+  /** Messages of a room said while you were elsewhere (chat.history), merged in order. */
+  mergeChat(room, messages) {
+    const kept = this.chats.get(room) ?? []
+    const known = new Set(kept.map((m) => m.id))
+    const fresh = messages.filter((m) => !known.has(m.id))
+    if (!fresh.length) return
+    this.chats.set(room, [...kept, ...fresh].sort((a, b) => a.seq - b.seq))
+    this.emit('chat')
   }
 
   setOnline(id, online) {
@@ -127,7 +143,6 @@ function participantMoved(s, d) {
   if (!p) return
   p.room = d.room
   if (d.id === s.me) {
-    s.chat = []
     s.help = s.facilitator ? s.help : []
     s.emit('chat')
     if (!s.loading) s.emit('room', { from: d.from, to: d.room })
@@ -136,15 +151,17 @@ function participantMoved(s, d) {
 }
 
 function chatSent(s, d, e) {
-  if (d.room !== s.room) return
-  s.chat.push({ id: d.id, seq: e.seq, ts: e.ts, author: e.actor, room: d.room, text: d.text })
-  s.emit('chat')
+  if (!s.chats.has(d.room)) s.chats.set(d.room, [])
+  s.chats.get(d.room).push({ id: d.id, seq: e.seq, ts: e.ts, author: e.actor, room: d.room, text: d.text })
+  if (d.room === s.room && e.actor !== s.me && !s.loading) s.unread += 1
+  s.emit('chat', { message: d })
 }
 
 function roundUpdate(fields) {
   return (s, d, e) => {
     if (!s.round || s.round.id !== d.id) return
     Object.assign(s.round, typeof fields === 'function' ? fields(d, e, s.round) : fields)
+    if (e.type === 'round.opened') s.note = null
     s.emit('round')
   }
 }
@@ -160,7 +177,24 @@ const REDUCERS = {
   'reaction.sent': (s, d, e) => { if (d.room === s.room) s.emit('reaction', { emoji: d.emoji, actor: e.actor }) },
   'hand.raised': (s, d) => { if (!s.hands.includes(d.id)) s.hands.push(d.id); s.emit('participants') },
   'hand.lowered': (s, d) => { s.hands = s.hands.filter((id) => id !== d.id); s.emit('participants') },
-  'hands.cleared': (s) => { s.hands = []; s.emit('participants') },
+  'hands.cleared': (s, d) => {
+    if (d.reason === 'round') s.handsSetAside = [...d.hands]
+    s.hands = []
+    s.emit('participants')
+  },
+  'hands.restored': (s, d) => {
+    s.hands = [...d.hands, ...s.hands.filter((id) => !d.hands.includes(id))]
+    s.handsSetAside = []
+    s.emit('participants')
+  },
+  'round.moved': roundUpdate((d, e, r) => ({
+    groups: r.groups.map((g, i) => [...g.filter((id) => id !== d.participant), ...(i === d.group ? [d.participant] : [])]),
+  })),
+  'round.messaged': (s, d, e) => {
+    s.note = { text: d.text, room: d.room, group: d.group, seq: e.seq }
+    s.emit('broadcast', { text: d.text, actor: e.actor, room: d.room, group: d.group })
+    s.emit('round')
+  },
   'media.changed': (s, d) => {
     const p = s.participants.get(d.id)
     if (p) Object.assign(p, { mic: d.mic, camera: d.camera, screen: d.screen })
@@ -193,6 +227,7 @@ const REDUCERS = {
   'round.closed': roundUpdate((d, e) => ({ phase: 'closed', close_reason: d.reason, closed_at: e.ts })),
   'round.broadcast': (s, d, e) => {
     if (s.round?.id === d.id) s.round.broadcasts = [...s.round.broadcasts, d.text]
+    s.note = { text: d.text, room: null, seq: e.seq }
     s.emit('broadcast', { text: d.text, actor: e.actor })
     s.emit('round')
   },

@@ -156,3 +156,18 @@ def test_invalid_elements_are_skipped(bad: dict[str, Any]) -> None:
     element = {"id": "s", **stroke(0, 0), **bad}
     assert parse(to_svg([element])).find("svg:polyline", NS) is None
     assert Image.open(io.BytesIO(to_png([element]))).size == (64, 64)
+
+
+def _note(text: str) -> list[dict[str, Any]]:
+    return [{"id": "n", "type": "text", "x": 0, "y": 0, "w": 120, "h": 40, "text": text,
+             "color": "#000000", "z": 1}]
+
+
+def test_png_draws_swedish_and_finnish_letters() -> None:
+    """å, ä and ö are real glyphs, not the same 'missing glyph' box: each letter gives a
+    different picture, and differs from the plain letter it is built on."""
+    pictures = {text: to_png(_note(text), scale=2) for text in ("å", "ä", "ö", "a", "o")}
+    assert len(set(pictures.values())) == len(pictures)
+    inked = [sum(Image.open(io.BytesIO(pictures[t])).convert("L").histogram()[:128])
+             for t in ("å", "ä", "ö")]
+    assert all(n > 0 for n in inked), inked

@@ -51,13 +51,13 @@ def test_state_changes_leave_the_original_untouched() -> None:
     assert original.cursor is None
 
 
-@pytest.mark.parametrize("seconds", [59, 3 * 3600 + 1, 0])
-def test_breakouts_last_between_a_minute_and_three_hours(seconds: int) -> None:
-    with pytest.raises(InvalidDuration, match="between 60 and 10800"):
+@pytest.mark.parametrize("seconds", [29, 3 * 3600 + 1, 0])
+def test_breakouts_last_between_30_seconds_and_three_hours(seconds: int) -> None:
+    with pytest.raises(InvalidDuration, match="between 30 and 10800"):
         Activity("b", "Breakout", seconds, ActivityKind.BREAKOUT)
 
 
-@pytest.mark.parametrize("seconds", [60, 3 * 3600])
+@pytest.mark.parametrize("seconds", [30, 60, 3 * 3600])
 def test_breakout_duration_limits_are_inclusive(seconds: int) -> None:
     assert Activity("b", "Breakout", seconds, ActivityKind.BREAKOUT).duration_s == seconds
 

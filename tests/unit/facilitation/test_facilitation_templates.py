@@ -115,7 +115,7 @@ def test_parse_template_rejects_malformed_data(changes: dict[str, object], messa
 
 
 def test_parse_template_rejects_invalid_durations() -> None:
-    too_short = {"id": "x", "kind": "breakout", "duration_s": 30, "title": {"sv": "X"}}
+    too_short = {"id": "x", "kind": "breakout", "duration_s": 20, "title": {"sv": "X"}}
     too_short["prompt"] = {"sv": "Y"}
-    with pytest.raises(InvalidTemplate, match="between 60 and 10800"):
+    with pytest.raises(InvalidTemplate, match="between 30 and 10800"):
         parse_template(minimal_template(activities=[too_short]))

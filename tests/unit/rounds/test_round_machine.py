@@ -167,7 +167,7 @@ def test_participants_cannot_run_rounds(log: Log) -> None:
 @pytest.mark.parametrize("spec,error", [
     (RoundSpec(group_count=0), FacilitationError),
     (RoundSpec(group_count=13), TooManyGroups),
-    (RoundSpec(group_count=2, duration_s=59), InvalidDuration),
+    (RoundSpec(group_count=2, duration_s=29), InvalidDuration),
     (RoundSpec(group_count=2, duration_s=3 * 3600 + 1), InvalidDuration),
     (RoundSpec(strategy=Strategy.MANUAL, group_count=2, mapping={"nobody": 0}),
      UnknownParticipant),

@@ -42,28 +42,57 @@ export class Banner {
     const prompt = r.prompts?.[index] ?? r.prompts?.[0] ?? ''
     const myHelp = s.help.find((x) => x.participant === s.me)
     const roomHelp = s.help.filter((x) => x.room === s.room)
-    const last = r.broadcasts?.[r.broadcasts.length - 1]
+    const note = s.note && (!s.note.room || s.note.room === s.room) ? s.note : null
+    const last = note ? note.text : r.broadcasts?.[r.broadcasts.length - 1]
     this.root.hidden = false
     this.root.className = `banner banner-${r.phase}`
     fill(this.root,
       h('div', { class: 'banner-main' },
         h('h2', { id: 'banner-title', i18n: 'room.group', vars: { n: s.rooms.get(s.room)?.name ?? index + 1 } }),
         prompt ? h('p', { class: 'prompt' }, h('span', { class: 'prompt-label', i18n: 'banner.task' }), ' ', prompt) : null,
-        last ? h('p', { class: 'broadcast', role: 'note' }, h('strong', { i18n: 'banner.from_facilitator' }), ' ', last) : null),
+        last ? h('p', { class: 'broadcast', role: 'note' }, h('strong', { i18n: note?.room ? 'banner.to_your_group' : 'banner.from_facilitator' }), ' ', last) : null),
       h('div', { class: 'banner-side' },
         h('div', { class: 'timer' }, h('span', { class: 'timer-label', i18n: r.phase === 'closing' ? 'banner.closing' : 'banner.time_left' }), this.clock, this.clockText),
         s.facilitator
           ? h('button', { type: 'button', i18n: 'banner.back_to_plenary', onClick: () => this.visitPlenary() })
           : h('button', { type: 'button', class: myHelp ? 'help pending' : 'help', disabled: Boolean(myHelp), onClick: () => this.askHelp() },
             t(myHelp ? 'banner.help_coming' : 'banner.ask_help')),
-        roomHelp.length && !myHelp && !s.facilitator ? h('p', { class: 'help-note', i18n: 'banner.help_asked_by', vars: { name: s.name(roomHelp[0].participant) } }) : null))
+        roomHelp.length && !myHelp && !s.facilitator ? h('p', { class: 'help-note', i18n: 'banner.help_asked_by', vars: { name: s.name(roomHelp[0].participant) } }) : null,
+        r.roaming && !s.facilitator ? this.roam(r, index) : null))
     this.tick()
+  }
+
+  /** A round with open doors: change group, or go back to the plenary. */
+  roam(r, index) {
+    const select = h('select', { id: 'roam-group', onChange: (e) => { if (e.target.value !== '') this.go(Number(e.target.value)) } },
+      h('option', { value: '', i18n: 'banner.change_group' }),
+      r.groups.map((_, i) => (i === index ? null : h('option', { value: String(i) }, t('room.group', { n: i + 1 })))))
+    return h('div', { class: 'roam' },
+      h('label', { for: 'roam-group', class: 'visually-hidden', i18n: 'banner.change_group' }), select,
+      h('button', { type: 'button', class: 'small', i18n: 'banner.leave_group', onClick: () => this.go(null) }))
+  }
+
+  async go(group) {
+    try { await this.conn.request('round.go', { group }) } catch (err) { showError(err) }
+  }
+
+  /** In the plenary while a round with open doors runs: the groups one may join. */
+  renderDoors(r) {
+    this.root.hidden = false
+    this.root.className = 'banner banner-choice'
+    fill(this.root, h('div', { class: 'banner-main' },
+      h('h2', { id: 'banner-title', i18n: 'banner.doors_title' }),
+      h('ul', { class: 'choices' }, r.groups.map((g, i) => h('li', {},
+        h('button', { type: 'button', onClick: () => this.go(i) },
+          h('strong', { i18n: 'banner.join_group', vars: { n: i + 1 } }),
+          h('span', { class: 'muted' }, ` · ${t('banner.chosen_count', { count: g.length })}`)))))))
   }
 
   /** Self-select: while the facilitator prepares the round, participants pick a group. */
   renderChoice() {
     const r = this.store.round
     const s = this.store
+    if (r && r.roaming && (r.phase === 'open' || r.phase === 'closing') && !s.facilitator && !s.inBreakout) { this.renderDoors(r); return }
     if (!(r && r.phase === 'preview' && r.strategy === 'self-select' && !s.facilitator)) {
       this.root.hidden = true
       this.root.replaceChildren()

@@ -7,7 +7,9 @@ export class ChatPanel {
   constructor({ store, conn }) {
     this.store = store
     this.conn = conn
-    this.log = h('ol', { class: 'chat-log', role: 'log', 'aria-live': 'polite', i18nLabel: 'chat.messages' })
+    // The log is a region that scrolls (reachable by keyboard) around a plain list.
+    this.list = h('ol', { class: 'chat-list' })
+    this.log = h('div', { class: 'chat-log', role: 'log', 'aria-live': 'polite', tabindex: '0', i18nLabel: 'chat.messages' }, this.list)
     const id = nextId('chat')
     this.input = h('textarea', { id, rows: '2', maxlength: '2000', i18nPlaceholder: 'chat.placeholder' })
     this.input.addEventListener('keydown', (e) => {
@@ -19,6 +21,7 @@ export class ChatPanel {
     this.form.addEventListener('submit', (e) => { e.preventDefault(); this.send() })
     this.root = h('div', { class: 'chat' }, this.log, this.form)
     store.on('chat', () => this.render())
+    store.on('room', ({ to }) => this.catchUp(to))
     onLang(() => this.render())
     this.render()
   }
@@ -27,11 +30,25 @@ export class ChatPanel {
     const msgs = this.store.chat
     const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40
     const time = new Intl.DateTimeFormat(lang(), { hour: '2-digit', minute: '2-digit' })
-    fill(this.log, msgs.length ? msgs.map((m) => h('li', { class: m.author === this.store.me ? 'mine' : '' },
+    fill(this.list, msgs.length ? msgs.map((m) => h('li', { class: m.author === this.store.me ? 'mine' : '' },
       h('div', { class: 'chat-meta' }, h('strong', {}, this.store.name(m.author)), ' ', h('time', { datetime: new Date(m.ts).toISOString() }, time.format(m.ts))),
       h('p', { class: 'chat-text' }, m.text)))
       : h('li', { class: 'empty', i18n: this.store.inBreakout ? 'chat.empty_group' : 'chat.empty' }))
     if (atBottom) this.log.scrollTop = this.log.scrollHeight
+  }
+
+  /** Back in a room: fetch what was said there meanwhile (spread over two seconds, so a
+   *  round closing for everyone does not bring every request at once). */
+  catchUp(room) {
+    clearTimeout(this.catchUpTimer)
+    this.catchUpTimer = setTimeout(async () => {
+      if (this.store.room !== room) return
+      const after = (this.store.chats.get(room) ?? []).reduce((max, m) => Math.max(max, m.seq), 0)
+      try {
+        const { messages } = await this.conn.request('chat.history', { after })
+        if (this.store.room === room) this.store.mergeChat(room, messages)
+      } catch { /* the chat from now on still arrives */ }
+    }, Math.random() * 2000)
   }
 
   async send() {

@@ -20,7 +20,7 @@ export function notice({ title, text, actions = [], tone = 'info', busy = false,
       text ? h('p', { i18n: text.key ?? text, vars: text.vars }) : null,
       extra,
       actions.length ? h('div', { class: 'actions' }, actions.map((a) =>
-        h('button', { type: 'button', class: a.primary ? 'primary' : '', i18n: a.label, onClick: a.onClick }))) : null))
+        h('button', { type: 'button', class: a.primary ? 'primary' : '', i18n: a.label, vars: a.vars, onClick: a.onClick }))) : null))
 }
 
 /** A sentence for a server error code, in the user's language. */

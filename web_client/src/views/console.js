@@ -29,6 +29,7 @@ export class Console {
     store.on('round', () => this.roundChanged())
     onLang(() => { this.renderAgenda(); this.roundKey = null; this.renderRound(); this.renderGallery() })
     this.timer = setInterval(() => this.tick(), 1000)
+    this.overviewTimer = setInterval(() => this.refreshOverview(), 4000)
     this.renderAgenda()
     this.renderRound()
     this.loadTemplates()
@@ -76,7 +77,7 @@ export class Console {
     if (!activity || activity.kind !== 'breakout') return
     const f = this.form.fields
     f.prompt.value = activity.prompt ?? ''
-    f.duration.value = String(Math.round(activity.duration_s / 60))
+    f.duration.value = String(Math.round(activity.duration_s / 30) / 2) // half minutes: 30 s warm-ups
     if (activity.group_size) { f.sizeMode.value = 'size'; f.size.value = String(activity.group_size) }
     if (activity.strategy) { // prepared by an organiser
       f.strategy.value = activity.strategy
@@ -94,7 +95,11 @@ export class Console {
     const sizeMode = h('select', { id: id('mode') },
       h('option', { value: 'count', i18n: 'console.by_count' }), h('option', { value: 'size', i18n: 'console.by_size' }))
     const size = h('input', { id: id('size'), type: 'number', min: '1', max: '100', value: '2', required: true })
-    const duration = h('input', { id: id('duration'), type: 'number', min: '1', max: '180', value: '15', required: true })
+    const duration = h('input', { id: id('duration'), type: 'number', min: '0.5', max: '180', step: '0.5', value: '15', inputmode: 'decimal' })
+    const warning = h('input', { id: id('warning'), type: 'number', min: '0', max: '3600', step: '1', value: '60', inputmode: 'numeric' })
+    const closing = h('input', { id: id('closing'), type: 'number', min: '0', max: '600', step: '1', value: '30', inputmode: 'numeric' })
+    const roaming = h('input', { id: id('roaming'), type: 'checkbox' })
+    const problem = h('p', { class: 'form-error', id: id('problem'), role: 'alert' })
     const prompt = h('textarea', { id: id('prompt'), rows: '3', maxlength: '2000' })
     const help = h('p', { class: 'help', id: id('strategy-help') })
     strategy.setAttribute('aria-describedby', help.id)
@@ -108,15 +113,46 @@ export class Console {
         h('div', { class: 'field' }, h('label', { for: sizeMode.id, i18n: 'console.groups' }), sizeMode),
         h('div', { class: 'field' }, h('label', { for: size.id, i18n: 'console.number' }), size),
         h('div', { class: 'field' }, h('label', { for: duration.id, i18n: 'console.duration' }), duration)),
+      h('div', { class: 'field-row' },
+        h('div', { class: 'field' }, h('label', { for: warning.id, i18n: 'console.warning_s' }), warning),
+        h('div', { class: 'field' }, h('label', { for: closing.id, i18n: 'console.closing_s' }), closing)),
       h('div', { class: 'field' }, h('label', { for: prompt.id, i18n: 'console.prompt' }), prompt),
+      h('div', { class: 'field check' }, roaming, h('label', { for: roaming.id, i18n: 'console.roaming' })),
+      problem,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', i18n: 'console.preview' })))
-    el.addEventListener('submit', (e) => { e.preventDefault(); this.preview() })
-    return { el, activity: null, fields: { strategy, sizeMode, size, duration, prompt } }
+    // Our own checks and messages, in the page's language (not the browser's).
+    el.noValidate = true
+    el.addEventListener('submit', (e) => { e.preventDefault(); if (this.validate()) this.preview() })
+    onLang(() => { if (this.form?.problemKey) this.validate() })
+    return { el, activity: null, problem, problemKey: null, fields: { strategy, sizeMode, size, duration, prompt, warning, closing, roaming } }
+  }
+
+  /** The form's values within the server's limits, or a translated message at the field. */
+  validate() {
+    const f = this.form.fields
+    const checks = [
+      [f.duration, (v) => v >= 0.5 && v <= 180, 'console.invalid_duration'],
+      [f.size, (v) => Number.isInteger(v) && v >= 1 && v <= 100, 'console.invalid_number'],
+      [f.warning, (v) => Number.isInteger(v) && v >= 0 && v <= 3600, 'console.invalid_warning'],
+      [f.closing, (v) => Number.isInteger(v) && v >= 0 && v <= 600, 'console.invalid_closing'],
+    ]
+    for (const input of Object.values(f)) input.removeAttribute?.('aria-invalid')
+    const bad = checks.find(([input, ok]) => input.value.trim() === '' || !ok(Number(input.value)))
+    this.form.problemKey = bad ? bad[2] : null
+    this.form.problem.textContent = bad ? t(bad[2]) : ''
+    if (bad) {
+      bad[0].setAttribute('aria-invalid', 'true')
+      bad[0].setAttribute('aria-describedby', this.form.problem.id)
+      bad[0].focus()
+    }
+    return !bad
   }
 
   spec(seed) {
     const f = this.form.fields
-    const spec = { strategy: f.strategy.value, duration_s: Math.round(Number(f.duration.value) * 60) }
+    const spec = { strategy: f.strategy.value, duration_s: Math.round(Number(f.duration.value) * 60),
+      warning_s: Number(f.warning.value), closing_s: Number(f.closing.value) }
+    if (f.roaming.checked) spec.roaming = true
     if (spec.strategy !== 'keep') spec[f.sizeMode.value === 'size' ? 'group_size' : 'group_count'] = Number(f.size.value)
     if (f.prompt.value.trim()) spec.prompt = f.prompt.value.trim()
     if (spec.strategy === 'self-select') spec.capacity = Math.max(1, Math.ceil(this.assignableCount() / Math.max(1, Number(f.size.value))) + 1)
@@ -159,12 +195,22 @@ export class Console {
       let body
       if (phase === 'preview') body = this.previewView(r)
       else if (phase === 'open' || phase === 'closing') body = this.liveView(r)
-      else body = [phase === 'closed' ? h('p', { class: 'info-box', i18n: 'console.round_done', vars: { n: r.number } }) : null, this.form.el]
+      else body = [phase === 'closed' ? h('p', { class: 'info-box', i18n: 'console.round_done', vars: { n: r.number } }) : null, this.dynamic, this.form.el]
       fill(this.roundBox, h('h2', { id: 'round-h', i18n: phase === 'open' || phase === 'closing' ? 'console.live' : 'console.round', vars: { n: r?.number ?? 1 } }), body)
     }
     if (phase === 'preview') fill(this.dynamic, h('div', { class: 'groups' }, r.groups.map((members, i) => this.dropZone(r, members, i))))
     else if (phase === 'open' || phase === 'closing') this.renderLive(r)
+    else fill(this.dynamic, this.restoreHands())
     this.tick()
+  }
+
+  /** After a round: put back the plenary's queue of hands that the round lowered. */
+  restoreHands() {
+    const s = this.store
+    const waiting = s.handsSetAside.filter((id) => s.participants.get(id)?.present)
+    if (!waiting.length) return null
+    return h('p', { class: 'actions' }, h('button', { type: 'button', i18n: 'people.restore_hands', vars: { count: waiting.length },
+      onClick: () => this.act('hands.restore') }))
   }
 
   previewView(r) {
@@ -227,10 +273,38 @@ export class Console {
         h('div', { class: 'actions' },
           EXTEND.map((delta) => h('button', { type: 'button', class: 'small', i18n: delta > 0 ? 'console.extend' : 'console.shorten', vars: { count: Math.abs(delta) / 60 },
             onClick: () => this.act('round.extend', { delta_s: delta }) })),
+          r.phase === 'open' && r.closing_s > 0
+            ? h('button', { type: 'button', i18n: 'console.close_countdown', vars: { count: r.closing_s }, onClick: () => this.act('round.close', { countdown: true }) }) : null,
           h('button', { type: 'button', class: 'danger', i18n: 'console.close', onClick: () => this.act('round.close') }))),
       bform,
+      this.groupMessageForm(r),
       this.dynamic,
     ]
+  }
+
+  /** A message to one group only. */
+  groupMessageForm(r) {
+    const group = h('select', { id: 'group-message-group' }, r.groups.map((_, i) => h('option', { value: String(i) }, t('room.group', { n: i + 1 }))))
+    const text = h('input', { id: 'group-message-text', maxlength: '500', autocomplete: 'off' })
+    const form = h('form', { class: 'inline-form' },
+      h('label', { for: 'group-message-group', i18n: 'console.message_group' }), group,
+      h('label', { for: 'group-message-text', class: 'visually-hidden', i18n: 'console.message_text' }), text,
+      h('button', { type: 'submit', i18n: 'console.send_group' }))
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault()
+      if (!text.value.trim()) return
+      if (await this.act('round.message', { group: Number(group.value), text: text.value.trim() })) text.value = ''
+    })
+    return form
+  }
+
+  async refreshOverview() {
+    const r = this.store.round
+    if (!r || (r.phase !== 'open' && r.phase !== 'closing')) return
+    try {
+      this.overview = (await this.conn.request('round.overview', {})).rooms
+      this.renderRound()
+    } catch { /* the overview is a help, not a must */ }
   }
 
   renderLive(r) {
@@ -239,7 +313,18 @@ export class Console {
     fill(this.dynamic,
       myRoom !== 'plenary' ? h('p', { class: 'info-box' }, t('console.visiting', { n: s.groupIndex(myRoom) + 1 }), ' ',
         h('button', { type: 'button', class: 'small', i18n: 'banner.back_to_plenary', onClick: () => this.act('round.visit', { group: null }) })) : null,
-      h('div', { class: 'groups live' }, r.groups.map((members, i) => this.liveGroup(r, members, i))))
+      h('div', { class: 'groups live' }, r.groups.map((members, i) => this.liveGroup(r, members, i))),
+      this.inPlenary(r))
+  }
+
+  /** Participants who are not in any group (they went back, or were moved, to the plenary). */
+  inPlenary(r) {
+    const s = this.store
+    const grouped = new Set(r.groups.flat())
+    const here = [...s.participants.values()].filter((p) => p.present && p.role === 'participant' && !grouped.has(p.id))
+    if (!here.length) return null
+    return h('div', { class: 'group in-plenary' }, h('h3', { i18n: 'room.plenary' }),
+      h('ul', { class: 'members' }, here.map((p) => h('li', {}, h('span', { class: 'member-name' }, p.name), this.moveSelect(r, p.id, -1)))))
   }
 
   liveGroup(r, members, index) {
@@ -247,22 +332,40 @@ export class Console {
     const room = r.rooms[index]
     const help = s.help.filter((x) => x.room === room)
     const visitors = [...s.participants.values()].filter((p) => p.present && p.room === room && p.role === 'facilitator')
+    const speaking = members.filter((pid) => s.participants.get(pid)?.mic && s.online.has(pid)).length
+    const updates = this.overview?.[room]?.board_edits ?? 0
     return h('div', { class: `group ${help.length ? 'needs-help' : ''}`, dataset: { group: String(index) } },
       h('h3', {}, t('room.group', { n: index + 1 }), help.length ? h('span', { class: 'badge' }, t('console.help_badge')) : null),
       r.prompts?.[index] ? h('p', { class: 'group-prompt' }, r.prompts[index]) : null,
+      h('p', { class: 'group-activity muted small' }, t('console.mics_on', { count: speaking }), ' · ', t('console.board_changes', { count: updates })),
       h('ul', { class: 'members' }, members.map((pid) => {
         const p = s.participants.get(pid)
         const online = s.online.has(pid)
         return h('li', { class: online ? 'online' : 'offline' },
           h('span', { class: 'presence-dot', role: 'img', 'aria-label': t(online ? 'people.online' : 'people.offline') }),
-          ` ${p?.name ?? pid}`, h('span', { class: 'muted' }, ` · ${municipalityName(p?.municipality)}`),
-          p && p.room !== room ? h('span', { class: 'muted' }, ` (${t('console.elsewhere')})`) : null)
+          h('span', { class: 'member-name' }, ` ${p?.name ?? pid}`, h('span', { class: 'muted' }, ` · ${municipalityName(p?.municipality)}`),
+            p?.mic && online ? h('span', { class: 'muted' }, ` · ${t('console.mic_on')}`) : null,
+            p && p.room !== room ? h('span', { class: 'muted' }, ` (${t('console.elsewhere')})`) : null),
+          this.moveSelect(r, pid, index))
       }), visitors.map((p) => h('li', { class: 'visitor' }, t('console.visitor', { name: p.name })))),
       help.map((x) => h('p', { class: 'help-request', role: 'note' }, t('console.help_from', { name: s.name(x.participant) }), ' ',
         h('button', { type: 'button', class: 'small', i18n: 'console.answer', vars: { name: s.name(x.participant) }, onClick: () => this.act('help.answer', { participant: x.participant }) }))),
       h('div', { class: 'actions' },
         s.room === room ? h('span', { class: 'muted', i18n: 'console.you_are_here' })
           : h('button', { type: 'button', class: 'small', i18n: 'console.visit', vars: { n: index + 1 }, onClick: () => this.act('round.visit', { group: index }) })))
+  }
+
+  /** Move someone to another group (or to the plenary) while the round is open. */
+  moveSelect(r, pid, index) {
+    const id = nextId('live-move')
+    const name = this.store.name(pid)
+    const select = h('select', { id, class: 'chip-move', onChange: (e) => {
+      const value = e.target.value
+      this.act('round.move', { participant: pid, group: value === 'plenary' ? null : Number(value) })
+    } },
+    r.groups.map((_, i) => h('option', { value: String(i), selected: i === index }, t('room.group', { n: i + 1 }))),
+    h('option', { value: 'plenary', selected: index < 0 }, t('room.plenary')))
+    return [h('label', { for: id, class: 'visually-hidden', i18n: 'console.move_person', vars: { name } }), select]
   }
 
   helpRequested(d) {
@@ -314,7 +417,7 @@ export class Console {
         h('button', { type: 'button', class: 'small', i18n: 'console.show_all', onClick: () => this.act('board.show', { room: b.room }) })))))
   }
 
-  stop() { clearInterval(this.timer) }
+  stop() { clearInterval(this.timer); clearInterval(this.overviewTimer) }
 }
 
 /** Ending the meeting for everyone, with a second click to confirm. */

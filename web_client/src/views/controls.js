@@ -19,7 +19,7 @@ export class Controls {
     this.hand = h('button', { type: 'button', class: 'control', onClick: () => this.toggleHand() })
     this.board = h('button', { type: 'button', class: 'control', onClick: () => onBoardToggle() })
     this.reactions = h('details', { class: 'popover reactions' },
-      h('summary', { class: 'control' }, icon('smile'), h('span', { class: 'control-text', i18n: 'controls.reactions' })),
+      h('summary', { class: 'control', i18nLabel: 'controls.reactions' }, icon('smile'), h('span', { class: 'control-text', i18n: 'controls.reactions' })),
       h('div', { class: 'popover-menu reaction-menu', role: 'group', i18nLabel: 'controls.reactions' },
         EMOJI.map((emoji, i) => h('button', { type: 'button', class: 'emoji', i18nLabel: `reaction.${EMOJI_KEYS[i]}`, i18nTitle: `reaction.${EMOJI_KEYS[i]}`,
           onClick: () => { this.react(emoji); this.reactions.open = false } }, emoji))))
@@ -85,7 +85,7 @@ export class Controls {
     audio.addEventListener('change', () => this.local.useDevice('audio', audio.value))
     video.addEventListener('change', () => this.local.useDevice('video', video.value))
     const details = h('details', { class: 'popover devices' },
-      h('summary', { class: 'control' }, icon('sliders'), h('span', { class: 'control-text', i18n: 'controls.devices' })),
+      h('summary', { class: 'control', i18nLabel: 'controls.devices' }, icon('sliders'), h('span', { class: 'control-text', i18n: 'controls.devices' })),
       h('div', { class: 'popover-menu devices-menu' },
         h('div', { class: 'field' }, h('label', { for: audio.id, i18n: 'media.microphone' }), audio),
         h('div', { class: 'field' }, h('label', { for: video.id, i18n: 'media.camera' }), video)))
@@ -102,6 +102,7 @@ export class Controls {
 function setToggle(button, on, name, key, disabled) {
   button.classList.toggle('on', on)
   button.disabled = disabled
+  button.setAttribute('aria-label', t(key)) // the text is hidden on narrow screens
   fill(button, icon(name), h('span', { class: 'control-text' }, t(key)))
 }
 

@@ -2,7 +2,7 @@
 import { h, fill, nextId } from '../dom.js'
 import { lang, onLang, t } from '../i18n.js'
 import { municipalities } from '../municipalities.js'
-import { langSwitch } from './common.js'
+import { errorText, langSwitch } from './common.js'
 import { icon } from '../icons.js'
 
 const PROFILE_KEY = 'ledarstig:profile'
@@ -16,6 +16,11 @@ export function joinView({ local, onJoin, notice, meeting }) {
   fillMunicipalities(list)
   const title = field('join.title', h('input', { name: 'title', maxlength: '80', autocomplete: 'organization-title', value: saved.title ?? '' }), 'join.title_help')
   const error = h('p', { class: 'form-error', role: 'alert' })
+  // What the error says is kept as a key or a server error, so a language switch re-says it.
+  let shown = null
+  const showError = (what) => { shown = what; error.textContent = what === null ? '' : typeof what === 'string' ? t(what) : errorText(what) }
+  onLang(() => showError(shown))
+  const about = h('div', { class: 'join-about' })
   const button = h('button', { type: 'submit', class: 'primary big', i18n: 'join.submit' })
   const preview = mediaPreview(local)
 
@@ -29,33 +34,45 @@ export function joinView({ local, onJoin, notice, meeting }) {
     }
     const missing = !profile.name ? name : !profile.municipality ? muni : null
     if (missing) {
-      error.textContent = t(missing === name ? 'join.need_name' : 'join.need_municipality')
+      showError(missing === name ? 'join.need_name' : 'join.need_municipality')
       missing.input.setAttribute('aria-invalid', 'true')
       missing.input.focus()
       return
     }
     if (!profile.title) delete profile.title
-    error.textContent = ''
+    showError(null)
     button.disabled = true
     try {
       writeProfile(profile)
       await onJoin(profile)
     } catch (err) {
-      error.textContent = err.text ?? String(err.message)
+      showError(err)
       button.disabled = false
     }
   })
 
-  return h('main', { class: 'join', id: 'main' },
+  const page = h('main', { class: 'join', id: 'main' },
     h('header', { class: 'join-top' }, h('span', { class: 'brand' }, 'Ledarstig'), langSwitch()),
     h('div', { class: 'join-body' },
       h('section', { class: 'join-card', 'aria-labelledby': 'join-heading' },
         h('h1', { id: 'join-heading', i18n: 'join.heading' }),
-        h('p', { class: 'join-meeting' }, meeting?.title ?? ''),
+        about,
         h('p', { class: 'lead', i18n: 'join.lead' }),
         notice ? h('p', { class: 'info-box', role: 'status', i18n: notice }) : null,
         form),
-      preview))
+      preview),
+    h('footer', { class: 'join-foot' }, statementLink()))
+  /** The meeting this link is for, and whether it makes you a facilitator: from the
+   *  handshake's `meeting` event and from `invite.info`, whichever comes first. */
+  let info = {}
+  page.setInfo = (more) => {
+    info = { ...info, ...more }
+    fill(about,
+      info.title ? h('p', { class: 'join-meeting', i18n: 'join.meeting', vars: { title: info.title } }) : null,
+      info.role === 'facilitator' ? h('p', { class: 'info-box join-role', i18n: 'join.as_facilitator' }) : null)
+  }
+  if (meeting?.title) page.setInfo({ title: meeting.title })
+  return page
 }
 
 /** The server's canonical list of municipalities, named in the viewer's language. */
@@ -138,4 +155,10 @@ function readProfile() {
 
 function writeProfile(profile) {
   try { localStorage.setItem(PROFILE_KEY, JSON.stringify(profile)) } catch { /* private mode */ }
+}
+
+function statementLink() {
+  const link = h('a', { href: `/accessibility?lang=${lang()}`, i18n: 'a11y.link' })
+  onLang((code) => { link.href = `/accessibility?lang=${code}` })
+  return link
 }

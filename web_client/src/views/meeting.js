@@ -10,6 +10,7 @@ import { Banner } from './banner.js'
 import { ChatPanel } from './chat.js'
 import { Console } from './console.js'
 import { Controls } from './controls.js'
+import { Gallery } from './gallery.js'
 import { PeoplePanel } from './people.js'
 import { VideoGrid } from './videos.js'
 import { errorText, langSwitch, toast, toasts } from './common.js'
@@ -40,6 +41,7 @@ export class MeetingView {
     this.chat = new ChatPanel({ store, conn })
     this.controls = new Controls({ store, conn, local, onBoardToggle: () => this.toggleBoard() })
     this.console = store.facilitator ? new Console({ store, conn }) : null
+    this.gallery = store.facilitator ? null : new Gallery({ store, conn })
     this.root = this.layout(leave)
     store.on('room', () => this.roomChanged())
     store.on('board', (d) => this.board.applyEvent(d))
@@ -64,11 +66,12 @@ export class MeetingView {
     this.boardBox = h('div', { class: 'board-box', hidden: true }, this.boardView.root)
     this.stage = h('div', { class: 'stage' }, this.videos.root, this.boardBox)
     this.meetingPanel = h('div', { class: 'meeting-panel', id: 'panel-meeting', role: this.console ? 'tabpanel' : null },
-      h('main', { class: 'center', id: 'main' }, h('h1', { class: 'visually-hidden', i18n: 'meeting.heading' }), this.banner.root, this.stage),
+      h('main', { class: 'center', id: 'main' }, h('h1', { class: 'visually-hidden', i18n: 'meeting.heading' }), this.banner.root, this.gallery?.root, this.stage),
       this.sidebar())
     this.consolePanel = this.console ? h('main', { class: 'console-panel', id: 'panel-console', role: 'tabpanel', hidden: true }, this.console.root) : null
     this.renderHeader()
-    return h('div', { class: 'meeting' }, header, this.meetingPanel, this.consolePanel, this.controls.root, toasts())
+    if (this.console) window.matchMedia('(min-width: 1200px)').addEventListener('change', () => this.showTab(this.tabName ?? 'meeting'))
+    return h('div', { class: 'meeting' }, header, h('div', { class: 'meeting-body' }, this.meetingPanel, this.consolePanel), this.controls.root, toasts())
   }
 
   tabButton(name, key, selected) {
@@ -85,9 +88,13 @@ export class MeetingView {
       tab.tabIndex = on ? 0 : -1
       if (on && focus) tab.focus()
     }
-    this.meetingPanel.hidden = name !== 'meeting'
+    // On a wide screen the console opens beside the videos: faces and groups at once.
+    const wide = window.matchMedia('(min-width: 1200px)').matches
+    this.meetingPanel.hidden = name !== 'meeting' && !wide
     this.consolePanel.hidden = name !== 'console'
     this.root.classList.toggle('console-open', name === 'console')
+    this.root.classList.toggle('side-by-side', name === 'console' && wide)
+    this.tabName = name
   }
 
   sidebar() {
@@ -102,14 +109,31 @@ export class MeetingView {
       }
       fill(body, panels[name])
       body.setAttribute('aria-labelledby', `side-${name}`)
+      this.sideShown = name
+      renderUnread?.()
     }
+    this.sideShown = 'people'
+    const badge = h('span', { class: 'unread', 'aria-hidden': 'true' })
+    const said = h('span', { class: 'visually-hidden' })
+    const unread = h('span', { hidden: true }, ' ', badge, said)
+    const renderUnread = () => {
+      if (this.sideShown === 'chat') this.store.unread = 0
+      const n = this.store.unread
+      unread.hidden = !n
+      badge.textContent = n ? String(n) : ''
+      said.textContent = n ? t('chat.tab_unread', { count: n }) : ''
+    }
+    this.store.on('chat', renderUnread)
+    onLang(renderUnread)
     for (const name of Object.keys(panels)) {
       tabs.append(h('button', { type: 'button', role: 'tab', id: `side-${name}`, 'aria-controls': 'side-body', dataset: { name },
-        i18n: `meeting.${name}`, onClick: () => show(name),
-        onKeydown: (e) => { if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') { const other = name === 'people' ? 'chat' : 'people'; show(other); tabs.querySelector(`[data-name=${other}]`).focus() } } }))
+        onClick: () => show(name),
+        onKeydown: (e) => { if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') { const other = name === 'people' ? 'chat' : 'people'; show(other); tabs.querySelector(`[data-name=${other}]`).focus() } } },
+      h('span', { i18n: `meeting.${name}` }), name === 'chat' ? unread : null))
     }
     body.id = 'side-body'
     body.setAttribute('role', 'tabpanel')
+    body.tabIndex = 0 // it scrolls: reachable by keyboard
     show('people')
     return h('aside', { class: 'side', i18nLabel: 'meeting.side' }, tabs, body)
   }
@@ -184,7 +208,8 @@ export class MeetingView {
 
   /** A facilitator shows one group's board to everyone: a picture of it in a dialog.
    *  The picture's URL carries a read-only export token, never the resume token. */
-  async boardShown({ room }) {
+  async boardShown({ room, actor }) {
+    if (actor === this.store.me) return // the facilitator who shows it keeps their console
     const name = this.store.rooms.get(room)?.name ?? String(this.store.groupIndex(room) + 1)
     const meeting = encodeURIComponent(this.store.meeting.id)
     let exportToken = ''

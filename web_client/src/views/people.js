@@ -33,12 +33,24 @@ export class PeoplePanel {
         h('span', {}, s.name(id)),
         s.facilitator ? h('button', { type: 'button', class: 'small', i18n: 'people.lower_hand', vars: { name: s.name(id) }, onClick: () => this.lower(id) }) : null))),
       s.facilitator ? h('button', { type: 'button', class: 'small', i18n: 'people.clear_hands', onClick: () => this.clear() }) : null,
-    ] : [])
+    ] : [],
+    this.restoreButton())
     const present = [...s.participants.values()].filter((p) => p.present)
     present.sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name, 'sv') : a.role === 'facilitator' ? -1 : 1))
     fill(this.list,
       h('li', { class: 'people-count', i18n: 'people.count', vars: { count: present.length } }),
       present.map((p) => this.row(p)))
+  }
+
+  /** After a round, the facilitator may put back the plenary's queue the round lowered. */
+  restoreButton() {
+    const s = this.store
+    const r = s.round
+    const live = r && (r.phase === 'open' || r.phase === 'closing')
+    const waiting = s.handsSetAside.filter((id) => s.participants.get(id)?.present)
+    if (!s.facilitator || live || !waiting.length) return null
+    return h('button', { type: 'button', class: 'small restore-hands', i18n: 'people.restore_hands', vars: { count: waiting.length },
+      onClick: async () => { try { await this.conn.request('hands.restore', {}) } catch (err) { showError(err) } } })
   }
 
   row(p) {

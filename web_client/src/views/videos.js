@@ -13,7 +13,7 @@ export class VideoGrid {
     this.grid = h('div', { class: 'video-grid' })
     this.unmute = h('button', { type: 'button', class: 'unmute', hidden: true, i18n: 'video.enable_sound', onClick: () => this.enableSound() })
     this.modeNote = h('p', { class: 'mode-note', role: 'status' })
-    this.root = h('section', { class: 'videos', i18nLabel: 'video.title' }, this.modeNote, this.unmute, this.grid)
+    this.root = h('section', { class: 'videos', tabindex: '0', i18nLabel: 'video.title' }, this.modeNote, this.unmute, this.grid)
     this.tile(store.me, 'camera', true)
     this.attachLocal()
     local.onChange(() => this.attachLocal())
