@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from click.testing import CliRunner
 
 from server import cli
@@ -32,7 +33,11 @@ def test_janus_config_loads_videoroom_and_http_only_on_a_private_address(
 def test_serve_takes_sfu_and_turn_settings_from_flags_and_environment(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(cli, "create_app", lambda settings: seen.setdefault("s", settings))
+    def create_app(settings: Any) -> web.Application:
+        seen["s"] = settings
+        return web.Application()
+
+    monkeypatch.setattr(cli, "create_app", create_app)
     monkeypatch.setattr(cli.web, "run_app", lambda *a, **k: None)
     monkeypatch.setattr(cli, "configure_logging", lambda **k: None)
     env = {"LEDARSTIG_JANUS_URL": "http://127.0.0.1:8088/janus",
