@@ -134,3 +134,15 @@ class NotInBreakout(RoundError):
 
 class HelpAlreadyRequested(RoundError):
     code = "help_already_requested"
+
+
+class InvalidConstraint(FacilitationError):
+    """A together/apart constraint that names nobody known, or one person twice."""
+
+    code = "invalid_constraint"
+
+
+class InfeasibleConstraint(FacilitationError):
+    """Constraints that no arrangement can honour; the message names the constraint."""
+
+    code = "infeasible_constraint"
