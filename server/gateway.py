@@ -75,6 +75,7 @@ class Gateway:
         self.on_attach: list[Callable[[Connection], Awaitable[None]]] = []
         self.on_presence: list[Callable[[str, str], Awaitable[None]]] = []
         self.on_detach: list[Callable[[Connection], None]] = []
+        self.closers: list[Callable[[], None]] = []  # run when the server stops
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
         sio.on("*", self.on_unknown)
