@@ -456,6 +456,8 @@ class _Search:
         self.seat_values: dict[int, int] = {}
         for value in self.seats:
             self.seat_values[value] = self.seat_values.get(value, 0) + 1
+        self.twice = [{b for b, c in partners.items() if c >= 2} for partners in self.count]
+        self.simple = not problem.pinned and not any(problem.apart)
         self.hot: list[tuple[int, int]] = []
         self.hot_at: dict[tuple[int, int], int] = {}
         self.cost = 0
@@ -556,6 +558,8 @@ class _Search:
         return it
 
     def _best_swap(self, r: int, m: int, tabu: list[int], it: int) -> tuple[int, int] | None:
+        if self.simple:
+            return self._best_swap_fast(r, m, tabu, it)
         gof = self.group_of[r]
         groups = self.members[r]
         ga = gof[m]
@@ -586,6 +590,53 @@ class _Search:
                 elif delta == best[0]:
                     ties += 1
                     if self.rng.randrange(ties) == 0:
+                        best = (delta, o)
+        return best
+
+    def _best_swap_fast(self, r: int, m: int, tabu: list[int],
+                        it: int) -> tuple[int, int] | None:
+        """``_best_swap`` without pairs kept together or apart: counts by set and
+        municipality tallies instead of a cost call per pair."""
+        muni, count, twice = self.p.muni, self.count, self.twice
+        groups = self.members[r]
+        home = groups[self.group_of[r][m]]
+        mm = muni[m]
+        cm, tm = count[m], twice[m]
+        home_munis: dict[int, int] = {}
+        for x in home:
+            home_munis[muni[x]] = home_munis.get(muni[x], 0) + 1
+        out_m = -COLLEAGUE * (home_munis[mm] - 1) - sum(x in tm for x in home)
+        best: tuple[int, int] | None = None
+        ties = 0
+        fair = self.p.fair
+        limit = self.best_cost - self.cost
+        rng = self.rng
+        for other in groups:
+            if other is home:
+                continue
+            sized = len(other) != len(home)
+            other_munis: dict[int, int] = {}
+            for y in other:
+                other_munis[muni[y]] = other_munis.get(muni[y], 0) + 1
+            in_m = COLLEAGUE * other_munis.get(mm, 0) + sum(y in cm for y in other)
+            for o in other:
+                if sized and fair and not self._fair_swap(
+                        *((m, o) if len(home) > len(other) else (o, m))):
+                    continue
+                mo = muni[o]
+                co = count[o]
+                same = mm == mo
+                delta = out_m + in_m - (COLLEAGUE if same else 0) - (o in cm)
+                delta -= COLLEAGUE * (other_munis[mo] - 1) + sum(y in twice[o] for y in other)
+                delta += (COLLEAGUE * (home_munis.get(mo, 0) - (1 if same else 0))
+                          + sum(x in co for x in home) - (m in co))
+                if tabu[o] > it and delta >= limit:
+                    continue
+                if best is None or delta < best[0]:
+                    best, ties = (delta, o), 1
+                elif delta == best[0]:
+                    ties += 1
+                    if rng.randrange(ties) == 0:
                         best = (delta, o)
         return best
 
@@ -637,6 +688,12 @@ class _Search:
         else:
             del self.count[a][b]
             del self.count[b][a]
+        if c >= 2:
+            self.twice[a].add(b)
+            self.twice[b].add(a)
+        else:
+            self.twice[a].discard(b)
+            self.twice[b].discard(a)
         self._rehot(a, b)
 
     def _restart(self) -> None:
@@ -652,7 +709,7 @@ class _Search:
                 gm[gm.index(m)], go[go.index(o)] = o, m
         state = _Search(self.p, shaken, self.rng)
         self.members, self.group_of, self.count = state.members, state.group_of, state.count
-        self.seats, self.seat_values = state.seats, state.seat_values
+        self.twice, self.seats, self.seat_values = state.twice, state.seats, state.seat_values
         self.hot, self.hot_at, self.cost = state.hot, state.hot_at, state.cost
 
 
