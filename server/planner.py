@@ -82,6 +82,10 @@ class Planner:
         except Exception:  # e.g. too few people left for the groups: plan at preview
             return None
 
+    @property
+    def busy(self) -> bool:
+        return bool(self._running)
+
     def forget(self, meeting: str) -> None:
         self._cache.pop(meeting, None)
 
