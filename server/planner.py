@@ -11,8 +11,9 @@ passed into ``breakouts.preview`` as data and logged in the round's event.
 import asyncio
 import logging
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
 
 from facilitation.breakouts import assignable
 from facilitation.encounters import Encounters
@@ -40,7 +41,36 @@ class Planner:
         self._owned = executor is None
         self._cache: dict[str, tuple[PlanRequest, Plan]] = {}
         self._running: dict[PlanRequest, asyncio.Future[Plan]] = {}
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._jobs: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.computed = 0  # plans actually computed (not served from the cache)
+
+    def later(self, meeting: str, delay_s: float, job: Callable[[], Awaitable[None]]) -> None:
+        """Run ``job`` once ``delay_s`` passed without another call for ``meeting``."""
+        old = self._pending.pop(meeting, None)
+        if old is not None:
+            old.cancel()
+        self._idle.clear()
+        loop = asyncio.get_running_loop()
+        self._pending[meeting] = loop.call_later(delay_s, self._start, meeting, job)
+
+    def _start(self, meeting: str, job: Callable[[], Awaitable[None]]) -> None:
+        self._pending.pop(meeting, None)
+        task = asyncio.ensure_future(job())
+        self._jobs.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: "asyncio.Future[Any]") -> None:
+        if isinstance(task, asyncio.Task):
+            self._jobs.discard(task)
+        if not self._pending and not self._jobs and not self._running:
+            self._idle.set()
+
+    async def idle(self) -> None:
+        """Until no re-plan is due, queued or running."""
+        await self._idle.wait()
 
     def _pool(self) -> Executor:
         if self._executor is None:
@@ -58,7 +88,13 @@ class Planner:
             loop = asyncio.get_running_loop()
             future = asyncio.ensure_future(loop.run_in_executor(self._pool(), request.run))
             self._running[request] = future
-            future.add_done_callback(lambda _: self._running.pop(request, None))
+            self._idle.clear()
+
+            def finished(done: "asyncio.Future[Plan]") -> None:
+                self._running.pop(request, None)
+                self._finished(done)
+
+            future.add_done_callback(finished)
             self.computed += 1
         plan = await asyncio.shield(future)
         self._cache[meeting] = (request, plan)
@@ -82,14 +118,14 @@ class Planner:
         except Exception:  # e.g. too few people left for the groups: plan at preview
             return None
 
-    @property
-    def busy(self) -> bool:
-        return bool(self._running)
-
     def forget(self, meeting: str) -> None:
         self._cache.pop(meeting, None)
 
     def close(self) -> None:
+        for handle in self._pending.values():
+            handle.cancel()
+        for task in self._jobs:
+            task.cancel()
         if self._owned and self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None

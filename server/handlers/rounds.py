@@ -80,7 +80,7 @@ def register(gw: Gateway) -> None:
         except MeetingNotFound:
             return
         if continuing_seed(state) is not None:
-            gw.scheduler.after(f"replan:{meeting}", DEBOUNCE_S, lambda: replan(meeting))
+            planner.later(meeting, DEBOUNCE_S, lambda: replan(meeting))
 
     async def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
         if any(e.type in _REPLAN_AFTER or moves_of(e) for e in events):

@@ -44,20 +44,9 @@ def planner_of(meeting: Meeting) -> Planner:
     return next(c.__self__ for c in closers if isinstance(getattr(c, "__self__", None), Planner))
 
 
-async def settled(meeting: Meeting, planner: Planner) -> None:
-    """Until no re-plan is due or running (polled, bounded by a timeout)."""
-    scheduler = meeting.server.app[GATEWAY].scheduler
-
-    def quiet() -> bool:
-        return not scheduler.pending(f"replan:{meeting.id}") and not planner.busy
-
-    async with asyncio.timeout(30):  # a worker process starts slowly on a loaded machine
-        while True:
-            while not quiet():
-                await asyncio.sleep(0.02)
-            await asyncio.sleep(0.05)  # a job just taken off the timer has started by now
-            if quiet():
-                return
+async def settled(planner: Planner) -> None:
+    """Until no re-plan is due or running (a worker process starts slowly when loaded)."""
+    await asyncio.wait_for(planner.idle(), 30)
 
 
 async def crowd(meeting: Meeting, n: int) -> list[Client]:
@@ -186,10 +175,10 @@ async def test_a_replan_after_a_join_is_ready_before_the_preview(room: Meeting) 
     await fia.ok("round.preview", {"group_count": 3, "rounds": 3})
     await fia.ok("round.open")
     await fia.ok("round.close")
-    await settled(room, planner)
+    await settled(planner)
     done = planner.computed
     await room.participant("Sen", "Pargas")
-    await settled(room, planner)  # debounced re-plan, in the worker process
+    await settled(planner)  # debounced re-plan, in the worker process
     preview = await fia.ok("round.preview", {"group_count": 3})
     assert planner.computed == done + 1  # the preview was served the re-planned round
     assert preview["plan"]["rounds"] == 2
