@@ -16,6 +16,7 @@ export class Store {
     this.hands = []
     this.chat = []
     this.round = null
+    this.constraints = null
     this.help = []
     this.agenda = null
     this.stage = new Set()
@@ -67,6 +68,7 @@ export class Store {
     this.help = s.help ?? []
     this.agenda = s.agenda ?? null
     this.stage = new Set(s.stage ?? [])
+    this.constraints = s.constraints ?? null
   }
 
   /** Apply one log event; events at or below the applied seq are ignored. */
@@ -183,7 +185,9 @@ const REDUCERS = {
     return { choices }
   }),
   'round.opened': roundUpdate((d, e) => ({ groups: d.groups, rooms: d.rooms, prompts: d.prompts,
-    deadline: d.deadline, warned: d.warned, phase: 'open', opened_at: e.ts })),
+    deadline: d.deadline, warned: d.warned, phase: 'open', opened_at: e.ts,
+    rebalanced: d.rebalanced ?? null, away: d.away ?? [] })),
+  'mix.constrained': (s, d) => { s.constraints = d; s.emit('constraints') },
   'round.placed': roundUpdate((d, e, r) => ({
     groups: r.groups.map((g, i) => (i === d.group && !g.includes(d.participant) ? [...g, d.participant] : g)),
   })),
