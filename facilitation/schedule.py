@@ -602,10 +602,11 @@ class _Search:
         home = groups[self.group_of[r][m]]
         mm = muni[m]
         cm, tm = count[m], twice[m]
+        home_set = set(home)
         home_munis: dict[int, int] = {}
         for x in home:
             home_munis[muni[x]] = home_munis.get(muni[x], 0) + 1
-        out_m = -COLLEAGUE * (home_munis[mm] - 1) - sum(x in tm for x in home)
+        out_m = -COLLEAGUE * (home_munis[mm] - 1) - len(tm & home_set)
         best: tuple[int, int] | None = None
         ties = 0
         fair = self.p.fair
@@ -615,10 +616,11 @@ class _Search:
             if other is home:
                 continue
             sized = len(other) != len(home)
+            other_set = set(other)
             other_munis: dict[int, int] = {}
             for y in other:
                 other_munis[muni[y]] = other_munis.get(muni[y], 0) + 1
-            in_m = COLLEAGUE * other_munis.get(mm, 0) + sum(y in cm for y in other)
+            in_m = COLLEAGUE * other_munis.get(mm, 0) + len(cm.keys() & other_set)
             for o in other:
                 if sized and fair and not self._fair_swap(
                         *((m, o) if len(home) > len(other) else (o, m))):
@@ -627,9 +629,9 @@ class _Search:
                 co = count[o]
                 same = mm == mo
                 delta = out_m + in_m - (COLLEAGUE if same else 0) - (o in cm)
-                delta -= COLLEAGUE * (other_munis[mo] - 1) + sum(y in twice[o] for y in other)
+                delta -= COLLEAGUE * (other_munis[mo] - 1) + len(twice[o] & other_set)
                 delta += (COLLEAGUE * (home_munis.get(mo, 0) - (1 if same else 0))
-                          + sum(x in co for x in home) - (m in co))
+                          + len(co.keys() & home_set) - (m in co))
                 if tabu[o] > it and delta >= limit:
                     continue
                 if best is None or delta < best[0]:
