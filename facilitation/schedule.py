@@ -33,7 +33,7 @@ is proven optimal.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations
 from random import Random
 
@@ -82,7 +82,6 @@ class Plan:
     seat_spread: int
     iterations: int
     start: str = "greedy"
-    figures: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
     def optimal(self) -> bool:

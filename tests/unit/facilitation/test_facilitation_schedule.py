@@ -88,7 +88,8 @@ def test_the_same_seed_gives_the_same_plan() -> None:
 def test_together_and_apart_are_honoured_every_round() -> None:
     people = people_of([4, 4, 3, 3, 2, 2, 2])
     wanted = Constraints(together=(("m0-0", "m1-0"),), apart=(("m2-0", "m3-0"),))
-    plan = plan_session(people, rounds=4, group_count=5, seed=1, constraints=wanted)
+    plan = plan_session(people, rounds=4, group_count=5, seed=1, constraints=wanted,
+                        iterations=800)
     for groups in plan.rounds:
         assert any({"m0-0", "m1-0"} <= set(g) for g in groups)
         assert not any({"m2-0", "m3-0"} <= set(g) for g in groups)
@@ -114,7 +115,7 @@ def test_infeasible_constraints_name_the_constraint() -> None:
 def test_fair_rotation_of_the_larger_seats() -> None:
     people = people_of([2, 2, 2, 2, 2, 1, 1, 1, 1])  # 14 people in 4 groups: 4, 4, 3, 3
     plan = plan_session(people, rounds=6, group_count=4, seed=4,
-                        constraints=Constraints(fair_seats=True))
+                        constraints=Constraints(fair_seats=True), iterations=800)
     seats = Counter(pid for groups in plan.rounds for g in groups if len(g) == 4 for pid in g)
     counts = [seats.get(p.id, 0) for p in people]
     assert max(counts) - min(counts) <= 1 and plan.seat_spread <= 1
