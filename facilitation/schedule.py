@@ -130,15 +130,17 @@ def plan_session(
             starts.append(("design", problem.greedy(rng.getrandbits(64), design)))
         starts.append(("greedy", problem.greedy(rng.getrandbits(64))))
     best: tuple[int, str, list[list[list[int]]]] | None = None
-    for name, start in starts:
+    used = 0
+    for k, (name, start) in enumerate(starts):
+        # Each start searches with its share of the budget (what is left, split evenly).
         search = _Search(problem, start, Random(rng.getrandbits(64)))
-        cost = search.cost
-        if best is None or cost < best[0]:
-            best = (cost, name, search.snapshot())
+        used += search.run((iterations - used) // (len(starts) - k))
+        if best is None or search.best_cost < best[0]:
+            best = (search.best_cost, name, search.best)
+        if search.best_cost <= search.floor:
+            break
     assert best is not None
-    search = _Search(problem, best[2], Random(rng.getrandbits(64)))
-    used = search.run(iterations)
-    return problem.plan(search.best, used, best[1])
+    return problem.plan(best[2], used, best[1])
 
 
 class _Problem:
@@ -467,6 +469,7 @@ class _Search:
                     self.cost += self._pair_cost(a, b)
         self.best = self.snapshot()
         self.best_cost = self.cost
+        self.floor = COLLEAGUE * problem.colleague_minimum() + problem.repeat_bound()
 
     def snapshot(self) -> list[list[list[int]]]:
         return [[list(g) for g in groups] for groups in self.members]
@@ -524,7 +527,7 @@ class _Search:
         last_gain = 0
         it = 0
         pinned = self.p.pinned
-        floor = COLLEAGUE * self.p.colleague_minimum() + self.p.repeat_bound()
+        floor = self.floor
         while it < iterations and self.hot and self.best_cost > floor:
             it += 1
             a, b = self.hot[self.rng.randrange(len(self.hot))]
