@@ -22,6 +22,8 @@ from facilitation.session import Session
 from facilitation.sizing import resolve_group_count
 
 MAX_PLANNED_ROUNDS = 12
+WORK_BUDGET = 3_000_000
+MIN_ITERATIONS = 500
 
 Schedule = tuple[tuple[tuple[str, ...], ...], ...]
 
@@ -83,9 +85,11 @@ def plan_request(s: Session, *, strategy: Strategy, group_count: int | None,
     pairs = tuple(sorted((min(a, b), max(a, b), t) for key, t in encounters.counts.items()
                          for a, b in [tuple(key)] if a in ids and b in ids))
     seats = tuple(sorted((pid, n) for pid, n in larger_seats(s).items() if pid in ids))
+    # A search iteration costs about one pass over the people: large sessions search less.
+    budget = min(iterations, max(MIN_ITERATIONS, WORK_BUDGET // (len(people) * count)))
     return PlanRequest(tuple(people), count,
                        resolve_group_count(len(people), group_count, group_size), seed,
-                       pairs, constraints, seats, warm, iterations)
+                       pairs, constraints, seats, warm, budget)
 
 
 def fit(groups: Sequence[Sequence[str]], people: Sequence[Person],

@@ -362,15 +362,10 @@ class _Problem:
 
     def colleague_minimum(self) -> int:
         """Fewest same-municipality pairs per round times rounds (blank ones excluded)."""
-        count = len(self.sizes)
         sizes: dict[int, int] = {}
         for code in self.muni:
             sizes[code] = sizes.get(code, 0) + 1
-        per_round = 0
-        for m in sizes.values():
-            base, extra = divmod(m, count)
-            per_round += extra * (base + 1) * base // 2 + (count - extra) * base * (base - 1) // 2
-        return per_round * self.rounds
+        return sum(_spread_pairs(m, len(self.sizes)) for m in sizes.values()) * self.rounds
 
     def repeat_bound(self) -> int:
         """Repeated pairs no schedule with the fewest colleague pairs can avoid.
@@ -380,7 +375,9 @@ class _Problem:
         (non-colleagues they have not met; colleagues too when their
         municipality has more people than there are groups); every repeated
         pair counts for two people. Overall: all encounters minus all pairs
-        not yet met. Pairs kept together are not counted.
+        not yet met. Every later round: the groups of the first round are
+        cliques, spread over the groups no better than evenly. Pairs kept
+        together are not counted.
         """
         if self.components:
             return 0
@@ -396,7 +393,8 @@ class _Problem:
         per_person = (excess + 1) // 2
         encounters = sum(s * (s - 1) // 2 for s in self.sizes) * self.rounds
         fresh = self.n * (self.n - 1) // 2 - sum(len(m) for m in self.prior) // 2
-        return max(per_person, encounters - fresh)
+        cliques = sum(_spread_pairs(size, len(self.sizes)) for size in self.sizes)
+        return max(per_person, encounters - fresh, cliques * (self.rounds - 1))
 
     def plan(self, schedule: list[list[list[int]]], iterations: int, start: str) -> Plan:
         counts: list[dict[int, int]] = [dict(m) for m in self.prior]
@@ -715,6 +713,12 @@ class _Search:
         self.members, self.group_of, self.count = state.members, state.group_of, state.count
         self.twice, self.seats, self.seat_values = state.twice, state.seats, state.seat_values
         self.hot, self.hot_at, self.cost = state.hot, state.hot_at, state.cost
+
+
+def _spread_pairs(people: int, groups: int) -> int:
+    """Fewest pairs among ``people`` of one kind spread over ``groups`` groups."""
+    base, extra = divmod(people, groups)
+    return extra * (base + 1) * base // 2 + (groups - extra) * base * (base - 1) // 2
 
 
 def _field(q: int) -> tuple[list[list[int]], list[list[int]]] | None:

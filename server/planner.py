@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from facilitation.breakouts import assignable
@@ -83,6 +84,17 @@ class Planner:
         cached = self._cache.get(meeting)
         if cached is not None and cached[0] == request:
             return cached[1]
+        try:
+            plan = await self._computed(request)
+        except BrokenProcessPool:  # the worker died (killed, out of memory): a new one
+            log.warning("planning worker lost; starting a new one")
+            if self._owned:
+                self._executor = None
+            plan = await self._computed(request)
+        self._cache[meeting] = (request, plan)
+        return plan
+
+    async def _computed(self, request: PlanRequest) -> Plan:
         future = self._running.get(request)
         if future is None:
             loop = asyncio.get_running_loop()
@@ -96,9 +108,7 @@ class Planner:
 
             future.add_done_callback(finished)
             self.computed += 1
-        plan = await asyncio.shield(future)
-        self._cache[meeting] = (request, plan)
-        return plan
+        return await asyncio.shield(future)
 
     def next_request(self, s: Session, online: set[str],
                      encounters_of: Callable[[], Encounters]) -> PlanRequest | None:

@@ -71,6 +71,12 @@ def test_the_lower_bound_is_printed_and_reached_where_repeats_are_forced() -> No
     assert plan.repeats == 9 and plan.optimal
 
 
+def test_the_bound_counts_the_first_rounds_groups_spread_over_later_rounds() -> None:
+    plan = plan_session([Person(f"p{i}", f"m{i}") for i in range(12)], rounds=3,
+                        group_count=3, seed=1)
+    assert plan.repeat_bound == 6 and plan.repeats == 6 and plan.optimal
+
+
 def test_earlier_encounters_count_as_repeats() -> None:
     people = people_of([1] * 12)
     history = Encounters.from_groups([[p.id for p in people[:6]], [p.id for p in people[6:]]])
