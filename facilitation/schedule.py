@@ -49,6 +49,7 @@ ITERATIONS = 6_000
 STALL = 600
 TENURE = (4, 12)
 NOISE = 0.1
+BALANCE_LIMIT = 300
 
 Groups = tuple[tuple[str, ...], ...]
 
@@ -140,7 +141,9 @@ def plan_session(
         if search.best_cost <= search.floor:
             break
     assert best is not None
-    return problem.plan(best[2], used, best[1])
+    final = _Search(problem, best[2], Random(rng.getrandbits(64)))
+    final.balance_seats()
+    return problem.plan(final.members, used, best[1])
 
 
 class _Problem:
@@ -697,6 +700,40 @@ class _Search:
             self.twice[a].discard(b)
             self.twice[b].discard(a)
         self._rehot(a, b)
+
+    def balance_seats(self) -> None:
+        """The third criterion: move larger-group seats from people with more to people
+        with at least two fewer, by swaps that cost nothing (no colleague, no repeat),
+        so that whoever meets fewest people meets more. Each swap lowers the sum of
+        squared seat counts, so this ends; it is skipped for very large meetings."""
+        if self.p.pinned or len(set(self.p.sizes)) == 1 or self.p.n > BALANCE_LIMIT:
+            return
+        for _ in range(self.p.n):
+            if max(self.seat_values) - min(self.seat_values) <= 1 or not self._give_seat():
+                return
+
+    def _give_seat(self) -> bool:
+        """One free swap in some round from a person in a larger group to one in a
+        smaller group with at least two seats fewer; False if there is none."""
+        seats, small = self.seats, self.small
+        for r, groups in enumerate(self.members):
+            givers = sorted(((seats[i], i, g) for g in groups if len(g) > small for i in g
+                             if i not in self.p.pinned), reverse=True)
+            takers = sorted((seats[j], j, g) for g in groups if len(g) == small for j in g
+                            if j not in self.p.pinned)
+            for high, i, big in givers:
+                for low, j, little in takers:
+                    if high - low < 2:
+                        break
+                    delta = sum(self._gain_out(i, x) for x in big if x != i)
+                    delta += sum(self._gain_in(i, y) for y in little if y != j)
+                    delta += sum(self._gain_out(j, y) for y in little if y != j)
+                    delta += sum(self._gain_in(j, x) for x in big if x != i)
+                    if delta <= 0:
+                        self._swap(r, i, j)
+                        self.cost += delta
+                        return True
+        return False
 
     def _restart(self) -> None:
         """Back to the best schedule, shaken by a few random swaps of equal-size groups."""

@@ -144,3 +144,12 @@ def test_a_blank_municipality_is_nobodys_colleague() -> None:
     assert index == 0  # a blank municipality is no reason to avoid group 0
     plan = plan_session([Person(f"p{i}", "") for i in range(8)], rounds=1, group_count=2, seed=1)
     assert plan.colleague_pairs == plan.colleague_minimum == 0
+
+
+def test_free_swaps_give_the_person_who_meets_fewest_more_people() -> None:
+    # Groups of 5 and 4: whoever sits only in groups of 4 meets fewest. Swaps that cost
+    # no colleague and no repeat pass larger seats on to them.
+    people = [Person(f"p{i}", f"m{i % 13}") for i in range(40)]
+    plan = plan_session(people, rounds=4, group_count=9, seed=0)
+    assert plan.repeats == 0 and plan.colleague_pairs == 0
+    assert plan.fewest_met >= 13 and plan.seat_spread <= 3
