@@ -15,6 +15,7 @@ from facilitation.assignment import keep, manual, mix, random_groups
 from facilitation.encounters import NO_ENCOUNTERS, Encounters
 from facilitation.exceptions import (
     HelpAlreadyRequested,
+    InfeasibleConstraint,
     InsufficientCapacity,
     InvalidConstraint,
     InvalidDuration,
@@ -32,7 +33,7 @@ from facilitation.exceptions import (
 )
 from facilitation.late_join import place_late_joiner
 from facilitation.people import Person
-from facilitation.plans import MAX_PLANNED_ROUNDS, fit, plan_request
+from facilitation.plans import MAX_PLANNED_ROUNDS, PlanRequest, fit, plan_request
 from facilitation.rounds import Phase, Round, Strategy, room_id
 from facilitation.schedule import Plan
 from facilitation.self_select import SelfSelect
@@ -109,7 +110,7 @@ def preview(s: Session, actor: str, round_id: str, spec: RoundSpec, seed: int,
             request = plan_request(s, strategy=spec.strategy, group_count=spec.group_count,
                                    group_size=spec.group_size, rounds=spec.rounds,
                                    people=people, seed=seed, encounters=encounters)
-            plan = request.run() if request is not None else None
+            plan = _run_plan(s, request) if request is not None else None
     else:
         plan = None
     if plan is not None:
@@ -138,6 +139,21 @@ def preview(s: Session, actor: str, round_id: str, spec: RoundSpec, seed: int,
                         "group_size": spec.group_size,
                         "next": [[list(g) for g in groups] for groups in plan.rounds[1:]]}
     return [*drafts, Draft("round.previewed", data)]
+
+
+def _run_plan(s: Session, request: PlanRequest) -> Plan:
+    try:
+        return request.run()
+    except InfeasibleConstraint as exc:
+        raise named(s, exc) from None
+
+
+def named(s: Session, exc: InfeasibleConstraint) -> InfeasibleConstraint:
+    """The same error with participant ids replaced by display names."""
+    message = str(exc)
+    for pid, p in s.meeting.participants.items():
+        message = message.replace(pid, p.name)
+    return InfeasibleConstraint(message)
 
 
 def set_constraints(s: Session, actor: str, together: Sequence[Sequence[str]],

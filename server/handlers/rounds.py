@@ -7,6 +7,7 @@ from typing import Any
 
 from facilitation import breakouts as b
 from facilitation import list_templates, planning
+from facilitation.exceptions import InfeasibleConstraint
 from facilitation.history import network_report
 from facilitation.plans import plan_request
 from rooms import SYSTEM, Event, moves_of
@@ -43,7 +44,10 @@ def register(gw: Gateway) -> None:
                                group_size=spec.group_size, rounds=spec.rounds,
                                people=b.assignable(state, here, spec.include_away),
                                seed=seed, encounters=encounters)
-        plan = await planner.plan(conn.meeting, request) if request is not None else None
+        try:
+            plan = await planner.plan(conn.meeting, request) if request is not None else None
+        except InfeasibleConstraint as exc:
+            raise b.named(gw.hub.get(conn.meeting).state, exc) from None
         answer = await gw.run(conn, lambda s, pid: b.preview(
             s, pid, round_id, spec, seed, encounters, online(conn.meeting), plan))
         r = gw.hub.get(conn.meeting).state.round(round_id)

@@ -150,6 +150,7 @@ async def test_constraints_are_set_by_the_facilitator_and_followed(room: Meeting
     answer = await fia.call("round.preview", {"group_count": 2})
     assert answer["error"]["code"] == "infeasible_constraint"
     assert "apart" in answer["error"]["message"]
+    assert "Deltagare" in answer["error"]["message"]  # names, not ids
 
 
 async def test_a_planned_session_has_no_repeats_and_replans_after_a_join(room: Meeting) -> None:
