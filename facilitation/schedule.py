@@ -49,6 +49,8 @@ ITERATIONS = 6_000
 STALL = 600
 TENURE = (4, 12)
 NOISE = 0.1
+RUNS = 4
+MIN_RUN = 500
 BALANCE_LIMIT = 300
 
 Groups = tuple[tuple[str, ...], ...]
@@ -130,16 +132,22 @@ def plan_session(
         if design is not None:
             starts.append(("design", problem.greedy(rng.getrandbits(64), design)))
         starts.append(("greedy", problem.greedy(rng.getrandbits(64))))
+    # Runs of this search either succeed early or stall: several shorter runs (the
+    # starts in turn, each run with fresh randomness) beat one long one.
     best: tuple[int, str, list[list[list[int]]]] | None = None
-    used = 0
-    for k, (name, start) in enumerate(starts):
-        # Each start searches with its share of the budget (what is left, split evenly).
+    used = attempt = 0
+    run_length = max(MIN_RUN, iterations // RUNS)
+    floor = COLLEAGUE * problem.colleague_minimum() + problem.repeat_bound()
+    while best is None or (used < iterations and best[0] > floor):
+        name, start = starts[attempt % len(starts)]
+        attempt += 1
         search = _Search(problem, start, Random(rng.getrandbits(64)))
-        used += search.run((iterations - used) // (len(starts) - k))
+        ran = search.run(min(run_length, iterations - used))
+        used += ran
         if best is None or search.best_cost < best[0]:
             best = (search.best_cost, name, search.best)
-        if search.best_cost <= search.floor:
-            break
+        if ran == 0:
+            break  # nothing left that a move could improve
     assert best is not None
     final = _Search(problem, best[2], Random(rng.getrandbits(64)))
     final.balance_seats()
