@@ -1,10 +1,18 @@
 """Presence-aware rounds, rebalancing, session plans and constraints, as pure decisions."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from facilitation import breakouts as b
 from facilitation.breakouts import RoundSpec
-from facilitation.exceptions import InfeasibleConstraint, InvalidConstraint, InvalidGroupCount
+from facilitation.exceptions import (
+    InfeasibleConstraint,
+    InvalidConstraint,
+    InvalidGroupCount,
+    NoParticipants,
+    TooManyGroups,
+)
 from facilitation.history import cohort_encounters, larger_seats
 from facilitation.rounds import Strategy
 from rooms import Draft, Role
@@ -154,3 +162,29 @@ def test_constraints_are_validated_and_followed() -> None:
     with pytest.raises(InfeasibleConstraint):
         b.preview(log.state, "f", "rx", RoundSpec(group_count=2), seed=1)
     assert larger_seats(log.state) == {}
+
+
+@settings(max_examples=40, deadline=None, database=None, derandomize=True)
+@given(st.integers(2, 14), st.integers(1, 5), st.integers(1, 4), st.data())
+def test_opening_groups_everyone_online_once_and_no_group_below_the_minimum(
+        n: int, groups: int, min_size: int, data: st.DataObject) -> None:
+    log = Log()
+    ids = log.people(n)
+    groups = min(groups, n)
+    before = data.draw(st.sets(st.sampled_from(ids)), label="away at the preview")
+    try:
+        drafts = b.preview(log.state, "f", "r1", RoundSpec(group_count=groups, min_size=min_size),
+                           seed=1, online=everyone(log) - before)
+    except (NoParticipants, TooManyGroups):
+        return  # nobody, or too few people, online to preview: refused, as it should be
+    log.do("f", drafts)
+    after = data.draw(st.sets(st.sampled_from(ids)), label="away at the opening")
+    online = everyone(log) - after
+    if not online:
+        return
+    [opened] = log.do("f", b.open_round(log.state, "f", log.now, online=online))
+    placed = [pid for g in opened.data["groups"] for pid in g]
+    assert sorted(placed) == sorted(online) and set(opened.data["moves"]) == online
+    sizes = [len(g) for g in opened.data["groups"]]
+    assert len(sizes) == 1 or min(sizes) >= min_size
+    assert sorted(opened.data.get("away", [])) == sorted(after)
