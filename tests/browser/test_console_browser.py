@@ -99,10 +99,20 @@ async def test_stage_mode_when_the_room_is_large(tmp_path, open_page) -> None:  
 
 
 async def test_mixing_wishes_plan_and_people_away_in_the_console(  # type: ignore[no-untyped-def]
-        links, open_page, meeting_of, server) -> None:
-    meeting = await meeting_of(links)
+        tmp_path, open_page) -> None:
+    server = await start_server(tmp_path / "mix", "json", grace_s=120.0)  # away, not gone
+    try:
+        meeting_id = await server.create_meeting()
+        tokens = await server.invites(meeting_id)
+        meeting = Meeting(server, meeting_id, tokens)
+        fia = await open_page(f"{server.url}/m/{meeting_id}?t={tokens['facilitator']}")
+        await mixing_console(server, meeting, fia)
+    finally:
+        await server.stop()
+
+
+async def mixing_console(server, meeting, fia) -> None:  # type: ignore[no-untyped-def]
     people = [await meeting.participant(f"Deltagare {i + 1}", m) for i, m in enumerate(MUNIS * 2)]
-    fia = await open_page(links["facilitator"])
     await join(fia, "Fia Handledare", "Helsingfors")
     await fia.get_by_role("tab", name="Handledning").click()
     wishes = fia.locator(".mix-card")
