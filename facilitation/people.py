@@ -47,11 +47,12 @@ def municipality_codes(people: Sequence[Person]) -> list[int]:
 
     A blank municipality is nobody's colleague: each such person gets a code
     of their own, so an unknown municipality never counts as a shared one.
+    Names compare case- and space-insensitively ("Vasa" is "vasa ").
     """
     codes: dict[str, int] = {}
     result = []
     for person in people:
-        name = person.municipality.strip()
+        name = _canonical(person.municipality)
         if name:
             result.append(codes.setdefault(name, len(codes)))
         else:
@@ -61,4 +62,8 @@ def municipality_codes(people: Sequence[Person]) -> list[int]:
 
 def same_municipality(a: str, b: str) -> bool:
     """True when two municipality names name one (known) municipality."""
-    return bool(a.strip()) and a.strip() == b.strip()
+    return bool(_canonical(a)) and _canonical(a) == _canonical(b)
+
+
+def _canonical(municipality: str) -> str:
+    return " ".join(municipality.casefold().split())
