@@ -6,6 +6,7 @@ error. Time (``now`` in wall-clock ms), ids and seeds come in as arguments.
 """
 
 import math
+from collections.abc import Collection, Sequence
 from typing import Annotated
 
 import msgspec
@@ -14,8 +15,11 @@ from facilitation.assignment import keep, manual, mix, random_groups
 from facilitation.encounters import NO_ENCOUNTERS, Encounters
 from facilitation.exceptions import (
     HelpAlreadyRequested,
+    InfeasibleConstraint,
     InsufficientCapacity,
+    InvalidConstraint,
     InvalidDuration,
+    InvalidGroupCount,
     InvalidGroupIndex,
     InvalidMapping,
     InvalidRound,
@@ -29,7 +33,9 @@ from facilitation.exceptions import (
 )
 from facilitation.late_join import place_late_joiner
 from facilitation.people import Person
+from facilitation.plans import MAX_PLANNED_ROUNDS, PlanRequest, fit, plan_request
 from facilitation.rounds import Phase, Round, Strategy, room_id
+from facilitation.schedule import Plan
 from facilitation.self_select import SelfSelect
 from facilitation.session import Session
 from facilitation.sizing import resolve_group_count
@@ -59,22 +65,60 @@ class RoundSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     warning_s: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 60
     activity: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     roaming: bool = False  # participants may change groups or return to the plenary
+    rounds: Annotated[int, msgspec.Meta(ge=1, le=MAX_PLANNED_ROUNDS)] | None = None
+    include_away: bool = False
+    min_size: Annotated[int, msgspec.Meta(ge=1, le=100)] = 2
 
 
-def assignable(s: Session) -> list[Person]:
-    """Present participants (facilitators are never assigned), in join order."""
+MAX_CONSTRAINT_PAIRS = 200
+
+
+def assignable(s: Session, online: Collection[str] | None = None,
+               include_away: bool = True) -> list[Person]:
+    """Present participants (facilitators are never assigned), in join order.
+
+    With ``online`` (who is connected now, known to the server), people within
+    their grace period are left out unless ``include_away``.
+    """
     return [Person(p.id, municipality_id(p.municipality)) for p in s.meeting.present()
-            if p.role is Role.PARTICIPANT]
+            if p.role is Role.PARTICIPANT
+            and (online is None or include_away or p.id in online)]
+
+
+def away(s: Session, online: Collection[str] | None) -> list[str]:
+    """Present participants who are not connected now (within their grace period)."""
+    if online is None:
+        return []
+    return [p.id for p in s.meeting.present()
+            if p.role is Role.PARTICIPANT and p.id not in online]
 
 
 def preview(s: Session, actor: str, round_id: str, spec: RoundSpec, seed: int,
-            encounters: Encounters = NO_ENCOUNTERS) -> list[Draft]:
-    """Propose groups; a preview already shown is replaced."""
+            encounters: Encounters = NO_ENCOUNTERS, online: Collection[str] | None = None,
+            plan: Plan | None = None) -> list[Draft]:
+    """Propose groups; a preview already shown is replaced.
+
+    ``online`` is who is connected now: the others (within their grace period)
+    are listed apart as ``away`` and grouped only with ``include_away``.
+    ``plan`` is a session plan computed for this round (``plans.plan_request``);
+    without one, a round that needs a plan computes it here.
+    """
     require_facilitator(s.meeting, actor)
     drafts = _replace_preview(s)
     _check_duration(spec.duration_s)
-    people = assignable(s)
-    groups, capacity = _assign(s, spec, people, seed, encounters)
+    people = assignable(s, online, spec.include_away)
+    if spec.strategy is Strategy.MIX and people:
+        if plan is None:
+            request = plan_request(s, strategy=spec.strategy, group_count=spec.group_count,
+                                   group_size=spec.group_size, rounds=spec.rounds,
+                                   people=people, seed=seed, encounters=encounters)
+            plan = _run_plan(s, request) if request is not None else None
+    else:
+        plan = None
+    if plan is not None:
+        groups, capacity = fit(plan.rounds[0], people, encounters), None
+    else:
+        groups, capacity = _assign(s, spec, people, seed, encounters)
     data: dict[str, object] = {
         "id": round_id, "number": 1 + sum(r.opened_at is not None for r in s.rounds),
         "strategy": spec.strategy.value, "seed": seed, "duration_s": spec.duration_s,
@@ -87,7 +131,79 @@ def preview(s: Session, actor: str, round_id: str, spec: RoundSpec, seed: int,
         data["activity"] = clean_text(spec.activity, field="activity", max_len=64)
     if spec.roaming:
         data["roaming"] = True
+    left_out = away(s, online)
+    if left_out:
+        data["away"] = left_out
+    if spec.include_away:
+        data["include_away"] = True
+    if spec.min_size != 2:
+        data["min_size"] = spec.min_size
+    if plan is not None:
+        data["plan"] = {**plan.summary(), "group_count": spec.group_count,
+                        "group_size": spec.group_size,
+                        "next": [[list(g) for g in groups] for groups in plan.rounds[1:]]}
     return [*drafts, Draft("round.previewed", data)]
+
+
+def _run_plan(s: Session, request: PlanRequest) -> Plan:
+    try:
+        return request.run()
+    except InfeasibleConstraint as exc:
+        raise named(s, exc) from None
+
+
+def named(s: Session, exc: InfeasibleConstraint) -> InfeasibleConstraint:
+    """The same error with participant ids replaced by display names."""
+    message = str(exc)
+    for pid, p in s.meeting.participants.items():
+        message = message.replace(pid, p.name)
+    return InfeasibleConstraint(message)
+
+
+def set_constraints(s: Session, actor: str, together: Sequence[Sequence[str]],
+                    apart: Sequence[Sequence[str]], fair_seats: bool) -> list[Draft]:
+    """Replace the facilitator's mixing constraints (pairs together, pairs apart,
+    fair rotation of the seats in larger groups); they apply to ``mix`` rounds."""
+    require_facilitator(s.meeting, actor)
+    if len(together) + len(apart) > MAX_CONSTRAINT_PAIRS:
+        raise InvalidConstraint(f"At most {MAX_CONSTRAINT_PAIRS} pairs can be constrained.")
+    seen: dict[frozenset[str], str] = {}
+    for kind, pairs in (("together", together), ("apart", apart)):
+        for pair_ in pairs:
+            if len(pair_) != 2:
+                raise InvalidConstraint(f"A {kind} constraint names exactly two people.")
+            a, b = pair_
+            for pid in (a, b):
+                p = s.meeting.participants.get(pid)
+                if p is None or p.role is not Role.PARTICIPANT:
+                    raise InvalidConstraint(f"{pid!r} in a {kind} constraint is not a "
+                                            "participant of this meeting.")
+            if a == b:
+                raise InvalidConstraint(f"A {kind} constraint names {a!r} twice.")
+            key = frozenset((a, b))
+            if key in seen:
+                raise InvalidConstraint(f"{a!r} and {b!r} are constrained twice "
+                                        f"({seen[key]} and {kind}).")
+            seen[key] = kind
+    return [Draft("mix.constrained", {"together": [list(p) for p in together],
+                                      "apart": [list(p) for p in apart],
+                                      "fair_seats": fair_seats})]
+
+
+def place_returning(s: Session, participant: str,
+                    encounters: Encounters = NO_ENCOUNTERS) -> list[Draft]:
+    """Someone present but in no group of the open round (away when it opened) is
+    back: they join the group that suits them at once."""
+    r = s.current()
+    p = s.meeting.participants.get(participant)
+    if (r is None or not r.live or p is None or not p.present
+            or p.role is not Role.PARTICIPANT or r.group_of(participant) is not None):
+        return []
+    municipality_of = {q.id: q.municipality for q in s.meeting.participants.values()}
+    group = place_late_joiner(r.groups, Person(participant, p.municipality),
+                              municipality_of=municipality_of, encounters=encounters)
+    return [Draft("round.placed", {"id": r.id, "participant": participant, "group": group,
+                                   "moves": {participant: r.rooms[group]}})]
 
 
 def regroup(s: Session, actor: str, participant: str, group: int) -> list[Draft]:
@@ -128,21 +244,34 @@ def cancel(s: Session, actor: str) -> list[Draft]:
 
 
 def open_round(s: Session, actor: str, now: int,
-               encounters: Encounters = NO_ENCOUNTERS) -> list[Draft]:
-    """Open the previewed round: rooms open, everyone moves to their group."""
+               encounters: Encounters = NO_ENCOUNTERS,
+               online: Collection[str] | None = None) -> list[Draft]:
+    """Open the previewed round: rooms open, everyone moves to their group.
+
+    Only people online now are sent (unless the preview included those away);
+    groups smaller than the round's minimum are merged into the others, and
+    the event says so (``rebalanced``).
+    """
     require_facilitator(s.meeting, actor)
     r = _current(s)
     r.guard("open")
-    people = assignable(s)
+    people = assignable(s, online, r.include_away)
     if not people:
         raise NoParticipants("There is nobody to send to groups.")
     groups, prompts = _final_groups(s, r, people, encounters)
+    groups, prompts, rebalanced = _rebalance(groups, prompts, r.min_size, people, encounters)
     rooms = [room_id(r.id, i) for i in range(len(groups))]
     # The plenary's raised hands are put aside (logged, so they can be restored after).
     lowered = [Draft("hands.cleared", {"reason": "round", "hands": list(s.meeting.hands)})] \
         if s.meeting.hands else []
+    extra: dict[str, object] = {}
+    if rebalanced:
+        extra["rebalanced"] = rebalanced
+    left_out = [pid for pid in away(s, online) if not r.include_away]
+    if left_out:
+        extra["away"] = left_out
     # One event opens every room and moves everyone: one delivery per client.
-    return [*lowered, Draft("round.opened", {
+    return [*lowered, Draft("round.opened", {**extra,
         "id": r.id, "groups": groups, "rooms": rooms, "prompts": prompts,
         "deadline": now + r.duration_s * 1000,
         "warned": r.warning_s == 0 or r.warning_s >= r.duration_s,
@@ -294,6 +423,11 @@ def _assign(s: Session, spec: RoundSpec, people: list[Person], seed: int,
         previous = s.last_opened()
         if previous is None:
             raise NoPreviousRound("There is no earlier round whose groups could be kept.")
+        if spec.group_size is not None or (spec.group_count is not None
+                                           and spec.group_count != len(previous.groups)):
+            raise InvalidGroupCount(
+                f"Keeping the groups reopens the previous round's {len(previous.groups)} "
+                "groups; leave out the number or size of groups.")
         return keep(previous.groups, people, encounters=encounters), None
     count = resolve_group_count(len(people), spec.group_count, spec.group_size)
     if spec.strategy is Strategy.MIX:
@@ -326,6 +460,34 @@ def _final_groups(s: Session, r: Round, people: list[Person],
                 groups[index].append(person.id)
     kept = [i for i, g in enumerate(groups) if g]
     return [groups[i] for i in kept], [r.prompts[i] for i in kept]
+
+
+def _rebalance(groups: list[list[str]], prompts: list[str], min_size: int,
+               people: list[Person], encounters: Encounters,
+               ) -> tuple[list[list[str]], list[str], dict[str, object]]:
+    """Merge groups below ``min_size`` into the others, smallest first, while more
+    than one group is left; returns what was done (empty if nothing)."""
+    groups = [list(g) for g in groups]
+    prompts = list(prompts)
+    moved: list[str] = []
+    merged: list[int] = []
+    numbers = list(range(1, len(groups) + 1))
+    municipality_of = {p.id: p.municipality for p in people}
+    while len(groups) > 1:
+        small = min(range(len(groups)), key=lambda g: (len(groups[g]), -g))
+        if len(groups[small]) >= min_size:
+            break
+        members = groups.pop(small)
+        prompts.pop(small)
+        merged.append(numbers.pop(small))
+        for pid in members:
+            index = place_late_joiner(groups, Person(pid, municipality_of.get(pid, "")),
+                                      municipality_of=municipality_of, encounters=encounters)
+            groups[index].append(pid)
+            moved.append(pid)
+    if not merged:
+        return groups, prompts, {}
+    return groups, prompts, {"merged": sorted(merged), "moved": moved, "min_size": min_size}
 
 
 def _selection(s: Session, r: Round) -> SelfSelect:

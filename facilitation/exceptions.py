@@ -142,3 +142,13 @@ class RoundNotRoaming(InvalidRound):
 
 class NoHandsToRestore(RoundError):
     code = "no_hands_to_restore"
+class InvalidConstraint(FacilitationError):
+    """A together/apart constraint that names nobody known, or one person twice."""
+
+    code = "invalid_constraint"
+
+
+class InfeasibleConstraint(FacilitationError):
+    """Constraints that no arrangement can honour; the message names the constraint."""
+
+    code = "infeasible_constraint"

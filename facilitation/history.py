@@ -42,20 +42,40 @@ def earlier(current: Session, sessions: Iterable[Session]) -> list[Session]:
 
 
 def opened_groups(session: Session) -> list[list[list[str]]]:
-    """Every opened round's groups, oldest first, as participant ids."""
-    return [r.groups for r in session.rounds if r.opened_at is not None]
+    """Every opened round's groups, oldest first, as participant ids: everyone who
+    was in a group's room while the round was open (late arrivals and moves too)."""
+    return [r.met or r.groups for r in session.rounds if r.opened_at is not None]
+
+
+def larger_seats(session: Session) -> dict[str, int]:
+    """How many times each participant sat in one of a round's larger groups."""
+    seats: dict[str, int] = {}
+    for r in session.rounds:
+        if r.opened_at is None or not r.groups:
+            continue
+        sizes = [len(g) for g in r.groups if g]
+        for group in r.groups:
+            if sizes and len(group) > min(sizes):
+                for pid in group:
+                    seats[pid] = seats.get(pid, 0) + 1
+    return seats
 
 
 def cohort_encounters(current: Session, others: Iterable[Session]) -> Encounters:
     """Encounters among the current meeting's participants, counting every round of
-    the current meeting and of the ``others`` that started before it."""
+    the current meeting and of the ``others`` that started before it.
+
+    Within the current meeting people are their participant ids: two participants
+    with one name and municipality stay two people. Earlier meetings are matched
+    by person key.
+    """
     others = earlier(current, others)
     keys_here = {p.id: person_key(p) for p in current.meeting.present()}
     ids_by_key: dict[str, list[str]] = {}
     for pid, key in keys_here.items():
         ids_by_key.setdefault(key, []).append(pid)
     counts: dict[frozenset[str], int] = {}
-    for session in (current, *others):
+    for session in others:
         key_of = {pid: person_key(p) for pid, p in session.meeting.participants.items()}
         for groups in opened_groups(session):
             for group in groups:
@@ -66,6 +86,12 @@ def cohort_encounters(current: Session, others: Iterable[Session]) -> Encounters
         for ida in ids_by_key.get(a, ()):
             for idb in ids_by_key.get(b, ()):
                 by_ids[pair(ida, idb)] = times
+    here: dict[frozenset[str], int] = {}
+    for groups in opened_groups(current):
+        for group in groups:
+            _count(here, [pid for pid in group if pid in keys_here])
+    for ids, times in here.items():
+        by_ids[ids] = by_ids.get(ids, 0) + times
     return Encounters(by_ids)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from facilitation.encounters import NO_ENCOUNTERS, Encounters
 from facilitation.exceptions import AlreadyPlaced, NoGroups
-from facilitation.people import Person
+from facilitation.people import Person, same_municipality
 
 
 def place_late_joiner(
@@ -29,7 +29,8 @@ def place_late_joiner(
 
     def preference(g: int) -> tuple[int, int, int, int]:
         group = groups[g]
-        colleagues = sum(municipality_of.get(m) == person.municipality for m in group)
+        colleagues = sum(same_municipality(municipality_of.get(m, ""), person.municipality)
+                         for m in group)
         repeats = sum(encounters.count(person.id, m) for m in group)
         return len(group), colleagues, repeats, g
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from random import Random
 
 from facilitation.encounters import Encounters
-from facilitation.people import Person
+from facilitation.people import Person, municipality_codes
 from facilitation.search import LocalSearch
 
 SEARCH_PASSES = 10
@@ -107,14 +107,15 @@ class _Board:
         self.bounds = bounds
         self.rng = rng
         self.index = {person.id: i for i, person in enumerate(people)}
-        codes: dict[str, int] = {}
-        self.muni = [codes.setdefault(p.municipality, len(codes)) for p in people]
+        codes = municipality_codes(people)
+        dense: dict[int, int] = {}
+        self.muni = [dense.setdefault(code, len(dense)) for code in codes]
         self.met = _met_by_index(self.index, encounters)
         count = len(bounds.low)
         self.members: list[list[int]] = [[] for _ in range(count)]
         self.group_of = [-1] * len(people)
         self.movable = [True] * len(people)
-        self.muni_groups: list[dict[int, int]] = [{} for _ in codes]
+        self.muni_groups: list[dict[int, int]] = [{} for _ in dense]
         self.spare_used = 0
         self.buckets: dict[int, list[int]] = {}
         self.bucket_of = [-1] * count

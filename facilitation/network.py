@@ -8,6 +8,7 @@ from itertools import combinations
 
 from facilitation.encounters import NO_ENCOUNTERS, Encounters
 from facilitation.exceptions import UnknownParticipant
+from facilitation.people import same_municipality
 
 Round = Sequence[Sequence[str]]
 
@@ -97,7 +98,8 @@ def same_municipality_pairs(groups: Round, municipality_of: Mapping[str, str]) -
     count = 0
     for group in groups:
         _require_known(group, municipality_of)
-        count += sum(municipality_of[a] == municipality_of[b] for a, b in combinations(group, 2))
+        count += sum(same_municipality(municipality_of[a], municipality_of[b])
+                     for a, b in combinations(group, 2))
     return count
 
 

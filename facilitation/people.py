@@ -40,3 +40,30 @@ def require_known(person_ids: Iterable[str], known: Iterable[str]) -> None:
 def municipalities_of(people: Sequence[Person]) -> dict[str, str]:
     """Map each person id to their municipality."""
     return {person.id: person.municipality for person in people}
+
+
+def municipality_codes(people: Sequence[Person]) -> list[int]:
+    """A small integer per person, equal for people of one municipality.
+
+    A blank municipality is nobody's colleague: each such person gets a code
+    of their own, so an unknown municipality never counts as a shared one.
+    Names compare case- and space-insensitively ("Vasa" is "vasa ").
+    """
+    codes: dict[str, int] = {}
+    result = []
+    for person in people:
+        name = _canonical(person.municipality)
+        if name:
+            result.append(codes.setdefault(name, len(codes)))
+        else:
+            result.append(-1 - len(result))
+    return result
+
+
+def same_municipality(a: str, b: str) -> bool:
+    """True when two municipality names name one (known) municipality."""
+    return bool(_canonical(a)) and _canonical(a) == _canonical(b)
+
+
+def _canonical(municipality: str) -> str:
+    return " ".join(municipality.casefold().split())

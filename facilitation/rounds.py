@@ -10,6 +10,7 @@ Phases and the only transitions between them::
 """
 
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
@@ -73,6 +74,21 @@ class Round(msgspec.Struct):
     close_reason: str | None = None
     broadcasts: list[str] = msgspec.field(default_factory=list)
     roaming: bool = False
+    met: list[list[str]] = msgspec.field(default_factory=list)
+    """Per group: every participant who was in its room while the round was open,
+    whatever moved them there (opening, late placement, a facilitator, themselves)."""
+    plan: dict[str, Any] | None = None
+    """The session plan this round came from (its figures and the rounds after it)."""
+    away: list[str] = msgspec.field(default_factory=list)
+    include_away: bool = False
+    min_size: int = 2
+
+    def arrived(self, participant: str, room: str) -> None:
+        """Count ``participant`` as a member of the group whose room is ``room``."""
+        if room in self.rooms:
+            group = self.met[self.rooms.index(room)]
+            if participant not in group:
+                group.append(participant)
 
     @property
     def live(self) -> bool:

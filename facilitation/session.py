@@ -11,7 +11,8 @@ from typing import Any
 import msgspec
 
 from facilitation.rounds import Phase, Round, Strategy
-from rooms import Event, Meeting
+from facilitation.schedule import Constraints
+from rooms import Event, Meeting, Role, moves_of
 
 
 class HelpRequest(msgspec.Struct, frozen=True):
@@ -28,6 +29,18 @@ class AgendaState(msgspec.Struct):
     cursor: int | None = None
 
 
+class MixConstraints(msgspec.Struct):
+    """The facilitator's mixing constraints, as folded from ``mix.constrained``."""
+
+    together: list[list[str]] = msgspec.field(default_factory=list)
+    apart: list[list[str]] = msgspec.field(default_factory=list)
+    fair_seats: bool = False
+
+    def constraints(self) -> Constraints:
+        return Constraints(tuple((a, b) for a, b in self.together),
+                           tuple((a, b) for a, b in self.apart), self.fair_seats)
+
+
 class Session(msgspec.Struct):
     meeting: Meeting = msgspec.field(default_factory=Meeting)
     rounds: list[Round] = msgspec.field(default_factory=list)
@@ -36,6 +49,7 @@ class Session(msgspec.Struct):
     shown_board: str | None = None
     board_updates: dict[str, int] = msgspec.field(default_factory=dict)
     board_edits: dict[str, int] = msgspec.field(default_factory=dict)  # people's, not seeds
+    constraints: MixConstraints = msgspec.field(default_factory=MixConstraints)
 
     @property
     def seq(self) -> int:
@@ -50,6 +64,20 @@ class Session(msgspec.Struct):
         reducer = _REDUCERS.get(event.type)
         if reducer is not None:
             reducer(self, event)
+        self._count_arrivals(event)
+
+    def _count_arrivals(self, event: Event) -> None:
+        """Whoever any event moves into a group room of the open round met its members."""
+        r = self.current()
+        if r is None or not r.live:
+            return
+        arrivals = dict(moves_of(event))
+        if event.type == "participant.joined" and event.data.get("room") in r.rooms:
+            arrivals[event.data["id"]] = event.data["room"]
+        for pid, room in arrivals.items():
+            p = self.meeting.participants.get(pid)
+            if p is not None and p.role is Role.PARTICIPANT:
+                r.arrived(pid, room)
 
     def current(self) -> Round | None:
         """The round in preview, open or closing, if there is one."""
@@ -96,6 +124,10 @@ def _previewed(s: Session, e: Event) -> None:
             capacity=d.get("capacity"),
             activity=d.get("activity"),
             roaming=d.get("roaming", False),
+            plan=d.get("plan"),
+            away=list(d.get("away", [])),
+            include_away=d.get("include_away", False),
+            min_size=d.get("min_size", 2),
         )
     )
 
@@ -121,13 +153,17 @@ def _opened(s: Session, e: Event) -> None:
     r.phase = Phase.OPEN
     r.groups = [list(g) for g in d["groups"]]
     r.rooms = list(d["rooms"])
+    r.met = [list(g) for g in r.groups]
     r.opened_at = e.ts
     r.deadline = d["deadline"]
     r.warned = d["warned"]
 
 
 def _placed(s: Session, e: Event) -> None:
-    _round(s, e).groups[e.data["group"]].append(e.data["participant"])
+    r = _round(s, e)
+    r.groups[e.data["group"]].append(e.data["participant"])
+    if r.met:
+        r.arrived(e.data["participant"], r.rooms[e.data["group"]])
 
 
 def _moved(s: Session, e: Event) -> None:
@@ -196,7 +232,14 @@ def _board_updated(s: Session, e: Event) -> None:
         s.board_edits[room] = s.board_edits.get(room, 0) + 1
 
 
+def _constrained(s: Session, e: Event) -> None:
+    d = e.data
+    s.constraints = MixConstraints([list(p) for p in d["together"]],
+                                   [list(p) for p in d["apart"]], d["fair_seats"])
+
+
 _REDUCERS: dict[str, Callable[[Session, Event], None]] = {
+    "mix.constrained": _constrained,
     "board.shown": _board_shown,
     "board.updated": _board_updated,
     "round.previewed": _previewed,

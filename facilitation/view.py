@@ -19,4 +19,6 @@ def session_view(s: Session, viewer: str) -> dict[str, Any]:
                     if facilitator or (me is not None and h.room == me.room)]
     view["agenda"] = msgspec.to_builtins(s.agenda) if s.agenda is not None else None
     view["shown_board"] = s.shown_board
+    if facilitator:
+        view["constraints"] = msgspec.to_builtins(s.constraints)
     return view

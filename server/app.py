@@ -126,6 +126,8 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
             async with video:
                 yield
         finally:
+            for close in gateway.closers:
+                close()
             for task in tasks:
                 task.cancel()
             for task in tasks:

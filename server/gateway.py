@@ -79,6 +79,7 @@ class Gateway:
         self.on_presence: list[Callable[[str, str], Awaitable[None]]] = []
         self.on_detach: list[Callable[[Connection], None]] = []
         self.stopping = False  # the server is shutting down: no presence, no grace
+        self.closers: list[Callable[[], None]] = []  # run when the server stops
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
         sio.on("*", self.on_unknown)

@@ -115,6 +115,16 @@ class StartActivity(Message):
     index: Annotated[int, msgspec.Meta(ge=0, le=1000)]
 
 
+class MixConstraints(Message):
+    """Pairs to keep together / apart in mixed rounds, and fair larger-group seats."""
+
+    together: Annotated[list[Annotated[list[Id], msgspec.Meta(min_length=2, max_length=2)]],
+                        msgspec.Meta(max_length=200)] = msgspec.field(default_factory=list)
+    apart: Annotated[list[Annotated[list[Id], msgspec.Meta(min_length=2, max_length=2)]],
+                     msgspec.Meta(max_length=200)] = msgspec.field(default_factory=list)
+    fair_seats: bool = False
+
+
 class Description(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     type: Literal["offer", "answer", "pranswer", "rollback"]
     sdp: Annotated[str, msgspec.Meta(max_length=64 * 1024)] = ""

@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
+from server.keys import HUB
 from tests.browser.helpers import axe_violations, describe, join
 from tests.support import Meeting, start_server
 
@@ -95,3 +96,48 @@ async def test_stage_mode_when_the_room_is_large(tmp_path, open_page) -> None:  
             "button", name="Från scenen")).to_be_visible()
     finally:
         await staged.stop()
+
+
+async def test_mixing_wishes_plan_and_people_away_in_the_console(  # type: ignore[no-untyped-def]
+        tmp_path, open_page) -> None:
+    server = await start_server(tmp_path / "mix", "json", grace_s=120.0)  # away, not gone
+    try:
+        meeting_id = await server.create_meeting()
+        tokens = await server.invites(meeting_id)
+        meeting = Meeting(server, meeting_id, tokens)
+        fia = await open_page(f"{server.url}/m/{meeting_id}?t={tokens['facilitator']}")
+        await mixing_console(server, meeting, fia)
+    finally:
+        await server.stop()
+
+
+async def mixing_console(server, meeting, fia) -> None:  # type: ignore[no-untyped-def]
+    people = [await meeting.participant(f"Deltagare {i + 1}", m) for i, m in enumerate(MUNIS * 2)]
+    await join(fia, "Fia Handledare", "Helsingfors")
+    await fia.get_by_role("tab", name="Handledning").click()
+    wishes = fia.locator(".mix-card")
+    await wishes.get_by_label("Person").select_option(people[0].participant)
+    await wishes.get_by_label("och").select_option(people[1].participant)
+    await wishes.get_by_role("button", name="Håll isär").click()
+    await expect(wishes.locator(".mix-pairs")).to_contain_text(
+        "Deltagare 1 och Deltagare 2 hålls isär")
+    await wishes.get_by_label("Rättvis turordning för platserna i de större grupperna").check()
+    state = server.app[HUB].get(meeting.id).state
+    await people[2].inbox.wait("event", lambda e: e["type"] == "mix.constrained"
+                               and e["data"]["fair_seats"])
+    assert state.constraints.apart == [[people[0].participant, people[1].participant]]
+
+    await people[7].sio.disconnect()
+    await people[0].inbox.wait("presence", lambda d: d["participant"] == people[7].participant
+                               and d["online"] is False)
+    await fia.get_by_label("Antal", exact=True).fill("3")
+    await fia.get_by_label("Planera omgångar").fill("3")
+    await fia.get_by_role("button", name="Förhandsgranska grupperna").click()
+    await expect(fia.locator(".mix-info")).to_contain_text(
+        re.compile(r"Plan för 3 omgångar: \d+ upprepade par \(minst möjliga: 0\)"))
+    await expect(fia.locator(".mix-info")).to_contain_text("Deltagare 8")
+    await fia.get_by_role("button", name="Ta med dem ändå").click()
+    await expect(fia.locator(".groups")).to_contain_text("Deltagare 8")
+    assert all(not {people[0].participant, people[1].participant} <= set(g)
+               for g in state.current().groups)
+    assert await axe_violations(fia) == [], describe(await axe_violations(fia))

@@ -19,6 +19,7 @@ export class Store {
     this.chats = new Map() // room id -> messages: each room's chat is kept across moves
     this.unread = 0
     this.round = null
+    this.constraints = null
     this.help = []
     this.agenda = null
     this.stage = new Set()
@@ -73,6 +74,7 @@ export class Store {
     this.help = s.help ?? []
     this.agenda = s.agenda ?? null
     this.stage = new Set(s.stage ?? [])
+    this.constraints = s.constraints ?? null
   }
 
   /** Apply one log event; events at or below the applied seq are ignored. */
@@ -217,7 +219,9 @@ const REDUCERS = {
     return { choices }
   }),
   'round.opened': roundUpdate((d, e) => ({ groups: d.groups, rooms: d.rooms, prompts: d.prompts,
-    deadline: d.deadline, warned: d.warned, phase: 'open', opened_at: e.ts })),
+    deadline: d.deadline, warned: d.warned, phase: 'open', opened_at: e.ts,
+    rebalanced: d.rebalanced ?? null, away: d.away ?? [] })),
+  'mix.constrained': (s, d) => { s.constraints = d; s.emit('constraints') },
   'round.placed': roundUpdate((d, e, r) => ({
     groups: r.groups.map((g, i) => (i === d.group && !g.includes(d.participant) ? [...g, d.participant] : g)),
   })),

@@ -28,7 +28,8 @@ class Log:
 
     def round(self, groups: list[list[str]]) -> None:
         mapping = {pid: i for i, g in enumerate(groups) for pid in g}
-        spec = RoundSpec(strategy=Strategy.MANUAL, group_count=len(groups), mapping=mapping)
+        spec = RoundSpec(strategy=Strategy.MANUAL, group_count=len(groups), mapping=mapping,
+                         min_size=1)  # groups exactly as given, even of one
         self.do("f", b.preview(self.state, "f", f"r{len(self.state.rounds)}", spec, seed=1))
         self.do("f", b.open_round(self.state, "f", self.now))
         self.do("f", b.close(self.state, "f"))

@@ -26,7 +26,7 @@ export function notice({ title, text, actions = [], tone = 'info', busy = false,
 /** A sentence for a server error code, in the user's language. */
 export function errorText(err) {
   const code = err?.code ?? 'internal_error'
-  return has(`error.${code}`) ? t(`error.${code}`) : t('error.generic', { message: err?.message ?? code })
+  return has(`error.${code}`) ? t(`error.${code}`, { message: err?.message ?? '' }) : t('error.generic', { message: err?.message ?? code })
 }
 
 let toastRegion = null

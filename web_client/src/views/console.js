@@ -23,6 +23,7 @@ export class Console {
       h('div', { class: 'console-columns' },
         h('div', { class: 'console-side' }, this.agendaBox, endMeetingBox((e) => this.act(e))),
         h('div', { class: 'console-main' }, this.galleryBox, this.roundBox)))
+    this.mixSetup()
     store.on('agenda', (d) => { if (d?.started) this.prefill(d.started.activity); this.renderAgenda() })
     for (const topic of ['round', 'help', 'participants', 'rooms', 'room']) store.on(topic, () => this.renderRound())
     store.on('help', (d) => { if (d?.requested) this.helpRequested(d.requested) })
@@ -159,6 +160,7 @@ export class Console {
     if (spec.strategy === 'manual') spec.mapping = {}
     if (this.form.activity) spec.activity = this.form.activity
     if (seed !== undefined) spec.seed = seed
+    this.mixSpec(spec)
     return spec
   }
 
@@ -216,6 +218,7 @@ export class Console {
   previewView(r) {
     return [
       h('p', { class: 'muted', i18n: 'console.preview_help' }),
+      this.mixPreviewInfo(r),
       this.dynamic,
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'primary', i18n: 'console.open', onClick: () => this.act('round.open') }),
@@ -278,6 +281,7 @@ export class Console {
           h('button', { type: 'button', class: 'danger', i18n: 'console.close', onClick: () => this.act('round.close') }))),
       bform,
       this.groupMessageForm(r),
+      this.mixRebalancedInfo(r),
       this.dynamic,
     ]
   }
@@ -418,6 +422,76 @@ export class Console {
   }
 
   stop() { clearInterval(this.timer); clearInterval(this.overviewTimer) }
+
+  // -- mixing: planned rounds, people away, rebalancing, constraints ------------------
+
+  mixSetup() {
+    this.mixRounds = h('input', { id: 'round-plan', type: 'number', min: '1', max: '12', 'aria-describedby': 'round-plan-help' })
+    this.form.el.insertBefore(h('div', { class: 'field' },
+      h('label', { for: 'round-plan', i18n: 'console.mix_rounds' }), this.mixRounds,
+      h('p', { class: 'help', id: 'round-plan-help', i18n: 'console.mix_rounds_help' })), this.form.el.querySelector('.actions'))
+    this.mixBox = h('section', { class: 'card mix-card', 'aria-labelledby': 'mix-h' })
+    this.root.querySelector('.console-side').append(this.mixBox)
+    for (const topic of ['constraints', 'participants']) this.store.on(topic, () => this.renderMix())
+    onLang(() => this.renderMix())
+    this.renderMix()
+  }
+
+  mixSpec(spec) {
+    const rounds = Number(this.mixRounds?.value)
+    if (spec.strategy === 'mix' && rounds >= 1) spec.rounds = Math.min(12, rounds)
+  }
+
+  mixPreviewInfo(r) {
+    const names = (r.away ?? []).map((pid) => this.store.name(pid)).join(', ')
+    return h('div', { class: 'mix-info' },
+      r.plan ? h('p', { class: 'muted', i18n: 'console.mix_plan', vars: { rounds: r.plan.rounds, repeats: r.plan.repeats, bound: r.plan.repeat_bound } }) : null,
+      names ? h('p', { class: 'info-box' }, t('console.mix_away', { names }), ' ',
+        r.include_away ? null : h('button', { type: 'button', class: 'small', i18n: 'console.mix_include_away',
+          onClick: () => this.act('round.preview', { ...this.spec(r.seed), include_away: true }) })) : null)
+  }
+
+  mixRebalancedInfo(r) {
+    const done = r.rebalanced
+    return done ? h('p', { class: 'info-box', role: 'status' },
+      t('console.mix_rebalanced', { groups: done.merged.join(', '), min: done.min_size })) : null
+  }
+
+  mixConstraints() {
+    const c = this.store.constraints ?? {}
+    return { together: c.together ?? [], apart: c.apart ?? [], fair_seats: !!c.fair_seats }
+  }
+
+  async mixSave(change) {
+    await this.act('mix.constraints', { ...this.mixConstraints(), ...change })
+  }
+
+  renderMix() {
+    const c = this.mixConstraints()
+    const people = [...this.store.participants.values()].filter((p) => p.present && p.role === 'participant')
+    const pick = (id) => h('select', { id }, people.map((p) => h('option', { value: p.id }, `${p.name} · ${municipalityName(p.municipality)}`)))
+    const first = pick('mix-first')
+    const second = pick('mix-second')
+    const add = (kind) => () => {
+      if (first.value && second.value) this.mixSave({ [kind]: [...c[kind], [first.value, second.value]] })
+    }
+    const pairs = [['together', c.together], ['apart', c.apart]].flatMap(([kind, list]) => list.map((pair, i) =>
+      h('li', {}, t(`console.mix_pair_${kind}`, { a: this.store.name(pair[0]), b: this.store.name(pair[1]) }), ' ',
+        h('button', { type: 'button', class: 'small', i18n: 'console.mix_remove',
+          onClick: () => this.mixSave({ [kind]: list.filter((_, j) => j !== i) }) }))))
+    const fair = h('input', { id: 'mix-fair', type: 'checkbox', checked: c.fair_seats,
+      onChange: (e) => this.mixSave({ fair_seats: e.target.checked }) })
+    fill(this.mixBox,
+      h('h2', { id: 'mix-h', i18n: 'console.mix_constraints' }),
+      h('div', { class: 'field-row' },
+        h('div', { class: 'field' }, h('label', { for: first.id, i18n: 'console.mix_first' }), first),
+        h('div', { class: 'field' }, h('label', { for: second.id, i18n: 'console.mix_second' }), second)),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'small', i18n: 'console.mix_together', onClick: add('together') }),
+        h('button', { type: 'button', class: 'small', i18n: 'console.mix_apart', onClick: add('apart') })),
+      pairs.length ? h('ul', { class: 'mix-pairs' }, pairs) : h('p', { class: 'muted', i18n: 'console.mix_none' }),
+      h('div', { class: 'field checkbox' }, fair, h('label', { for: fair.id, i18n: 'console.mix_fair' })))
+  }
 }
 
 /** Ending the meeting for everyone, with a second click to confirm. */
