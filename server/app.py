@@ -13,7 +13,7 @@ from aiohttp import web
 
 from rooms import Event
 from rooms.board import BoardLimits
-from server import api
+from server import api, authz
 from server import web as pages
 from server.boards import Boards
 from server.broadcast import SocketBroadcaster
@@ -55,6 +55,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app.cleanup_ctx.append(_live_ctx(clock, scheduler, sio))
     app.add_routes(api.routes())
     app.add_routes(pages.routes())
+    authz.require_routes(app.router)
     return app
 
 
