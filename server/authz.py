@@ -7,13 +7,14 @@ has no entry in ``ROUTES`` and checks its credential. The domain keeps its own
 checks (``require_facilitator``, room membership) as a second line.
 
 The table in ``docs/security.md`` is generated from here:
-``python -m server.authz`` prints it; a test fails when the two differ.
+``python -m server.authz docs/security.md`` rewrites it; a test fails when the two differ.
 """
 
 import enum
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 
@@ -152,7 +153,7 @@ def event_rule(name: str) -> EventRule:
         raise MissingRule(
             f"The client event {name!r} has no entry in server/authz.py EVENTS. Add one "
             "(phase, who, scope, cost, limits) and regenerate the table in docs/security.md "
-            "with `python -m server.authz`.")
+            "with `python -m server.authz docs/security.md`.")
     return rule
 
 
@@ -173,7 +174,7 @@ def require_routes(router: web.UrlDispatcher) -> None:
         raise MissingRule(
             f"These routes have no entry in server/authz.py ROUTES: {', '.join(missing)}. "
             "Add a RouteRule for each (credential, limits) and regenerate the table in "
-            "docs/security.md with `python -m server.authz`.")
+            "docs/security.md with `python -m server.authz docs/security.md`.")
 
 
 def check_payload(name: str, fields: Iterable[str]) -> None:
@@ -200,5 +201,18 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":
-    sys.stdout.write(markdown())
+BEGIN, END = "<!-- authz-table:begin -->", "<!-- authz-table:end -->"
+
+
+def write_into(path: Path) -> None:
+    """Replace the table between the markers of ``path`` (docs/security.md)."""
+    head, rest = path.read_text("utf-8").split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    path.write_text(f"{head}{BEGIN}\n{markdown()}{END}{tail}", "utf-8")
+
+
+if __name__ == "__main__":  # python -m server.authz [docs/security.md]
+    if len(sys.argv) > 1:
+        write_into(Path(sys.argv[1]))
+    else:
+        sys.stdout.write(markdown())
