@@ -92,8 +92,9 @@ class Gateway:
         authz.check_payload(name, getattr(kind, "__struct_fields__", ()))
         self._handlers[name] = (kind, handler, rule)
 
-        async def entry(sid: str, data: Any = None) -> dict[str, Any]:
-            return await self._handle(name, sid, data)
+        async def entry(sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
+            # More than one argument is not one payload object: refused by the decoder.
+            return await self._handle(name, sid, [data, *extra] if extra else data)
 
         self.sio.on(name, entry)
 
@@ -214,11 +215,12 @@ class Gateway:
                 return error("forbidden", "Only a facilitator may do that.")
         return None
 
-    async def on_unknown(self, event: str, sid: str, data: Any = None) -> dict[str, Any]:
+    async def on_unknown(self, event: Any, sid: str, *data: Any) -> dict[str, Any]:
         conn = self.conns.by_sid.get(sid)
         if conn is not None and not conn.bucket.allow(self.clock.monotonic()):
             return await self._flooded(conn)
-        return self._reject(error("unknown_event", f"There is no event called {event[:64]!r}."))
+        name = str(event)[:64]  # a raw client may send any JSON value as the name
+        return self._reject(error("unknown_event", f"There is no event called {name!r}."))
 
     async def _flooded(self, conn: Connection) -> dict[str, Any]:
         if conn.bucket.strikes > self.settings.limits.flood_disconnect_after:

@@ -64,7 +64,7 @@ class RawSocket:
             if ack_id is not None:
                 packet["id"] = ack_id
             return bytes(msgpack.packb(packet))
-        return f"4{kind}{'' if ack_id is None else ack_id}{json.dumps(data)}"
+        return f"4{kind}{'' if ack_id is None else ack_id}{json.dumps(data, default=repr)}"
 
     async def send_packet(self, kind: int, data: Any, ack_id: int | None = None) -> None:
         await self.send(self.encode(kind, data, ack_id))

@@ -4,6 +4,7 @@ answer every event with an ack (or close the connection cleanly), and leave the
 meeting's log byte for byte as it was whenever it refused the input."""
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,6 +19,7 @@ from server import authz
 from server import protocol as p
 from server.config import Limits
 from server.keys import GATEWAY
+from tests.rawsio import Closed, RawSocket
 from tests.support import ADMIN_TOKEN, Meeting, RunningServer, start_server
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=120,
@@ -220,3 +222,126 @@ async def test_a_lone_surrogate_in_a_field_name_is_an_invalid_payload(meeting: M
     anna = await meeting.participant()
     answer = await anna.call("chat", {"\udfff": "hej"})
     assert answer["ok"] is False and answer["error"]["code"] == "invalid_payload", answer
+
+
+# -- raw Engine.IO / Socket.IO framing ------------------------------------------------------
+
+@dataclass
+class RawMember:
+    """A joined participant or facilitator on a raw websocket."""
+
+    meeting: Meeting
+    role: str
+    serializer: str
+    sock: RawSocket | None = None
+    resume: str | None = None
+
+    async def ensure(self) -> RawSocket:
+        if self.sock is not None and not self.sock.closed.is_set():
+            return self.sock
+        if self.sock is not None:
+            await self.sock.close()
+        self.sock = RawSocket(self.meeting.server.url, self.serializer)
+        await self.sock.open()
+        auth = {"token": self.meeting.tokens[self.role], "meeting": self.meeting.id}
+        if self.resume:
+            auth["resume"] = self.resume
+        assert "sid" in await self.sock.connect(auth)
+        profile = {} if self.resume else {"name": f"Raw {self.role}", "municipality": "Hangö"}
+        answer = await self.sock.call("join", profile)
+        assert answer["ok"], answer
+        self.resume = answer["data"]["resume_token"]
+        return self.sock
+
+
+def mutate(frame: str | bytes, edits: list[tuple[int, int, int]]) -> str | bytes:
+    """Replace, insert or delete single bytes (characters) of a frame."""
+    chars = bytearray(frame) if isinstance(frame, bytes) else list(frame)
+    for op, where, value in edits:
+        i = where % (len(chars) + 1)
+        item = value if isinstance(frame, bytes) else chr(value % 0x800 or 32)
+        if op == 0 and i < len(chars):
+            chars[i] = item  # type: ignore[call-overload]
+        elif op == 1:
+            chars.insert(i, item)  # type: ignore[arg-type]
+        elif i < len(chars):
+            del chars[i]
+    return bytes(chars) if isinstance(frame, bytes) else "".join(chars)  # type: ignore[arg-type]
+
+
+def frames(serializer: str) -> st.SearchStrategy[tuple[str, str | bytes]]:
+    probe = RawSocket("http://x", serializer)
+    base = st.builds(lambda name, data: probe.encode(2, [name, data], 7),
+                     st.sampled_from(sorted(authz.EVENTS)),
+                     values(False).filter(lambda v: _encodable(serializer, v)))
+    edits = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 10**6), st.integers(0, 255)),
+                     min_size=1, max_size=6)
+    mutated = st.builds(mutate, base, edits)
+    text = st.one_of(st.text(max_size=60), st.from_regex(r"4[0-6][0-9]{0,3}[\[{\"].{0,40}",
+                                                          fullmatch=True))
+    garbage = st.one_of(text, st.binary(max_size=80), mutated, mutated)
+    return st.tuples(st.sampled_from(["participant", "facilitator"]), garbage)
+
+
+@pytest.mark.timeout(120)
+async def test_fuzzed_frames_on_a_raw_websocket(tmp_path, serializer: str) -> None:  # type: ignore[no-untyped-def]
+    server = await fuzz_server(tmp_path, serializer)
+    try:
+        await fuzz_frames(await server.new_meeting(), serializer)
+    finally:
+        await server.stop()
+
+
+async def fuzz_frames(meeting: Meeting, serializer: str) -> None:
+    members = {role: RawMember(meeting, role, serializer)
+               for role in ("participant", "facilitator")}
+    examples: list[tuple[str, str | bytes]] = []
+
+    @FUZZ
+    @given(frames(serializer))
+    def collect(case: tuple[str, str | bytes]) -> None:
+        examples.append(case)
+    collect()
+    problems: list[str] = []
+    for role, frame in examples:
+        sock = await members[role].ensure()
+        log = await read_log(meeting)
+        seen = set(sock.acked)
+        with contextlib.suppress(Closed):
+            await sock.send(frame)
+        if isinstance(frame, str) and frame.startswith("1"):
+            await sock.close()  # an Engine.IO close packet: this client has closed
+            continue  # (the server leaving the websocket open is tested on its own)
+        alive = await probe(sock)
+        after = await read_log(meeting)
+        accepted = any(isinstance(a, dict) and a.get("ok") for i, a in sock.acked.items()
+                       if i not in seen and i <= 1000)
+        if not (alive or sock.closed.is_set()):
+            problems.append(f"no answer, no close after {frame!r:.200}")
+            await sock.close()
+        if not accepted and after != log:
+            problems.append(f"the refused frame {frame!r:.200} changed the log")
+    for member in members.values():
+        if member.sock is not None:
+            await member.sock.close()
+    newcomer = await meeting.participant("Nina", "Lojo")
+    assert (await newcomer.call("chat", {"text": "hej"}))["ok"]
+    assert not problems, "\n".join(problems)
+
+
+async def probe(sock: RawSocket) -> bool:
+    """Whether the connection still answers a harmless event (False: it closed)."""
+    try:
+        answer = await sock.call("agenda.templates", {}, timeout=3)
+    except (Closed, TimeoutError):
+        return False
+    assert answer["ok"], answer
+    return True
+
+
+async def read_log(meeting: Meeting) -> bytes:
+    async with aiohttp.ClientSession() as http, http.get(
+            f"{meeting.server.url}/api/meetings/{meeting.id}/log?limit=10000",
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as resp:
+        assert resp.status == 200
+        return await resp.read()
