@@ -47,16 +47,22 @@ class RawSocket:
     async def call(self, event: str, data: Any, timeout: float = 5.0) -> Any:
         """Emit with an ack id; the ack's first argument, or raise ``Closed``."""
         self._next_id += 1
-        ack_id = self._next_id
+        return await self.send_for_ack(self.encode(EVENT, [event, data], self._next_id),
+                                       self._next_id, timeout)
+
+    async def send_for_ack(self, frame: str | bytes, ack_id: int, timeout: float = 5.0) -> Any:
+        """Send a frame that carries ``ack_id``; the ack, or raise ``Closed``/TimeoutError."""
         future = self._acks[ack_id] = asyncio.get_running_loop().create_future()
-        await self.send_packet(EVENT, [event, data], ack_id)
-        done, _ = await asyncio.wait([future, asyncio.ensure_future(self.closed.wait())],
-                                     timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await self.send(frame)
+        closing = asyncio.ensure_future(self.closed.wait())
+        done, _ = await asyncio.wait([future, closing], timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        closing.cancel()
         if future in done:
             return future.result()
         if self.closed.is_set():
             raise Closed()
-        raise TimeoutError(f"no ack for {event!r} within {timeout} s")
+        raise TimeoutError(f"no ack {ack_id} after {frame!r:.80} within {timeout} s")
 
     def encode(self, kind: int, data: Any, ack_id: int | None = None) -> str | bytes:
         if self.msgpack:
