@@ -59,7 +59,6 @@ class EventRule:
 
 J, C = Phase.JOINED, Phase.CONNECTED
 ANY, FAC = Who.ANYONE, Who.FACILITATOR
-TEXT = "text ≤ 4000 at decode"
 
 EVENTS: dict[str, EventRule] = {
     "join": EventRule(C, ANY, Scope.MEETING, 1,
@@ -72,7 +71,8 @@ EVENTS: dict[str, EventRule] = {
     "hand.lower": EventRule(J, ANY, Scope.MEETING, 1, "another's hand: facilitators only"),
     "hands.clear": EventRule(J, FAC, Scope.MEETING),
     "react": EventRule(J, ANY, Scope.OWN_ROOM, 1, "one of 8 emoji"),
-    "round.preview": EventRule(J, FAC, Scope.MEETING, 1, "duration 60–10800 s; groups ≤ 1000"),
+    "round.preview": EventRule(J, FAC, Scope.MEETING, 1,
+                               "duration 60–10800 s, closing ≤ 600 s, warning ≤ 3600 s"),
     "round.regroup": EventRule(J, FAC, Scope.MEETING),
     "round.choose": EventRule(J, ANY, Scope.MEETING, 1,
                               "self-select preview; assignable participants only"),

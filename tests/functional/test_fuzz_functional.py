@@ -5,6 +5,7 @@ meeting's log byte for byte as it was whenever it refused the input."""
 
 import asyncio
 import contextlib
+import functools
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,7 +23,7 @@ from server.keys import GATEWAY
 from tests.rawsio import Closed, RawSocket
 from tests.support import ADMIN_TOKEN, Meeting, RunningServer, start_server
 
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=120,
+FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=150,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
 RESERVED = ["connect", "disconnect", "connect_error", "message", "*"]
@@ -43,6 +44,7 @@ def leaves(surrogates: bool) -> st.SearchStrategy[Any]:
                      st.sampled_from(edge), st.binary(max_size=64))
 
 
+@functools.cache
 def values(surrogates: bool) -> st.SearchStrategy[Any]:
     return st.recursive(leaves(surrogates), lambda inner: st.one_of(
         st.lists(inner, max_size=4),
@@ -67,6 +69,28 @@ def payloads(fields: tuple[str, ...], surrogates: bool) -> st.SearchStrategy[Any
     return st.one_of(anything, shaped, shaped, huge)
 
 
+class LogReader:
+    """The meeting's log as the REST API gives it, byte for byte (one HTTP session)."""
+
+    def __init__(self, meeting: Meeting) -> None:
+        self.url = f"{meeting.server.url}/api/meetings/{meeting.id}/log?limit=10000"
+        self.http: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> "LogReader":
+        self.http = aiohttp.ClientSession(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.http is not None
+        await self.http.close()
+
+    async def __call__(self) -> bytes:
+        assert self.http is not None
+        async with self.http.get(self.url) as resp:
+            assert resp.status == 200
+            return await resp.read()
+
+
 @dataclass
 class Fuzzer:
     """A meeting with a facilitator and two participants, and its log as bytes."""
@@ -79,12 +103,11 @@ class Fuzzer:
     def server(self) -> RunningServer:
         return self.meeting.server
 
+    reader: LogReader | None = None
+
     async def read_log(self) -> bytes:
-        async with aiohttp.ClientSession() as http, http.get(
-                f"{self.server.url}/api/meetings/{self.meeting.id}/log?limit=10000",
-                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as resp:
-            assert resp.status == 200
-            return await resp.read()
+        assert self.reader is not None
+        return await self.reader()
 
     async def start(self) -> None:
         self.clients["facilitator"] = await self.meeting.facilitator()
@@ -130,18 +153,21 @@ async def fuzz_server(tmp_path: Any, serializer: str) -> RunningServer:
 async def fuzzer(tmp_path, serializer):  # type: ignore[no-untyped-def]
     server = await fuzz_server(tmp_path, serializer)
     f = Fuzzer(await server.new_meeting())
-    await f.start()
-    yield f
+    async with LogReader(f.meeting) as reader:
+        f.reader = reader
+        await f.start()
+        yield f
     await server.stop()
 
 
 def cases(serializer: str, kinds: dict[str, type[Any]],
           names: list[str]) -> st.SearchStrategy[tuple[str, str, Any]]:
     surrogates = serializer == "json"
+    table = {name: payloads(tuple(getattr(kinds.get(name), "__struct_fields__", ())),
+                            surrogates) for name in names}
     return st.tuples(st.sampled_from(["participant", "facilitator"]),
                      st.sampled_from(names)).flatmap(
-        lambda re: st.tuples(st.just(re[0]), st.just(re[1]), payloads(
-            tuple(getattr(kinds.get(re[1]), "__struct_fields__", ())), surrogates)))
+        lambda re: st.tuples(st.just(re[0]), st.just(re[1]), table[re[1]]))
 
 
 async def ack_or_close(client: Any, event: str, payload: Any) -> Any:
@@ -307,9 +333,24 @@ async def fuzz_frames(meeting: Meeting, serializer: str) -> None:
         examples.append(case)
     collect()
     problems: list[str] = []
+    try:
+        async with LogReader(meeting) as read:
+            await fuzz_examples(members, examples, read, problems)
+    finally:
+        for member in members.values():
+            await member.close()
+    newcomer = await meeting.participant("Nina", "Lojo")
+    assert (await newcomer.call("chat", {"text": "hej"}))["ok"]
+    assert not problems, "\n".join(problems)
+
+
+async def fuzz_examples(members: dict[str, RawMember], examples: list[tuple[str, str | bytes]],
+                        read_log: LogReader, problems: list[str]) -> None:
+    log, sock = b"", None
     for role, frame in examples:
-        sock = await members[role].ensure()
-        log = await read_log(meeting)
+        previous, sock = sock, await members[role].ensure()
+        if sock is not previous:
+            log = await read_log()
         seen = set(sock.acked)
         with contextlib.suppress(Closed):
             await sock.send(frame)
@@ -317,7 +358,7 @@ async def fuzz_frames(meeting: Meeting, serializer: str) -> None:
             await sock.close()  # an Engine.IO close packet: this client has closed
             continue  # (the server leaving the websocket open is tested on its own)
         alive = await probe(sock)
-        after = await read_log(meeting)
+        after = await read_log()
         accepted = any(isinstance(a, dict) and a.get("ok") for i, a in sock.acked.items()
                        if i not in seen and i <= 1000)
         if not (alive or sock.closed.is_set()):
@@ -325,17 +366,13 @@ async def fuzz_frames(meeting: Meeting, serializer: str) -> None:
             await sock.close()
         if not accepted and after != log:
             problems.append(f"the refused frame {frame!r:.200} changed the log")
-    for member in members.values():
-        await member.close()
-    newcomer = await meeting.participant("Nina", "Lojo")
-    assert (await newcomer.call("chat", {"text": "hej"}))["ok"]
-    assert not problems, "\n".join(problems)
+        log = after
 
 
 async def probe(sock: RawSocket) -> bool:
     """Whether the connection still answers a harmless event (False: it closed)."""
     try:
-        answer = await sock.call("agenda.templates", {}, timeout=3)
+        answer = await sock.call("agenda.templates", {}, timeout=1.5)
     except (Closed, TimeoutError):
         return False
     assert answer["ok"], answer
@@ -343,11 +380,8 @@ async def probe(sock: RawSocket) -> bool:
 
 
 async def read_log(meeting: Meeting) -> bytes:
-    async with aiohttp.ClientSession() as http, http.get(
-            f"{meeting.server.url}/api/meetings/{meeting.id}/log?limit=10000",
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as resp:
-        assert resp.status == 200
-        return await resp.read()
+    async with LogReader(meeting) as reader:
+        return await reader()
 
 
 # -- hand-made packets: well framed but odd, malformed, reserved names ----------------------
@@ -418,7 +452,7 @@ async def test_malformed_packets_get_an_answer_or_a_close(tmp_path,  # type: ign
         for case, (text, fields) in MALFORMED.items():
             sock = await member.ensure()
             try:
-                await sock.send_for_ack(packet(serializer, text, **fields), 77, timeout=2)
+                await sock.send_for_ack(packet(serializer, text, **fields), 77, timeout=1)
             except Closed:
                 continue
             except TimeoutError:
@@ -447,7 +481,7 @@ async def test_reserved_event_names_never_reach_lifecycle_handlers(
         frame = packet(serializer, f'277["{name}",{{}},{json.dumps(payload)}]',
                        type=2, id=77, data=[name, {}, payload])
         try:
-            answer = await sock.send_for_ack(frame, 77, timeout=2)
+            answer = await sock.send_for_ack(frame, 77, timeout=1.5)
         except Closed:
             answer = None
         except TimeoutError:
