@@ -141,6 +141,7 @@ def check_ack(answer: Any) -> None:
         error = answer["error"]
         assert isinstance(error["code"], str) and error["code"], answer
         assert isinstance(error["message"], str) and error["message"], answer
+        assert error["code"] != "internal_error", "an unexpected exception: a bug"
 
 
 async def fuzz_server(tmp_path: Any, serializer: str) -> RunningServer:
@@ -188,7 +189,10 @@ async def send_case(f: Fuzzer, role: str, event: str, payload: Any) -> None:
     answer = await ack_or_close(client, event, payload)
     after = await f.read_log()
     if answer is not None:
-        check_ack(answer)
+        try:
+            check_ack(answer)
+        except AssertionError as exc:
+            raise AssertionError(f"{role} {event!r} {payload!r:.300}: {exc}") from exc
     if answer is None or not answer["ok"]:
         assert after == f.log, f"refused {event!r} {payload!r:.200} changed the log"
     f.log = after
