@@ -7,10 +7,9 @@ import asyncio
 import contextlib
 import functools
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import msgpack
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,15 +17,14 @@ from hypothesis import strategies as st
 
 from server import authz
 from server import protocol as p
-from server.config import Limits
 from server.keys import GATEWAY
+from tests.hostile import LogReader, RawMember, check_ack, fuzz_server, probe
 from tests.rawsio import Closed, RawSocket
-from tests.support import ADMIN_TOKEN, Meeting, RunningServer, start_server
+from tests.support import Meeting, RunningServer
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=150,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
-RESERVED = ["connect", "disconnect", "connect_error", "message", "*"]
 UNKNOWN = ["", "x" * 300, "chat ", "CHAT", "__proto__", "constructor", "round", "\u0000",
            "board.update\u200b", "🎉"]
 # Timers run from an open round and would append to the log behind the test's back.
@@ -69,28 +67,6 @@ def payloads(fields: tuple[str, ...], surrogates: bool,
     huge = st.sampled_from([{names[0]: "x" * 120_000}, {names[0]: deep(60)}, deep(300),
                             ["x"] * 20_000, {names[0]: "x" * 140_000}])
     return st.one_of(anything, shaped, shaped, huge)
-
-
-class LogReader:
-    """The meeting's log as the REST API gives it, byte for byte (one HTTP session)."""
-
-    def __init__(self, meeting: Meeting) -> None:
-        self.url = f"{meeting.server.url}/api/meetings/{meeting.id}/log?limit=10000"
-        self.http: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> "LogReader":
-        self.http = aiohttp.ClientSession(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.http is not None
-        await self.http.close()
-
-    async def __call__(self) -> bytes:
-        assert self.http is not None
-        async with self.http.get(self.url) as resp:
-            assert resp.status == 200
-            return await resp.read()
 
 
 @dataclass
@@ -138,21 +114,6 @@ class Fuzzer:
         assert (await newcomer.call("chat", {"text": "hej"}))["ok"]
         await newcomer.close()
         self.log = await self.read_log()
-
-
-def check_ack(answer: Any) -> None:
-    assert isinstance(answer, dict) and isinstance(answer.get("ok"), bool), answer
-    if not answer["ok"]:
-        error = answer["error"]
-        assert isinstance(error["code"], str) and error["code"], answer
-        assert isinstance(error["message"], str) and error["message"], answer
-        assert error["code"] != "internal_error", "an unexpected exception: a bug"
-
-
-async def fuzz_server(tmp_path: Any, serializer: str) -> RunningServer:
-    # Generous rate limits: the fuzzer should reach the handlers, not the bucket.
-    limits = replace(Limits(), rate_per_second=100_000.0, rate_burst=100_000)
-    return await start_server(tmp_path / "data", serializer, grace_s=600.0, limits=limits)
 
 
 @pytest.fixture
@@ -263,38 +224,6 @@ async def test_a_lone_surrogate_in_a_field_name_is_an_invalid_payload(meeting: M
 
 # -- raw Engine.IO / Socket.IO framing ------------------------------------------------------
 
-@dataclass
-class RawMember:
-    """A joined participant or facilitator on a raw websocket."""
-
-    meeting: Meeting
-    role: str
-    serializer: str
-    sock: RawSocket | None = None
-    resume: str | None = None
-
-    async def ensure(self) -> RawSocket:
-        if self.sock is not None and not self.sock.closed.is_set():
-            return self.sock
-        if self.sock is not None:
-            await self.sock.close()
-        self.sock = RawSocket(self.meeting.server.url, self.serializer)
-        await self.sock.open()
-        auth = {"token": self.meeting.tokens[self.role], "meeting": self.meeting.id}
-        if self.resume:
-            auth["resume"] = self.resume
-        assert "sid" in await self.sock.connect(auth)
-        profile = {} if self.resume else {"name": f"Raw {self.role}", "municipality": "Hangö"}
-        answer = await self.sock.call("join", profile)
-        assert answer["ok"], answer
-        self.resume = answer["data"]["resume_token"]
-        return self.sock
-
-    async def close(self) -> None:
-        if self.sock is not None:
-            await self.sock.close()
-
-
 def mutate(frame: str | bytes, edits: list[tuple[int, int, int]]) -> str | bytes:
     """Replace, insert or delete single bytes (characters) of a frame."""
     chars = bytearray(frame) if isinstance(frame, bytes) else list(frame)
@@ -378,156 +307,3 @@ async def fuzz_examples(members: dict[str, RawMember], examples: list[tuple[str,
         if not accepted and after != log:
             problems.append(f"the refused frame {frame!r:.200} changed the log")
         log = after
-
-
-async def probe(sock: RawSocket) -> bool:
-    """Whether the connection still answers a harmless event (False: it closed)."""
-    try:
-        answer = await sock.call("agenda.templates", {}, timeout=1.5)
-    except (Closed, TimeoutError):
-        return False
-    assert answer["ok"], answer
-    return True
-
-
-async def read_log(meeting: Meeting) -> bytes:
-    async with LogReader(meeting) as reader:
-        return await reader()
-
-
-# -- hand-made packets: well framed but odd, malformed, reserved names ----------------------
-
-def packet(serializer: str, body: str, **fields: Any) -> str | bytes:
-    """A Socket.IO packet: the JSON form's text after '4', or a msgpack map."""
-    if serializer == "msgpack":
-        return bytes(msgpack.packb({"nsp": "/", **fields}))
-    return "4" + body
-
-
-ODD = {  # well framed; each must get an error ack (id 77) and change nothing
-    "extra arguments": ('277["chat",{"text":"hej"},3]',
-                        {"type": 2, "id": 77, "data": ["chat", {"text": "hej"}, 3]}),
-    "a number as the name": ('277[5,{}]', {"type": 2, "id": 77, "data": [5, {}]}),
-    "null as the name": ('277[null,{}]', {"type": 2, "id": 77, "data": [None, {}]}),
-    "no payload": ('277["chat"]', {"type": 2, "id": 77, "data": ["chat"]}),
-    "a list as the payload": ('277["hand.raise",[]]',
-                              {"type": 2, "id": 77, "data": ["hand.raise", []]}),
-}
-
-
-async def test_odd_but_well_framed_events_get_an_error_ack(tmp_path,  # type: ignore[no-untyped-def]
-                                                             serializer: str) -> None:
-    server = await fuzz_server(tmp_path, serializer)
-    meeting = await server.new_meeting()
-    member = RawMember(meeting, "participant", serializer)
-    try:
-        sock = await member.ensure()
-        before = await read_log(meeting)
-        for case, (text, fields) in ODD.items():
-            answer = await sock.send_for_ack(packet(serializer, text, **fields), 77, timeout=3)
-            assert answer["ok"] is False and answer["error"]["message"], (case, answer)
-            assert await probe(sock), case
-        assert await read_log(meeting) == before
-        # A second namespace handshake cannot change who this connection is.
-        assert "error" in await sock.connect({"token": meeting.tokens["facilitator"]})
-        assert (await sock.call("hands.clear", {}))["error"]["code"] == "forbidden"
-    finally:
-        await member.close()
-        await server.stop()
-
-
-# The three tests below pin what the lifecycle and flood work (issue 10, items 1 and 8)
-# fixes; they fail until that work is merged.
-
-MALFORMED = {  # each: an error ack (id 77, where one can be read) or a clean close
-    "empty event": ("277[]", {"type": 2, "id": 77, "data": []}),
-    "payload not a list": ('277{"a":1}', {"type": 2, "id": 77, "data": {"a": 1}}),
-    "a list as the name": ('277[[1],{}]', {"type": 2, "id": 77, "data": [[1], {}]}),
-    "unknown namespace": ('2/nope,77["chat",{"text":"x"}]',
-                          {"type": 2, "id": 77, "data": ["chat", {"text": "x"}],
-                           "nsp": "/nope"}),
-    "attachment never sent": ('51-77["chat",{"_placeholder":true,"num":0}]',
-                              {"type": "2", "id": 77, "data": ["chat", {}]}),
-}
-
-
-async def test_malformed_packets_get_an_answer_or_a_close(tmp_path,  # type: ignore[no-untyped-def]
-                                                          serializer: str) -> None:
-    server = await fuzz_server(tmp_path, serializer)
-    meeting = await server.new_meeting()
-    member = RawMember(meeting, "participant", serializer)
-    silent = []
-    try:
-        await member.ensure()
-        before = await read_log(meeting)
-        for case, (text, fields) in MALFORMED.items():
-            sock = await member.ensure()
-            try:
-                await sock.send_for_ack(packet(serializer, text, **fields), 77, timeout=1)
-            except Closed:
-                continue
-            except TimeoutError:
-                silent.append(f"{case}: no ack")
-            if not (await probe(sock) or sock.closed.is_set()):
-                silent.append(f"{case}: the next event got no answer either")
-                await sock.close()
-        assert await read_log(meeting) == before
-    finally:
-        await member.close()
-        await server.stop()
-    assert not silent, silent
-
-
-@pytest.mark.parametrize("name", RESERVED)
-async def test_reserved_event_names_never_reach_lifecycle_handlers(
-        tmp_path, serializer: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    server = await fuzz_server(tmp_path, serializer)
-    meeting = await server.new_meeting()
-    member = RawMember(meeting, "participant", serializer)
-    try:
-        sock = await member.ensure()
-        pid = server.app[GATEWAY].conns.by_sid.copy().popitem()[1].participant
-        before = await read_log(meeting)
-        payload = {"token": meeting.tokens["facilitator"]}
-        frame = packet(serializer, f'277["{name}",{{}},{json.dumps(payload)}]',
-                       type=2, id=77, data=[name, {}, payload])
-        try:
-            answer = await sock.send_for_ack(frame, 77, timeout=1.5)
-        except Closed:
-            answer = None
-        except TimeoutError:
-            pytest.fail(f"{name!r} got neither an answer nor a close")
-        assert answer is None or (isinstance(answer, dict) and answer.get("ok") is False), \
-            f"{name!r} reached a handler that answered {answer!r}"
-        if not sock.closed.is_set():
-            assert await probe(sock), f"{name!r} left the connection without answers"
-            chat = await sock.call("chat", {"text": "still here"})
-            assert chat["ok"], chat
-            assert server.app[GATEWAY].conns.online(meeting.id, pid)
-        else:
-            assert await read_log(meeting) == before
-        await member.close()
-        assert await read_log(meeting) == before or sock.closed.is_set()
-        for _ in range(50):  # a real close makes the participant offline
-            if not server.app[GATEWAY].conns.online(meeting.id, pid):
-                break
-            await asyncio.sleep(0.05)
-        assert not server.app[GATEWAY].conns.online(meeting.id, pid)
-    finally:
-        await member.close()
-        await server.stop()
-
-
-async def test_an_engineio_close_packet_closes_the_websocket(tmp_path,  # type: ignore[no-untyped-def]
-                                                             serializer: str) -> None:
-    server = await fuzz_server(tmp_path, serializer)
-    meeting = await server.new_meeting()
-    member = RawMember(meeting, "participant", serializer)
-    try:
-        sock = await member.ensure()
-        await sock.send("1")
-        async with asyncio.timeout(3):
-            await sock.closed.wait()
-    finally:
-        await member.close()
-        await server.stop()
