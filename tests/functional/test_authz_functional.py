@@ -95,6 +95,9 @@ async def test_the_gateway_checks_role_and_cost_before_the_handler(
     assert refused["error"]["code"] == "forbidden" and ran == []
     assert (await fia.ok("test.secret")) == {"secret": 1} and ran == [fia.participant]
     assert (await fia.call("test.dear"))["error"]["code"] == "rate_limited"
+    # Who may send an event is checked before its payload is looked at.
+    garbage = await anna.call("round.preview", {"strategy": 5, "nonsense": True})
+    assert garbage["error"]["code"] == "forbidden", garbage
     assert ran == [fia.participant]
     stranger = meeting.server.client(meeting.tokens["participant"], meeting=meeting.id)
     await stranger.connect()
