@@ -1,5 +1,6 @@
 """Generated and mutated input at every event and at the raw framing, as a joined
-participant and as a facilitator, with both packet formats. The server must stay up,
+participant, as a facilitator and (for events) as a connection that has not joined, with
+both packet formats. The server must stay up,
 answer every event with an ack (or close the connection cleanly), and leave the
 meeting's log byte for byte as it was whenever it refused the input."""
 
@@ -22,7 +23,7 @@ from tests.hostile import LogReader, RawMember, check_ack, fuzz_server, probe
 from tests.rawsio import Closed, RawSocket
 from tests.support import Meeting, RunningServer
 
-FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=150,
+FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=250,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
 UNKNOWN = ["", "x" * 300, "chat ", "CHAT", "__proto__", "constructor", "round", "\u0000",
@@ -84,7 +85,7 @@ class Fuzzer:
         return self.meeting.server
 
     def known(self) -> tuple[str, ...]:
-        return tuple(c.participant for c in self.clients.values())
+        return tuple(c.participant for c in self.clients.values() if c.participant)
 
     async def read_log(self) -> bytes:
         assert self.reader is not None
@@ -94,7 +95,16 @@ class Fuzzer:
         self.clients["facilitator"] = await self.meeting.facilitator()
         self.clients["participant"] = await self.meeting.participant()
         self.clients["peer"] = await self.meeting.participant("Bo", "Esbo")
+        await self.new_guest()
         self.log = await self.read_log()
+
+    async def new_guest(self) -> None:
+        """A connection with a valid invitation that has not joined (yet)."""
+        if "guest" in self.clients:
+            await self.clients["guest"].close()
+        guest = self.server.client(self.meeting.tokens["participant"], meeting=self.meeting.id)
+        await guest.connect()
+        self.clients["guest"] = guest
 
     async def rejoin(self, role: str) -> Any:
         old = self.clients[role]
@@ -132,7 +142,7 @@ def cases(serializer: str, kinds: dict[str, type[Any]], names: list[str],
     surrogates = serializer == "json"
     table = {name: payloads(tuple(getattr(kinds.get(name), "__struct_fields__", ())),
                             surrogates, known) for name in names}
-    return st.tuples(st.sampled_from(["participant", "facilitator"]),
+    return st.tuples(st.sampled_from(["participant", "facilitator", "guest"]),
                      st.sampled_from(names)).flatmap(
         lambda re: st.tuples(st.just(re[0]), st.just(re[1]), table[re[1]]))
 
@@ -162,9 +172,12 @@ async def send_case(f: Fuzzer, role: str, event: str, payload: Any) -> None:
     if answer is None or not answer["ok"]:
         assert after == f.log, f"refused {event!r} {payload!r:.200} changed the log"
     f.log = after
-    if answer is None or (event == "leave" and answer["ok"]) or not client.sio.connected:
+    gone = answer is None or not client.sio.connected
+    if role == "guest" and (gone or (event == "join" and answer["ok"])):
+        await f.new_guest()  # the guest stays one who has not joined
+    elif gone or (event == "leave" and answer["ok"]):
         await f.rejoin(role)
-        f.log = await f.read_log()
+    f.log = await f.read_log()
 
 
 def _encodable(serializer: str, payload: Any) -> bool:
