@@ -88,9 +88,14 @@ class RawMember:
 
 async def probe(sock: RawSocket) -> bool:
     """Whether the connection still answers a harmless event (False: it closed)."""
+    answer = await probe_answer(sock)
+    assert answer is None or answer["ok"], answer
+    return answer is not None
+
+
+async def probe_answer(sock: RawSocket) -> Any:
+    """The answer to a harmless event, or None if the connection closed."""
     try:
-        answer = await sock.call("agenda.templates", {}, timeout=1.5)
+        return await sock.call("agenda.templates", {}, timeout=1.5)
     except (Closed, TimeoutError):
-        return False
-    assert answer["ok"], answer
-    return True
+        return None

@@ -66,7 +66,11 @@ MALFORMED = {  # each: an error ack (id 77, where one can be read) or a clean cl
                           {"type": 2, "id": 77, "data": ["chat", {"text": "x"}],
                            "nsp": "/nope"}),
     "attachment never sent": ('51-77["chat",{"_placeholder":true,"num":0}]',
-                              {"type": "2", "id": 77, "data": ["chat", {}]}),
+                              {"type": 5, "id": 77, "data": ["chat", {}]}),
+    "packet type not a number": ('x77["chat",{"text":"x"}]',
+                                 {"type": "2", "id": 77, "data": ["chat", {"text": "x"}]}),
+    # Found by the fuzzer: a binary ack from a client; no ack id can be read from it.
+    "binary ack without attachments": ('6"x"', {"type": 6, "data": ["x"]}),
 }
 
 
@@ -81,8 +85,12 @@ async def test_malformed_packets_get_an_answer_or_a_close(tmp_path,  # type: ign
         before = await read_log(meeting)
         for case, (text, fields) in MALFORMED.items():
             sock = await member.ensure()
+            frame = packet(serializer, text, **fields)
             try:
-                await sock.send_for_ack(packet(serializer, text, **fields), 77, timeout=1)
+                if "id" in fields:
+                    await sock.send_for_ack(frame, 77, timeout=1)
+                else:
+                    await sock.send(frame)
             except Closed:
                 continue
             except TimeoutError:
