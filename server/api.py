@@ -29,7 +29,8 @@ class NewMeeting(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     cohort: Annotated[str, msgspec.Meta(max_length=80)] = ""
 
 
-log_ = logging.getLogger("ledarstig.api")
+logger = logging.getLogger("ledarstig.api")
+
 
 def json_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
@@ -54,7 +55,7 @@ async def admin_only(request: web.Request, handler: Any) -> web.StreamResponse:
         return await _answer(request, handler, api)
     rule = authz.route_rule(request.method, resource.canonical)
     if rule is None:
-        log_.error("refused %s %s: no rule in server/authz.py", request.method,
+        logger.error("refused %s %s: no rule in server/authz.py", request.method,
                    resource.canonical)
         return json_error(403, "forbidden", "This route is not open to anyone.")
     if _needs_admin(rule, request) and not is_admin(request):
@@ -85,7 +86,7 @@ async def _answer(request: web.Request, handler: Any, api: bool) -> web.StreamRe
                           exc.reason + ".")
     except Exception:
         resource = request.match_info.route.resource
-        log_.exception("%s %s failed", request.method,
+        logger.exception("%s %s failed", request.method,
                        resource.canonical if resource is not None else "?")
         return json_error(500, "internal_error", "The server could not do that.")
 
