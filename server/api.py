@@ -2,7 +2,7 @@
 
 import asyncio
 import hmac
-import re
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,6 +17,7 @@ from rooms import ADMIN, Role
 from rooms import commands as cmd
 from rooms.board import to_png, to_svg
 from rooms.exceptions import DomainError
+from server import authz
 from server.hub import Hub
 from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, SETTINGS, STORE, TOKENS
 from server.tokens import TokenError
@@ -28,7 +29,7 @@ class NewMeeting(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     cohort: Annotated[str, msgspec.Meta(max_length=80)] = ""
 
 
-BOARD_EXPORT = re.compile(r"/api/meetings/[^/]+/boards/[^/]+\.(svg|png)")
+logger = logging.getLogger("ledarstig.api")
 
 
 def json_error(status: int, code: str, message: str) -> web.Response:
@@ -45,18 +46,51 @@ def is_admin(request: web.Request) -> bool:
 
 @web.middleware
 async def admin_only(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Every /api/ route needs the admin token, except board exports, which also
-    take a participant's read-only export token and check it themselves."""
-    if not request.path.startswith("/api/"):
-        return await handler(request)
-    exported = BOARD_EXPORT.fullmatch(request.path) and "export" in request.query
-    if not exported and not is_admin(request):
+    """Every route's credential comes from ``server.authz.ROUTES``; a route without an
+    entry is refused. Board exports also take a participant's read-only export token,
+    which the handler checks itself. API errors are always ``{"error": ...}`` bodies."""
+    resource = request.match_info.route.resource
+    api = request.path.startswith("/api/")
+    if resource is None:  # no such route (404/405): say so only to the admin
+        if api and not is_admin(request):
+            return json_error(401, "unauthorized", "A valid admin token is required.")
+        return await _answer(request, handler, api)
+    rule = authz.route_rule(request.method, resource.canonical)
+    if rule is None:
+        logger.error("refused %s %s: no rule in server/authz.py", request.method,
+                   resource.canonical)
+        return json_error(403, "forbidden", "This route is not open to anyone.")
+    if _needs_admin(rule, request) and not is_admin(request):
         return json_error(401, "unauthorized", "A valid admin token is required.")
+    return await _answer(request, handler, api)
+
+
+def _needs_admin(rule: authz.RouteRule, request: web.Request) -> bool:
+    return rule.credential is authz.Credential.ADMIN or (
+        rule.credential is authz.Credential.ADMIN_OR_EXPORT and "export" not in request.query)
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+async def _answer(request: web.Request, handler: Any, api: bool) -> web.StreamResponse:
+    if not api:
+        return await handler(request)
     try:
         return await handler(request)
     except DomainError as exc:
         status = 404 if exc.code == "meeting_not_found" else 409
         return json_error(status, exc.code, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return json_error(exc.status, _HTTP_CODES.get(exc.status, "invalid_request"),
+                          exc.reason + ".")
+    except Exception:
+        resource = request.match_info.route.resource
+        logger.exception("%s %s failed", request.method,
+                       resource.canonical if resource is not None else "?")
+        return json_error(500, "internal_error", "The server could not do that.")
 
 
 def whole(text: str) -> int | None:

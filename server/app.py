@@ -13,7 +13,7 @@ from aiohttp import web
 
 from rooms import Event
 from rooms.board import BoardLimits
-from server import api, edge
+from server import api, authz, edge
 from server import pages as organiser_pages
 from server import web as pages
 from server.boards import Boards
@@ -74,6 +74,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app.add_routes(organiser_pages.routes())
     app.add_routes(api.routes())
     app.add_routes(pages.routes())
+    authz.require_routes(app.router)
     return app
 
 

@@ -24,6 +24,7 @@ from rooms import SYSTEM, Draft, Event, Role, moves_of, visible
 from rooms import commands as cmd
 from rooms.board import BoardError
 from rooms.exceptions import DomainError, NotJoined
+from server import authz
 from server import protocol as p
 from server.broadcast import (
     SocketBroadcaster,
@@ -72,7 +73,7 @@ class Gateway:
         self.sio, self.hub, self.conns = sio, hub, conns
         self.broadcaster, self.tokens, self.scheduler = broadcaster, tokens, scheduler
         self.clock, self.settings, self.metrics = clock, settings, metrics
-        self._handlers: dict[str, tuple[type[Any], Handler, bool]] = {}
+        self._handlers: dict[str, tuple[type[Any], Handler, authz.EventRule]] = {}
         # Admits a personal link (revoked? cohort over? facilitator?); see server.organisers.
         self.admit: Callable[[Invite], Invite] = lambda invite: invite
         self.on_attach: list[Callable[[Connection], Awaitable[None]]] = []
@@ -88,12 +89,19 @@ class Gateway:
         self.command("join", p.Join, self.join, joined=False)
         self.command("sync", p.Sync, self.sync)
 
-    def command(self, name: str, kind: type[Any], handler: Handler, joined: bool = True) -> None:
-        """Register a client event; ``joined`` handlers need a joined participant."""
-        self._handlers[name] = (kind, handler, joined)
+    def command(self, name: str, kind: type[Any], handler: Handler,
+                joined: bool | None = None) -> None:
+        """Register a client event. Its rule (phase, role, scope, cost) comes from
+        ``server.authz.EVENTS``: an event without one cannot be registered."""
+        rule = authz.event_rule(name)
+        if joined is not None and joined != (rule.phase is authz.Phase.JOINED):
+            raise authz.MissingRule(f"{name!r}: joined={joined} contradicts server/authz.py.")
+        authz.check_payload(name, getattr(kind, "__struct_fields__", ()))
+        self._handlers[name] = (kind, handler, rule)
 
-        async def entry(sid: str, data: Any = None) -> dict[str, Any]:
-            return await self._handle(name, sid, data)
+        async def entry(sid: str, data: Any = None, *extra: Any) -> dict[str, Any]:
+            # More than one argument is not one payload object: refused by the decoder.
+            return await self._handle(name, sid, [data, *extra] if extra else data)
 
         self.sio.on(name, entry)
 
@@ -216,11 +224,12 @@ class Gateway:
         if conn is None:
             await self.sio.disconnect(sid)
             return error("not_connected", "This connection is not authenticated.")
-        if not conn.bucket.allow(self.clock.monotonic()):
+        kind, handler, rule = self._handlers[name]
+        if not conn.bucket.allow(self.clock.monotonic(), rule.cost):
             return await self._flooded(conn)
-        kind, handler, needs_join = self._handlers[name]
-        if needs_join and conn.participant is None:
-            return self._reject(error("not_joined", "Join the meeting first."))
+        refusal = self._authorise(conn, rule)
+        if refusal is not None:
+            return self._reject(refusal)
         try:
             return ok(await handler(conn, p.decode(kind, data)))
         except _KNOWN_ERRORS as exc:
@@ -229,9 +238,20 @@ class Gateway:
             log.exception("handler %s failed", name)
             return self._reject(error("internal_error", "The server could not do that."))
 
-    async def on_unknown(self, event: str, sid: str, data: Any = None) -> dict[str, Any]:
+    def _authorise(self, conn: Connection, rule: authz.EventRule) -> dict[str, Any] | None:
+        """The gateway's half of ``server.authz``; the domain checks again."""
+        if rule.phase is authz.Phase.JOINED and conn.participant is None:
+            return error("not_joined", "Join the meeting first.")
+        if rule.who is authz.Who.FACILITATOR:
+            me = self.hub.get(conn.meeting).state.meeting.participants.get(conn.participant or "")
+            if me is None or me.role is not Role.FACILITATOR:
+                return error("forbidden", "Only a facilitator may do that.")
+        return None
+
+    async def on_unknown(self, event: Any, sid: str, *data: Any) -> dict[str, Any]:
+        name = str(event)[:64]  # a raw client may send any JSON value as the name
         return await self.refuse_event(sid, "unknown_event",
-                                       f"There is no event called {str(event)[:64]!r}.")
+                                       f"There is no event called {name!r}.")
 
     async def refuse_event(self, sid: str, code: str, message: str) -> dict[str, Any]:
         """An event no handler takes (unknown or reserved name): rate-limited, refused."""

@@ -228,3 +228,5 @@ def decode(kind: type[T], data: Any) -> T:
         return msgspec.convert(data, kind)
     except msgspec.ValidationError as exc:
         raise InvalidMessage(f"The payload is not valid: {exc}.") from exc
+    except UnicodeError as exc:  # a lone surrogate in a field name
+        raise InvalidMessage("The payload contains broken Unicode.") from exc
