@@ -16,6 +16,8 @@ class Limits:
     flood_disconnect_after: int = 100
     flood_window_s: float = 10.0
     handshake_timeout_s: float = 10.0
+    #: A binary packet's attachments must all arrive within this after its header.
+    attachment_timeout_s: float = 10.0
     #: An authenticated connection that has not joined within this is closed.
     join_timeout_s: float = 15 * 60.0
     #: Per client address (loopback is exempt): attempts per window, connections at once.

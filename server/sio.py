@@ -121,11 +121,22 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> Any:
         self._scheduler.cancel(f"handshake:{eio_sid}")
+        self._scheduler.cancel(f"attachments:{eio_sid}")
         address = self._address_of.pop(eio_sid, None)
         if address is not None:
             self._addresses.release(address)
         self.released += 1
-        return await super()._handle_eio_disconnect(eio_sid, reason)
+        result = await super()._handle_eio_disconnect(eio_sid, reason)
+        if reason == self.reason.CLIENT_DISCONNECT:
+            self._end_websocket(eio_sid)
+        return result
+
+    def _end_websocket(self, eio_sid: str) -> None:
+        """A client's Engine.IO close packet ends the session, but engine.io keeps reading
+        its websocket until the ping timeout: wake the writer so that it closes it now."""
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None and sock.upgraded:
+            sock.queue.put_nowait(None)  # the writer's "stop": it closes the websocket
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> Any:
         if (isinstance(data, str) and data[:1] in ("5", "6")
@@ -134,8 +145,16 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             log.warning("closing %s: too many binary attachments", eio_sid)
             await self.eio.disconnect(eio_sid)
             return None
+        pending = self._binary_packet.get(eio_sid)
+        if pending is not None and not isinstance(data, bytes):
+            await self._close_malformed(eio_sid, "a text message where an attachment was due")
+            return None
         try:
-            return await super()._handle_eio_message(eio_sid, data)
+            await super()._handle_eio_message(eio_sid, data)
+            header = self._binary_packet.get(eio_sid)
+            if header is not None and header is not pending:
+                self._await_attachments(eio_sid, header)
+            return None
         except _ProtocolViolation as exc:
             await self._close_malformed(eio_sid, str(exc))
         except Exception as exc:  # noqa: BLE001 - any undecodable packet
@@ -180,6 +199,17 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await self._send_packet(eio_sid, self.packet_class(
                 sio_packet.ACK, namespace=namespace, id=id, data=[answer]))
         return None
+
+    def _await_attachments(self, eio_sid: str, header: Any) -> None:
+        """A binary packet's attachments follow its header at once, or never will."""
+        if header.attachment_count == 0:
+            raise _ProtocolViolation("a binary packet without attachments")
+        self._scheduler.after(f"attachments:{eio_sid}", self._limits.attachment_timeout_s,
+                              lambda: self._drop_if_incomplete(eio_sid, header))
+
+    async def _drop_if_incomplete(self, eio_sid: str, header: Any) -> None:
+        if self._binary_packet.get(eio_sid) is header:
+            await self._close_malformed(eio_sid, "attachments not sent in time")
 
     async def _drop_if_idle(self, eio_sid: str) -> None:
         if eio_sid in self.environ and self.manager.sid_from_eio_sid(eio_sid, NAMESPACE) is None:

@@ -35,7 +35,8 @@ async def test_join_order(meeting: Meeting) -> None:
     pid = ack["data"]["participant"]
     await anna.inbox.wait("presence", lambda d: d == {"participant": pid, "online": True})
     names = [name for name, _ in anna.inbox.items]
-    assert names[:4] == ["welcome", "peers", "board.state", "presence"], names
+    # `meeting` comes right after connecting, before anything the join brings.
+    assert names[:5] == ["meeting", "welcome", "peers", "board.state", "presence"], names
     assert not [e for e in anna.inbox.events() if e["type"] == "participant.joined"]
     joined = anna.inbox.named("welcome")[0]
     assert pid in {p["id"] for p in joined["snapshot"]["participants"]}
