@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from aiohttp import web
 
+from server import http
 from server.app import create_app
 from server.config import Settings
 from server.credentials import load_or_create
@@ -92,9 +93,8 @@ def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str
 
     app.on_cleanup.append(mark_cleaned_up)
     # A deep accept queue: a join storm of hundreds must not wait on SYN retries.
-    web.run_app(app, host=host, port=port, print=None, backlog=4096,
-                access_log=logging.getLogger("ledarstig.access"),
-                access_log_class=AccessLogger, shutdown_timeout=0.2)  # see server/shutdown.py
+    http.run(app, host, port, backlog=4096, access_log=logging.getLogger("ledarstig.access"),
+             access_log_class=AccessLogger, shutdown_timeout=0.2)  # see server/shutdown.py
     if cleaned_up:
         _skip_interpreter_teardown()
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from server.app import create_app
 from server.config import Settings
+from server.http import Runner
 
 ADMIN_TOKEN = "test-admin-token"
 SECRET = "test-secret-key"
@@ -187,7 +188,7 @@ async def start_server(data_dir: Path, serializer: str = "json", port: int = 0,
     settings = replace(Settings(data_dir=data_dir, serializer=serializer,
                                 admin_token=ADMIN_TOKEN, secret_key=SECRET,
                                 log_json=False, gc_freeze=False), **overrides)
-    runner = web.AppRunner(create_app(settings, store=store), shutdown_timeout=1.0)
+    runner = Runner(create_app(settings, store=store), shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()

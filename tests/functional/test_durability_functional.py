@@ -1,6 +1,7 @@
 """Operations when the disk or the process goes away: health, review API edges."""
 
 import asyncio
+import json
 import errno
 import logging
 import os
@@ -90,7 +91,7 @@ async def test_rest_edge_cases_get_a_4xx_with_the_error_body(tmp_path: Path) -> 
         await server.stop()
 
 
-async def test_an_overlong_request_line_logs_no_token(tmp_path: Path,
+async def test_an_overlong_request_line_gets_the_error_body_and_logs_no_token(tmp_path: Path,
                                                       caplog: pytest.LogCaptureFixture) -> None:
     server = await start_server(tmp_path / "d")
     secret = "invite-token-that-must-stay-secret"
@@ -105,6 +106,10 @@ async def test_an_overlong_request_line_logs_no_token(tmp_path: Path,
                 answer = await asyncio.wait_for(reader.read(), 5)
                 writer.close()
                 assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400")
+                head, _, body = answer.partition(b"\r\n\r\n")
+                assert b"application/json" in head, head
+                assert json.loads(body)["error"]["code"] == "invalid_request", body
+                assert secret[:10].encode() not in answer  # nothing of the line comes back
         lines = [caplog_text(r) for r in caplog.records]
         assert not any(secret[:10] in line for line in lines), lines
         assert any("unparsable HTTP request" in line for line in lines)

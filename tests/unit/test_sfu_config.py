@@ -38,7 +38,7 @@ def test_serve_takes_sfu_and_turn_settings_from_flags_and_environment(
         return web.Application()
 
     monkeypatch.setattr(cli, "create_app", create_app)
-    monkeypatch.setattr(cli.web, "run_app", lambda *a, **k: None)
+    monkeypatch.setattr(cli.http, "run", lambda *a, **k: None)
     monkeypatch.setattr(cli, "configure_logging", lambda **k: None)
     env = {"LEDARSTIG_JANUS_URL": "http://127.0.0.1:8088/janus",
            "LEDARSTIG_JANUS_SECRET": "api-secret", "LEDARSTIG_JANUS_ADMIN_KEY": "admin-key",
