@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import secrets
 import shutil
 import sys
@@ -126,8 +127,11 @@ class LedarstigTarget(ServedTarget):
             return "the `ledarstig` command is not installed in the venv"
         return None
 
+    def command(self) -> list[str] | None:
+        return ledarstig_command()
+
     def start(self, serializer: str, loop: str, log_dir: Path) -> str:
-        command = ledarstig_command()
+        command = self.command()
         if command is None:
             raise TargetUnavailable(self.unavailable() or "")
         self._port = free_port(HOST)
@@ -167,3 +171,27 @@ class LedarstigTarget(ServedTarget):
         if response.status not in (200, 201):
             raise TargetUnavailable(f"POST {path} answered {response.status}: {data[:300]!r}")
         return json.loads(data)
+
+
+BEFORE_ENV = "LEDARSTIG_BENCH_BEFORE"
+
+
+class BeforeTarget(LedarstigTarget):
+    """Another version of our server in the same run (before/after a change): the
+    `ledarstig` command of another checkout's venv, named by $LEDARSTIG_BENCH_BEFORE,
+    e.g. `git worktree add ../before REV`, a venv there, then
+    `LEDARSTIG_BENCH_BEFORE=../before/.venv/bin/ledarstig python -m bench.run
+    --targets bare,before,ours`."""
+
+    name = "before"
+
+    def command(self) -> list[str] | None:
+        given = os.environ.get(BEFORE_ENV)
+        return [given] if given and Path(given).exists() else None
+
+    @staticmethod
+    def unavailable() -> str | None:
+        given = os.environ.get(BEFORE_ENV)
+        if not given or not Path(given).exists():
+            return f"${BEFORE_ENV} names no `ledarstig` command of another checkout"
+        return None

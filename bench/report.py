@@ -28,9 +28,14 @@ def rows(s: Scenario, by_target: dict[str, dict[str, Any]]) -> list[dict[str, An
         o, b = ours.get(metric, math.nan), bare.get(metric, math.nan)
         check = s.check_for(metric)
         ratio = o / b if b and not math.isnan(o) and not math.isnan(b) else math.nan
-        out.append({"metric": metric, "ours": o, "bare": b, "ratio": ratio,
-                    "target": check.text() if check else "",
-                    "ok": check.verdict(o, b) if check else None})
+        row = {"metric": metric, "ours": o, "bare": b, "ratio": ratio,
+               "target": check.text() if check else "",
+               "ok": check.verdict(o, b) if check else None}
+        before = by_target.get("before", {}).get("median", {}).get(metric)
+        if before is not None:  # another version of ours, measured in the same run
+            row["before"] = before
+            row["before_ratio"] = before / b if b and not math.isnan(b) else math.nan
+        out.append(row)
     return out
 
 

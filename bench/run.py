@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from . import external, fleet, machine, report, scenarios  # noqa: F401  (scenarios registers)
-from .ledarstig_target import LedarstigTarget
+from .ledarstig_target import BeforeTarget, LedarstigTarget
 from .processes import wait_quiet
 from .registry import SCENARIOS, RunContext, RunSettings, Scenario
 from .targets import REPO, BareTarget, Target
 
-TARGETS: dict[str, type] = {"bare": BareTarget, "ours": LedarstigTarget}
+TARGETS: dict[str, type] = {"bare": BareTarget, "ours": LedarstigTarget,
+                            "before": BeforeTarget}
 
 
 class ServerPool:
@@ -73,7 +74,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="smoke-sized run of everything")
     p.add_argument("--only", default="", help="comma-separated scenario names (see --list)")
     p.add_argument("--json", type=Path, default=REPO / "bench/results/latest.json")
-    p.add_argument("--targets", default="bare,ours", help="comma-separated: bare, ours")
+    p.add_argument("--targets", default="bare,ours",
+                   help="comma-separated: bare, ours, before ($LEDARSTIG_BENCH_BEFORE)")
     p.add_argument("--reps", type=int, default=None, help="override every scenario's repetitions")
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--gen-cpus", default="1", help="cores for the generator, e.g. 1 or 1,2")
@@ -127,7 +129,7 @@ class Session:
             s.name: {"about": s.about, "serializer": s.serializer, "loop": s.loop,
                      "external": s.external,
                      "targets": {t: {"runs": [], "errors": [], "skipped": 0}
-                                 for t in s.targets if t in targets}}
+                                 for t in _targets_of(s, targets)}}
             for s in selected
         }
         options = {"bare": {"extra_args": tuple(shlex.split(args.bare_args))}}
@@ -189,6 +191,12 @@ class Session:
             return s.fn(RunContext(target, url, s.serializer, self.settings, self.log_root))
         finally:
             self.pool.done(name, s.serializer, s.loop, s.fresh_server)
+
+
+def _targets_of(s: Scenario, chosen: list[str]) -> list[str]:
+    """The chosen targets this scenario runs; "before" goes wherever "ours" does."""
+    names = [t for t in s.targets if t in chosen]
+    return names + ["before"] if "before" in chosen and "ours" in names else names
 
 
 def main(argv: list[str] | None = None) -> int:
