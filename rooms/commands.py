@@ -6,14 +6,17 @@ arguments, so the core never reads a clock or a random source.
 """
 
 import unicodedata
+from collections.abc import Collection
 
 from rooms.events import Draft
 from rooms.exceptions import (
+    CohortNotAllowed,
     Forbidden,
     HandAlreadyRaised,
     HandNotRaised,
     InvalidValue,
     MeetingEnded,
+    MeetingInUse,
     NotJoined,
     UnknownParticipant,
 )
@@ -59,6 +62,29 @@ def update_meeting(m: Meeting, *, title: str | None = None, starts_at: str | Non
     if facilitators is not None and sorted(set(facilitators)) != sorted(m.facilitators):
         data["facilitators"] = sorted(set(facilitators))
     return [Draft("meeting.updated", data)] if data else []
+
+
+def move_meeting(m: Meeting, cohort: str, allowed: Collection[str]) -> list[Draft]:
+    """Move a meeting to another cohort of its programme (``allowed``: those cohorts).
+
+    The meeting's log is the one truth of which cohort a meeting belongs to; the
+    programme's log records no meetings, and every cohort view (meetings, personal
+    links, ``mix`` history, the network picture) is derived from ``Meeting.cohort``.
+    So a move is this one event and can never be half done: if the append fails,
+    nothing moved and the organiser simply tries again.
+
+    Not for an ended meeting (its figures belong to the cohort it was held in), nor
+    while anyone is in it (they came in with the old cohort's links). The per-meeting
+    facilitators are roster people of the old cohort, so they are cleared.
+    """
+    _require_open(m)
+    if cohort == m.cohort:
+        return []
+    if cohort not in allowed:
+        raise CohortNotAllowed("A meeting can only move to another group of its programme.")
+    if m.present():
+        raise MeetingInUse("People are in the meeting now; move it when it is empty.")
+    return [Draft("meeting.updated", {"cohort": cohort, "facilitators": []})]
 
 
 def end_meeting(m: Meeting, actor: str | None = None) -> list[Draft]:

@@ -17,6 +17,14 @@ class MeetingEnded(DomainError):
     code = "meeting_ended"
 
 
+class CohortNotAllowed(DomainError):
+    code = "cohort_not_allowed"
+
+
+class MeetingInUse(DomainError):
+    code = "meeting_in_use"
+
+
 class NotJoined(DomainError):
     code = "not_joined"
 

@@ -142,7 +142,7 @@ def _created(m: Meeting, e: Event) -> None:
 
 
 def _updated(m: Meeting, e: Event) -> None:
-    for name in ("title", "starts_at", "facilitators"):
+    for name in ("title", "starts_at", "facilitators", "cohort"):
         if name in e.data:
             setattr(m, name, e.data[name])
 

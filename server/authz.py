@@ -198,6 +198,7 @@ ROUTES: dict[tuple[str, str], RouteRule] = {
     ("POST", "/o/m/{meeting}/agenda/remove"): RouteRule(Credential.ORGANISER_CSRF),
     ("POST", "/o/m/{meeting}/guest-link"): RouteRule(Credential.ORGANISER_CSRF),
     ("POST", "/o/m/{meeting}/end"): RouteRule(Credential.ORGANISER_CSRF),
+    ("POST", "/o/m/{meeting}/cohort"): RouteRule(Credential.ORGANISER_CSRF),
 }
 """(method, aiohttp's canonical path) -> rule; HEAD follows GET."""
 

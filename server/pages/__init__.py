@@ -38,5 +38,6 @@ def routes() -> list[web.RouteDef]:
         web.post(m + "/agenda/remove", meetings.agenda_remove),
         web.post(m + "/guest-link", meetings.guest_link),
         web.post(m + "/end", meetings.end_meeting),
+        web.post(m + "/cohort", meetings.move_meeting),
         *rest.routes(),
     ]

@@ -62,6 +62,12 @@ async def meeting_page(request: web.Request) -> web.Response:
                 + f'<fieldset><legend>{t("meetings.facilitators")}</legend>'
                 f'<ul class="plain columns">{boxes}</ul></fieldset>'
                 + f'<button type="submit" class="primary">{t("meetings.save")}</button>')
+    programme, _ = request.app[WORKSPACE].cohort(m.cohort)
+    move = form(session, f"{base}/cohort",
+                select(t("meetings.cohort"), "cohort",
+                       [(c.id, c.name) for c in programme.cohorts.values()], m.cohort)
+                + f'<p class="muted">{t("meetings.move_help")}</p>'
+                + f'<button type="submit">{t("meetings.move")}</button>')
     joined = [[esc(p.name), esc(display_name(p.municipality, t.lang)),
                t(f"role.{p.role.value}"),
                t("who.personal") if p.person else t("who.guest"),
@@ -72,7 +78,7 @@ async def meeting_page(request: web.Request) -> web.Response:
 <nav class="actions" aria-label="{t("cohort.tools")}">
 <a href="/o/c/{esc(cohort.id)}/links?meeting={esc(m.id)}">{t("links.title")}</a>
 <a href="/o/c/{esc(cohort.id)}/network?meeting={esc(m.id)}">{t("network.title")}</a></nav>
-<h2>{t("meetings.details")}</h2>{edit if not m.ended else ""}
+<h2>{t("meetings.details")}</h2>{edit + move if not m.ended else ""}
 <h2>{t("agenda.title")}</h2>{_agenda(t, session, s, base)}
 <h2>{t("who.title")} ({len(m.present())})</h2>
 {table(t("who.title"), [t("people.name"), t("people.municipality"), t("people.role"),
@@ -161,6 +167,15 @@ async def edit_meeting(request: web.Request) -> web.StreamResponse:
         return failed(request, exc, f"/o/m/{s.id}")
     return await _run(request, lambda st: cmd.update_meeting(
         st.meeting, title=form_value(request, "title"), starts_at=when, facilitators=chosen))
+
+
+@signed_in
+async def move_meeting(request: web.Request) -> web.StreamResponse:
+    """Move the meeting to another cohort of its programme (see ``cmd.move_meeting``)."""
+    s = _meeting(request)
+    programme, _ = request.app[WORKSPACE].cohort(s.meeting.cohort)
+    target, allowed = form_value(request, "cohort"), set(programme.cohorts)
+    return await _run(request, lambda st: cmd.move_meeting(st.meeting, target, allowed))
 
 
 @signed_in

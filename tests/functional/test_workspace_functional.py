@@ -279,3 +279,93 @@ async def test_personal_links_end_with_their_cohort(server: RunningServer) -> No
     status, page = await server.api("GET", f"/p/{workspace.cohort_token('old', bo)}",
                                     token=None)
     assert status == 403 and "fungerar inte" in page
+
+
+async def second_cohort(server: RunningServer, cohort: str, cohort_id: str = "grupp-b") -> str:
+    """Another cohort of the same programme, with one person on its roster."""
+    from programmes import commands as pc
+
+    workspace = server.app[WORKSPACE]
+    programme = workspace.cohort(cohort)[0].id
+    await workspace.run(programme, "ulla", lambda p: pc.create_cohort(
+        p, cohort_id, "Grupp B", "2099-06-30"))
+    await workspace.run(programme, "ulla", lambda p: pc.add_people(
+        p, cohort_id, [("pcia", pc.PersonInput("Cia Mård", "Åbo"))]))
+    return cohort_id
+
+
+async def test_a_meeting_moves_to_another_cohort_of_its_programme(
+        server: RunningServer) -> None:
+    hub, workspace = server.app[HUB], server.app[WORKSPACE]
+    async with Organiser(server) as org:
+        cohort = await cohort_with_roster(server, org)
+        other = await second_cohort(server, cohort)
+        meeting = await new_meeting(org, cohort, "Träff 1", "2026-12-01")
+        there = await new_meeting(org, other, "Träff B", "2026-11-20")
+        bo = next(p for p in workspace.cohort(cohort)[1].roster() if p.name == "Bo Ek")
+        await org.post(f"/o/m/{meeting}", [
+            ("title", "Träff 1"), ("starts_local", "2026-12-01T09:00"),
+            ("zone", "Europe/Helsinki"), ("facilitators", bo.id)])
+        old_link = (await links(org, cohort, meeting))["Bo Ek"]
+        old_cohort_link = (await links(org, cohort))["Bo Ek"]
+        page = await org.get(f"/o/m/{meeting}")
+        assert f'action="/o/m/{meeting}/cohort"' in page and "Grupp B" in page
+        status, location, text = await org.post(f"/o/m/{meeting}/cohort", {"cohort": other})
+        assert (status, location) == (303, f"/o/m/{meeting}"), text
+        m = hub.get(meeting).state.meeting
+        assert (m.cohort, m.facilitators) == (other, [])  # old cohort's people cleared
+        # The programme view: the meeting is listed under its new cohort only.
+        assert f"/o/m/{meeting}" in await org.get(f"/o/c/{other}")
+        assert f"/o/m/{meeting}" not in await org.get(f"/o/c/{cohort}")
+        # The network picture and the mix history follow the new cohort.
+        assert [s.id for s in hub.cohort_of(meeting)] == [there]
+        assert [s.id for s in workspace.meetings(other)] == [there, meeting]
+        assert f'value="{meeting}"' in await org.get(f"/o/c/{other}/network")
+        assert f'value="{meeting}"' not in await org.get(f"/o/c/{cohort}/network")
+        new_link = (await links(org, other, meeting))["Cia Mård"]
+        # The old cohort's link for the whole cohort no longer leads to this meeting.
+        async with org.http.get(old_cohort_link, allow_redirects=False) as resp:
+            assert resp.status == 200 and meeting not in resp.headers.get("Location", "")
+    refused = server.client(old_link.split("?t=")[1], meeting=meeting)
+    with pytest.raises(Exception):  # noqa: B017 - socketio.exceptions.ConnectionError
+        await refused.connect()
+    assert refused.connect_error["data"]["code"] == "token_revoked"
+    cia = server.client(new_link.split("?t=")[1], meeting=meeting)
+    await cia.connect()
+    await cia.join("Cia", "Åbo")
+    assert hub.get(meeting).state.meeting.participants[cia.participant].person == "pcia"
+
+
+async def test_moving_a_meeting_is_refused_when_it_may_not_move(
+        server: RunningServer) -> None:
+    from programmes import commands as pc
+
+    hub, workspace = server.app[HUB], server.app[WORKSPACE]
+    foreign = await workspace.create_programme("ulla", "Ett annat program")
+    await workspace.run(foreign, "ulla", lambda p: pc.create_cohort(p, "x", "X", ""))
+    async with Organiser(server) as org:
+        cohort = await cohort_with_roster(server, org)
+        other = await second_cohort(server, cohort)
+        meeting = await new_meeting(org, cohort, "Träff 1", "2026-12-01")
+        await org.get(f"/o/m/{meeting}")
+        for target in ("no-such-cohort", "x"):  # unknown; in another programme
+            status, _, text = await org.post(f"/o/m/{meeting}/cohort", {"cohort": target})
+            assert status == 400 and "samma program" in text, (target, text)
+        status, _, _ = await org.post(f"/o/m/{meeting}/cohort", {"cohort": other}, csrf="")
+        assert status == 403
+        status, _, _ = await org.post(f"/o/m/{meeting}/cohort", {"cohort": other},
+                                      csrf="forged")
+        assert status == 403
+        assert hub.get(meeting).state.meeting.cohort == cohort
+        bo_link = (await links(org, cohort, meeting))["Bo Ek"]
+        bo = server.client(bo_link.split("?t=")[1], meeting=meeting)
+        await bo.connect()
+        await bo.join("Bo Ek", "Esbo")
+        status, _, text = await org.post(f"/o/m/{meeting}/cohort", {"cohort": other})
+        assert status == 400 and "är tom" in text, text  # someone is in it
+        await bo.close()
+        await org.post(f"/o/m/{meeting}/end")
+        status, _, text = await org.post(f"/o/m/{meeting}/cohort", {"cohort": other})
+        assert status == 400 and "avslutats" in text, text
+        assert hub.get(meeting).state.meeting.cohort == cohort
+        assert f'action="/o/m/{meeting}/cohort"' not in await org.get(f"/o/m/{meeting}")
