@@ -1,8 +1,8 @@
 """Operations when the disk or the process goes away: health, review API edges."""
 
 import asyncio
-import json
 import errno
+import json
 import logging
 import os
 import subprocess
