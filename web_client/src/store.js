@@ -114,7 +114,7 @@ export class Store {
 
   setOnline(id, online) {
     if (online) this.online.add(id)
-    else this.online.delete(id)
+    else { this.online.delete(id); this.speaking.delete(id) } // back later: silent until said
     this.emit('participants')
   }
 
