@@ -90,6 +90,8 @@ EVENTS: dict[str, EventRule] = {
     "agenda.start": EventRule(J, FAC, Scope.MEETING),
     "signal": EventRule(J, ANY, Scope.PEER, 1, "sdp ≤ 64 KiB, candidate ≤ 2048; not logged"),
     "media": EventRule(J, ANY, Scope.OWN_ROOM),
+    "speaking": EventRule(J, ANY, Scope.OWN_ROOM, 1,
+                          "the sender's own state; ≤ 8 per 4 s; to facilitators; not logged"),
     "ice.refresh": EventRule(J, ANY, Scope.MEETING, 1, "credentials for the sender only"),
     "stage.add": EventRule(J, FAC, Scope.MEETING),
     "stage.remove": EventRule(J, FAC, Scope.MEETING),

@@ -158,6 +158,12 @@ class Media(Message):
     screen: bool = False
 
 
+class Speaking(Message):
+    """The sender's own microphone level crossed its threshold (measured in its browser)."""
+
+    on: bool
+
+
 class Target(Message):
     participant: Id
 

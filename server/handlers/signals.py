@@ -12,9 +12,10 @@ import msgspec
 
 from rooms import PLENARY, Event, moves_of
 from rooms import commands as cmd
+from rooms.exceptions import DomainError, NotJoined
 from rooms.media import PeerPlan, check_signal, peer_plan, room_plans, visible_feeds
 from server import protocol as p
-from server.broadcast import participant_room
+from server.broadcast import facilitators_room, participant_room
 from server.connections import Connection
 from server.gateway import Gateway
 from server.ice import ice_servers
@@ -24,6 +25,15 @@ from server.sfu.videorooms import VideoRooms
 # A joining participant is re-planned by the presence hook once its connection is bound
 # (at ``participant.joined`` it is not online yet), so joins are not listed here.
 _MEMBERSHIP = frozenset({"participant.left", "stage.added", "stage.removed"})
+
+
+# ``speaking``: at most this many messages per connection in a sliding window. The
+# client sends at most ~2/s (hysteresis), so a burst after a reconnect still passes.
+SPEAKING_MAX, SPEAKING_WINDOW_S = 8, 4.0
+
+
+class SpeakingTooOften(DomainError):
+    code = "rate_limited"
 
 
 class Planner:
@@ -91,6 +101,25 @@ def register(gw: Gateway, video: VideoRooms) -> None:
         return await gw.run(conn, lambda s, pid: cmd.media(
             s.meeting, pid, mic=msg.mic, camera=msg.camera, screen=msg.screen))
 
+    speaking_sent: dict[str, list[float]] = {}
+
+    async def speaking(conn: Connection, msg: p.Speaking) -> dict[str, Any]:
+        """Relay the sender's own speaking state to the facilitators (its own browser
+        measures it; they are not in a group's mesh). Ephemeral: never logged."""
+        me = gw.pid(conn)
+        person = gw.hub.get(conn.meeting).state.meeting.participants.get(me)
+        if person is None or not person.present:
+            raise NotJoined("Join the meeting first.")
+        now = gw.clock.monotonic()
+        recent = [t for t in speaking_sent.get(conn.sid, ()) if now - t < SPEAKING_WINDOW_S]
+        if len(recent) >= SPEAKING_MAX:
+            speaking_sent[conn.sid] = recent
+            raise SpeakingTooOften("Speaking state sent too often.")
+        speaking_sent[conn.sid] = [*recent, now]
+        await gw.sio.fanout("speaking", {"participant": me, "room": person.room, "on": msg.on},
+                            to=facilitators_room(conn.meeting))
+        return {}
+
     async def stage_add(conn: Connection, msg: p.Target) -> dict[str, Any]:
         return await gw.run(conn, lambda s, pid: cmd.stage_add(s.meeting, pid, msg.participant))
 
@@ -125,6 +154,7 @@ def register(gw: Gateway, video: VideoRooms) -> None:
 
     def on_detach(conn: Connection) -> None:
         planner.forget(conn.sid)
+        speaking_sent.pop(conn.sid, None)
         video.later(lambda: video.leave(conn.sid))
         gw.scheduler.cancel(f"ice:{conn.sid}")
 
@@ -153,6 +183,7 @@ def register(gw: Gateway, video: VideoRooms) -> None:
 
     gw.command("signal", p.Signal, signal)
     gw.command("media", p.Media, media)
+    gw.command("speaking", p.Speaking, speaking)
     gw.command("stage.add", p.Target, stage_add)
     gw.command("stage.remove", p.Target, stage_remove)
     gw.command("ice.refresh", p.Empty, refresh_ice)

@@ -48,6 +48,7 @@ export class App {
     this.conn.on('meeting', (m) => this.showMeetingInfo(m))
     this.conn.on('event', (e) => this.event(e))
     this.conn.on('presence', (p) => this.store.setOnline(p.participant, p.online))
+    this.conn.on('speaking', (d) => this.store.setSpeaking(d.participant, d.on))
     this.conn.on('session.replaced', () => { this.replaced = true })
     for (const name of ['peers', 'signal', 'sfu.feeds', 'sfu.offer', 'board.state', 'ice']) this.conn.on(name, (data) => this.view?.receive(name, data))
     window.ledarstig = this

@@ -13,6 +13,7 @@ export class Store {
     this.participants = new Map()
     this.rooms = new Map()
     this.online = new Set()
+    this.speaking = new Set() // who is talking now (facilitators only hear of it)
     this.hands = []
     this.handsSetAside = []
     this.note = null // the facilitator's latest word to everyone or to your group: {text, room, seq}
@@ -113,8 +114,15 @@ export class Store {
 
   setOnline(id, online) {
     if (online) this.online.add(id)
-    else this.online.delete(id)
+    else { this.online.delete(id); this.speaking.delete(id) } // back later: silent until said
     this.emit('participants')
+  }
+
+  setSpeaking(id, on) {
+    if (on === this.speaking.has(id)) return
+    if (on) this.speaking.add(id)
+    else this.speaking.delete(id)
+    this.emit('speaking')
   }
 
   name(id) { return this.participants.get(id)?.name ?? '?' }

@@ -28,6 +28,7 @@ export class Console {
     for (const topic of ['round', 'help', 'participants', 'rooms', 'room']) store.on(topic, () => this.renderRound())
     store.on('help', (d) => { if (d?.requested) this.helpRequested(d.requested) })
     store.on('round', () => this.roundChanged())
+    store.on('speaking', () => this.renderSpeakers())
     onLang(() => { this.renderAgenda(); this.roundKey = null; this.renderRound(); this.renderGallery() })
     this.timer = setInterval(() => this.tick(), 1000)
     this.overviewTimer = setInterval(() => this.refreshOverview(), 4000)
@@ -342,6 +343,7 @@ export class Console {
       h('h3', {}, t('room.group', { n: index + 1 }), help.length ? h('span', { class: 'badge' }, t('console.help_badge')) : null),
       r.prompts?.[index] ? h('p', { class: 'group-prompt' }, r.prompts[index]) : null,
       h('p', { class: 'group-activity muted small' }, t('console.mics_on', { count: speaking }), ' · ', t('console.board_changes', { count: updates })),
+      this.speakers(room),
       h('ul', { class: 'members' }, members.map((pid) => {
         const p = s.participants.get(pid)
         const online = s.online.has(pid)
@@ -357,6 +359,25 @@ export class Console {
       h('div', { class: 'actions' },
         s.room === room ? h('span', { class: 'muted', i18n: 'console.you_are_here' })
           : h('button', { type: 'button', class: 'small', i18n: 'console.visit', vars: { n: index + 1 }, onClick: () => this.act('round.visit', { group: index }) })))
+  }
+
+  /** Who in this group is talking now (their own browser says so), in words. */
+  speakers(room) {
+    const el = h('p', { class: 'group-speaking small', dataset: { room } })
+    this.fillSpeakers(el)
+    return el
+  }
+
+  fillSpeakers(el) {
+    const s = this.store
+    const names = [...s.speaking].filter((pid) => s.online.has(pid) && s.participants.get(pid)?.room === el.dataset.room).map((pid) => s.name(pid))
+    el.classList.toggle('talking', names.length > 0)
+    el.textContent = names.length ? t('console.speaking', { names: names.join(', ') }) : t('console.nobody_speaking')
+  }
+
+  /** Changes often: update the lines in place, not the whole round (keeps focus). */
+  renderSpeakers() {
+    for (const el of this.roundBox.querySelectorAll('.group-speaking')) this.fillSpeakers(el)
   }
 
   /** Move someone to another group (or to the plenary) while the round is open. */

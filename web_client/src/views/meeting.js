@@ -4,6 +4,7 @@ import { h, fill, announce } from '../dom.js'
 import { onLang, t } from '../i18n.js'
 import { Mesh } from '../media/mesh.js'
 import { PlenaryGallery } from '../media/gallery_view.js'
+import { SpeakingDetector } from '../media/speaking.js'
 import { BoardSync } from '../board/sync.js'
 import { BoardView } from '../board/view.js'
 import { Banner } from './banner.js'
@@ -146,19 +147,21 @@ export class MeetingView {
   }
 
   mounted() {
+    this.speaking = new SpeakingDetector({ local: this.local, send: (on) => this.conn.request('speaking', { on }) })
     if (!this.local.stream.getTracks().length && !this.local.error) this.local.start().then(() => this.sendMedia())
     else this.sendMedia()
   }
 
   async sendMedia() {
     try { await this.conn.request('media', this.local.state()) } catch { /* older servers lack it */ }
+    this.speaking?.update()
   }
 
   /** Every welcome after the first follows a reconnect: the others have dropped their
    *  connections to this session, so start afresh with the peers message that follows. */
   welcomed(w) {
     if (w.ice_servers) { this.mesh.setIceServers(w.ice_servers); this.plenary.setIceServers(w.ice_servers) }
-    if (this.welcomes++ > 0) { this.mesh.closeAll(); this.plenary.sfu.stop(); this.plenary.mode = null }
+    if (this.welcomes++ > 0) { this.mesh.closeAll(); this.plenary.sfu.stop(); this.plenary.mode = null; this.speaking?.reset() }
   }
 
   /** Messages outside the log: peers, signal, board.state, ice. */
