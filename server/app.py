@@ -41,6 +41,7 @@ from server.live import LiveMeeting
 from server.logs import redact_unparsable_requests
 from server.metrics import Metrics
 from server.organisers import workspace_ctx
+from server.presence_log import PresenceLog
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
 from server.shutdown import on_shutdown
@@ -116,6 +117,9 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         video = register_all(gateway, board_store)
         app[VIDEO] = video
         gateway.start_grace_after_restart()
+        presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
+        presence.attach(gateway)
+        presence.after_restart()
         timer.sync_all()
         app[HUB], app[GATEWAY] = hub, gateway
         tasks = [asyncio.create_task(scheduler.run(), name="scheduler")]
