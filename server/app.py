@@ -13,7 +13,7 @@ from aiohttp import web
 
 from rooms import Event
 from rooms.board import BoardLimits
-from server import api, edge
+from server import api, edge, review_pages
 from server import pages as organiser_pages
 from server import web as pages
 from server.boards import Boards
@@ -74,6 +74,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app.cleanup_ctx.append(workspace_ctx)
     app.add_routes(organiser_pages.routes())
     app.add_routes(api.routes())
+    app.add_routes(review_pages.routes())
     app.add_routes(pages.routes())
     return app
 
@@ -120,6 +121,7 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
         presence.attach(gateway)
         presence.after_restart()
+        app[review_pages.REVIEW] = review_pages.Review(app[STORE])
         timer.sync_all()
         app[HUB], app[GATEWAY] = hub, gateway
         tasks = [asyncio.create_task(scheduler.run(), name="scheduler")]

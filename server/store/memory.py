@@ -27,6 +27,10 @@ class MemoryStore:
     async def read(self, meeting: str, after: int = 0) -> list[Event]:
         return list(self._logs.get(meeting, [])[after:])
 
+    async def read_range(self, meeting: str, after: int, upto: int,
+                         limit: int = 5000) -> list[Event]:
+        return list(self._logs.get(meeting, [])[after:upto][:limit])
+
     async def meetings(self) -> list[str]:
         return sorted(self._logs)
 

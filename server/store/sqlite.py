@@ -79,6 +79,15 @@ class SQLiteStore:
         rows = await self._run(self._select, meeting, after)
         return [Event(seq, ts, actor, typ, _decode(data)) for seq, ts, actor, typ, data in rows]
 
+    async def read_range(self, meeting: str, after: int, upto: int,
+                         limit: int = 5000) -> list[Event]:
+        """Events with ``after < seq <= upto``, at most ``limit`` (review, exports)."""
+        rows = await self._run(self._query,
+                               "SELECT seq, ts, actor, type, data FROM events WHERE meeting = ? "
+                               "AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                               (meeting, after, upto, limit))
+        return [Event(seq, ts, actor, typ, _decode(data)) for seq, ts, actor, typ, data in rows]
+
     async def meetings(self) -> list[str]:
         rows = await self._run(self._query, "SELECT DISTINCT meeting FROM events ORDER BY meeting")
         return [r[0] for r in rows]

@@ -1,0 +1,278 @@
+"""Review of a recorded session: access, the state at any moment, events, exports.
+
+The state at a moment is the same fold as the live server (``facilitation.session``),
+started from the nearest checkpoint: the index folds a meeting's log once, keeps an
+encoded ``Session`` every ``CHECKPOINT_EVERY`` events and every event's time, and
+grows as the log does. A moment is a log position (``seq``) or a server time
+(``at``, ms): the state after the last event at or before it.
+
+Who may review: a signed-in organiser (session cookie), the admin token
+(``Authorization: Bearer``, for scripts), or that meeting's facilitator with the
+resume token their client holds (``Authorization: Bearer`` or ``?key=``).
+"""
+
+import bisect
+import hmac
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from facilitation.session import Session, fold
+from rooms import Event, Role
+from server.keys import CREDENTIALS, HUB, TOKENS
+from server.live import LiveMeeting
+from server.organisers import WORKSPACE
+from server.organisers.sessions import COOKIE
+from server.state import decode_snapshot, encode_snapshot
+from server.store import LogStore
+from server.tokens import TokenError
+
+CHECKPOINT_EVERY = 2000
+BATCH = 5000
+EXPORT_VERSION = 1
+
+# The event list's filters: a name the reviewer picks -> the event types it covers.
+FILTERS: dict[str, tuple[str, ...]] = {
+    "chat": ("chat.",),
+    "rounds": ("round.",),
+    "presence": ("presence.", "participant."),
+    "hands": ("hand.", "hands."),
+    "reactions": ("reaction.",),
+    "boards": ("board.",),
+    "media": ("media.", "stage."),
+    "help": ("help.",),
+}
+JUMPS = {"round": ("round.opened",), "help": ("help.requested",), "chat": ("chat.sent",)}
+
+
+class ReviewError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def problem(exc: ReviewError) -> web.Response:
+    return web.json_response({"error": {"code": exc.code, "message": exc.message}},
+                             status=exc.status)
+
+
+# -- access -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    kind: str  # "organiser" | "admin" | "facilitator"
+    key: str | None = None  # a facilitator's token, carried on to the page's requests
+
+
+def reviewer(request: web.Request, meeting_id: str) -> Reviewer:
+    """Who asks, if they may review ``meeting_id``; else 401 (no credential) or 403.
+    Nothing about the meeting is disclosed before this passes."""
+    workspace = request.app[WORKSPACE]
+    if workspace.sessions.get(request.cookies.get(COOKIE), workspace.clock.now_ms()):
+        return Reviewer("organiser")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    bearer = given.strip() if scheme.lower() == "bearer" else ""
+    if bearer and hmac.compare_digest(bearer.encode(),
+                                      request.app[CREDENTIALS].admin_token.encode()):
+        return Reviewer("admin")
+    key = bearer or request.query.get("key", "")
+    if not key:
+        raise ReviewError(401, "unauthorized", "Sign in as an organiser, or use a "
+                          "facilitator's link.")
+    try:
+        resume = request.app[TOKENS].read_resume(key)
+    except TokenError as exc:
+        raise ReviewError(401, "unauthorized", "That key is not valid (any more).") from exc
+    try:
+        live = request.app[HUB].get(meeting_id)
+    except Exception as exc:
+        raise ReviewError(403, "forbidden", "You may not review that meeting.") from exc
+    me = live.state.meeting.participants.get(resume.participant)
+    if resume.meeting != meeting_id or me is None or me.role is not Role.FACILITATOR:
+        raise ReviewError(403, "forbidden", "You may not review that meeting.")
+    return Reviewer("facilitator", key)
+
+
+def meeting_of(request: web.Request) -> tuple[LiveMeeting, Reviewer]:
+    meeting_id = request.match_info["meeting"]
+    who = reviewer(request, meeting_id)
+    try:
+        return request.app[HUB].get(meeting_id), who
+    except Exception as exc:
+        raise ReviewError(404, "meeting_not_found", "There is no such meeting.") from exc
+
+
+# -- the index: checkpoints and times -----------------------------------------------
+
+
+@dataclass
+class Index:
+    head: int = 0
+    ts: list[int] = field(default_factory=list)  # ts[i] is the time of event i + 1
+    checkpoints: list[int] = field(default_factory=lambda: [0])
+    blobs: dict[int, bytes] = field(default_factory=dict)
+    tail: Session = field(default_factory=Session)
+
+    def seq_at(self, at: int) -> int:
+        """The last event at or before server time ``at``."""
+        return bisect.bisect_right(self.ts, at)
+
+
+class Review:
+    def __init__(self, store: LogStore) -> None:
+        self.store = store
+        self._indexes: dict[str, Index] = {}
+
+    async def index(self, live: LiveMeeting) -> Index:
+        idx = self._indexes.setdefault(live.id, Index())
+        upto = live.durable
+        while idx.head < upto:
+            events = await read_range(self.store, live.id, idx.head, upto)
+            if not events:
+                break
+            for event in events:
+                idx.tail.apply(event)
+                idx.ts.append(event.ts)
+                if event.seq % CHECKPOINT_EVERY == 0:
+                    idx.checkpoints.append(event.seq)
+                    idx.blobs[event.seq] = encode_snapshot(idx.tail)
+            idx.head = events[-1].seq
+        return idx
+
+    def forget(self, meeting: str) -> None:
+        self._indexes.pop(meeting, None)
+
+    async def state_at(self, live: LiveMeeting, seq: int) -> Session:
+        idx = await self.index(live)
+        base = idx.checkpoints[bisect.bisect_right(idx.checkpoints, seq) - 1]
+        state = decode_snapshot(idx.blobs[base]) if base else Session()
+        assert state is not None
+        after = base
+        while after < seq:
+            events = await read_range(self.store, live.id, after, seq)
+            if not events:
+                break
+            fold(events, state)
+            after = events[-1].seq
+        return state
+
+    async def moment(self, request: web.Request, live: LiveMeeting) -> int:
+        """The ``seq`` the request's ``seq`` or ``at`` names (the end by default)."""
+        idx = await self.index(live)
+        seq_text, at_text = request.query.get("seq"), request.query.get("at")
+        if seq_text is not None:
+            seq = whole(seq_text)
+            if seq is None or not 1 <= seq <= idx.head:
+                raise ReviewError(400, "moment_outside",
+                                  f"seq must be a whole number from 1 to {idx.head}.")
+            return seq
+        if at_text is not None:
+            at = whole(at_text)
+            if at is None or not idx.ts or not idx.ts[0] <= at <= max(idx.ts[-1],
+                                                                      idx.ts[0]) + 86_400_000:
+                raise ReviewError(400, "moment_outside",
+                                  "at must be a server time (ms) inside the session.")
+            return max(1, idx.seq_at(at))
+        return idx.head
+
+
+async def read_range(store: LogStore, meeting: str, after: int, upto: int,
+                     limit: int = BATCH) -> list[Event]:
+    reader = getattr(store, "read_range", None)
+    if reader is not None:
+        return list(await reader(meeting, after, upto, limit))
+    return [e for e in await store.read(meeting, after) if e.seq <= upto][:limit]
+
+
+def whole(text: str) -> int | None:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
+def type_filter(text: str | None) -> tuple[str, ...] | None:
+    """``types=chat,rounds`` -> the event-type prefixes; None for every event."""
+    if not text:
+        return None
+    names = text.split(",")
+    unknown = [n for n in names if n not in FILTERS]
+    if unknown:
+        raise ReviewError(400, "invalid_filter",
+                          f"Unknown filter {unknown[0][:40]!r}; use {', '.join(FILTERS)}.")
+    return tuple(p for n in names for p in FILTERS[n])
+
+
+# -- what the player shows ------------------------------------------------------------
+
+
+def review_view(s: Session, at: int) -> dict[str, Any]:
+    """The session at one moment, as a reviewer sees it: every room with its members
+    (online or not), the round and its clock, every room's chat, the boards."""
+    m = s.meeting
+    rooms = []
+    for room in m.rooms.values():
+        if not room.open:
+            continue
+        members = [{"id": p.id, "name": p.name, "municipality": p.municipality,
+                    "role": p.role.value, "online": p.id in s.online}
+                   for p in m.participants.values() if p.present and p.room == room.id]
+        rooms.append({"id": room.id, "name": room.name, "kind": room.kind.value,
+                      "members": members,
+                      "chat": [{"seq": c.seq, "ts": c.ts, "author": c.author,
+                                "name": _name(s, c.author), "text": c.text}
+                               for c in m.chat.get(room.id, [])],
+                      "board_updates": s.board_updates.get(room.id, 0)})
+    current = s.current() or (s.rounds[-1] if s.rounds else None)
+    clock = None
+    if current is not None and current.deadline is not None and current.opened_at is not None:
+        clock = {"opened_at": current.opened_at, "deadline": current.deadline,
+                 "remaining_ms": max(0, current.deadline - at) if current.live else 0}
+    return {
+        "seq": s.seq, "at": at,
+        "meeting": {"id": m.id, "title": m.title, "starts_at": m.starts_at,
+                    "ended": m.ended},
+        "rooms": rooms,
+        "round": msgspec.to_builtins(current) if current is not None else None,
+        "clock": clock,
+        "hands": list(m.hands),
+        "help": [msgspec.to_builtins(h) for h in s.help.values()],
+        "online": sorted(s.online),
+    }
+
+
+def _name(s: Session, pid: str) -> str:
+    p = s.meeting.participants.get(pid)
+    return p.name if p is not None else pid
+
+
+# -- streamed exports -------------------------------------------------------------------
+
+
+async def events_of(store: LogStore, meeting: str, upto: int) -> AsyncIterator[list[Event]]:
+    after = 0
+    while after < upto:
+        batch = await read_range(store, meeting, after, upto)
+        if not batch:
+            return
+        yield batch
+        after = batch[-1].seq
+
+
+def export_header(live: LiveMeeting, head: int) -> dict[str, Any]:
+    m = live.state.meeting
+    return {"format": "ledarstig-timeline", "version": EXPORT_VERSION, "meeting": m.id,
+            "title": m.title, "starts_at": m.starts_at, "events": head}
+
+
+def jsonl_lines(batch: list[Event]) -> bytes:
+    enc = msgspec.json.encode
+    return b"".join(enc(e) + b"\n" for e in batch)
+
+
+def msgpack_records(batch: list[Event]) -> bytes:
+    enc = msgspec.msgpack.encode
+    return b"".join(enc(e) for e in batch)
