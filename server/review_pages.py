@@ -23,7 +23,8 @@ from facilitation.history import earlier, opened_groups, person_key
 from facilitation.session import Session
 from rooms.board import to_svg
 from rooms.municipalities import canonical_name, municipality_id
-from server.keys import BOARDS, HUB, STORE
+from server import privacy
+from server.keys import BOARDS, CREDENTIALS, HUB, STORE
 from server.live import LiveMeeting
 from server.pages.template import CSP, Text, esc, lang_of, page
 from server.review import (
@@ -428,9 +429,63 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
+# -- keeping and forgetting (admin token: these live under /api/) -----------------------
+
+
+def _secret(request: web.Request) -> str:
+    return request.app[CREDENTIALS].secret_key
+
+
+async def erase(request: web.Request) -> web.Response:
+    """Erase one participant of an ended meeting (GDPR Art. 17); 404 if unknown."""
+    meeting, pid = request.match_info["id"], request.match_info["participant"]
+    hub = request.app[HUB]
+    live = hub.get(meeting)
+    if pid not in live.state.meeting.participants:
+        return web.json_response({"error": {"code": "unknown_participant",
+                                            "message": "There is no such participant."}},
+                                 status=404)
+    secret = _secret(request)
+    live = await hub.rewrite(meeting, lambda events: privacy.erase_participant(
+        events, pid, secret, meeting))
+    _review(request).forget(meeting)
+    return web.json_response({"participant": pid,
+                              "name": live.state.meeting.participants[pid].name})
+
+
+async def delete_recording(request: web.Request) -> web.Response:
+    """Delete an ended meeting's recording, keeping its pseudonymised encounters."""
+    meeting = request.match_info["id"]
+    secret = _secret(request)
+    live = await request.app[HUB].rewrite(
+        meeting, lambda events: privacy.strip_recording(events, secret, meeting))
+    _review(request).forget(meeting)
+    return web.json_response({"meeting": meeting, "events": live.state.seq})
+
+
+async def own_data(request: web.Request) -> web.Response:
+    """A participant's own data (GDPR Art. 15), as JSON."""
+    meeting, pid = request.match_info["id"], request.match_info["participant"]
+    live = request.app[HUB].get(meeting)
+    if pid not in live.state.meeting.participants:
+        return web.json_response({"error": {"code": "unknown_participant",
+                                            "message": "There is no such participant."}},
+                                 status=404)
+    events = await request.app[STORE].read(meeting)
+    body = msgspec.json.encode(privacy.own_data(events, pid))
+    return web.Response(body=body, content_type="application/json",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="{meeting}-{pid}.json"',
+                                 "Cache-Control": "no-store"})
+
+
 def routes() -> list[web.RouteDef]:
     r = "/review/{meeting}"
+    a = "/api/meetings/{id}"
     return [
+        web.post(a + "/participants/{participant}/erase", erase),
+        web.get(a + "/participants/{participant}/data", own_data),
+        web.delete(a + "/recording", delete_recording),
         web.get(r, player),
         web.get(r + "/moment", moment_fragment),
         web.get(r + "/state.json", state_json),

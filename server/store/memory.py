@@ -31,6 +31,11 @@ class MemoryStore:
                          limit: int = 5000) -> list[Event]:
         return list(self._logs.get(meeting, [])[after:upto][:limit])
 
+    async def rewrite(self, meeting: str, events: Sequence[Event]) -> None:
+        self._logs[meeting] = list(events)
+        for key in [k for k in self._snapshots if k == meeting or k.startswith(meeting + "#")]:
+            del self._snapshots[key]
+
     async def meetings(self) -> list[str]:
         return sorted(self._logs)
 

@@ -101,6 +101,24 @@ class SQLiteStore:
                                (meeting,))
         return (rows[0][0], rows[0][1]) if rows else None
 
+    async def rewrite(self, meeting: str, events: Sequence[Event]) -> None:
+        """Replace a meeting's whole log (erasure, a deleted recording) and drop its
+        snapshots; then no old byte stays in the WAL or in free pages."""
+        rows = [(meeting, e.seq, e.ts, e.actor, e.type, _encode(e.data)) for e in events]
+        await self._run(self._rewrite, meeting, rows)
+
+    def _rewrite(self, meeting: str, rows: list[Row]) -> None:
+        db = self._conn()
+        with _transaction(db):
+            db.execute("DELETE FROM events WHERE meeting = ?", (meeting,))
+            db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.execute("DELETE FROM snapshots WHERE meeting = ? OR substr(meeting, 1, ?) = ?",
+                       (meeting, len(meeting) + 1, meeting + "#"))
+        self._last[meeting] = rows[-1][1] if rows else 0
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def ping(self) -> None:
         """A real write, through the thread and the file the appends use."""
         await self._run(self._probe)
@@ -151,6 +169,7 @@ class SQLiteStore:
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed (erasure)
         db.executescript(_SCHEMA)
         self._db = db
 
