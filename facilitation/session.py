@@ -40,6 +40,7 @@ class Session(msgspec.Struct):
     # milliseconds of each participant's closed online intervals.
     online: dict[str, int] = msgspec.field(default_factory=dict)
     attended_ms: dict[str, int] = msgspec.field(default_factory=dict)
+    recording_deleted: bool = False  # only the pseudonymised encounters are left
 
     @property
     def seq(self) -> int:
@@ -203,6 +204,10 @@ def _presence(s: Session, e: Event) -> None:
         _went_offline(s, pid, at)
 
 
+def _recording_deleted(s: Session, e: Event) -> None:
+    s.recording_deleted = True
+
+
 def _ended(s: Session, e: Event) -> None:
     for pid in list(s.online):
         _went_offline(s, pid, e.ts)
@@ -249,6 +254,7 @@ _REDUCERS: dict[str, Callable[[Session, Event], None]] = {
     "participant.left": _left,
     "presence.changed": _presence,
     "meeting.ended": _ended,
+    "recording.deleted": _recording_deleted,
     "agenda.set": _agenda_set,
     "agenda.started": _agenda_started,
 }

@@ -42,6 +42,7 @@ from server.logs import redact_unparsable_requests
 from server.metrics import Metrics
 from server.organisers import workspace_ctx
 from server.presence_log import PresenceLog
+from server.retention import retention_ctx
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
 from server.shutdown import on_shutdown
@@ -72,6 +73,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app.cleanup_ctx.append(_live_ctx(clock, scheduler, sio))
     app.on_shutdown.append(on_shutdown)  # SIGTERM: tell every client, close, in < 2 s
     app.cleanup_ctx.append(workspace_ctx)
+    app.cleanup_ctx.append(retention_ctx)  # after the workspace: it reads cohorts
     app.add_routes(organiser_pages.routes())
     app.add_routes(api.routes())
     app.add_routes(review_pages.routes())

@@ -163,6 +163,15 @@ class Hub:
                 log.exception("reload hook failed for %s", meeting_id)
         return self._meetings[meeting_id]
 
+    async def remove(self, meeting_id: str) -> None:
+        """Delete an ended meeting and its whole log (its cohort has ended)."""
+        live = self.get(meeting_id)
+        if not live.state.meeting.ended:
+            raise MeetingNotEnded("End the meeting first.")
+        await live.drained()
+        await self._store.rewrite(meeting_id, [])  # type: ignore[attr-defined]
+        del self._meetings[meeting_id]
+
     async def _snapshot(self, live: LiveMeeting) -> None:
         seq = live.state.seq
         await self._store.save_snapshot(live.id, seq, encode_snapshot(live.state))

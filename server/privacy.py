@@ -31,7 +31,7 @@ from rooms.board.schema import ElementType
 from server.boards import TRUSTED
 
 PSEUDONYM = "Deltagare"
-SKELETON = frozenset({"meeting.created", "meeting.updated", "meeting.ended",
+SKELETON = frozenset({"recording.deleted", "meeting.created", "meeting.updated", "meeting.ended",
                       "participant.joined", "participant.left", "room.opened",
                       "room.closed", "round.previewed", "round.regrouped", "round.opened",
                       "round.placed", "round.moved", "round.extended", "round.closing",
@@ -126,8 +126,9 @@ def strip_recording(events: list[Event], secret: str, meeting: str) -> list[Even
                     if data.get("person") else None}
         elif "prompts" in data:  # the tasks go with the recording
             data = {**data, "prompts": []}
-        actor = e.actor
-        out.append(Event(len(out) + 1, e.ts, actor, e.type, data))
+        out.append(Event(len(out) + 1, e.ts, e.actor, e.type, data))
+    last = events[-1].ts if events else 0
+    out.append(Event(len(out) + 1, last, "system", "recording.deleted", {}))
     return out
 
 

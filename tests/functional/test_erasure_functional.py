@@ -112,3 +112,37 @@ async def test_deleting_a_recording_keeps_the_pseudonymised_encounters(tmp_path:
         assert met[a.participant] == met[b.participant] >= 1
     finally:
         await server.stop()
+
+
+async def test_retention_deletes_recordings_then_the_meeting(tmp_path: Path) -> None:
+    from server.keys import HUB
+    from server.retention import DAY_MS, sweep
+
+    data = tmp_path / "data"
+    server = await start_server(data, retention_days=30)
+    try:
+        old = await server.new_meeting(cohort="")
+        a = await old.participant(f"Anna {TOKEN}")
+        await a.ok("chat", {"text": SECRET_CHAT})
+        running = await server.new_meeting()
+        cohort = await server.new_meeting(cohort="2026-A")
+        b = await cohort.participant(f"Bo {TOKEN}")
+        await b.ok("chat", {"text": SECRET_CHAT})
+        await server.api("POST", f"/api/meetings/{old.id}/end")
+        await server.api("POST", f"/api/meetings/{cohort.id}/end")
+        now = server.app[HUB]._clock.now_ms()
+        assert await sweep(server.app, now + 29 * DAY_MS) == {"stripped": [], "removed": []}
+        assert grep(data, SECRET_CHAT)
+        done = await sweep(server.app, now + 31 * DAY_MS)
+        # Without a cohort nothing needs the encounters; a cohort's are kept, pseudonymised.
+        assert done == {"stripped": [old.id, cohort.id], "removed": [old.id]}
+        assert grep(data, SECRET_CHAT) == [] and grep(data, TOKEN) == []
+        status, _ = await server.api("GET", f"/api/meetings/{old.id}")
+        assert status == 404
+        status, _ = await server.api("GET", f"/api/meetings/{running.id}")
+        assert status == 200  # not ended: kept
+        status, log = await server.api("GET", f"/api/meetings/{cohort.id}/log")
+        assert [e["type"] for e in log["events"]][-1] == "recording.deleted"
+        assert not any(e["type"] == "chat.sent" for e in log["events"])
+    finally:
+        await server.stop()
