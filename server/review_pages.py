@@ -86,7 +86,7 @@ def _q(who: Reviewer, **params: object) -> str:
 
 
 def _clock(ts: int) -> str:
-    return datetime.fromtimestamp(ts / 1000, UTC).strftime("%H:%M:%S")
+    return datetime.fromtimestamp(ts / 1000, UTC).strftime("%H:%M:%S UTC")
 
 
 def moment_html(t: RText, live: LiveMeeting, view: dict[str, Any], who: Reviewer,
@@ -106,15 +106,16 @@ def moment_html(t: RText, live: LiveMeeting, view: dict[str, Any], who: Reviewer
     if r is None:
         round_html = f'<p>{t("r.round_none")}</p>'
     else:
-        round_html = f'<p data-round="{esc(r["number"])}">' + t(
-            "r.round_number", number=r["number"], phase=r["phase"]) + "</p>"
+        phase = t.raw("r.phase." + str(r["phase"]))
+        round_html = (f'<p data-round="{esc(r["number"])}">'
+                      + t("r.round_number", number=r["number"], phase=phase) + "</p>")
         if view["clock"] is not None:
             left = view["clock"]["remaining_ms"] // 1000
             round_html += (f'<p class="clock" data-remaining="{left}">'
                            + t("r.remaining", minutes=left // 60, seconds=left % 60) + "</p>")
         if r.get("prompts"):
-            round_html += (f'<p>{t("r.task")}: ' + "; ".join(esc(x) for x in r["prompts"])
-                           + "</p>")
+            tasks = "; ".join(esc(x) for x in dict.fromkeys(r["prompts"]))
+            round_html += f'<p>{t("r.task")}: {tasks}</p>'
     chats = []
     for room in view["rooms"]:
         lines = "".join(f'<li><time>{_clock(c["ts"])}</time> <strong>{esc(c["name"])}</strong>: '
@@ -171,7 +172,7 @@ async def player(request: web.Request) -> web.Response:
 <form id="player" data-base="{esc(base)}"{key} data-first="{first}" data-last="{last}"
  data-play="{t("r.play")}" data-pause="{t("r.pause")}">
 <div class="field"><label for="scrub">{t("r.moment")}</label>
-<input id="scrub" type="range" min="{first}" max="{last}" step="1000" value="{view["at"]}">
+<input id="scrub" type="range" min="{first}" max="{last}" step="1" value="{view["at"]}">
 <output id="when" for="scrub">{_clock(view["at"]) if view["at"] else ""}</output></div>
 <button type="button" id="play">{t("r.play")}</button>
 <label for="speed">{t("r.speed")}</label> <select id="speed">{speeds}</select>
@@ -383,7 +384,7 @@ async def summary_page(request: web.Request) -> web.Response:
                      esc(", ".join(p["new_colleagues"])), esc(", ".join(p["new_municipalities"])),
                      str(p["chat_messages"]), str(p["hands"])] for p in data["participants"]])
     rounds = table(t("r.rounds_title"), [t("r.round"), t("r.task"), t("r.groups")],
-                   [[str(r["number"]), esc("; ".join(r["prompts"])),
+                   [[str(r["number"]), esc("; ".join(dict.fromkeys(r["prompts"]))),
                      "<br>".join(esc(", ".join(g)) for g in r["groups"])]
                     for r in data["rounds"]])
     help_table = table(t("r.help_title"), [t("r.name"), t("r.room"), t("r.asked_at"),

@@ -21,7 +21,7 @@
     if (key) q.set('key', key)
     return '?' + q.toString()
   }
-  function clock (ms) { return new Date(ms).toISOString().slice(11, 19) }
+  function clock (ms) { return new Date(ms).toISOString().slice(11, 19) + ' UTC' }
 
   async function show (params) {
     const token = {}
