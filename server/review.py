@@ -19,9 +19,12 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
+from pycrdt import Doc
 
 from facilitation.session import Session, fold
 from rooms import Event, Role
+from rooms.board import Board
+from server.boards import TRUSTED
 from server.keys import CREDENTIALS, HUB, TOKENS
 from server.live import LiveMeeting
 from server.organisers import WORKSPACE
@@ -31,6 +34,7 @@ from server.store import LogStore
 from server.tokens import TokenError
 
 CHECKPOINT_EVERY = 2000
+BOARD_CHECKPOINT_EVERY = 500  # a room's board updates between its stored checkpoints
 BATCH = 5000
 EXPORT_VERSION = 1
 
@@ -46,6 +50,26 @@ FILTERS: dict[str, tuple[str, ...]] = {
     "help": ("help.",),
 }
 JUMPS = {"round": ("round.opened",), "help": ("help.requested",), "chat": ("chat.sent",)}
+
+
+class Replica:
+    """A board as the log replays it, without the live board's checks (the log holds
+    only updates the live server accepted): a bare Yjs document, rendered through
+    ``Board`` once at the end."""
+
+    def __init__(self, state: bytes | None = None) -> None:
+        self.doc: Doc = Doc()
+        if state is not None:
+            self.doc.apply_update(state)
+
+    def apply(self, update: bytes) -> None:
+        self.doc.apply_update(update)
+
+    def state(self) -> bytes:
+        return self.doc.get_update()
+
+    def elements(self) -> list[dict[str, Any]]:
+        return Board.from_state(self.state(), TRUSTED).elements()
 
 
 class ReviewError(Exception):
@@ -116,6 +140,9 @@ class Index:
     checkpoints: list[int] = field(default_factory=lambda: [0])
     blobs: dict[int, bytes] = field(default_factory=dict)
     tail: Session = field(default_factory=Session)
+    boards: dict[str, Replica] = field(default_factory=dict)
+    board_counts: dict[str, int] = field(default_factory=dict)
+    board_checkpoints: dict[str, list[int]] = field(default_factory=dict)
 
     def seq_at(self, at: int) -> int:
         """The last event at or before server time ``at``."""
@@ -140,8 +167,41 @@ class Review:
                 if event.seq % CHECKPOINT_EVERY == 0:
                     idx.checkpoints.append(event.seq)
                     idx.blobs[event.seq] = encode_snapshot(idx.tail)
+                if event.type == "board.updated":
+                    await self._board_event(live.id, idx, event)
             idx.head = events[-1].seq
         return idx
+
+    async def _board_event(self, meeting: str, idx: Index, event: Event) -> None:
+        """Keep every room's board; now and then store a checkpoint of it, so a board
+        at any moment replays at most ``BOARD_CHECKPOINT_EVERY`` of its updates."""
+        room = event.data["room"]
+        board = idx.boards.setdefault(room, Replica())
+        board.apply(event.data["update"])
+        count = idx.board_counts[room] = idx.board_counts.get(room, 0) + 1
+        if count % BOARD_CHECKPOINT_EVERY == 0:
+            await self.store.save_snapshot(_board_key(meeting, room, event.seq), event.seq,
+                                           board.state())
+            idx.board_checkpoints.setdefault(room, []).append(event.seq)
+
+    async def board_at(self, live: LiveMeeting, room: str, seq: int) -> Replica:
+        idx = await self.index(live)
+        marks = idx.board_checkpoints.get(room, [])
+        at = bisect.bisect_right(marks, seq)
+        board, after = Replica(), 0
+        if at:
+            snap = await self.store.latest_snapshot(_board_key(live.id, room, marks[at - 1]))
+            if snap is not None:
+                board, after = Replica(snap[1]), snap[0]
+        while after < seq:
+            events = await read_range(self.store, live.id, after, seq)
+            if not events:
+                break
+            for e in events:
+                if e.type == "board.updated" and e.data["room"] == room:
+                    board.apply(e.data["update"])
+            after = events[-1].seq
+        return board
 
     def forget(self, meeting: str) -> None:
         self._indexes.pop(meeting, None)
@@ -178,6 +238,10 @@ class Review:
                                   "at must be a server time (ms) inside the session.")
             return max(1, idx.seq_at(at))
         return idx.head
+
+
+def _board_key(meeting: str, room: str, seq: int) -> str:
+    return f"{meeting}#review#{room}#{seq}"  # erasure drops every ``meeting#`` snapshot
 
 
 async def read_range(store: LogStore, meeting: str, after: int, upto: int,

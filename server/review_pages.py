@@ -6,6 +6,7 @@ SVG export at that ``seq``), the script scrubs, plays 1×–16× and jumps by
 fetching that same fragment. A moment is in the URL (``?at=`` server ms or ``?seq=``).
 """
 
+import asyncio
 import csv
 import functools
 import io
@@ -24,7 +25,7 @@ from facilitation.session import Session
 from rooms.board import to_svg
 from rooms.municipalities import canonical_name, municipality_id
 from server import privacy
-from server.keys import BOARDS, CREDENTIALS, HUB, STORE
+from server.keys import CREDENTIALS, HUB, STORE
 from server.live import LiveMeeting
 from server.pages.template import CSP, Text, esc, lang_of, page
 from server.review import (
@@ -268,8 +269,8 @@ async def board_svg(request: web.Request) -> web.Response:
     state = await _review(request).state_at(live, seq)
     if room not in state.meeting.rooms:
         raise ReviewError(404, "unknown_room", "There was no such room then.")
-    board = await request.app[BOARDS].replay(live.id, room, upto=seq)
-    svg = to_svg(board.elements())
+    board = await _review(request).board_at(live, room, seq)
+    svg = await asyncio.to_thread(to_svg, board.elements())
     return web.Response(text=svg, content_type="image/svg+xml",
                         headers={"Cache-Control": "no-store"})
 
