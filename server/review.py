@@ -11,20 +11,23 @@ Who may review: a signed-in organiser (session cookie), the admin token
 resume token their client holds (``Authorization: Bearer`` or ``?key=``).
 """
 
+import asyncio
 import bisect
 import hmac
+import json
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from aiohttp import web
-from pycrdt import Doc
+from pycrdt import Doc, Map
 
 from facilitation.session import Session, fold
 from rooms import Event, Role
-from rooms.board import Board
-from server.boards import TRUSTED
+from rooms.board import to_svg
+from rooms.board.board import ELEMENTS_KEY
 from server.keys import CREDENTIALS, HUB, TOKENS
 from server.live import LiveMeeting
 from server.organisers import WORKSPACE
@@ -69,7 +72,16 @@ class Replica:
         return self.doc.get_update()
 
     def elements(self) -> list[dict[str, Any]]:
-        return Board.from_state(self.state(), TRUSTED).elements()
+        """As ``Board.elements``: every element with its id, by z then id."""
+        entries = json.loads(str(self.doc.get(ELEMENTS_KEY, type=Map)))
+        found = [{**v, "id": k} for k, v in entries.items() if isinstance(v, dict)]
+        return sorted(found, key=_stacking)
+
+
+def _stacking(fields: dict[str, Any]) -> tuple[float, str]:
+    z = fields.get("z")
+    ok = isinstance(z, int | float) and not isinstance(z, bool) and z == z
+    return (float(z) if ok else 0.0), str(fields["id"])
 
 
 class ReviewError(Exception):
@@ -143,6 +155,7 @@ class Index:
     boards: dict[str, Replica] = field(default_factory=dict)
     board_counts: dict[str, int] = field(default_factory=dict)
     board_checkpoints: dict[str, list[int]] = field(default_factory=dict)
+    board_seqs: dict[str, list[int]] = field(default_factory=dict)  # every update's seq
 
     def seq_at(self, at: int) -> int:
         """The last event at or before server time ``at``."""
@@ -153,6 +166,25 @@ class Review:
     def __init__(self, store: LogStore) -> None:
         self.store = store
         self._indexes: dict[str, Index] = {}
+        self._svgs: OrderedDict[tuple[str, str, int], str] = OrderedDict()
+
+    async def svg_at(self, live: LiveMeeting, room: str, seq: int) -> str:
+        """The board's SVG after event ``seq``; cached by the board's own last update,
+        so scrubbing and playing redraw a board only when it changed."""
+        idx = await self.index(live)
+        updates = idx.board_seqs.get(room, [])
+        version = updates[bisect.bisect_right(updates, seq) - 1] if updates and \
+            updates[0] <= seq else 0
+        key = (live.id, room, version)
+        if key in self._svgs:
+            self._svgs.move_to_end(key)
+            return self._svgs[key]
+        board = await self.board_at(live, room, version)
+        svg = await asyncio.to_thread(to_svg, board.elements())
+        self._svgs[key] = svg
+        while len(self._svgs) > 64:
+            self._svgs.popitem(last=False)
+        return svg
 
     async def index(self, live: LiveMeeting) -> Index:
         idx = self._indexes.setdefault(live.id, Index())
@@ -178,6 +210,7 @@ class Review:
         room = event.data["room"]
         board = idx.boards.setdefault(room, Replica())
         board.apply(event.data["update"])
+        idx.board_seqs.setdefault(room, []).append(event.seq)
         count = idx.board_counts[room] = idx.board_counts.get(room, 0) + 1
         if count % BOARD_CHECKPOINT_EVERY == 0:
             await self.store.save_snapshot(_board_key(meeting, room, event.seq), event.seq,
@@ -205,6 +238,8 @@ class Review:
 
     def forget(self, meeting: str) -> None:
         self._indexes.pop(meeting, None)
+        for key in [k for k in self._svgs if k[0] == meeting]:
+            del self._svgs[key]
 
     async def state_at(self, live: LiveMeeting, seq: int) -> Session:
         idx = await self.index(live)

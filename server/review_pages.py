@@ -6,7 +6,6 @@ SVG export at that ``seq``), the script scrubs, plays 1×–16× and jumps by
 fetching that same fragment. A moment is in the URL (``?at=`` server ms or ``?seq=``).
 """
 
-import asyncio
 import csv
 import functools
 import io
@@ -22,7 +21,6 @@ from aiohttp import web
 
 from facilitation.history import earlier, opened_groups, person_key
 from facilitation.session import Session
-from rooms.board import to_svg
 from rooms.municipalities import canonical_name, municipality_id
 from server import privacy
 from server.keys import CREDENTIALS, HUB, STORE
@@ -126,7 +124,7 @@ def moment_html(t: RText, live: LiveMeeting, view: dict[str, Any], who: Reviewer
                      + (f'<ol class="plain">{lines}</ol>' if lines
                         else f'<p>{t("r.chat_none")}</p>') + "</section>")
     boards = "".join(
-        f'<figure><img data-board="{esc(room["id"])}" width="320" height="200" '
+        f'<figure><img data-board="{esc(room["id"])}" width="320" height="200" loading="lazy" '
         f'src="{base}/boards/{esc(room["id"])}.svg{esc(_q(who, seq=view["seq"]))}" '
         f'alt="{t("r.board_of", room=room["name"])}"><figcaption>{esc(room["name"])}'
         f'</figcaption></figure>'
@@ -269,8 +267,7 @@ async def board_svg(request: web.Request) -> web.Response:
     state = await _review(request).state_at(live, seq)
     if room not in state.meeting.rooms:
         raise ReviewError(404, "unknown_room", "There was no such room then.")
-    board = await _review(request).board_at(live, room, seq)
-    svg = await asyncio.to_thread(to_svg, board.elements())
+    svg = await _review(request).svg_at(live, room, seq)
     return web.Response(text=svg, content_type="image/svg+xml",
                         headers={"Cache-Control": "no-store"})
 
