@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import expect
 
 from server.keys import HUB
-from tests.browser.helpers import axe_violations, describe
+from tests.browser.helpers import axe_violations, describe, join
 from tests.functional.test_boards_functional import Replica
 from tests.organisers import PASSWORD, make_organiser
 from tests.support import RunningServer
@@ -95,3 +95,24 @@ async def test_scrub_to_a_moment_inside_a_round(server: RunningServer, new_conte
     await shot(page, "r02-review-summary")
     violations = await axe_violations(page)
     assert violations == [], describe(violations)
+
+
+@pytest.mark.timeout(120)
+async def test_a_facilitator_opens_the_review_from_the_console(  # type: ignore[no-untyped-def]
+        links, open_page, meeting_of, server: RunningServer) -> None:
+    meeting = await meeting_of(links)
+    anna = await meeting.participant("Anna", "Vasa")
+    await anna.ok("chat", {"text": "hej från Anna"})
+    fia = await open_page(links["facilitator"])
+    await join(fia, "Fia Handledare", "Helsingfors")
+    await fia.get_by_role("tab", name="Handledning").click()
+    link = fia.get_by_role("link", name="Granska mötets tidslinje")
+    await link.focus()
+    href = await link.get_attribute("href")
+    assert href and "?key=" in href
+    review = await open_page(server.url + href)
+    await expect(review.locator('[data-chat="plenary"]')).to_contain_text("hej från Anna")
+    # A participant's own key is refused.
+    status = (await review.request.get(
+        f"{server.url}/review/{meeting.id}/state.json?key={anna.resume_token}")).status
+    assert status == 403
