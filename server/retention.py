@@ -11,9 +11,10 @@ from datetime import date, datetime
 from aiohttp import web
 
 from server import privacy
-from server.keys import CREDENTIALS, HUB, SETTINGS, STORE
+from server.keys import BOARDS, CREDENTIALS, HUB, SETTINGS, STORE
 from server.organisers import WORKSPACE
 from server.review import read_range
+from server.review_pages import REVIEW
 from server.store import StoreError
 
 log = logging.getLogger("ledarstig.retention")
@@ -40,7 +41,9 @@ async def sweep(app: web.Application, now_ms: int) -> dict[str, list[str]]:
             done["stripped"].append(live.id)
         if not _cohort_running(app, s.meeting.cohort, now_ms):
             await hub.remove(live.id)
+            app[BOARDS].forget_meeting(live.id)
             done["removed"].append(live.id)
+        app[REVIEW].forget(live.id)
     return done
 
 
