@@ -10,6 +10,7 @@ import aiohttp
 import msgpack  # type: ignore[import-untyped]
 import msgspec
 
+from server.keys import HUB
 from tests.functional.test_boards_functional import Replica, stroke
 from tests.organisers import Organiser, make_organiser
 from tests.support import ADMIN_TOKEN, RunningServer, start_server
@@ -173,5 +174,38 @@ async def test_exports_are_streamed_versioned_and_complete(tmp_path: Path) -> No
         assert rows[0]["name"] == "Anna" and rows[0]["chat_messages"] == "30"
         status, raw = await get(server, f"/review/{m.id}/summary?print=1", ADMIN)
         assert status == 200 and b"Anna" in raw
+    finally:
+        await server.stop()
+
+
+async def test_summary_counts_help_hands_encounters_and_attendance(tmp_path: Path) -> None:
+    server = await start_server(tmp_path / "data", presence_debounce_s=0.1)
+    try:
+        m = await server.new_meeting()
+        fia = await m.facilitator()
+        anna = await m.participant("Anna", "Vasa")
+        bo = await m.participant("Bo", "Esbo")
+        await anna.ok("hand.raise")
+        await fia.ok("round.preview", {"group_count": 1, "prompt": "Vad lär vi oss?"})
+        await fia.ok("round.open")
+        await anna.inbox.wait("event", lambda e: e["type"] == "round.opened")
+        await anna.ok("help.request")
+        await fia.ok("help.answer", {"participant": anna.participant})
+        await fia.ok("round.close")
+        await server.api("POST", f"/api/meetings/{m.id}/end")
+        status, raw = await get(server, f"/review/{m.id}/summary.csv", ADMIN)
+        rows = {r["name"]: r for r in csv.DictReader(io.StringIO(raw.decode()))}
+        assert rows["Anna"]["hands"] == "1" and rows["Bo"]["hands"] == "0"
+        assert rows["Anna"]["new_colleagues"] == "Bo" and rows["Bo"]["new_colleagues"] == "Anna"
+        assert rows["Anna"]["new_municipalities"] == "Esbo"
+        ended = server.app[HUB].get(m.id).state
+        assert ended.online == {} and ended.attended_ms[anna.participant] > 0  # join → end
+        assert rows["Anna"]["minutes"] == str(round(
+            ended.attended_ms[anna.participant] / 60000, 1))
+        status, page = await get(server, f"/review/{m.id}/summary", ADMIN)
+        text = page.decode()
+        assert "Vad lär vi oss?" in text and "Anna, Bo" in text
+        assert "Hjälpbegäran" in text and "obesvarad" not in text
+        del bo
     finally:
         await server.stop()
