@@ -39,6 +39,7 @@ from server.tokens import TokenError
 CHECKPOINT_EVERY = 2000
 BOARD_CHECKPOINT_EVERY = 500  # a room's board updates between its stored checkpoints
 BATCH = 5000
+SVG_CACHE_CHARS = 16_000_000  # the board SVGs kept for scrubbing and playing
 EXPORT_VERSION = 1
 
 # The event list's filters: a name the reviewer picks -> the event types it covers.
@@ -181,8 +182,9 @@ class Review:
             return self._svgs[key]
         board = await self.board_at(live, room, version)
         svg = await asyncio.to_thread(to_svg, board.elements())
-        self._svgs[key] = svg
-        while len(self._svgs) > 64:
+        if len(svg) <= SVG_CACHE_CHARS // 4:  # a huge board is not worth pushing out others
+            self._svgs[key] = svg
+        while sum(len(v) for v in self._svgs.values()) > SVG_CACHE_CHARS:
             self._svgs.popitem(last=False)
         return svg
 
