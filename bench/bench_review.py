@@ -65,6 +65,7 @@ def make_log(n: int, seed: int = 7) -> list[Event]:
         add(pid, [Draft("presence.changed", {"participant": pid, "online": True,
                                              "at": T0 + int(len(events) * step)})])
     online = set(people)
+    docs: dict[tuple[str, str], tuple[Doc, Map]] = {}
     round_every = n // 7
     i = 0
     while len(events) < n:
@@ -83,16 +84,18 @@ def make_log(n: int, seed: int = 7) -> list[Event]:
         room = state.meeting.participants[pid].room
         roll = rng.random()
         if roll < 0.6:
-            # One stroke as its own small Yjs update (a fresh client, as a browser tab
-            # would send it): cheap to make, applies to the room's board in any order.
-            doc = Doc()
-            elements = doc.get("elements", type=Map)
+            # Each person's tab is one Yjs client per room, as a browser's would be.
+            if (pid, room) not in docs:
+                fresh = Doc()
+                docs[(pid, room)] = (fresh, fresh.get("elements", type=Map))
+            doc, elements = docs[(pid, room)]
+            before = doc.get_state()
             elements[f"{pid}-{i}"] = Map({"type": "pen", "x": rng.randrange(800),
                                           "y": rng.randrange(600),
                                           "points": Array([0, 0, 12, 8, 30, 20, 44, 31]),
                                           "color": "#1d4ed8", "width": 3, "author": pid,
                                           "z": i})
-            add(pid, [Draft("board.updated", {"room": room, "update": doc.get_update()})])
+            add(pid, [Draft("board.updated", {"room": room, "update": doc.get_update(before)})])
         elif roll < 0.8:
             add(pid, cmd.chat(state.meeting, pid, f"c{i}", f"Meddelande {i} om dagens tema"))
         elif roll < 0.9:
