@@ -228,14 +228,17 @@ class Review:
             snap = await self.store.latest_snapshot(_board_key(live.id, room, marks[at - 1]))
             if snap is not None:
                 board, after = Replica(snap[1]), snap[0]
-        while after < seq:
-            events = await read_range(self.store, live.id, after, seq)
-            if not events:
-                break
+        updates = idx.board_seqs.get(room, [])
+        wanted = updates[bisect.bisect_right(updates, after):bisect.bisect_right(updates, seq)]
+        reader = getattr(self.store, "read_seqs", None)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            events = (await reader(live.id, chunk) if reader is not None else
+                      [e for e in await read_range(self.store, live.id, chunk[0] - 1,
+                                                   chunk[-1], chunk[-1] - chunk[0] + 1)
+                       if e.seq in set(chunk)])
             for e in events:
-                if e.type == "board.updated" and e.data["room"] == room:
-                    board.apply(e.data["update"])
-            after = events[-1].seq
+                board.apply(e.data["update"])
         return board
 
     def forget(self, meeting: str) -> None:

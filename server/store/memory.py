@@ -36,6 +36,10 @@ class MemoryStore:
         for key in [k for k in self._snapshots if k == meeting or k.startswith(meeting + "#")]:
             del self._snapshots[key]
 
+    async def read_seqs(self, meeting: str, seqs: Sequence[int]) -> list[Event]:
+        log = self._logs.get(meeting, [])
+        return [log[s - 1] for s in sorted(seqs) if 0 < s <= len(log)]
+
     async def meetings(self) -> list[str]:
         return sorted(self._logs)
 

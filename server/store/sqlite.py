@@ -88,6 +88,16 @@ class SQLiteStore:
                                (meeting, after, upto, limit))
         return [Event(seq, ts, actor, typ, _decode(data)) for seq, ts, actor, typ, data in rows]
 
+    async def read_seqs(self, meeting: str, seqs: Sequence[int]) -> list[Event]:
+        """The events with these ``seq`` (at most a few hundred), in order."""
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        rows = await self._run(self._query,
+                               "SELECT seq, ts, actor, type, data FROM events WHERE meeting = ? "
+                               f"AND seq IN ({marks}) ORDER BY seq", (meeting, *seqs))
+        return [Event(seq, ts, actor, typ, _decode(data)) for seq, ts, actor, typ, data in rows]
+
     async def meetings(self) -> list[str]:
         rows = await self._run(self._query, "SELECT DISTINCT meeting FROM events ORDER BY meeting")
         return [r[0] for r in rows]
