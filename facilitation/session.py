@@ -50,6 +50,11 @@ class Session(msgspec.Struct):
     board_updates: dict[str, int] = msgspec.field(default_factory=dict)
     board_edits: dict[str, int] = msgspec.field(default_factory=dict)  # people's, not seeds
     constraints: MixConstraints = msgspec.field(default_factory=MixConstraints)
+    # Logged presence (``presence.changed``): who is online since when, and the
+    # milliseconds of each participant's closed online intervals.
+    online: dict[str, int] = msgspec.field(default_factory=dict)
+    attended_ms: dict[str, int] = msgspec.field(default_factory=dict)
+    recording_deleted: bool = False  # only the pseudonymised encounters are left
 
     @property
     def seq(self) -> int:
@@ -90,6 +95,13 @@ class Session(msgspec.Struct):
 
     def round(self, round_id: str) -> Round | None:
         return next((r for r in self.rounds if r.id == round_id), None)
+
+    def attendance_ms(self, at: int) -> dict[str, int]:
+        """Online milliseconds per participant up to ``at`` (server time, ms)."""
+        totals = dict(self.attended_ms)
+        for pid, since in self.online.items():
+            totals[pid] = totals.get(pid, 0) + max(0, at - since)
+        return totals
 
     def last_opened(self) -> Round | None:
         return next((r for r in reversed(self.rounds) if r.opened_at is not None), None)
@@ -209,6 +221,32 @@ def _help_answered(s: Session, e: Event) -> None:
 
 def _left(s: Session, e: Event) -> None:
     s.help.pop(e.data["id"], None)
+    _went_offline(s, e.data["id"], e.ts)
+
+
+def _went_offline(s: Session, pid: str, at: int) -> None:
+    since = s.online.pop(pid, None)
+    if since is not None:
+        s.attended_ms[pid] = s.attended_ms.get(pid, 0) + max(0, at - since)
+
+
+def _presence(s: Session, e: Event) -> None:
+    """Online from ``at``, or offline since ``at`` (the disconnect, logged only once
+    the person stayed away the debounce time)."""
+    pid, at = e.data["participant"], e.data["at"]
+    if e.data["online"]:
+        s.online.setdefault(pid, at)
+    else:
+        _went_offline(s, pid, at)
+
+
+def _recording_deleted(s: Session, e: Event) -> None:
+    s.recording_deleted = True
+
+
+def _ended(s: Session, e: Event) -> None:
+    for pid in list(s.online):
+        _went_offline(s, pid, e.ts)
 
 
 def _agenda_set(s: Session, e: Event) -> None:
@@ -257,6 +295,9 @@ _REDUCERS: dict[str, Callable[[Session, Event], None]] = {
     "help.requested": _help_requested,
     "help.answered": _help_answered,
     "participant.left": _left,
+    "presence.changed": _presence,
+    "meeting.ended": _ended,
+    "recording.deleted": _recording_deleted,
     "agenda.set": _agenda_set,
     "agenda.started": _agenda_started,
 }

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from rooms import Event
 from rooms.board import BoardLimits
-from server import api, authz, edge
+from server import api, authz, edge, review_pages
 from server import pages as organiser_pages
 from server import web as pages
 from server.boards import Boards
@@ -41,6 +41,8 @@ from server.live import LiveMeeting
 from server.logs import redact_unparsable_requests
 from server.metrics import Metrics
 from server.organisers import workspace_ctx
+from server.presence_log import PresenceLog
+from server.retention import retention_ctx
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
 from server.shutdown import on_shutdown
@@ -71,8 +73,10 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app.cleanup_ctx.append(_live_ctx(clock, scheduler, sio))
     app.on_shutdown.append(on_shutdown)  # SIGTERM: tell every client, close, in < 2 s
     app.cleanup_ctx.append(workspace_ctx)
+    app.cleanup_ctx.append(retention_ctx)  # after the workspace: it reads cohorts
     app.add_routes(organiser_pages.routes())
     app.add_routes(api.routes())
+    app.add_routes(review_pages.routes())
     app.add_routes(pages.routes())
     authz.require_routes(app.router)
     return app
@@ -117,6 +121,10 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         video = register_all(gateway, board_store)
         app[VIDEO] = video
         gateway.start_grace_after_restart()
+        presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
+        presence.attach(gateway)
+        presence.after_restart()
+        app[review_pages.REVIEW] = review_pages.Review(app[STORE])
         timer.sync_all()
         app[HUB], app[GATEWAY] = hub, gateway
         tasks = [asyncio.create_task(scheduler.run(), name="scheduler")]

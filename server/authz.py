@@ -131,6 +131,8 @@ class Credential(enum.Enum):
     ORGANISER_CSRF = "organiser session (cookie) and its CSRF token"
     PERSONAL_LINK = "personal link token (signed, not revoked, cohort not over)"
     SIGN_IN_FORM = "none; the form's own signed token"
+    REVIEWER = ("organiser session, admin token, or that meeting's facilitator "
+                "(resume token)")
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class RouteRule:
 
 BODY = "body ≤ 128 KiB"
 IMPORT = "CSV ≤ 128 KiB; all or nothing"
+STREAMED = "streamed in batches of 5,000 events"
 ROUTES: dict[tuple[str, str], RouteRule] = {
     ("GET", "/socket.io/"): RouteRule(Credential.INVITATION,
                                       "message ≤ 128 KiB, ≤ 2 attachments; see events"),
@@ -154,14 +157,28 @@ ROUTES: dict[tuple[str, str], RouteRule] = {
     ("GET", "/api/meetings/{id}/network"): RouteRule(Credential.ADMIN),
     ("GET", "/api/meetings/{id}/log"): RouteRule(Credential.ADMIN, "limit ≤ 10,000 events"),
     ("GET", "/api/meetings/{id}/state"): RouteRule(Credential.ADMIN),
+    ("POST", "/api/meetings/{id}/participants/{participant}/erase"): RouteRule(
+        Credential.ADMIN, "an ended meeting; rewrites the log, then VACUUM"),
+    ("GET", "/api/meetings/{id}/participants/{participant}/data"): RouteRule(
+        Credential.ADMIN, "one person's own data (GDPR Art. 15)"),
+    ("DELETE", "/api/meetings/{id}/recording"): RouteRule(Credential.ADMIN, "an ended meeting"),
     ("GET", "/api/meetings/{id}/boards/{room}.{fmt}"): RouteRule(
         Credential.ADMIN_OR_EXPORT, "export token: a board its participant may read"),
     ("GET", "/"): RouteRule(Credential.PUBLIC),
     ("GET", "/healthz"): RouteRule(Credential.PUBLIC),
     ("GET", "/metrics"): RouteRule(Credential.PUBLIC, "counters only; no ids or names"),
     ("GET", "/m/{meeting}"): RouteRule(Credential.PUBLIC, "the client page; no meeting data"),
-    ("GET", "/review/{meeting}"): RouteRule(Credential.PUBLIC,
-                                            "the client page; its data needs the admin token"),
+    # Review (server/review_pages.py checks the credential itself, 401/403 before lookup).
+    ("GET", "/review/{meeting}"): RouteRule(Credential.REVIEWER),
+    ("GET", "/review/{meeting}/moment"): RouteRule(Credential.REVIEWER),
+    ("GET", "/review/{meeting}/state.json"): RouteRule(Credential.REVIEWER),
+    ("GET", "/review/{meeting}/events.json"): RouteRule(Credential.REVIEWER),
+    ("GET", "/review/{meeting}/next.json"): RouteRule(Credential.REVIEWER),
+    ("GET", "/review/{meeting}/boards/{room}.svg"): RouteRule(Credential.REVIEWER),
+    ("GET", "/review/{meeting}/timeline.jsonl"): RouteRule(Credential.REVIEWER, STREAMED),
+    ("GET", "/review/{meeting}/timeline.msgpack"): RouteRule(Credential.REVIEWER, STREAMED),
+    ("GET", "/review/{meeting}/summary"): RouteRule(Credential.REVIEWER),
+    ("GET", "/review/{meeting}/summary.csv"): RouteRule(Credential.REVIEWER),
     ("GET", "/static"): RouteRule(Credential.PUBLIC),
     ("GET", "/assets/{name}"): RouteRule(Credential.PUBLIC),
     ("GET", "/favicon.ico"): RouteRule(Credential.PUBLIC),

@@ -37,6 +37,8 @@ class Settings:
     public_url: str | None = None
     redis_url: str | None = None
     grace_s: float = 60.0
+    presence_debounce_s: float = 10.0  # away this long before offline is logged
+    retention_days: int = 90  # recordings are deleted this long after a meeting ends
     invite_ttl_s: int = 14 * 24 * 3600
     resume_ttl_s: int = 7 * 24 * 3600
     snapshot_every: int = 1000

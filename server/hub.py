@@ -28,6 +28,10 @@ class MeetingNotFound(DomainError):
     code = "meeting_not_found"
 
 
+class MeetingNotEnded(DomainError):
+    code = "meeting_not_ended"
+
+
 class Hub:
     def __init__(self, store: LogStore, broadcaster: Broadcaster, clock: Clock,
                  snapshot_every: int = 1000,
@@ -140,6 +144,33 @@ class Hub:
                 hook(meeting_id)
             except Exception:
                 log.exception("reload hook failed for %s", meeting_id)
+
+    async def rewrite(self, meeting_id: str,
+                      transform: Callable[[list[Event]], list[Event]]) -> LiveMeeting:
+        """Rewrite an ended meeting's log (erasure, deleting its recording) and reload
+        the meeting from it; nothing appends to an ended meeting meanwhile."""
+        live = self.get(meeting_id)
+        if not live.state.meeting.ended:
+            raise MeetingNotEnded("End the meeting first.")
+        await live.drained()
+        events = transform(await self._store.read(meeting_id))
+        await self._store.rewrite(meeting_id, events)  # type: ignore[attr-defined]
+        self._meetings[meeting_id] = await self._load(meeting_id)
+        for hook in self.reloaded:
+            try:
+                hook(meeting_id)
+            except Exception:
+                log.exception("reload hook failed for %s", meeting_id)
+        return self._meetings[meeting_id]
+
+    async def remove(self, meeting_id: str) -> None:
+        """Delete an ended meeting and its whole log (its cohort has ended)."""
+        live = self.get(meeting_id)
+        if not live.state.meeting.ended:
+            raise MeetingNotEnded("End the meeting first.")
+        await live.drained()
+        await self._store.rewrite(meeting_id, [])  # type: ignore[attr-defined]
+        del self._meetings[meeting_id]
 
     async def _snapshot(self, live: LiveMeeting) -> None:
         seq = live.state.seq

@@ -77,7 +77,6 @@ def routes() -> list[web.AbstractRouteDef]:
         web.get("/accessibility", accessibility),
         web.get("/metrics", metrics),
         web.get("/m/{meeting}", client_page),
-        web.get("/review/{meeting}", client_page),
     ]
     table.append(web.static("/static", Path(__file__).parent / "static"))
     table.append(web.get("/assets/{name}", client_asset))

@@ -77,7 +77,8 @@ async def meeting_page(request: web.Request) -> web.Response:
     body = f"""<p class="muted"><a href="/o/c/{esc(cohort.id)}">{esc(cohort.name)}</a></p>{ended}
 <nav class="actions" aria-label="{t("cohort.tools")}">
 <a href="/o/c/{esc(cohort.id)}/links?meeting={esc(m.id)}">{t("links.title")}</a>
-<a href="/o/c/{esc(cohort.id)}/network?meeting={esc(m.id)}">{t("network.title")}</a></nav>
+<a href="/o/c/{esc(cohort.id)}/network?meeting={esc(m.id)}">{t("network.title")}</a>
+<a href="/review/{esc(m.id)}">{_review_label(t.lang)}</a></nav>
 <h2>{t("meetings.details")}</h2>{edit + move if not m.ended else ""}
 <h2>{t("agenda.title")}</h2>{_agenda(t, session, s, base)}
 <h2>{t("who.title")} ({len(m.present())})</h2>
@@ -92,6 +93,11 @@ async def meeting_page(request: web.Request) -> web.Response:
       f'<button type="submit" class="danger">{t("end.submit")}</button>')
  if not m.ended else ""}"""
     return page(request, m.title, body, session=session)
+
+
+def _review_label(lang: str) -> str:
+    from server.review_pages import RText  # the review's own catalog
+    return RText(lang)("r.open")
 
 
 def _agenda(t: Text, session: object, s: Session, base: str) -> str:

@@ -27,6 +27,19 @@ class MemoryStore:
     async def read(self, meeting: str, after: int = 0) -> list[Event]:
         return list(self._logs.get(meeting, [])[after:])
 
+    async def read_range(self, meeting: str, after: int, upto: int,
+                         limit: int = 5000) -> list[Event]:
+        return list(self._logs.get(meeting, [])[after:upto][:limit])
+
+    async def rewrite(self, meeting: str, events: Sequence[Event]) -> None:
+        self._logs[meeting] = list(events)
+        for key in [k for k in self._snapshots if k == meeting or k.startswith(meeting + "#")]:
+            del self._snapshots[key]
+
+    async def read_seqs(self, meeting: str, seqs: Sequence[int]) -> list[Event]:
+        log = self._logs.get(meeting, [])
+        return [log[s - 1] for s in sorted(seqs) if 0 < s <= len(log)]
+
     async def meetings(self) -> list[str]:
         return sorted(self._logs)
 

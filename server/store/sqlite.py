@@ -79,6 +79,25 @@ class SQLiteStore:
         rows = await self._run(self._select, meeting, after)
         return [Event(seq, ts, actor, typ, _decode(data)) for seq, ts, actor, typ, data in rows]
 
+    async def read_range(self, meeting: str, after: int, upto: int,
+                         limit: int = 5000) -> list[Event]:
+        """Events with ``after < seq <= upto``, at most ``limit`` (review, exports)."""
+        rows = await self._run(self._query,
+                               "SELECT seq, ts, actor, type, data FROM events WHERE meeting = ? "
+                               "AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                               (meeting, after, upto, limit))
+        return [Event(seq, ts, actor, typ, _decode(data)) for seq, ts, actor, typ, data in rows]
+
+    async def read_seqs(self, meeting: str, seqs: Sequence[int]) -> list[Event]:
+        """The events with these ``seq`` (at most a few hundred), in order."""
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        rows = await self._run(self._query,
+                               "SELECT seq, ts, actor, type, data FROM events WHERE meeting = ? "
+                               f"AND seq IN ({marks}) ORDER BY seq", (meeting, *seqs))
+        return [Event(seq, ts, actor, typ, _decode(data)) for seq, ts, actor, typ, data in rows]
+
     async def meetings(self) -> list[str]:
         rows = await self._run(self._query, "SELECT DISTINCT meeting FROM events ORDER BY meeting")
         return [r[0] for r in rows]
@@ -91,6 +110,24 @@ class SQLiteStore:
         rows = await self._run(self._query, "SELECT seq, blob FROM snapshots WHERE meeting = ?",
                                (meeting,))
         return (rows[0][0], rows[0][1]) if rows else None
+
+    async def rewrite(self, meeting: str, events: Sequence[Event]) -> None:
+        """Replace a meeting's whole log (erasure, a deleted recording) and drop its
+        snapshots; then no old byte stays in the WAL or in free pages."""
+        rows = [(meeting, e.seq, e.ts, e.actor, e.type, _encode(e.data)) for e in events]
+        await self._run(self._rewrite, meeting, rows)
+
+    def _rewrite(self, meeting: str, rows: list[Row]) -> None:
+        db = self._conn()
+        with _transaction(db):
+            db.execute("DELETE FROM events WHERE meeting = ?", (meeting,))
+            db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.execute("DELETE FROM snapshots WHERE meeting = ? OR substr(meeting, 1, ?) = ?",
+                       (meeting, len(meeting) + 1, meeting + "#"))
+        self._last[meeting] = rows[-1][1] if rows else 0
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def ping(self) -> None:
         """A real write, through the thread and the file the appends use."""
@@ -142,6 +179,7 @@ class SQLiteStore:
         db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed (erasure)
         db.executescript(_SCHEMA)
         self._db = db
 

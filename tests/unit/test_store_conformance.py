@@ -73,3 +73,20 @@ async def test_an_unencodable_event_fails_alone_and_the_store_goes_on(tmp_path) 
             await st.append("m1", [Event(1, 0, "a", "x", {"n": 2**70})])
         await st.append("m2", [ev(1)])
         assert await st.read("m2") == [ev(1)]
+
+
+async def test_read_range_and_rewrite(store: LogStore) -> None:
+    await store.append("m1", [ev(i) for i in range(1, 11)])
+    await store.append("m10", [ev(1)])
+    assert await store.read_range("m1", 3, 6, 100) == [ev(4), ev(5), ev(6)]  # type: ignore[attr-defined]
+    assert await store.read_range("m1", 3, 9, 2) == [ev(4), ev(5)]  # type: ignore[attr-defined]
+    await store.save_snapshot("m1", 5, b"s")
+    await store.save_snapshot("m1#board#plenary", 5, b"b")
+    await store.save_snapshot("m10", 1, b"other")
+    await store.rewrite("m1", [ev(1), ev(2, "presence.changed")])  # type: ignore[attr-defined]
+    assert await store.read("m1") == [ev(1), ev(2, "presence.changed")]
+    assert await store.latest_snapshot("m1") is None
+    assert await store.latest_snapshot("m1#board#plenary") is None
+    assert await store.latest_snapshot("m10") == (1, b"other")  # another meeting's stays
+    await store.append("m1", [ev(3)])  # the log continues after the rewrite
+    assert [e.seq for e in await store.read("m1")] == [1, 2, 3]

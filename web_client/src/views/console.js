@@ -21,7 +21,7 @@ export class Console {
     this.root = h('div', { class: 'console' },
       h('h1', { class: 'visually-hidden', i18n: 'console.title' }),
       h('div', { class: 'console-columns' },
-        h('div', { class: 'console-side' }, this.agendaBox, endMeetingBox((e) => this.act(e))),
+        h('div', { class: 'console-side' }, this.agendaBox, endMeetingBox((e) => this.act(e)), this.reviewLink()),
         h('div', { class: 'console-main' }, this.galleryBox, this.roundBox)))
     this.mixSetup()
     store.on('agenda', (d) => { if (d?.started) this.prefill(d.started.activity); this.renderAgenda() })
@@ -31,10 +31,25 @@ export class Console {
     store.on('speaking', () => this.renderSpeakers())
     onLang(() => { this.renderAgenda(); this.roundKey = null; this.renderRound(); this.renderGallery() })
     this.timer = setInterval(() => this.tick(), 1000)
+    this.reviewAnchor.href = this.reviewHref()
     this.overviewTimer = setInterval(() => this.refreshOverview(), 4000)
     this.renderAgenda()
     this.renderRound()
     this.loadTemplates()
+  }
+
+  /** The review player for this meeting; a facilitator's own resume token is the key. */
+  reviewLink() {
+    this.reviewAnchor = h('a', { href: '#', target: '_blank', rel: 'noopener', i18n: 'console.review' })
+    this.reviewAnchor.addEventListener('focus', () => { this.reviewAnchor.href = this.reviewHref() })
+    this.reviewAnchor.addEventListener('mouseenter', () => { this.reviewAnchor.href = this.reviewHref() })
+    return h('p', { class: 'review-link' }, this.reviewAnchor)
+  }
+
+  reviewHref() {
+    const id = this.store.meeting?.id ?? ''
+    const key = this.conn.resume ? `?key=${encodeURIComponent(this.conn.resume)}` : ''
+    return `/review/${encodeURIComponent(id)}${key}`
   }
 
   // -- agenda ----------------------------------------------------------------

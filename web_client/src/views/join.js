@@ -58,6 +58,7 @@ export function joinView({ local, onJoin, notice, meeting }) {
         h('h1', { id: 'join-heading', i18n: 'join.heading' }),
         about,
         h('p', { class: 'lead', i18n: 'join.lead' }),
+        h('p', { class: 'join-recorded', i18n: 'join.recorded' }),
         notice ? h('p', { class: 'info-box', role: 'status', i18n: notice }) : null,
         form),
       preview),

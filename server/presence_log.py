@@ -1,0 +1,76 @@
+"""Presence in the log: online/offline transitions as ``presence.changed`` events.
+
+Debounced so a flaky link does not flood the log: coming online is logged only
+if the log has the person offline; going offline is logged only once the person
+has stayed away ``presence_debounce_s`` seconds, and then with the moment the
+last connection dropped (``at``), so attendance minutes stay exact. A reconnect
+within the debounce logs nothing at all.
+"""
+
+import logging
+
+from facilitation.session import Session
+from rooms import Draft
+from server.clock import Clock
+from server.connections import Connections
+from server.gateway import Gateway
+from server.hub import Hub, MeetingNotFound
+from server.scheduler import Scheduler
+from server.store import StoreError
+
+log = logging.getLogger("ledarstig.presence")
+
+
+def presence_draft(s: Session, pid: str, online: bool, at: int) -> list[Draft]:
+    """The event, unless it would change nothing (already so, gone, or meeting over)."""
+    person = s.meeting.participants.get(pid)
+    if s.meeting.ended or person is None or not person.present:
+        return []
+    if (pid in s.online) == online:
+        return []
+    return [Draft("presence.changed", {"participant": pid, "online": online, "at": at})]
+
+
+class PresenceLog:
+    def __init__(self, hub: Hub, conns: Connections, scheduler: Scheduler, clock: Clock,
+                 debounce_s: float) -> None:
+        self.hub, self.conns, self.scheduler, self.clock = hub, conns, scheduler, clock
+        self.debounce_s = debounce_s
+
+    def attach(self, gateway: Gateway) -> None:
+        gateway.on_presence.append(self.changed)
+
+    async def changed(self, meeting: str, pid: str) -> None:
+        if self.conns.online(meeting, pid):
+            self.scheduler.cancel(_key(meeting, pid))
+            await self._log(meeting, pid, True, self.clock.now_ms())
+        else:
+            self._arm(meeting, pid, self.clock.now_ms())
+
+    def after_restart(self) -> None:
+        """Whoever the log has online has no connection now: offline unless they return."""
+        now = self.clock.now_ms()
+        for live in self.hub.all():
+            for pid in list(live.state.online):
+                self._arm(live.id, pid, now)
+
+    def _arm(self, meeting: str, pid: str, since: int) -> None:
+        if self.scheduler.pending(_key(meeting, pid)):
+            return  # coalesced: the first drop is when the person went away
+
+        async def check() -> None:
+            if not self.conns.online(meeting, pid):
+                await self._log(meeting, pid, False, since)
+
+        self.scheduler.after(_key(meeting, pid), self.debounce_s, check)
+
+    async def _log(self, meeting: str, pid: str, online: bool, at: int) -> None:
+        try:
+            await self.hub.execute(meeting, pid,
+                                   lambda s: presence_draft(s, pid, online, at))
+        except (MeetingNotFound, StoreError):
+            log.warning("presence of %s in %s not logged", pid, meeting)
+
+
+def _key(meeting: str, pid: str) -> str:
+    return f"presence:{meeting}:{pid}"

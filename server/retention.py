@@ -1,0 +1,79 @@
+"""Retention: recordings are deleted ``retention_days`` after their meeting ended; the
+pseudonymised encounters ``mix`` and the network figures need stay until the cohort
+has ended, then the meeting goes entirely (see docs/privacy.md)."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+
+from aiohttp import web
+
+from server import privacy
+from server.keys import BOARDS, CREDENTIALS, HUB, SETTINGS, STORE
+from server.organisers import WORKSPACE
+from server.review import read_range
+from server.review_pages import REVIEW
+from server.store import StoreError
+
+log = logging.getLogger("ledarstig.retention")
+DAY_MS = 86_400_000
+SWEEP_EVERY_S = 3600.0
+
+
+async def sweep(app: web.Application, now_ms: int) -> dict[str, list[str]]:
+    """One pass; returns the meetings whose recording was deleted and those removed."""
+    hub, store = app[HUB], app[STORE]
+    keep_ms = app[SETTINGS].retention_days * DAY_MS
+    secret = app[CREDENTIALS].secret_key
+    done: dict[str, list[str]] = {"stripped": [], "removed": []}
+    for live in hub.all():
+        s = live.state
+        if not s.meeting.ended:
+            continue
+        last = await read_range(store, live.id, s.seq - 1, s.seq, 1)
+        if not last or now_ms - last[0].ts < keep_ms:
+            continue
+        if not s.recording_deleted:
+            await hub.rewrite(live.id, lambda events, m=live.id: privacy.strip_recording(
+                events, secret, m))
+            done["stripped"].append(live.id)
+        if not _cohort_running(app, s.meeting.cohort, now_ms):
+            await hub.remove(live.id)
+            app[BOARDS].forget_meeting(live.id)
+            done["removed"].append(live.id)
+        app[REVIEW].forget(live.id)
+    return done
+
+
+def _cohort_running(app: web.Application, cohort: str, now_ms: int) -> bool:
+    if not cohort:
+        return False
+    try:
+        _, found = app[WORKSPACE].cohort(cohort)
+    except Exception:
+        return True  # a cohort outside the workspace: its end is not known; keep them
+    if not found.ends_on:
+        return True
+    today = datetime.fromtimestamp(now_ms / 1000).date()
+    return date.fromisoformat(found.ends_on) >= today
+
+
+async def run(app: web.Application) -> None:
+    while True:
+        try:
+            result = await sweep(app, app[WORKSPACE].clock.now_ms())
+            if result["stripped"] or result["removed"]:
+                log.info("retention: %s", result)
+        except (StoreError, Exception):  # the sweep must survive anything
+            log.exception("retention sweep failed")
+        await asyncio.sleep(SWEEP_EVERY_S)
+
+
+async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(run(app), name="retention")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

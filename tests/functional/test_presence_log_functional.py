@@ -1,0 +1,52 @@
+"""Presence transitions in the log, debounced, folded into attendance."""
+
+import asyncio
+from pathlib import Path
+
+from server.keys import HUB
+from tests.support import start_server
+
+
+async def _presence_events(server, meeting_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    status, body = await server.api("GET", f"/api/meetings/{meeting_id}/log")
+    assert status == 200
+    return [e for e in body["events"] if e["type"] == "presence.changed"]
+
+
+async def test_flaky_link_logs_nothing_and_a_long_absence_logs_offline_once(
+        tmp_path: Path) -> None:
+    server = await start_server(tmp_path / "data", presence_debounce_s=0.4, grace_s=30.0)
+    try:
+        meeting = await server.new_meeting()
+        anna = await meeting.participant("Anna")
+        bo = await meeting.participant("Bo")  # watches the log's events go out
+        [online, _] = await _presence_events(server, meeting.id)
+        assert online["actor"] == anna.participant
+        assert online["data"]["online"] is True
+        # A flaky link: ten drops and returns within the debounce time.
+        for _ in range(10):
+            await anna.close()
+            again = server.client(meeting.tokens["participant"], meeting=meeting.id,
+                                  resume=anna.resume_token)
+            await again.connect()
+            await again.join("Anna")
+            anna = again
+        await asyncio.sleep(0.6)  # longer than the debounce: nothing may appear
+        assert len(await _presence_events(server, meeting.id)) == 2
+        # Away for good: one offline event, at the moment of the drop.
+        hub = server.app[HUB]
+        dropped_at = server.app[HUB]._clock.now_ms()
+        await anna.close()
+        await bo.inbox.wait("event", lambda e: e["type"] == "presence.changed"
+                            and not e["data"]["online"])
+        events = [e for e in await _presence_events(server, meeting.id)
+                  if e["actor"] == anna.participant]
+        assert [e["data"]["online"] for e in events] == [True, False]
+        assert abs(events[1]["data"]["at"] - dropped_at) < 300
+        assert events[1]["ts"] - events[1]["data"]["at"] >= 350  # logged after the debounce
+        state = hub.get(meeting.id).state
+        assert anna.participant not in state.online
+        minutes = state.attendance_ms(events[1]["ts"] + 10_000)[anna.participant]
+        assert minutes == events[1]["data"]["at"] - events[0]["data"]["at"]
+    finally:
+        await server.stop()
