@@ -63,3 +63,40 @@ async def test_a_page_publishes_into_janus_and_another_receives_it(
     await expect(bo.locator(".toast", has_text="Videoservern är tillbaka")).to_be_visible()
     again = await poll(lambda: receiving(bo, anna_id), 20, what="Anna through Janus again")
     assert again["pcs"] == 0
+
+
+PUBLISHED_RIDS = """async () => {
+  const pc = window.ledarstig.view.plenary.sfu.publisher
+  const rids = []
+  ;(await pc.getStats()).forEach((s) => {
+    const sent = s.type === 'outbound-rtp' && s.kind === 'video' && (s.framesEncoded ?? 0) > 0
+    if (sent) rids.push(s.rid)
+  })
+  return {rids: rids.sort(), answer: pc.remoteDescription?.sdp ?? ''}
+}"""
+WIDTH = """async (other) =>
+  (await window.ledarstig.view.plenary.sfu.stats())[other]?.frameWidth ?? 0"""
+
+
+async def test_thumbnails_take_the_low_simulcast_layer_and_a_pinned_tile_the_high(
+        open_page, links: dict[str, str], janus: Janus) -> None:  # type: ignore[no-untyped-def]
+    anna = await open_page(links["participant"])
+    await join(anna, "Anna Berg", "Vasa")
+    # Anna's microphone off: she never becomes the active speaker (who gets the high layer).
+    await anna.evaluate("window.ledarstig.view.plenary.sfu.local.setMic(false)")
+    anna_id = await anna.evaluate("window.ledarstig.store.me")
+    async def two_layers() -> dict[str, Any] | None:
+        got: dict[str, Any] = await anna.evaluate(PUBLISHED_RIDS)
+        return got if got["rids"] == ["h", "l"] else None
+    published = await poll(two_layers, 20, what="Anna sending two simulcast layers")
+    assert "a=simulcast:recv h;l" in published["answer"]  # Janus accepted both
+    bo = await open_page(links["participant"])
+    await join(bo, "Bo Lind", "Borgå")
+    async def width(test: Any) -> int | None:
+        w: int = await bo.evaluate(WIDTH, anna_id)
+        return w if test(w) else None
+    low = await poll(lambda: width(lambda w: 0 < w <= 200), 20, what="Anna's thumbnail layer")
+    await bo.locator(f'.tile[data-peer="{anna_id}"]').dblclick()  # pin: the high layer
+    await poll(lambda: width(lambda w: w >= 3 * low), 20, what="Anna's full layer")
+    await bo.locator(f'.tile[data-peer="{anna_id}"]').dblclick()  # unpin: back to low
+    await poll(lambda: width(lambda w: 0 < w <= 200), 20, what="the thumbnail layer again")

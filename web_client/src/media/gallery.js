@@ -31,12 +31,16 @@ export class Gallery {
     return order.slice(this.page * PAGE_SIZE, (this.page + 1) * PAGE_SIZE)
   }
 
-  /** The subscription: [{id, audio, video}] for the visible participants. */
+  /** The subscription: [{id, audio, video, layer}] for the visible participants; the
+   *  thumbnails take the low simulcast layer, the pinned, staged and speaker the high. */
   wanted(now = Date.now()) {
-    return this.visible().map((id) => ({
-      id, audio: true,
-      video: !this.speakingOnly || this.pinned.has(id) || this.stage.has(id) || this.spokeRecently(id, now),
-    }))
+    return this.visible().map((id) => {
+      const big = this.pinned.has(id) || this.stage.has(id) || id === this.speaker
+      return {
+        id, audio: true, layer: big ? 'high' : 'low',
+        video: !this.speakingOnly || this.pinned.has(id) || this.stage.has(id) || this.spokeRecently(id, now),
+      }
+    })
   }
 
   spokeRecently(id, now) { return now - (this.spokeAt.get(id) ?? -Infinity) < SPEAKING_KEEP_MS }
