@@ -139,7 +139,7 @@ class Coturn:
 async def running_coturn(folder: Path, secret: str = "test-turn-secret",
                          cert: tuple[Path, Path] | None = None) -> AsyncIterator[Coturn]:
     """coturn on UDP and TCP; with ``cert`` (certificate, key) also TLS on its own port."""
-    port = free_port(socket.SOCK_DGRAM)
+    port = _free_udp_and_tcp_port()  # coturn listens on both
     tls_port = free_port() if cert else None
     tls = ([f"tls-listening-port={tls_port}", f"cert={cert[0]}", f"pkey={cert[1]}"]
            if cert else ["no-tls"])
@@ -160,6 +160,15 @@ async def running_coturn(folder: Path, secret: str = "test-turn-secret",
         drain.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await drain
+
+
+def _free_udp_and_tcp_port() -> int:
+    for _ in range(50):
+        port = free_port(socket.SOCK_DGRAM)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, contextlib.suppress(OSError):
+            s.bind((NETNS_IP, port))
+            return port
+    raise RuntimeError("no port free for both UDP and TCP")
 
 
 def _write(path: Path, text: str) -> None:
