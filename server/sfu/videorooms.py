@@ -285,9 +285,9 @@ class VideoRooms:
     async def _choose_layers(self, seat: Seat, layers: dict[str, str]) -> None:
         """Tell Janus which simulcast substream each received video should carry.
 
-        Janus numbers substreams from 0 (lowest). Our client publishes two layers,
-        so the high one is 1 (Janus 1.1 never switches to a target it does not
-        receive, such as 2 here). Video without simulcast ignores this."""
+        Janus numbers substreams from 0 (lowest); our client publishes two layers,
+        so the high one is 1. Janus switches on the target layer's next keyframe
+        (see ``fir_freq`` at room creation). Video without simulcast ignores this."""
         want = {x["mid"]: LOW if layers.get(x["participant"] or "") == "low" else HIGH
                 for x in seat.carried if x["type"] == "video"}
         changed = [{"mid": mid, "substream": sub} for mid, sub in want.items()
