@@ -190,6 +190,7 @@ class SfuFeed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     id: Id
     audio: bool = True
     video: bool = True
+    layer: Literal["high", "low"] = "high"  # simulcast: "low" for a thumbnail
 
 
 class SfuSubscribe(Message):

@@ -116,34 +116,59 @@ class Coturn:
     secret: str
     process: Process
 
+    tls_port: int | None = None
+
     @property
     def url(self) -> str:
         return f"turn:{NETNS_IP}:{self.port}?transport=udp"
+
+    @property
+    def tcp_url(self) -> str:
+        return f"turn:{NETNS_IP}:{self.port}?transport=tcp"
+
+    @property
+    def tls_url(self) -> str:
+        assert self.tls_port is not None, "coturn was started without a certificate"
+        return f"turns:{NETNS_IP}:{self.tls_port}?transport=tcp"
 
     def log_text(self) -> str:
         return "".join(self.process.log)
 
 
 @contextlib.asynccontextmanager
-async def running_coturn(folder: Path, secret: str = "test-turn-secret") -> AsyncIterator[Coturn]:
-    port = free_port(socket.SOCK_DGRAM)
+async def running_coturn(folder: Path, secret: str = "test-turn-secret",
+                         cert: tuple[Path, Path] | None = None) -> AsyncIterator[Coturn]:
+    """coturn on UDP and TCP; with ``cert`` (certificate, key) also TLS on its own port."""
+    port = _free_udp_and_tcp_port()  # coturn listens on both
+    tls_port = free_port() if cert else None
+    tls = ([f"tls-listening-port={tls_port}", f"cert={cert[0]}", f"pkey={cert[1]}"]
+           if cert else ["no-tls"])
     conf = folder / "turnserver.conf"
     _write(conf, "\n".join([
         f"listening-ip={NETNS_IP}", f"relay-ip={NETNS_IP}", f"listening-port={port}",
         "min-port=49152", "max-port=49400", "use-auth-secret", f"static-auth-secret={secret}",
-        "realm=ledarstig.test", "no-tls", "no-dtls", "no-cli", "fingerprint",
+        "realm=ledarstig.test", *tls, "no-dtls", "no-cli", "fingerprint",
         "no-multicast-peers", "log-file=stdout", "simple-log", "verbose",
         f"pidfile={folder / 'turnserver.pid'}", f"userdb={folder / 'turndb.sqlite'}", ""]))
     process = await _start("turnserver", "-c", str(conf))
     await process.wait_for_line("Total General servers")
     drain = process.drain()
     try:
-        yield Coturn(port, secret, process)
+        yield Coturn(port, secret, process, tls_port)
     finally:
         await process.stop()
         drain.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await drain
+
+
+def _free_udp_and_tcp_port() -> int:
+    for _ in range(50):
+        port = free_port(socket.SOCK_DGRAM)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, contextlib.suppress(OSError):
+            s.bind((NETNS_IP, port))
+            return port
+    raise RuntimeError("no port free for both UDP and TCP")
 
 
 def _write(path: Path, text: str) -> None:

@@ -38,7 +38,8 @@ def register(gw: Gateway, video: VideoRooms) -> None:
         me = gw.pid(conn)
         check_subscribe(meeting_of(conn), me, [f.id for f in msg.feeds], video.status)
         offer, streams = await video.subscribe(conn.sid, conn.meeting, me,
-                                               [(f.id, f.audio, f.video) for f in msg.feeds])
+                                               [(f.id, f.audio, f.video) for f in msg.feeds],
+                                               {f.id: f.layer for f in msg.feeds})
         return {"description": offer, "streams": streams}
 
     async def answer(conn: Connection, msg: p.SfuAnswer) -> dict[str, Any]:

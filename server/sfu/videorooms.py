@@ -29,6 +29,7 @@ from server.sfu.janus import Handle, JanusSession, Json
 
 log = logging.getLogger("ledarstig.sfu")
 RETRY_S = (0.5, 1.0, 2.0, 3.0)  # reconnect back-off, then every 3 s
+LOW, HIGH = 0, 1  # simulcast substreams: the client's "l" (1/4 scale) and "h" layers
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Seat:
     subscriber: Handle | None = None
     streams: list[Json] = field(default_factory=list)  # what the subscriber asked for
     carried: list[Json] = field(default_factory=list)  # mid -> participant, from Janus
+    substreams: dict[str, int] = field(default_factory=dict)  # video mid -> simulcast layer
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -160,7 +162,11 @@ class VideoRooms:
                     await handle.request({
                         "request": "create", "room": room.janus_id, "permanent": False,
                         "is_private": True, "publishers": 100, "videocodec": "vp8",
-                        "audiocodec": "opus", "bitrate": 400_000, "notify_joining": False,
+                        # 800 kbit/s: room for both simulcast layers (600 + 100 kbit/s);
+                        # a keyframe request every 2 s, since Janus's own request on a
+                        # layer switch does not reach the high layer (measured).
+                        "audiocodec": "opus", "bitrate": 800_000, "fir_freq": 2,
+                        "notify_joining": False,
                         "admin_key": self._settings.janus_admin_key or ""})
                 finally:
                     await handle.detach()
@@ -236,12 +242,15 @@ class VideoRooms:
     # -- subscribing ------------------------------------------------------------
 
     async def subscribe(self, sid: str, meeting: str, participant: str,
-                        wanted: list[tuple[str, bool, bool]]) -> tuple[Json | None, list[Json]]:
+                        wanted: list[tuple[str, bool, bool]],
+                        layers: dict[str, str] | None = None) -> tuple[Json | None, list[Json]]:
         """Receive the ``(participant, audio, video)`` feeds that are live.
 
         The first subscription joins a subscriber handle; later ones update it
-        (Janus renegotiates the same PeerConnection). Returns Janus's offer, when
-        there is one to answer, and which participant each ``mid`` carries."""
+        (Janus renegotiates the same PeerConnection). ``layers`` picks each
+        participant's simulcast layer ("low" for thumbnails; "high" by default).
+        Returns Janus's offer, when there is one to answer, and which participant
+        each ``mid`` carries."""
         seat = self._seat(sid, meeting, participant)
         async with seat.lock:
             room = self._rooms.get(meeting)
@@ -260,6 +269,7 @@ class VideoRooms:
                 add = [x for x in streams if x not in seat.streams]
                 drop = [x for x in seat.streams if x not in streams and x["feed"] in present]
                 if not add and not drop:
+                    await self._choose_layers(seat, layers or {})
                     return None, seat.carried
                 body: Json = {"request": "update"}
                 if add:
@@ -269,7 +279,22 @@ class VideoRooms:
                 data, offer = await seat.subscriber.message(body)
             seat.streams = streams
             seat.carried = _carried(room, data)
+            await self._choose_layers(seat, layers or {})
             return offer, seat.carried
+
+    async def _choose_layers(self, seat: Seat, layers: dict[str, str]) -> None:
+        """Tell Janus which simulcast substream each received video should carry.
+
+        Janus numbers substreams from 0 (lowest); our client publishes two layers,
+        so the high one is 1. Janus switches on the target layer's next keyframe
+        (see ``fir_freq`` at room creation). Video without simulcast ignores this."""
+        want = {x["mid"]: LOW if layers.get(x["participant"] or "") == "low" else HIGH
+                for x in seat.carried if x["type"] == "video"}
+        changed = [{"mid": mid, "substream": sub} for mid, sub in want.items()
+                   if seat.substreams.get(mid, HIGH) != sub]
+        seat.substreams = want
+        if changed and seat.subscriber is not None:
+            await seat.subscriber.message({"request": "configure", "streams": changed})
 
     def _subscriber_event(self, sid: str, seat: Seat, room: VideoRoom, event: Json) -> None:
         jsep = event.get("jsep")
@@ -300,7 +325,7 @@ class VideoRooms:
 
     async def _unsubscribe(self, seat: Seat) -> None:
         handle, seat.subscriber = seat.subscriber, None
-        seat.streams, seat.carried = [], []
+        seat.streams, seat.carried, seat.substreams = [], [], {}
         if handle is not None:
             await handle.detach()
 

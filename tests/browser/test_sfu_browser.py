@@ -63,3 +63,87 @@ async def test_a_page_publishes_into_janus_and_another_receives_it(
     await expect(bo.locator(".toast", has_text="Videoservern är tillbaka")).to_be_visible()
     again = await poll(lambda: receiving(bo, anna_id), 20, what="Anna through Janus again")
     assert again["pcs"] == 0
+
+
+PUBLISHED_RIDS = """async () => {
+  const pc = window.ledarstig.view.plenary.sfu.publisher
+  const rids = []
+  ;(await pc.getStats()).forEach((s) => {
+    const sent = s.type === 'outbound-rtp' && s.kind === 'video' && (s.framesEncoded ?? 0) > 0
+    if (sent) rids.push(s.rid)
+  })
+  return {rids: rids.sort(), answer: pc.remoteDescription?.sdp ?? ''}
+}"""
+WIDTH = """async (other) =>
+  (await window.ledarstig.view.plenary.sfu.stats())[other]?.frameWidth ?? 0"""
+
+
+async def test_thumbnails_take_the_low_simulcast_layer_and_a_pinned_tile_the_high(
+        open_page, links: dict[str, str], janus: Janus) -> None:  # type: ignore[no-untyped-def]
+    anna = await open_page(links["participant"])
+    await join(anna, "Anna Berg", "Vasa")
+    # Anna's microphone off: she never becomes the active speaker (who gets the high layer).
+    await anna.evaluate("window.ledarstig.view.plenary.sfu.local.setMic(false)")
+    anna_id = await anna.evaluate("window.ledarstig.store.me")
+    async def two_layers() -> dict[str, Any] | None:
+        got: dict[str, Any] = await anna.evaluate(PUBLISHED_RIDS)
+        return got if got["rids"] == ["h", "l"] else None
+    published = await poll(two_layers, 20, what="Anna sending two simulcast layers")
+    assert "a=simulcast:recv h;l" in published["answer"]  # Janus accepted both
+    bo = await open_page(links["participant"])
+    await join(bo, "Bo Lind", "Borgå")
+    async def width(test: Any) -> int | None:
+        w: int = await bo.evaluate(WIDTH, anna_id)
+        return w if test(w) else None
+    low = await poll(lambda: width(lambda w: 0 < w <= 200), 20, what="Anna's thumbnail layer")
+    await bo.locator(f'.tile[data-peer="{anna_id}"]').dblclick()  # pin: the high layer
+    await poll(lambda: width(lambda w: w >= 3 * low), 20, what="Anna's full layer")
+    await bo.locator(f'.tile[data-peer="{anna_id}"]').dblclick()  # unpin: back to low
+    await poll(lambda: width(lambda w: 0 < w <= 200), 20, what="the thumbnail layer again")
+
+
+PLENARY_STATE = """() => { const v = window.ledarstig.view.plenary
+  return {me: window.ledarstig.store.me, mode: v.mode, feeds: v.gallery.feeds,
+          publisher: v.sfu.publisher?.connectionState} }"""
+WANTED = "JSON.parse(window.ledarstig.view.plenary.sfu.wanted || '[]')"
+
+
+async def test_gallery_pages_pinning_and_only_video_of_those_speaking(
+        open_page, links: dict[str, str], janus: Janus) -> None:  # type: ignore[no-untyped-def]
+    pages: list[Page] = []
+    for name in ("Anna Berg", "Bo Lind", "Cem Aho", "Dag Ek"):
+        page = await open_page(links["participant"])
+        await join(page, name, "Vasa")
+        # Microphones off: nobody becomes the speaker, so "only video of those speaking"
+        # shows exactly the pinned.
+        await page.evaluate("window.ledarstig.view.plenary.sfu.local.setMic(false)")
+        pages.append(page)
+    dag = pages[-1]
+    others = sorted([await p.evaluate("window.ledarstig.store.me") for p in pages[:3]])
+    try:
+        await poll(lambda: dag.evaluate("window.ledarstig.view.plenary.gallery.feeds.length === 3"),
+                   20, what="three feeds in Dag's gallery")
+    except AssertionError as exc:  # say what each page had
+        raise AssertionError(f"{exc}: {[await p.evaluate(PLENARY_STATE) for p in pages]}") from exc
+    # Two tiles a page (25 in use), so that three publishers make two pages.
+    await dag.evaluate("""() => { const v = window.ledarstig.view.plenary
+                                  v.gallery.pageSize = 2; v.resubscribe() }""")
+    bar = dag.locator(".gallery-bar")
+    async def wanted() -> list[dict[str, Any]]:
+        got: list[dict[str, Any]] = await dag.evaluate(WANTED)
+        return got
+    assert [f["id"] for f in await wanted()] == others[:2]
+    await bar.locator("button").nth(1).click()  # next page
+    assert [f["id"] for f in await wanted()] == others[2:]
+    third = f"(await window.ledarstig.view.plenary.sfu.stats())['{others[2]}']?.framesDecoded"
+    await poll(lambda: dag.evaluate(f"async () => {third} > 0"), 20,
+               what="the second page's video")
+    # Pin the one on page two: first on page one from now on, with the high layer.
+    await dag.locator(f'.tile[data-peer="{others[2]}"]').dblclick()
+    await bar.locator("button").nth(0).click()  # previous page
+    got = await wanted()
+    assert [(f["id"], f["layer"]) for f in got] == [(others[2], "high"), (others[0], "low")]
+    await bar.locator("input[type=checkbox]").check()  # only video of those speaking
+    got = await wanted()
+    assert [(f["id"], f["video"], f["audio"]) for f in got] == [
+        (others[2], True, True), (others[0], False, True)], got

@@ -3,6 +3,7 @@
 Janus and coturn run as real processes inside the test network namespace."""
 
 import asyncio
+import subprocess
 import time
 from pathlib import Path
 
@@ -11,7 +12,14 @@ from aiortc import RTCPeerConnection
 
 from rooms.media import Sfu
 from server.keys import HUB, VIDEO
-from tests.media_servers import HAVE_JANUS, Janus, needs_coturn, running_coturn, running_janus
+from tests.media_servers import (
+    HAVE_JANUS,
+    NETNS_IP,
+    Janus,
+    needs_coturn,
+    running_coturn,
+    running_janus,
+)
 from tests.support import Meeting, RunningServer, start_server
 from tests.webrtc import needs_netns
 from tests.webrtc_sfu import SfuPeer, relay_config
@@ -141,11 +149,28 @@ async def test_janus_down_falls_back_to_the_mesh_and_back(sfu_server: RunningSer
     assert back["fallback"] is False and back["peers"] == []
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for the namespace's address, made for the test with openssl."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cert, key = folder / "turn.pem", folder / "turn.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                    "-subj", f"/CN={NETNS_IP}", "-addext", f"subjectAltName=IP:{NETNS_IP}",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
 @needs_coturn
+@pytest.mark.parametrize("transport", ["udp", "tcp", "tls"])
 async def test_relay_only_peers_connect_through_coturn_with_issued_credentials(
-        tmp_path: Path) -> None:
-    async with running_coturn(tmp_path / "turn") as turn:
-        server = await start_server(tmp_path / "d", turn_urls=(turn.url,),
+        tmp_path: Path, transport: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    cert = self_signed(tmp_path / "cert") if transport == "tls" else None
+    if cert is not None:  # aioice verifies the TURN server's certificate: trust ours
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))
+    async with running_coturn(tmp_path / "turn", cert=cert) as turn:
+        url = (turn.url if transport == "udp" else turn.tcp_url if transport == "tcp"
+               else turn.tls_url)
+        server = await start_server(tmp_path / "d", turn_urls=(url,),
                                     turn_secret=turn.secret, turn_ttl_s=600)
         a = b = None
         try:
@@ -172,6 +197,13 @@ async def test_relay_only_peers_connect_through_coturn_with_issued_credentials(
             assert await asyncio.wait_for(got, 5) == "via TURN"
             log = turn.log_text()
             assert f":{anna.participant}>" in log and f":{bo.participant}>" in log
+            # The allocations were made over the transport asked for (coturn names it).
+            sessions = [line for line in log.splitlines() if "new, realm" in line]
+            assert len(sessions) >= 2, log[-3000:]
+            streams = log.count("tcp or tls connected to")  # one per TCP/TLS client
+            assert streams == 0 if transport == "udp" else streams >= 2, log[-3000:]
+            if transport == "tls":  # coturn names the cipher of a TLS session
+                assert all("TLS" in line for line in sessions), sessions
         finally:
             for pc in (a, b):
                 if pc is not None:

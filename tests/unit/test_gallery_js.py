@@ -29,6 +29,8 @@ g.stage = new Set(['p40']); g.speakingOnly = false
 out.stageOrder = g.visible().slice(0, 3)
 g.speakingOnly = true
 out.stageVideo = g.wanted(9000).filter((f) => f.video).map((f) => f.id).sort()
+out.high = g.wanted(9000).filter((f) => f.layer === 'high').map((f) => f.id).sort()
+out.lowOthers = g.wanted(9000).filter((f) => f.layer === 'low').length
 g.setFeeds(ids.slice(0, 10)); out.clamped = [g.page, g.pages(), g.visible().length]
 console.log(JSON.stringify(out))
 """
@@ -52,4 +54,6 @@ def test_pages_pinning_active_speaker_and_speaking_only() -> None:
     assert out["later"] == ["p59"]  # p30 spoke too long ago
     assert out["stageOrder"] == ["p59", "p40", "p30"]  # pinned, on stage, speaking
     assert out["stageVideo"] == ["p40", "p59"]
+    assert out["high"] == ["p30", "p40", "p59"]  # pinned, on stage, speaker: the full layer
+    assert out["lowOthers"] == 22  # thumbnails: the simulcast low layer
     assert out["clamped"] == [0, 1, 10]

@@ -16,6 +16,7 @@ export class Gallery {
     this.speakingOnly = false
     this.spokeAt = new Map()
     this.speaker = null
+    this.pageSize = PAGE_SIZE
   }
 
   setFeeds(feeds) {
@@ -23,20 +24,24 @@ export class Gallery {
     this.page = Math.min(this.page, this.pages() - 1)
   }
 
-  pages() { return Math.max(1, Math.ceil(this.feeds.length / PAGE_SIZE)) }
+  pages() { return Math.max(1, Math.ceil(this.feeds.length / this.pageSize)) }
 
   /** The participants on the current page: pinned first, then the active speaker. */
   visible() {
     const order = [...this.feeds].sort((a, b) => rank(this, a) - rank(this, b) || (a < b ? -1 : 1))
-    return order.slice(this.page * PAGE_SIZE, (this.page + 1) * PAGE_SIZE)
+    return order.slice(this.page * this.pageSize, (this.page + 1) * this.pageSize)
   }
 
-  /** The subscription: [{id, audio, video}] for the visible participants. */
+  /** The subscription: [{id, audio, video, layer}] for the visible participants; the
+   *  thumbnails take the low simulcast layer, the pinned, staged and speaker the high. */
   wanted(now = Date.now()) {
-    return this.visible().map((id) => ({
-      id, audio: true,
-      video: !this.speakingOnly || this.pinned.has(id) || this.stage.has(id) || this.spokeRecently(id, now),
-    }))
+    return this.visible().map((id) => {
+      const big = this.pinned.has(id) || this.stage.has(id) || id === this.speaker
+      return {
+        id, audio: true, layer: big ? 'high' : 'low',
+        video: !this.speakingOnly || this.pinned.has(id) || this.stage.has(id) || this.spokeRecently(id, now),
+      }
+    })
   }
 
   spokeRecently(id, now) { return now - (this.spokeAt.get(id) ?? -Infinity) < SPEAKING_KEEP_MS }

@@ -52,7 +52,13 @@ export class SfuClient {
   async publish() {
     const pc = this.publisher = new RTCPeerConnection({ iceServers: this.iceServers })
     const tracks = this.local.stream.getTracks()
-    for (const track of tracks) this.senders.set(track, pc.addTrack(track, this.local.stream))
+    for (const track of tracks) {
+      // Video in two simulcast layers: full, and a quarter of it for gallery thumbnails.
+      const sender = track.kind === 'video'
+        ? pc.addTransceiver(track, { direction: 'sendonly', streams: [this.local.stream], sendEncodings: SIMULCAST }).sender
+        : pc.addTrack(track, this.local.stream)
+      this.senders.set(track, sender)
+    }
     if (tracks.length === 0) return // nothing to send: only receive
     pc.onicecandidate = ({ candidate }) => this.trickle('publisher', candidate)
     await pc.setLocalDescription(await pc.createOffer())
@@ -65,7 +71,7 @@ export class SfuClient {
     this.request('sfu.trickle', { target, candidate: c }).catch(() => {})
   }
 
-  /** Receive exactly these feeds: [{id, audio, video}]. */
+  /** Receive exactly these feeds: [{id, audio, video, layer: 'high'|'low'}]. */
   subscribe(feeds) {
     const key = JSON.stringify(feeds)
     if (key === this.wanted || !this.active) return this.queue
@@ -168,10 +174,15 @@ export class SfuClient {
     report.forEach((s) => {
       if (s.type !== 'inbound-rtp' || s.kind !== 'video') return
       const id = this.carried.get(s.mid) ?? s.mid
-      out[id] = { framesDecoded: s.framesDecoded ?? 0 }
+      out[id] = { framesDecoded: s.framesDecoded ?? 0, frameWidth: s.frameWidth ?? 0 }
     })
     return out
   }
 }
+
+const SIMULCAST = [ // Janus expects them high to low
+  { rid: 'h', maxBitrate: 600_000 },
+  { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 100_000 },
+]
 
 function plain({ type, sdp }) { return { type, sdp } }
