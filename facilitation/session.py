@@ -219,6 +219,12 @@ def _help_answered(s: Session, e: Event) -> None:
     s.help.pop(e.data["participant"], None)
 
 
+def _joined(s: Session, e: Event) -> None:
+    """A join comes from a live connection: online from now. So the first join needs
+    no ``presence.changed`` of its own (one event less per join to every client)."""
+    s.online.setdefault(e.data["id"], e.ts)
+
+
 def _left(s: Session, e: Event) -> None:
     s.help.pop(e.data["id"], None)
     _went_offline(s, e.data["id"], e.ts)
@@ -294,6 +300,7 @@ _REDUCERS: dict[str, Callable[[Session, Event], None]] = {
     "round.broadcast": _broadcast,
     "help.requested": _help_requested,
     "help.answered": _help_answered,
+    "participant.joined": _joined,
     "participant.left": _left,
     "presence.changed": _presence,
     "meeting.ended": _ended,

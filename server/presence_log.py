@@ -1,7 +1,8 @@
 """Presence in the log: online/offline transitions as ``presence.changed`` events.
 
 Debounced so a flaky link does not flood the log: coming online is logged only
-if the log has the person offline; going offline is logged only once the person
+if the log has the person offline (a join itself counts as coming online, see
+``facilitation.session._joined``); going offline is logged only once the person
 has stayed away ``presence_debounce_s`` seconds, and then with the moment the
 last connection dropped (``at``), so attendance minutes stay exact. A reconnect
 within the debounce logs nothing at all.
