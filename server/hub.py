@@ -119,10 +119,6 @@ class Hub:
                     raise
         raise AssertionError("unreachable")
 
-    async def reload(self, meeting_id: str) -> LiveMeeting:
-        """Reload a meeting from its log if a store failure left it broken."""
-        return await self._healthy(meeting_id)
-
     async def _healthy(self, meeting_id: str) -> LiveMeeting:
         """The meeting, reloaded from its log first if a store failure broke it."""
         live = self.get(meeting_id)
