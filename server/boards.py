@@ -5,7 +5,10 @@ compacted state) plus the ``board.updated`` events after it. Every accepted
 update is applied here in log order, inside the command that appends it.
 """
 
-from rooms import Event
+from collections.abc import Callable
+
+from facilitation.session import Session
+from rooms import SYSTEM, Draft, Event
 from rooms.board import Board, BoardLimits
 from server.store import LogStore
 
@@ -38,6 +41,21 @@ class Boards:
                 board = Board(self._limits)
             board = self._boards.setdefault(key, board)
         return board
+
+    async def of(self, state: Session, room: str) -> Board:
+        """The live board of a room of the meeting whose state this is."""
+        return await self.get(state.id, room, room in state.board_updates)
+
+    async def seed_decision(self, state: Session, seeds: tuple[tuple[str, str], ...]
+                            ) -> Callable[[Session], list[Draft]]:
+        """The decision that writes each room's prompt onto its board, by the system."""
+        loaded = {room: await self.of(state, room) for room, _ in seeds}
+
+        def decide(s: Session) -> list[Draft]:
+            return [Draft("board.updated", {"room": room, "origin": "prompt",
+                                            "update": loaded[room].seed_prompt(text, SYSTEM)})
+                    for room, text in seeds]
+        return decide
 
     async def replay(self, meeting: str, room: str, upto: int | None = None) -> Board:
         """The board as the log says, optionally as it was after event ``upto``.

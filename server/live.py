@@ -18,6 +18,7 @@ from typing import Protocol, TypeVar
 
 from facilitation.session import Session
 from rooms import Draft, Event
+from server.effects import Effect, effects
 from server.store import LogStore, StoreError
 
 RECENT_EVENTS = 5000
@@ -48,10 +49,18 @@ class LiveMeeting:
         return self.state.id
 
     def commit(self, actor: str, drafts: Sequence[Draft], now_ms: int) -> list[Event]:
-        events = []
+        return self.commit_effects(actor, drafts, now_ms)[0]
+
+    def commit_effects(self, actor: str, drafts: Sequence[Draft],
+                       now_ms: int) -> tuple[list[Event], list[Effect]]:
+        """Number and fold the drafts; with each event, what to do about it
+        (``server.effects.effects`` of the state just before it)."""
+        events: list[Event] = []
+        todo: list[Effect] = []
         for draft in drafts:
             event = Event(self.state.seq + 1, now_ms, actor, draft.type, draft.data)
             try:
+                todo += effects(self.state, event)
                 self.state.apply(event)
             except Exception:
                 self.broken = events != []  # earlier drafts applied, never published
@@ -60,7 +69,7 @@ class LiveMeeting:
             events.append(event)
         if events:
             self._committed = events[-1].seq
-        return events
+        return events, todo
 
     async def publish(self, events: Sequence[Event]) -> None:
         """Make ``events`` durable, then deliver them in log order.
