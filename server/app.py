@@ -105,25 +105,24 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         conns = Connections()
         fanout = SocketFanout(sio)
         dispatcher = Dispatcher(fanout, conns, metrics)
-        hub = Hub(app[STORE], dispatcher, clock, settings.snapshot_every)
+        board_limits = BoardLimits(max_update_bytes=settings.board_max_update_bytes,
+                                   max_elements=settings.board_max_elements)
+        hub = Hub(app[STORE], dispatcher, clock, settings.snapshot_every, board_limits)
         seconds = await hub.recover()
         metrics.recovery.set(seconds)
         log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)
         gateway = Gateway(sio, hub, conns, fanout, dispatcher,
                           Tools(app[TOKENS], scheduler, clock, settings, metrics))
-        board_store = Boards(app[STORE], BoardLimits(
-            max_update_bytes=settings.board_max_update_bytes,
-            max_elements=settings.board_max_elements))
-        app[BOARDS] = board_store
+        app[BOARDS] = Boards(app[STORE], hub)
         video = app[VIDEO] = VideoRooms(settings)
         planner = Planner()
         gateway.closers.append(planner.close)
-        register_all(gateway, board_store, video, planner)
+        register_all(gateway, video, planner)
         SfuEvents(gateway, video, dispatcher)
         timer = RoundTimer(hub, scheduler, clock)
         presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
         dispatcher.serve(Services(
-            hub=hub, timer=timer, boards=board_store, presence=presence, video=video,
+            hub=hub, timer=timer, presence=presence, video=video,
             media=MediaPlans(hub, conns, fanout, video, settings.publisher_cap),
             ice=IceRefresh(settings, scheduler, clock, conns, fanout),
             next_round=NextRound(planner, hub, conns)))

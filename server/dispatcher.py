@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from facilitation import breakouts
-from rooms import SYSTEM, Event
-from server.boards import Boards
+from rooms import SYSTEM, Draft, Event
+from rooms.board import prompt_update
 from server.connections import Connections
 from server.effects import (
     ArmIce,
@@ -61,7 +61,6 @@ class Services:
 
     hub: Hub
     timer: RoundTimer
-    boards: Boards
     media: MediaPlans
     ice: IceRefresh
     next_round: NextRound
@@ -125,9 +124,9 @@ class Dispatcher:
             case CloseMedia() if s is not None:
                 await s.video.close_meeting(meeting)
             case ForgetBoards() if s is not None:
-                s.boards.forget_meeting(meeting)
+                s.hub.get(meeting).boards.forget()
             case SendBoard(pid, room, sid) if s is not None:
-                board = await s.boards.of(s.hub.get(meeting).state, room)
+                board = await s.hub.get(meeting).boards.of(room)
                 to = ToConnection(sid) if sid is not None else ToParticipant(meeting, pid)
                 await self._fanout.send("board.state", {
                     "room": room, "update": board.state(),
@@ -145,8 +144,10 @@ class Dispatcher:
         s = self.services
         match effect:
             case SeedPrompts(seeds):
-                decide = await s.boards.seed_decision(s.hub.get(meeting).state, seeds)
-                return (await s.hub.apply(meeting, SYSTEM, decide))[1]
+                drafts = [Draft("board.updated", {"room": room, "origin": "prompt",
+                                                  "update": prompt_update(text, SYSTEM)})
+                          for room, text in seeds]
+                return (await s.hub.apply(meeting, SYSTEM, lambda _: drafts))[1]
             case PlaceReturning(pid):
                 encounters = s.hub.encounters(meeting)
                 return (await s.hub.apply(meeting, SYSTEM, lambda st: breakouts.place_returning(

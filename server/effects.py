@@ -226,8 +226,8 @@ def _of_fact(state: Session, fact: Fact) -> list[Effect]:
             return [ForgetConnection(sid)]
         case PresenceChanged(pid, online):
             return _of_presence(state, pid, online)
-        case Reloaded():  # a reloaded meeting's boards follow its log
-            return [SyncTimer(), ForgetBoards()]
+        case Reloaded():  # its boards are new as well: read from the log when used
+            return [SyncTimer()]
     raise TypeError(f"not a fact: {fact!r}")
 
 

@@ -12,7 +12,9 @@ from facilitation.history import cohort_encounters
 from facilitation.session import Session, fold
 from rooms import SYSTEM, Draft, Event
 from rooms import commands as cmd
+from rooms.board import BoardLimits
 from rooms.exceptions import DomainError
+from server.boards import snapshot_key
 from server.clock import Clock
 from server.effects import Effect, Reloaded, effects
 from server.live import Broadcaster, LiveMeeting
@@ -43,8 +45,9 @@ class MeetingNotEnded(DomainError):
 
 class Hub:
     def __init__(self, store: LogStore, dispatch: Dispatch, clock: Clock,
-                 snapshot_every: int = 1000) -> None:
+                 snapshot_every: int = 1000, board_limits: BoardLimits | None = None) -> None:
         self._store = store
+        self._board_limits = board_limits or BoardLimits()
         self._broadcaster = dispatch
         self._dispatch = dispatch
         self._clock = clock
@@ -86,7 +89,7 @@ class Hub:
     async def create(self, title: str, starts_at: str, cohort: str) -> LiveMeeting:
         meeting_id = uuid.uuid4().hex[:12]
         draft = cmd.create_meeting(meeting_id, title, starts_at, cohort)
-        live = LiveMeeting(new_state(), self._store, self._broadcaster)
+        live = LiveMeeting(new_state(), self._store, self._broadcaster, self._board_limits)
         events, todo = live.commit_effects(SYSTEM, [draft], self._clock.now_ms())
         await live.publish(events)
         self._meetings[meeting_id] = live
@@ -110,8 +113,7 @@ class Hub:
         if not events:
             return events, todo
         await live.publish(events)
-        if live.state.seq - live.snapshot_seq >= self._snapshot_every:
-            await self._snapshot(live)
+        await self._snapshot_due(live)
         return events, todo
 
     async def hand_out(self, meeting_id: str, build: Callable[[LiveMeeting], T],
@@ -173,10 +175,17 @@ class Hub:
         await self._store.rewrite(meeting_id, [])  # type: ignore[attr-defined]
         del self._meetings[meeting_id]
 
-    async def _snapshot(self, live: LiveMeeting) -> None:
-        seq = live.state.seq
-        await self._store.save_snapshot(live.id, seq, encode_snapshot(live.state))
-        live.snapshot_seq = seq
+    async def _snapshot_due(self, live: LiveMeeting) -> None:
+        """The meeting every ``snapshot_every`` events; a board every ``SNAPSHOT_EVERY``
+        updates of it, once all it holds is durable (a refused update is in no snapshot)."""
+        if live.state.seq - live.snapshot_seq >= self._snapshot_every:
+            seq = live.state.seq
+            await self._store.save_snapshot(live.id, seq, encode_snapshot(live.state))
+            live.snapshot_seq = seq
+        if live.durable == live.state.seq:
+            seq = live.state.seq
+            for room, state in live.boards.due_snapshots():
+                await self._store.save_snapshot(snapshot_key(live.id, room), seq, state)
 
     async def _load(self, meeting_id: str) -> LiveMeeting:
         state, after = new_state(), 0
@@ -187,7 +196,7 @@ class Hub:
                 state, after = restored, snap[0]
         events = await self._store.read(meeting_id, after)
         fold(events, state)
-        live = LiveMeeting(state, self._store, self._broadcaster)
+        live = LiveMeeting(state, self._store, self._broadcaster, self._board_limits)
         live.recent.extend(events)  # the deque keeps only the newest
         live.snapshot_seq = after
         return live

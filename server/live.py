@@ -18,6 +18,8 @@ from typing import Protocol, TypeVar
 
 from facilitation.session import Session
 from rooms import Draft, Event
+from rooms.board import BoardLimits
+from server.boards import MeetingBoards
 from server.effects import Effect, effects
 from server.store import LogStore, StoreError
 
@@ -31,8 +33,10 @@ class Broadcaster(Protocol):
 
 
 class LiveMeeting:
-    def __init__(self, state: Session, store: LogStore, broadcaster: Broadcaster) -> None:
+    def __init__(self, state: Session, store: LogStore, broadcaster: Broadcaster,
+                 board_limits: BoardLimits | None = None) -> None:
         self.state = state
+        self.boards = MeetingBoards(self, store, board_limits or BoardLimits())
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self._store = store
         self._broadcaster = broadcaster
@@ -53,14 +57,15 @@ class LiveMeeting:
 
     def commit_effects(self, actor: str, drafts: Sequence[Draft],
                        now_ms: int) -> tuple[list[Event], list[Effect]]:
-        """Number and fold the drafts; with each event, what to do about it
-        (``server.effects.effects`` of the state just before it)."""
+        """Number and fold the drafts (the state and the boards); with each event, what
+        to do about it (``server.effects.effects`` of the state just before it)."""
         events: list[Event] = []
         todo: list[Effect] = []
         for draft in drafts:
             event = Event(self.state.seq + 1, now_ms, actor, draft.type, draft.data)
             try:
                 todo += effects(self.state, event)
+                self.boards.fold(event)
                 self.state.apply(event)
             except Exception:
                 self.broken = events != []  # earlier drafts applied, never published

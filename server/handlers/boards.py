@@ -13,48 +13,46 @@ from rooms import Draft
 from rooms.commands import present, require_facilitator
 from rooms.exceptions import Forbidden, NotInRoom, UnknownRoom
 from server import protocol as p
-from server.boards import Boards
 from server.connections import Connection
 from server.gateway import Gateway
 from server.handlers.command import Command
 
 
-async def update(gw: Gateway, boards: Boards, conn: Connection,
-                 msg: p.BoardUpdate) -> dict[str, Any]:
-    state = gw.hub.get(conn.meeting).state
-    room = present(state.meeting, gw.pid(conn)).room
-    board = await boards.of(state, room)
+async def update(gw: Gateway, conn: Connection, msg: p.BoardUpdate) -> dict[str, Any]:
+    """The board is read first; the commit applies the update to it (``MeetingBoards.fold``)
+    or refuses it, and then nothing is logged."""
+    live = gw.hub.get(conn.meeting)
+    room = present(live.state.meeting, gw.pid(conn)).room
+    await live.boards.of(room)
 
     def decide(s: Session, pid: str) -> list[Draft]:
         if present(s.meeting, pid).room != room:
             raise NotInRoom("You have moved to another room.")
-        board.apply(msg.update)
         return [Draft("board.updated", {"room": room, "update": msg.update})]
-    answer = await gw.run(conn, decide)
-    await boards.after_update(conn.meeting, room, answer["seq"])
-    return answer
+    return await gw.run(conn, decide)
 
 
-async def fetch(gw: Gateway, boards: Boards, conn: Connection, msg: p.RoomRef) -> dict[str, Any]:
-    state = gw.hub.get(conn.meeting).state
+async def fetch(gw: Gateway, conn: Connection, msg: p.RoomRef) -> dict[str, Any]:
+    live = gw.hub.get(conn.meeting)
+    state = live.state
     if msg.room not in state.meeting.rooms:
         raise UnknownRoom("There is no such room.")
     if not can_read_board(state, gw.pid(conn), msg.room):
         raise Forbidden("That board is not open to you yet.")
-    board = await boards.of(state, msg.room)
+    board = await live.boards.of(msg.room)
     return {"room": msg.room, "update": board.state(),
             "export": gw.tokens.export(conn.meeting, gw.pid(conn))}
 
 
-async def clear(gw: Gateway, boards: Boards, conn: Connection, msg: p.RoomRef) -> dict[str, Any]:
-    state = gw.hub.get(conn.meeting).state
-    require_facilitator(state.meeting, gw.pid(conn))
-    _require_room(state, msg.room)
-    board = await boards.of(state, msg.room)
+async def clear(gw: Gateway, conn: Connection, msg: p.RoomRef) -> dict[str, Any]:
+    live = gw.hub.get(conn.meeting)
+    require_facilitator(live.state.meeting, gw.pid(conn))
+    _require_room(live.state, msg.room)
+    board = await live.boards.of(msg.room)
 
     def decide(s: Session, pid: str) -> list[Draft]:
         require_facilitator(s.meeting, pid)
-        return [Draft("board.updated", {"room": msg.room, "update": board.clear(),
+        return [Draft("board.updated", {"room": msg.room, "update": board.cleared(),
                                         "origin": "clear"})]
     return await gw.run(conn, decide)
 
@@ -67,9 +65,9 @@ async def show(gw: Gateway, conn: Connection, msg: p.RoomRef) -> dict[str, Any]:
     return await gw.run(conn, decide)
 
 
-async def gallery(gw: Gateway, boards: Boards, conn: Connection,
-                  msg: p.Gallery) -> dict[str, Any]:
-    state = gw.hub.get(conn.meeting).state
+async def gallery(gw: Gateway, conn: Connection, msg: p.Gallery) -> dict[str, Any]:
+    live = gw.hub.get(conn.meeting)
+    state = live.state
     pid = gw.pid(conn)
     closed = [r for r in state.rounds if r.phase is Phase.CLOSED]
     chosen = next((r for r in closed if r.id == msg.round), None) if msg.round else \
@@ -79,7 +77,7 @@ async def gallery(gw: Gateway, boards: Boards, conn: Connection,
     export = quote(gw.tokens.export(conn.meeting, pid))
     items = []
     for index, room in enumerate(chosen.rooms):
-        board = await boards.of(state, room)
+        board = await live.boards.of(room)
         base = f"/api/meetings/{conn.meeting}/boards/{room}"
         items.append({"room": room, "name": str(index + 1), "round": chosen.id,
                       "elements": board.element_count,
@@ -93,11 +91,11 @@ def _require_room(s: Session, room: str) -> None:
         raise UnknownRoom("There is no such room.")
 
 
-def commands(gw: Gateway, boards: Boards) -> list[Command]:
+def commands(gw: Gateway) -> list[Command]:
     return [
-        Command("board.update", p.BoardUpdate, partial(update, gw, boards)),
-        Command("board.fetch", p.RoomRef, partial(fetch, gw, boards)),
-        Command("board.clear", p.RoomRef, partial(clear, gw, boards)),
+        Command("board.update", p.BoardUpdate, partial(update, gw)),
+        Command("board.fetch", p.RoomRef, partial(fetch, gw)),
+        Command("board.clear", p.RoomRef, partial(clear, gw)),
         Command("board.show", p.RoomRef, partial(show, gw)),
-        Command("board.gallery", p.Gallery, partial(gallery, gw, boards)),
+        Command("board.gallery", p.Gallery, partial(gallery, gw)),
     ]

@@ -115,7 +115,7 @@ def test_facts_of_connections() -> None:
     assert effects(log.state, Attached("s1", "p0")) == [
         SendPeerPlan("s1", "p0"), ArmIce("s1"), SendBoard("p0", PLENARY, "s1")]
     assert effects(log.state, Detached("s1", "p0")) == [ForgetConnection("s1")]
-    assert effects(log.state, Reloaded()) == [SyncTimer(), ForgetBoards()]
+    assert effects(log.state, Reloaded()) == [SyncTimer()]
     assert effects(log.state, PresenceChanged("p0", False)) == [
         ReplanMedia(frozenset({PLENARY})), ReplanNext(), LogPresence("p0", False)]
 

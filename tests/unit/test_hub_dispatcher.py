@@ -10,8 +10,6 @@ from facilitation import breakouts as b
 from facilitation.breakouts import RoundSpec
 from rooms import Event, Role
 from rooms import commands as cmd
-from rooms.board import BoardLimits
-from server.boards import Boards
 from server.connections import Connection, Connections
 from server.dispatcher import Dispatcher, Services
 from server.effects import Attached, PresenceChanged, effects
@@ -122,9 +120,8 @@ class World:
         self.dispatcher = Dispatcher(Fanout(self.trail), self.conns, Metrics())
         self.hub = CountingHub(self.store, self.dispatcher, self.clock)
         self.timer = RoundTimer(self.hub, self.scheduler, self.clock)
-        self.boards = Boards(self.store, BoardLimits())
         self.dispatcher.serve(Services(
-            hub=self.hub, timer=self.timer, boards=self.boards,
+            hub=self.hub, timer=self.timer,
             media=Media(self.trail),  # type: ignore[arg-type]
             ice=Quiet(self.trail, "ice"),  # type: ignore[arg-type]
             next_round=Quiet(self.trail, "next_round"),  # type: ignore[arg-type]
@@ -177,7 +174,7 @@ async def test_a_round_opening_in_order_with_its_seed_as_a_follow_up(world: Worl
     assert world.trail[4][2] == ToRoom(m, rooms[0])
     assert CountingHub.deepest == 1  # the seed was not committed from inside the opening
     assert world.scheduler.pending(f"round:{m}")  # the round's deadline is armed
-    board = await world.boards.of(world.hub.get(m).state, rooms[1])
+    board = await world.hub.get(m).boards.of(rooms[1])
     assert board.element_count == 1  # the prompt is on the board
 
 
