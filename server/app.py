@@ -99,37 +99,46 @@ def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
     return ctx
 
 
+async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
+                     sio: SocketServer) -> tuple[Hub, Gateway, VideoRooms]:
+    """The hub (recovered), the dispatcher and what it serves with, the gateway and its
+    commands; timers re-armed for what the log says is due."""
+    settings, metrics = app[SETTINGS], app[METRICS]
+    conns = Connections()
+    fanout = SocketFanout(sio)
+    dispatcher = Dispatcher(fanout, conns, metrics)
+    board_limits = BoardLimits(max_update_bytes=settings.board_max_update_bytes,
+                               max_elements=settings.board_max_elements)
+    hub = Hub(app[STORE], dispatcher, clock, settings.snapshot_every, board_limits)
+    seconds = await hub.recover()
+    metrics.recovery.set(seconds)
+    log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)
+    gateway = Gateway(sio, hub, conns, fanout, dispatcher,
+                      Tools(app[TOKENS], scheduler, clock, settings, metrics))
+    app[BOARDS] = Boards(app[STORE], hub)
+    video = app[VIDEO] = VideoRooms(settings)
+    planner = Planner()
+    gateway.closers.append(planner.close)
+    register_all(gateway, video, planner)
+    SfuEvents(gateway, video, dispatcher)
+    timer = RoundTimer(hub, scheduler, clock)
+    presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
+    dispatcher.serve(Services(
+        hub=hub, timer=timer, presence=presence, video=video,
+        media=MediaPlans(hub, conns, fanout, video, settings.publisher_cap),
+        ice=IceRefresh(settings, scheduler, clock, conns, fanout),
+        next_round=NextRound(planner, hub, conns)))
+    gateway.start_grace_after_restart()
+    presence.after_restart()
+    timer.sync_all()
+    return hub, gateway, video
+
+
 def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        settings, metrics = app[SETTINGS], app[METRICS]
-        conns = Connections()
-        fanout = SocketFanout(sio)
-        dispatcher = Dispatcher(fanout, conns, metrics)
-        board_limits = BoardLimits(max_update_bytes=settings.board_max_update_bytes,
-                                   max_elements=settings.board_max_elements)
-        hub = Hub(app[STORE], dispatcher, clock, settings.snapshot_every, board_limits)
-        seconds = await hub.recover()
-        metrics.recovery.set(seconds)
-        log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)
-        gateway = Gateway(sio, hub, conns, fanout, dispatcher,
-                          Tools(app[TOKENS], scheduler, clock, settings, metrics))
-        app[BOARDS] = Boards(app[STORE], hub)
-        video = app[VIDEO] = VideoRooms(settings)
-        planner = Planner()
-        gateway.closers.append(planner.close)
-        register_all(gateway, video, planner)
-        SfuEvents(gateway, video, dispatcher)
-        timer = RoundTimer(hub, scheduler, clock)
-        presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
-        dispatcher.serve(Services(
-            hub=hub, timer=timer, presence=presence, video=video,
-            media=MediaPlans(hub, conns, fanout, video, settings.publisher_cap),
-            ice=IceRefresh(settings, scheduler, clock, conns, fanout),
-            next_round=NextRound(planner, hub, conns)))
-        gateway.start_grace_after_restart()
-        presence.after_restart()
+        settings = app[SETTINGS]
+        hub, gateway, video = await _live_side(app, clock, scheduler, sio)
         app[review_pages.REVIEW] = review_pages.Review(app[STORE])
-        timer.sync_all()
         app[HUB], app[GATEWAY] = hub, gateway
         tasks = [asyncio.create_task(scheduler.run(), name="scheduler")]
         if settings.gc_freeze:
