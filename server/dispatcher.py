@@ -25,6 +25,7 @@ from server.effects import (
     ArmIce,
     CloseMedia,
     Deliver,
+    Detached,
     Effect,
     Fact,
     ForgetBoards,
@@ -44,13 +45,14 @@ from server.effects import (
     follow_up,
 )
 from server.fanout import Fanout, ToConnection, ToParticipant
-from server.hub import Hub
+from server.hub import Hub, MeetingNotFound
 from server.media_plans import IceRefresh, MediaPlans
 from server.metrics import Metrics
 from server.planner import NextRound
 from server.presence_log import PresenceLog
 from server.round_timer import RoundTimer
 from server.sfu.videorooms import VideoRooms
+from server.state import new_state
 
 log = logging.getLogger("ledarstig.dispatcher")
 
@@ -94,7 +96,13 @@ class Dispatcher:
 
     async def happened(self, meeting: str, fact: Fact) -> None:
         """A fact of this process's connections (attached, detached, presence)."""
-        await self.run(meeting, effects(self.services.hub.get(meeting).state, fact))
+        try:
+            state = self.services.hub.get(meeting).state
+        except MeetingNotFound:  # removed (its cohort ended): only the connection is left
+            state = new_state()
+            if not isinstance(fact, Detached):
+                return
+        await self.run(meeting, effects(state, fact))
 
     async def run(self, meeting: str, todo: Sequence[Effect]) -> None:
         queue = deque(coalesce(todo))

@@ -12,7 +12,7 @@ from rooms import Event, Role
 from rooms import commands as cmd
 from server.connections import Connection, Connections
 from server.dispatcher import Dispatcher, Services
-from server.effects import Attached, PresenceChanged, effects
+from server.effects import Attached, Detached, PresenceChanged, effects
 from server.fanout import Audience, ToConnection, ToMeeting, ToParticipant, ToRoom
 from server.hub import Hub
 from server.limits import TokenBucket
@@ -239,6 +239,12 @@ async def test_a_failing_effect_is_logged_and_the_rest_still_run(
     await world.dispatcher.run(m, effects(world.hub.get(m).state, PresenceChanged("p0", False)))
     assert ("next_round", "changed") in world.trail
     assert "boom" in caplog.text
+
+
+async def test_a_connection_of_a_removed_meeting_is_still_forgotten(world: World) -> None:
+    await world.dispatcher.happened("gone", Detached("s9", None))
+    await world.dispatcher.happened("gone", PresenceChanged("p0", False))
+    assert world.trail == [("forget", "s9"), ("ice", "cancel")]
 
 
 def test_audiences_are_plain_values() -> None:
