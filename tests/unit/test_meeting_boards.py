@@ -107,3 +107,19 @@ async def test_board_snapshots_follow_the_hub_and_a_reload_reads_them(
     again = Hub(store, Nowhere(), Clock())
     await again.recover()
     assert (await again.get(m).boards.of(PLENARY)).element_count == 4
+
+
+async def test_a_clear_is_computed_without_touching_the_board_then_folded() -> None:
+    store = MemoryStore()
+    hub, m = await meeting(store, BoardLimits(max_update_bytes=64))  # a clear may exceed it
+    board = await hub.get(m).boards.of(PLENARY)
+    for i in range(2):
+        await hub.execute(m, SYSTEM, lambda s, i=i: [note(i, "prompt")])  # type: ignore[misc]
+    clear = board.cleared()
+    assert board.element_count == 2  # deciding changes nothing
+    await hub.execute(m, "f", lambda s: [Draft("board.updated", {
+        "room": PLENARY, "update": clear, "origin": "clear"})])
+    assert board.element_count == 0
+    again = Hub(store, Nowhere(), Clock())
+    await again.recover()
+    assert (await again.get(m).boards.of(PLENARY)).element_count == 0
