@@ -18,6 +18,9 @@ from typing import Protocol, TypeVar
 
 from facilitation.session import Session
 from rooms import Draft, Event
+from rooms.board import BoardLimits
+from server.boards import MeetingBoards
+from server.effects import Effect, effects
 from server.store import LogStore, StoreError
 
 RECENT_EVENTS = 5000
@@ -30,8 +33,10 @@ class Broadcaster(Protocol):
 
 
 class LiveMeeting:
-    def __init__(self, state: Session, store: LogStore, broadcaster: Broadcaster) -> None:
+    def __init__(self, state: Session, store: LogStore, broadcaster: Broadcaster,
+                 board_limits: BoardLimits | None = None) -> None:
         self.state = state
+        self.boards = MeetingBoards(self, store, board_limits or BoardLimits())
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self._store = store
         self._broadcaster = broadcaster
@@ -48,10 +53,19 @@ class LiveMeeting:
         return self.state.id
 
     def commit(self, actor: str, drafts: Sequence[Draft], now_ms: int) -> list[Event]:
-        events = []
+        return self.commit_effects(actor, drafts, now_ms)[0]
+
+    def commit_effects(self, actor: str, drafts: Sequence[Draft],
+                       now_ms: int) -> tuple[list[Event], list[Effect]]:
+        """Number and fold the drafts (the state and the boards); with each event, what
+        to do about it (``server.effects.effects`` of the state just before it)."""
+        events: list[Event] = []
+        todo: list[Effect] = []
         for draft in drafts:
             event = Event(self.state.seq + 1, now_ms, actor, draft.type, draft.data)
             try:
+                todo += effects(self.state, event)
+                self.boards.fold(event)
                 self.state.apply(event)
             except Exception:
                 self.broken = events != []  # earlier drafts applied, never published
@@ -60,7 +74,7 @@ class LiveMeeting:
             events.append(event)
         if events:
             self._committed = events[-1].seq
-        return events
+        return events, todo
 
     async def publish(self, events: Sequence[Event]) -> None:
         """Make ``events`` durable, then deliver them in log order.

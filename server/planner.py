@@ -22,6 +22,8 @@ from facilitation.plans import PlanRequest, plan_request
 from facilitation.rounds import Strategy
 from facilitation.schedule import Plan
 from facilitation.session import Session
+from server.connections import Connections
+from server.hub import Hub, MeetingNotFound
 
 log = logging.getLogger("ledarstig.planner")
 
@@ -139,3 +141,32 @@ class Planner:
         if self._owned and self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+class NextRound:
+    """After joins, leaves, presence changes and rounds, re-plan the next round of a
+    running plan (debounced), so that the facilitator's preview finds it cached."""
+
+    def __init__(self, planner: Planner, hub: Hub, conns: Connections) -> None:
+        self._planner, self._hub, self._conns = planner, hub, conns
+
+    def changed(self, meeting: str) -> None:
+        try:
+            state = self._hub.get(meeting).state
+        except MeetingNotFound:
+            return
+        if continuing_seed(state) is not None:
+            self._planner.later(meeting, DEBOUNCE_S, lambda: self.replan(meeting))
+
+    async def replan(self, meeting: str) -> None:
+        try:
+            live = self._hub.get(meeting)
+        except MeetingNotFound:
+            return
+        request = self._planner.next_request(live.state, set(self._conns.online_set(meeting)),
+                                             lambda: self._hub.encounters(meeting))
+        if request is not None:
+            try:
+                await self._planner.plan(meeting, request)
+            except Exception as exc:  # shown to the facilitator at the preview
+                log.info("re-planning %s failed: %s", meeting, exc)
