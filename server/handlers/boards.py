@@ -11,6 +11,7 @@ from facilitation.session import Session
 from rooms import SYSTEM, Draft, Event, moves_of
 from rooms.board import Board
 from rooms.commands import present, require_facilitator
+from rooms.events import BoardShown, BoardUpdated
 from rooms.exceptions import Forbidden, NotInRoom, UnknownRoom
 from server import protocol as p
 from server.boards import Boards
@@ -33,7 +34,7 @@ def register(gw: Gateway, boards: Boards) -> None:
             if present(s.meeting, pid).room != room:
                 raise NotInRoom("You have moved to another room.")
             board.apply(msg.update)
-            return [Draft("board.updated", {"room": room, "update": msg.update})]
+            return [BoardUpdated(room=room, update=msg.update)]
         answer = await gw.run(conn, decide)
         await boards.after_update(conn.meeting, room, answer["seq"])
         return answer
@@ -56,15 +57,14 @@ def register(gw: Gateway, boards: Boards) -> None:
 
         def decide(s: Session, pid: str) -> list[Draft]:
             require_facilitator(s.meeting, pid)
-            return [Draft("board.updated", {"room": msg.room, "update": board.clear(),
-                                            "origin": "clear"})]
+            return [BoardUpdated(room=msg.room, update=board.clear(), origin="clear")]
         return await gw.run(conn, decide)
 
     async def show(conn: Connection, msg: p.RoomRef) -> dict[str, Any]:
         def decide(s: Session, pid: str) -> list[Draft]:
             require_facilitator(s.meeting, pid)
             _require_room(s, msg.room)
-            return [Draft("board.shown", {"room": msg.room})]
+            return [BoardShown(room=msg.room)]
         return await gw.run(conn, decide)
 
     async def gallery(conn: Connection, msg: p.Gallery) -> dict[str, Any]:
@@ -117,8 +117,8 @@ def register(gw: Gateway, boards: Boards) -> None:
             return
 
         def decide(s: Session) -> list[Draft]:
-            return [Draft("board.updated", {"room": room, "origin": "prompt",
-                                            "update": loaded[room].seed_prompt(text, SYSTEM)})
+            return [BoardUpdated(room=room, origin="prompt",
+                                 update=loaded[room].seed_prompt(text, SYSTEM))
                     for room, text in seeds]
         await gw.hub.execute(live.id, SYSTEM, decide)
 

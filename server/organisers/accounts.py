@@ -8,7 +8,7 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from rooms import Draft, Event
+from rooms import Event, Record
 from rooms.exceptions import DomainError
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}")
@@ -42,10 +42,10 @@ class Accounts(msgspec.Struct):
         self.seq = event.seq
 
 
-def create(accounts: Accounts, username: str, name: str, password_hash: str) -> list[Draft]:
+def create(accounts: Accounts, username: str, name: str, password_hash: str) -> list[Record]:
     if username in accounts.by_username:
         raise AccountError("That username is taken.")
-    return [Draft("organiser.created", {"id": secrets.token_hex(6), "username": username,
+    return [Record("organiser.created", {"id": secrets.token_hex(6), "username": username,
                                         "name": name, "hash": password_hash})]
 
 
