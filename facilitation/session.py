@@ -44,6 +44,7 @@ from rooms.events import (
     RoundRegrouped,
     RoundWarned,
     decode,
+    type_of,
 )
 
 
@@ -142,7 +143,7 @@ class Session(msgspec.Struct):
         return next((r for r in reversed(self.rounds) if r.opened_at is not None), None)
 
 
-_ARRIVALS = MOVERS | {"participant.joined"}  # the event types that can bring people to a room
+_ARRIVALS = MOVERS | {type_of(ParticipantJoined)}  # the types that can bring people to a room
 
 
 def fold(events: Iterable[Event], state: Session | None = None) -> Session:

@@ -4,6 +4,7 @@ and logs written before it still decode to the same data and fold to the same st
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 import typing
@@ -138,3 +139,14 @@ def test_the_browser_folds_or_ignores_every_type_the_server_sends_and_no_other()
     assert reduced - types == set(), "store.js reduces types the server never sends"
     assert types - reduced - ignored == set(), "types store.js neither reduces nor ignores"
     assert reduced & ignored == set(), "store.js both reduces and ignores"
+
+
+def test_no_event_type_is_named_by_hand_in_the_core() -> None:
+    """rooms/, facilitation/ and programmes/ name event types through the classes only."""
+    quoted = re.compile(r"""["']([a-z]+\.[a-z_]+)["']""")
+    found = [f"{path.relative_to(ROOT)}: {name}"
+             for package in ("rooms", "facilitation", "programmes")
+             for path in sorted((ROOT / package).rglob("*.py"))
+             if path != ROOT / "rooms" / "events.py"
+             for name in quoted.findall(path.read_text("utf-8")) if name in EVENTS]
+    assert found == []
