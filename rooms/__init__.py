@@ -1,7 +1,7 @@
 """The meeting core: log events, the fold, rooms, presence, chat and hands."""
 
 from rooms.audience import MEETING, Audience, audience, visible
-from rooms.events import ADMIN, EVENTS, SYSTEM, Draft, Event, Record, Seen, decode
+from rooms.events import ADMIN, EVENTS, SYSTEM, Draft, Entry, Event, Seen, decode
 from rooms.exceptions import DomainError
 from rooms.meeting import (
     PLENARY,
@@ -18,6 +18,6 @@ from rooms.view import meeting_view
 
 __all__ = [
     "ADMIN", "EVENTS", "MEETING", "PLENARY", "SYSTEM", "Audience", "ChatMessage",
-    "DomainError", "Draft", "Event", "Meeting", "Participant", "Record", "Role", "Room",
+    "DomainError", "Draft", "Entry", "Event", "Meeting", "Participant", "Role", "Room",
     "RoomKind", "Seen", "audience", "decode", "fold", "meeting_view", "moves_of", "visible",
 ]

@@ -8,12 +8,13 @@ frozen class below, which declares that dict's fields, who may see the event
 fold, the audience rules, ``docs/protocol.md``'s tables and the browser's list of
 event types all follow from them (``python -m rooms.event_docs`` writes the latter
 two). An optional field is ``UNSET`` when absent, so ``data`` is exactly the dict
-that was logged.
+that was logged. The programme and organiser logs' events are typed here too, at
+the end.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -59,15 +60,12 @@ class InvalidEvent(ValueError):
 
 
 _NO_MOVES: Mapping[str, str] = {}
+E = TypeVar("E", bound="Entry")
 
 
-class Draft(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    """An event decided by a command, before the log gives it seq and ts.
-
-    Every subclass is one event type (its ``tag``); ``data`` is its logged dict.
-    """
-
-    SEEN_BY: ClassVar[Seen]
+class Entry(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """A typed log entry before the log gives it seq and ts, of any log: each subclass
+    is one type (its ``tag``), and ``data`` the dict the log stores."""
 
     @property
     def type(self) -> str:
@@ -79,16 +77,15 @@ class Draft(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
         del data["type"]
         return data
 
+
+class Draft(Entry, frozen=True):
+    """An event of a meeting's log, decided by a command; it declares who sees it."""
+
+    SEEN_BY: ClassVar[Seen]
+
     def moved(self) -> Mapping[str, str]:
         """Participant id -> new room, for everyone this event moves."""
         return _NO_MOVES
-
-
-class Record(msgspec.Struct, frozen=True):
-    """An untyped draft, for the programme and organiser logs (not a meeting's)."""
-
-    type: str
-    data: dict[str, Any]
 
 
 class RoomSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -503,21 +500,93 @@ GROUPS: dict[str, tuple[type[Draft], ...]] = {
 """Every event class, by the part of ``docs/protocol.md`` that lists it."""
 
 
-def type_of(cls: type[Draft]) -> str:
+# The other logs: a programme's (its cohorts and rosters) and the organisers' accounts.
+# Neither goes to the browser; organisers see them through the server's pages.
+
+class ProgrammeDraft(Entry, frozen=True):
+    """An event of a programme's log."""
+
+
+class ProgrammeCreated(ProgrammeDraft, frozen=True, tag="programme.created"):
+    id: str
+    name: str
+
+
+class CohortCreated(ProgrammeDraft, frozen=True, tag="cohort.created"):
+    id: str
+    name: str
+    ends_on: str | UnsetType = UNSET  # ISO date, or "" for none
+
+
+class PeopleAdded(ProgrammeDraft, frozen=True, tag="people.added"):
+    """Roster rows: ``{id, name, municipality, title, email, role}``."""
+
+    cohort: str
+    people: list[dict[str, str]]
+
+
+class PersonUpdated(ProgrammeDraft, frozen=True, tag="person.updated"):
+    """Only the fields that changed."""
+
+    cohort: str
+    id: str
+    name: str | UnsetType = UNSET
+    municipality: str | UnsetType = UNSET
+    title: str | UnsetType = UNSET
+    email: str | UnsetType = UNSET
+    role: str | UnsetType = UNSET
+
+
+class PersonRemoved(ProgrammeDraft, frozen=True, tag="person.removed"):
+    cohort: str
+    id: str
+
+
+class LinkRevoked(ProgrammeDraft, frozen=True, tag="link.revoked"):
+    """The person's personal links stop working; the next one issued is new."""
+
+    cohort: str
+    id: str
+
+
+class OrganiserDraft(Entry, frozen=True):
+    """An event of the organisers' log."""
+
+
+class OrganiserCreated(OrganiserDraft, frozen=True, tag="organiser.created"):
+    id: str
+    username: str
+    name: str
+    hash: str  # argon2
+
+
+def type_of(cls: type[Entry]) -> str:
     tag = cls.__struct_config__.tag
     assert isinstance(tag, str), f"{cls.__name__} has no event type"
     return tag
 
 
-EVENTS: dict[str, type[Draft]] = {type_of(c): c for group in GROUPS.values() for c in group}
-"""Event type string -> its class."""
+def _by_type(classes: Iterable[type[E]]) -> dict[str, type[E]]:
+    return {type_of(c): c for c in classes}
+
+
+EVENTS: dict[str, type[Draft]] = _by_type(c for group in GROUPS.values() for c in group)
+"""A meeting log's event types: type string -> class."""
+PROGRAMME_EVENTS: dict[str, type[ProgrammeDraft]] = _by_type(
+    (ProgrammeCreated, CohortCreated, PeopleAdded, PersonUpdated, PersonRemoved, LinkRevoked))
+ORGANISER_EVENTS: dict[str, type[OrganiserDraft]] = _by_type((OrganiserCreated,))
 MOVERS = frozenset(t for t, c in EVENTS.items() if c.moved is not Draft.moved)
 """The event types that move people from room to room."""
 
 
 def decode(event: Event) -> Draft:
-    """The typed form of ``event``'s data."""
-    cls = EVENTS.get(event.type)
+    """The typed form of a meeting log event's data."""
+    return decode_in(EVENTS, event)
+
+
+def decode_in(log: Mapping[str, type[E]], event: Event) -> E:
+    """The typed form of ``event``'s data, one of ``log``'s types."""
+    cls = log.get(event.type)
     if cls is None:
         raise UnknownEvent(f"Event {event.seq} has the unknown type {event.type!r}.")
     try:

@@ -1,6 +1,7 @@
 """A data directory written by the server before the typed event model (commit
 4e87455, ``tests/fixtures/meeting_logs_v1``) loads in today's server, folds to the
-state it folded to then, and serves its log unchanged."""
+state it folded to then, and serves its log unchanged; so do its programme and
+organiser logs."""
 
 import json
 import shutil
@@ -9,6 +10,8 @@ from pathlib import Path
 import msgspec
 
 from server.keys import HUB, STORE
+from server.organisers import WORKSPACE
+from server.store.namespaces import ORGANISERS, is_meeting_log, programme_log
 from tests.support import start_server
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -20,7 +23,9 @@ async def test_an_old_data_dir_loads_and_folds_to_the_same_state(tmp_path: Path)
     server = await start_server(tmp_path / "data")
     try:
         hub, store = server.app[HUB], server.app[STORE]
-        for meeting_id, state in expected.items():
+        meetings = {key: state for key, state in expected.items() if is_meeting_log(key)}
+        assert len(meetings) == 2
+        for meeting_id, state in meetings.items():
             live = hub.get(meeting_id)
             assert json.loads(msgspec.json.encode(live.state)) == state
             status, body = await server.api("GET", f"/api/meetings/{meeting_id}/log")
@@ -30,5 +35,10 @@ async def test_an_old_data_dir_loads_and_folds_to_the_same_state(tmp_path: Path)
                 (e.seq, e.type) for e in logged]
             status, summary = await server.api("GET", f"/api/meetings/{meeting_id}")
             assert status == 200 and summary["ended"] is True
+        workspace = server.app[WORKSPACE]
+        assert json.loads(msgspec.json.encode(workspace.accounts.state)) == expected[ORGANISERS]
+        for ledger in workspace.programmes.values():
+            key = programme_log(ledger.state.id)
+            assert json.loads(msgspec.json.encode(ledger.state)) == expected[key]
     finally:
         await server.stop()
