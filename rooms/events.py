@@ -261,8 +261,9 @@ class StageRemoved(Draft, frozen=True, tag="stage.removed"):
 # Breakout rounds, help and the agenda.
 
 class RoundPreviewed(Draft, frozen=True, tag="round.previewed"):
-    """A facilitator previewed a round's groups (`away`: left out as not connected;
-    `plan`: a session plan, see *Session plans*)."""
+    """A facilitator previewed a round's groups (`groups`: participant ids per group;
+    `away`: participant ids left out as not connected; `plan`: a session plan, see
+    *Session plans*)."""
 
     SEEN_BY = Seen.MEETING
     id: str
@@ -421,7 +422,8 @@ class RoundMessaged(Draft, frozen=True, tag="round.messaged"):
 
 
 class MixConstrained(Draft, frozen=True, tag="mix.constrained"):
-    """The facilitators' mixing constraints, replacing the previous ones."""
+    """The facilitators' mixing constraints, replacing the previous ones (`together`,
+    `apart`: pairs `[a, b]` of participant ids)."""
 
     SEEN_BY = Seen.MEETING
     together: list[list[str]]
