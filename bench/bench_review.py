@@ -36,7 +36,7 @@ from facilitation.breakouts import RoundSpec
 from facilitation.session import Session
 from rooms import Draft, Event, Role
 from rooms import commands as cmd
-from rooms.events import BoardUpdated, PresenceChanged, type_of
+from rooms.events import BoardUpdated, PresenceChanged
 from server.app import create_app
 from server.config import Settings
 from server.store import SQLiteStore
@@ -163,7 +163,7 @@ async def measure(n: int, samples: int) -> dict[str, Any]:
     started = time.perf_counter()
     events = make_log(n)
     made_s = time.perf_counter() - started
-    strokes = sum(e.type == type_of(BoardUpdated) for e in events)
+    strokes = sum(e.type == BoardUpdated.TYPE for e in events)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         async with SQLiteStore(data / "ledarstig.sqlite3") as store:

@@ -44,7 +44,6 @@ from rooms.events import (
     RoundRegrouped,
     RoundWarned,
     decode,
-    type_of,
 )
 
 
@@ -143,7 +142,7 @@ class Session(msgspec.Struct):
         return next((r for r in reversed(self.rounds) if r.opened_at is not None), None)
 
 
-_ARRIVALS = MOVERS | {type_of(ParticipantJoined)}  # the types that can bring people to a room
+_ARRIVALS = MOVERS | {ParticipantJoined.TYPE}  # the types that can bring people to a room
 
 
 def fold(events: Iterable[Event], state: Session | None = None) -> Session:

@@ -65,11 +65,13 @@ E = TypeVar("E", bound="Entry")
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     """A typed log entry before the log gives it seq and ts, of any log: each subclass
-    is one type (its ``tag``), and ``data`` the dict the log stores."""
+    is one type (its ``tag``, also its ``TYPE``), and ``data`` the dict the log stores."""
+
+    TYPE: ClassVar[str]  # set for every registered class below
 
     @property
     def type(self) -> str:
-        return type_of(type(self))
+        return self.TYPE
 
     @property
     def data(self) -> dict[str, Any]:
@@ -569,7 +571,10 @@ def type_of(cls: type[Entry]) -> str:
 
 
 def _by_type(classes: Iterable[type[E]]) -> dict[str, type[E]]:
-    return {type_of(c): c for c in classes}
+    registry = {type_of(c): c for c in classes}
+    for tag, cls in registry.items():
+        cls.TYPE = tag
+    return registry
 
 
 EVENTS: dict[str, type[Draft]] = _by_type(c for group in GROUPS.values() for c in group)
