@@ -63,7 +63,7 @@ _NO_MOVES: Mapping[str, str] = {}
 E = TypeVar("E", bound="Entry")
 
 
-class Entry(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+class Entry(msgspec.Struct, frozen=True, tag_field="type"):
     """A typed log entry before the log gives it seq and ts, of any log: each subclass
     is one type (its ``tag``, also its ``TYPE``), and ``data`` the dict the log stores."""
 
