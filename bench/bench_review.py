@@ -36,6 +36,7 @@ from facilitation.breakouts import RoundSpec
 from facilitation.session import Session
 from rooms import Draft, Event, Role
 from rooms import commands as cmd
+from rooms.events import BoardUpdated, PresenceChanged
 from server.app import create_app
 from server.config import Settings
 from server.store import SQLiteStore
@@ -64,8 +65,8 @@ def make_log(n: int, seed: int = 7) -> list[Event]:
     for i, pid in enumerate(people):
         add(pid, cmd.join(state.meeting, pid, Role.FACILITATOR if i == 0 else Role.PARTICIPANT,
                           name=f"Person {i}", municipality=["Vasa", "Esbo", "Åbo", "Borgå"][i % 4]))
-        add(pid, [Draft("presence.changed", {"participant": pid, "online": True,
-                                             "at": T0 + int(len(events) * step)})])
+        add(pid, [PresenceChanged(participant=pid, online=True,
+                                  at=T0 + int(len(events) * step))])
     online = set(people)
     docs: dict[tuple[str, str], tuple[Doc, Map]] = {}
     mine_of: dict[tuple[str, str], list[str]] = {}
@@ -103,7 +104,7 @@ def make_log(n: int, seed: int = 7) -> list[Event]:
                                           "points": Array([0, 0, 12, 8, 30, 20, 44, 31]),
                                           "color": "#1d4ed8", "width": 3, "author": pid,
                                           "z": i})
-            add(pid, [Draft("board.updated", {"room": room, "update": doc.get_update(before)})])
+            add(pid, [BoardUpdated(room=room, update=doc.get_update(before))])
         elif roll < 0.8:
             add(pid, cmd.chat(state.meeting, pid, f"c{i}", f"Meddelande {i} om dagens tema"))
         elif roll < 0.9:
@@ -119,8 +120,7 @@ def make_log(n: int, seed: int = 7) -> list[Event]:
         else:
             going = pid in online
             (online.discard if going else online.add)(pid)
-            add(pid, [Draft("presence.changed", {"participant": pid, "online": not going,
-                                                 "at": now})])
+            add(pid, [PresenceChanged(participant=pid, online=not going, at=now)])
     return events[:n]
 
 
@@ -163,7 +163,7 @@ async def measure(n: int, samples: int) -> dict[str, Any]:
     started = time.perf_counter()
     events = make_log(n)
     made_s = time.perf_counter() - started
-    strokes = sum(e.type == "board.updated" for e in events)
+    strokes = sum(e.type == BoardUpdated.TYPE for e in events)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         async with SQLiteStore(data / "ledarstig.sqlite3") as store:

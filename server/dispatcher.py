@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from facilitation import breakouts
 from rooms import SYSTEM, Draft, Event
 from rooms.board import prompt_update
+from rooms.events import BoardUpdated
 from server.connections import Connections
 from server.effects import (
     ArmIce,
@@ -152,8 +153,8 @@ class Dispatcher:
         s = self.services
         match effect:
             case SeedPrompts(seeds):
-                drafts = [Draft("board.updated", {"room": room, "origin": "prompt",
-                                                  "update": prompt_update(text, SYSTEM)})
+                drafts: list[Draft] = [BoardUpdated(room=room, origin="prompt",
+                                                    update=prompt_update(text, SYSTEM))
                           for room, text in seeds]
                 return (await s.hub.apply(meeting, SYSTEM, lambda _: drafts))[1]
             case PlaceReturning(pid):

@@ -12,6 +12,7 @@ import logging
 
 from facilitation.session import Session
 from rooms import Draft
+from rooms.events import PresenceChanged
 from server.clock import Clock
 from server.connections import Connections
 from server.effects import Effect
@@ -29,7 +30,7 @@ def presence_draft(s: Session, pid: str, online: bool, at: int) -> list[Draft]:
         return []
     if (pid in s.online) == online:
         return []
-    return [Draft("presence.changed", {"participant": pid, "online": online, "at": at})]
+    return [PresenceChanged(participant=pid, online=online, at=at)]
 
 
 class PresenceLog:

@@ -11,6 +11,7 @@ from facilitation.rounds import Phase
 from facilitation.session import Session
 from rooms import Draft
 from rooms.commands import present, require_facilitator
+from rooms.events import BoardShown, BoardUpdated
 from rooms.exceptions import Forbidden, NotInRoom, UnknownRoom
 from server import protocol as p
 from server.connections import Connection
@@ -28,7 +29,7 @@ async def update(gw: Gateway, conn: Connection, msg: p.BoardUpdate) -> dict[str,
     def decide(s: Session, pid: str) -> list[Draft]:
         if present(s.meeting, pid).room != room:
             raise NotInRoom("You have moved to another room.")
-        return [Draft("board.updated", {"room": room, "update": msg.update})]
+        return [BoardUpdated(room=room, update=msg.update)]
     return await gw.run(conn, decide)
 
 
@@ -52,8 +53,7 @@ async def clear(gw: Gateway, conn: Connection, msg: p.RoomRef) -> dict[str, Any]
 
     def decide(s: Session, pid: str) -> list[Draft]:
         require_facilitator(s.meeting, pid)
-        return [Draft("board.updated", {"room": msg.room, "update": board.cleared(),
-                                        "origin": "clear"})]
+        return [BoardUpdated(room=msg.room, update=board.cleared(), origin="clear")]
     return await gw.run(conn, decide)
 
 
@@ -61,7 +61,7 @@ async def show(gw: Gateway, conn: Connection, msg: p.RoomRef) -> dict[str, Any]:
     def decide(s: Session, pid: str) -> list[Draft]:
         require_facilitator(s.meeting, pid)
         _require_room(s, msg.room)
-        return [Draft("board.shown", {"room": msg.room})]
+        return [BoardShown(room=msg.room)]
     return await gw.run(conn, decide)
 
 
