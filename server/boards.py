@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from rooms import Event
 from rooms.board import Board, BoardLimits
+from rooms.events import BoardUpdated
 from server.store import LogStore, StoreError
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class MeetingBoards:
     def fold(self, event: Event) -> None:
         """Apply a ``board.updated`` to its loaded board (raises, changing nothing, if a
         client's update is refused). Called by ``LiveMeeting.commit``."""
-        if event.type != "board.updated":
+        if event.type != BoardUpdated.TYPE:
             return
         room = event.data["room"]
         board = self._boards.get(room)
@@ -138,4 +139,4 @@ class Boards:
 
 
 def _is_update_of(event: Event, room: str) -> bool:
-    return event.type == "board.updated" and event.data.get("room") == room
+    return event.type == BoardUpdated.TYPE and event.data.get("room") == room

@@ -19,6 +19,16 @@ from dataclasses import dataclass
 
 from facilitation.session import Session
 from rooms import Event, audience, moves_of
+from rooms.events import (
+    MeetingEnded,
+    MixConstrained,
+    ParticipantJoined,
+    ParticipantLeft,
+    RoundClosed,
+    RoundOpened,
+    StageAdded,
+    StageRemoved,
+)
 from server.fanout import Audience, ToMeeting, ToRoom
 
 # -- facts of this process's connections -------------------------------------------
@@ -154,9 +164,9 @@ FOLLOW_UPS = (SeedPrompts, PlaceReturning, LogPresence)
 
 # A joining participant is re-planned once its connection is bound (``PresenceChanged``):
 # at ``participant.joined`` it is not online yet.
-_MEMBERSHIP = frozenset({"participant.left", "stage.added", "stage.removed"})
-_REPLAN_NEXT = frozenset({"participant.joined", "participant.left", "round.opened",
-                          "round.closed", "mix.constrained"})
+_MEMBERSHIP = frozenset({ParticipantLeft.TYPE, StageAdded.TYPE, StageRemoved.TYPE})
+_REPLAN_NEXT = frozenset({ParticipantJoined.TYPE, ParticipantLeft.TYPE, RoundOpened.TYPE,
+                          RoundClosed.TYPE, MixConstrained.TYPE})
 
 # -- the rules ---------------------------------------------------------------------
 
@@ -191,12 +201,12 @@ def _of_event(before: Session, event: Event) -> list[Effect]:
     rooms = _media_rooms(before, event, moves)
     if rooms:
         out.append(ReplanMedia(rooms))
-    if event.type == "meeting.ended":
+    if event.type == MeetingEnded.TYPE:
         out += [CloseMedia(), ForgetBoards()]
     fresh = {spec["id"] for spec in event.data.get("opens", ())}
     # A new room's board is empty; its seed follows as an event.
     out += [SendBoard(pid, room) for pid, room in moves.items() if room not in fresh]
-    if event.type == "round.opened":
+    if event.type == RoundOpened.TYPE:
         seeds = tuple((room, text) for room, text
                       in zip(event.data["rooms"], event.data["prompts"], strict=True) if text)
         if seeds:

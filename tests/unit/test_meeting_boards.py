@@ -9,6 +9,7 @@ import pytest
 from facilitation import breakouts as b
 from rooms import PLENARY, SYSTEM, Draft, Event, Role
 from rooms.board import BoardFull, BoardLimits, prompt_update
+from rooms.events import BoardUpdated
 from server import boards as boards_module
 from server.boards import snapshot_key
 from server.effects import Effect
@@ -46,10 +47,10 @@ class GatedStore(MemoryStore):
 
 
 def note(i: int, origin: str | None = None) -> Draft:
-    data: dict[str, object] = {"room": PLENARY, "update": prompt_update(f"n{i}", "x", f"e{i}")}
-    if origin:
-        data["origin"] = origin
-    return Draft("board.updated", data)
+    update = prompt_update(f"n{i}", "x", f"e{i}")
+    if origin == "prompt":
+        return BoardUpdated(room=PLENARY, update=update, origin="prompt")
+    return BoardUpdated(room=PLENARY, update=update)
 
 
 async def meeting(store: MemoryStore, limits: BoardLimits | None = None) -> tuple[Hub, str]:
@@ -117,8 +118,8 @@ async def test_a_clear_is_computed_without_touching_the_board_then_folded() -> N
         await hub.execute(m, SYSTEM, lambda s, i=i: [note(i, "prompt")])  # type: ignore[misc]
     clear = board.cleared()
     assert board.element_count == 2  # deciding changes nothing
-    await hub.execute(m, "f", lambda s: [Draft("board.updated", {
-        "room": PLENARY, "update": clear, "origin": "clear"})])
+    await hub.execute(m, "f", lambda s: [BoardUpdated(
+        room=PLENARY, update=clear, origin="clear")])
     assert board.element_count == 0
     again = Hub(store, Nowhere(), Clock())
     await again.recover()
