@@ -74,6 +74,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app.on_shutdown.append(on_shutdown)  # SIGTERM: tell every client, close, in < 2 s
     app.cleanup_ctx.append(workspace_ctx)
     app.cleanup_ctx.append(retention_ctx)  # after the workspace: it reads cohorts
+    app.cleanup_ctx.append(review_pages.review_ctx)  # indexes meetings as they end
     app.add_routes(organiser_pages.routes())
     app.add_routes(api.routes())
     app.add_routes(review_pages.routes())

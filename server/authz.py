@@ -175,6 +175,7 @@ ROUTES: dict[tuple[str, str], RouteRule] = {
     ("GET", "/review/{meeting}/events.json"): RouteRule(Credential.REVIEWER),
     ("GET", "/review/{meeting}/next.json"): RouteRule(Credential.REVIEWER),
     ("GET", "/review/{meeting}/boards/{room}.svg"): RouteRule(Credential.REVIEWER),
+    ("GET", "/review/{meeting}/boards/{room}.ybin"): RouteRule(Credential.REVIEWER),
     ("GET", "/review/{meeting}/timeline.jsonl"): RouteRule(Credential.REVIEWER, STREAMED),
     ("GET", "/review/{meeting}/timeline.msgpack"): RouteRule(Credential.REVIEWER, STREAMED),
     ("GET", "/review/{meeting}/summary"): RouteRule(Credential.REVIEWER),

@@ -10,7 +10,7 @@ import csv
 import functools
 import io
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -212,7 +212,7 @@ async def events_json(request: web.Request) -> web.Response:
         raise ReviewError(400, "invalid_filter", "after ≥ 0 and limit 1–2000, whole numbers.")
     types = type_filter(request.query.get("types"))
     out: list[dict[str, Any]] = []
-    names = {p.id: p.name for p in idx.tail.meeting.participants.values()}
+    names = {p.id: p.name for p in live.state.meeting.participants.values()}
     cursor = after
     while len(out) < limit and cursor < idx.head:
         batch = await read_range(review.store, live.id, cursor, idx.head)
@@ -272,6 +272,23 @@ async def board_svg(request: web.Request) -> web.Response:
                         headers={"Cache-Control": "no-store"})
 
 
+@guarded
+async def board_updates(request: web.Request) -> web.Response:
+    """A board at a moment as Yjs updates (a msgpack array of v1 updates: the nearest
+    checkpoint and the later updates merged); applied to an empty document they make
+    the board as it was. The SVG of the same moment is ``{room}.svg``."""
+    live, _ = meeting_of(request)
+    room = request.match_info["room"]
+    review = _review(request)
+    seq = await review.moment(request, live)
+    state = await review.state_at(live, seq)
+    if room not in state.meeting.rooms:
+        raise ReviewError(404, "unknown_room", "There was no such room then.")
+    updates = await review.board_updates_at(live, room, seq)
+    return web.Response(body=msgspec.msgpack.encode(updates), content_type="application/x-msgpack",
+                        headers={"Cache-Control": "no-store"})
+
+
 async def _export(request: web.Request, kind: str) -> web.StreamResponse:
     live, _ = meeting_of(request)
     head = live.durable
@@ -306,7 +323,7 @@ async def export_msgpack(request: web.Request) -> web.StreamResponse:
 async def summarise(request: web.Request, live: LiveMeeting) -> dict[str, Any]:
     review = _review(request)
     idx = await review.index(live)
-    s: Session = idx.tail
+    s: Session = await review.state_at(live, idx.head) if idx.head else Session()
     m = s.meeting
     chats: dict[str, int] = {}
     hands: dict[str, int] = {}
@@ -445,9 +462,11 @@ async def erase(request: web.Request) -> web.Response:
                                             "message": "There is no such participant."}},
                                  status=404)
     secret = _secret(request)
-    live = await hub.rewrite(meeting, lambda events: privacy.erase_participant(
-        events, pid, secret, meeting))
-    _review(request).forget(meeting)
+    review = _review(request)
+    async with review.rewriting(meeting):
+        live = await hub.rewrite(meeting, lambda events: privacy.erase_participant(
+            events, pid, secret, meeting))
+    review.build_later(live)
     return web.json_response({"participant": pid,
                               "name": live.state.meeting.participants[pid].name})
 
@@ -456,9 +475,11 @@ async def delete_recording(request: web.Request) -> web.Response:
     """Delete an ended meeting's recording, keeping its pseudonymised encounters."""
     meeting = request.match_info["id"]
     secret = _secret(request)
-    live = await request.app[HUB].rewrite(
-        meeting, lambda events: privacy.strip_recording(events, secret, meeting))
-    _review(request).forget(meeting)
+    review = _review(request)
+    async with review.rewriting(meeting):
+        live = await request.app[HUB].rewrite(
+            meeting, lambda events: privacy.strip_recording(events, secret, meeting))
+    review.build_later(live)
     return web.json_response({"meeting": meeting, "events": live.state.seq})
 
 
@@ -478,6 +499,16 @@ async def own_data(request: web.Request) -> web.Response:
                                  "Cache-Control": "no-store"})
 
 
+async def review_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Index every meeting as it ends; after a restart, in the background, every ended
+    meeting whose stored index is missing or short."""
+    review, hub = app[REVIEW], app[HUB]
+    hub.listeners.append(review.on_events)
+    review.spawn(review.build_missing(hub.all()), "review-index-after-restart")
+    yield
+    await review.close()
+
+
 def routes() -> list[web.RouteDef]:
     r = "/review/{meeting}"
     a = "/api/meetings/{id}"
@@ -491,6 +522,7 @@ def routes() -> list[web.RouteDef]:
         web.get(r + "/events.json", events_json),
         web.get(r + "/next.json", next_json),
         web.get(r + "/boards/{room}.svg", board_svg),
+        web.get(r + "/boards/{room}.ybin", board_updates),
         web.get(r + "/timeline.jsonl", export_jsonl),
         web.get(r + "/timeline.msgpack", export_msgpack),
         web.get(r + "/summary", summary_page),

@@ -1,0 +1,159 @@
+"""The review index: built when a meeting ends (or, after a restart, in the background
+for an ended meeting without one), stored, and read back after a restart instead of
+folding the log again; boards at a moment from stored checkpoints; building gives the
+event loop back."""
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgspec
+import pytest
+
+from bench.bench_review import make_log
+from facilitation.session import Session, fold
+from rooms import Event
+from server import review as review_module
+from server.keys import STORE
+from server.review import Replica, review_view
+from server.review_pages import REVIEW
+from server.store import SQLiteStore
+from tests.functional.test_boards_functional import Replica as Drawing
+from tests.functional.test_boards_functional import stroke
+from tests.support import ADMIN_TOKEN, RunningServer, start_server
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+async def get(server: RunningServer, path: str) -> tuple[int, bytes]:
+    async with aiohttp.ClientSession() as http, http.get(server.url + path,
+                                                         headers=ADMIN) as resp:
+        return resp.status, await resp.read()
+
+
+def expected_view(events: list[Event], seq: int) -> Any:
+    """What the live fold said after event ``seq``: the review must say the same."""
+    state = Session()
+    fold(events[:seq], state)
+    return msgspec.json.decode(msgspec.json.encode(review_view(state, events[seq - 1].ts)))
+
+
+def expected_board(events: list[Event], room: str, seq: int) -> list[dict[str, Any]]:
+    board = Replica()
+    for e in events[:seq]:
+        if e.type == "board.updated" and e.data["room"] == room:
+            board.apply(e.data["update"])
+    return board.elements()
+
+
+def board_of(updates: list[bytes]) -> list[dict[str, Any]]:
+    board = Replica()
+    for update in reversed(updates):  # any order makes the same document
+        board.apply(update)
+    return board.elements()
+
+
+async def test_index_is_stored_when_the_meeting_ends_and_read_back_after_a_restart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(review_module, "CHECKPOINT_EVERY", 7)
+    monkeypatch.setattr(review_module, "BOARD_CHECKPOINT_EVERY", 3)
+    data = tmp_path / "data"
+    first = await start_server(data)
+    m = await first.new_meeting()
+    fia = await m.facilitator()
+    anna = await m.participant("Anna", "Vasa")
+    bo = await m.participant("Bo", "Esbo")
+    drawing = Drawing()
+    for i in range(8):
+        await anna.ok("board.update", {"update": drawing.add(f"s{i}", **stroke("#e11d48"))})
+        await bo.ok("chat", {"text": f"hej {i}"})
+    await fia.ok("round.preview", {"group_count": 1, "duration_s": 600})
+    await fia.ok("round.open")
+    await anna.ok("chat", {"text": "i gruppen"})
+    await fia.ok("round.close")
+    status, _ = await first.api("POST", f"/api/meetings/{m.id}/end")
+    assert status == 200
+    await asyncio.wait_for(first.app[REVIEW].settled(), 10)
+    store = first.app[STORE]
+    events = await store.read(m.id)
+    stored = await store.latest_snapshot(f"{m.id}#review#index")
+    assert stored is not None and stored[0] == events[-1].seq  # built at the end, no request
+    assert await store.latest_snapshot(f"{m.id}#review#state#7") is not None
+    await first.stop()
+
+    def no_folding(*args: object) -> None:
+        raise AssertionError("the restarted server folded the log again")
+    monkeypatch.setattr(review_module.Review, "_grow", no_folding)
+    second = await start_server(data, port=first.port)
+    try:
+        for seq in (1, 6, 7, 8, 15, 22, len(events) - 1, len(events)):
+            status, body = await get(second, f"/review/{m.id}/state.json?seq={seq}")
+            assert status == 200, body
+            assert msgspec.json.decode(body) == expected_view(events, seq), seq
+        drawn = [e.seq for e in events if e.type == "board.updated"]
+        assert len(drawn) == 8
+        # Before the first checkpoint, on one, between and after: the board as it was.
+        for seq in (drawn[1], drawn[2], drawn[4], drawn[6], events[-1].seq):
+            status, body = await get(second, f"/review/{m.id}/boards/plenary.ybin?seq={seq}")
+            assert status == 200
+            assert board_of(msgspec.msgpack.decode(body)) == \
+                expected_board(events, "plenary", seq), seq
+        status, svg = await get(second, f"/review/{m.id}/boards/plenary.svg?seq={drawn[4]}")
+        assert status == 200 and svg.count(b"#e11d48") == 5
+    finally:
+        await second.stop()
+
+
+def ended_log(n: int) -> list[Event]:
+    events = make_log(n)
+    last = events[-1]
+    return [*events, Event(last.seq + 1, last.ts + 1, "system", "meeting.ended", {})]
+
+
+async def test_an_ended_meeting_without_an_index_gets_one_in_the_background(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    events = ended_log(3000)
+    async with SQLiteStore(data / "ledarstig.sqlite3") as store:
+        await store.append("benchreview1", events)
+    server = await start_server(data)
+    try:
+        await asyncio.wait_for(server.app[REVIEW].settled(), 30)
+        stored = await server.app[STORE].latest_snapshot("benchreview1#review#index")
+        logged = await server.app[STORE].read("benchreview1")  # and what a restart adds
+        assert len(logged) >= len(events)
+        assert stored is not None and stored[0] == len(logged)
+    finally:
+        await server.stop()
+
+
+async def test_building_the_index_gives_the_event_loop_back(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    events = make_log(12_000)  # a live meeting: built on the first request
+    async with SQLiteStore(data / "ledarstig.sqlite3") as store:
+        await store.append("benchreview1", events)
+    server = await start_server(data)
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.002)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+    ticker = asyncio.create_task(tick())
+    try:
+        status, body = await get(server, f"/review/benchreview1/state.json?seq={len(events)}")
+        assert status == 200, body
+        done.set()
+        await ticker
+        assert msgspec.json.decode(body) == expected_view(events, len(events))
+        # The target is ~50 ms; this machine is shared, so allow some noise.
+        assert max(gaps) < 0.15, f"the event loop was held {max(gaps) * 1000:.0f} ms"
+    finally:
+        done.set()
+        await server.stop()
