@@ -7,8 +7,8 @@ grows as the log does. A moment is a log position (``seq``) or a server time
 (``at``, ms): the state after the last event at or before it.
 
 Who may review: a signed-in organiser (session cookie), the admin token
-(``Authorization: Bearer``, for scripts), or that meeting's facilitator with the
-resume token their client holds (``Authorization: Bearer`` or ``?key=``).
+(``Authorization: Bearer``, for scripts), or that meeting's facilitator: a roster
+person with the facilitator role through their personal link (see ``reviewer``).
 """
 
 import asyncio
@@ -117,7 +117,14 @@ class Reviewer:
 
 def reviewer(request: web.Request, meeting_id: str) -> Reviewer:
     """Who asks, if they may review ``meeting_id``; else 401 (no credential) or 403.
-    Nothing about the meeting is disclosed before this passes."""
+    Nothing about the meeting is disclosed before this passes.
+
+    The key (``Authorization: Bearer`` or ``?key=``) of a facilitator is, for a meeting
+    of a workspace cohort, their personal link: the cohort link ``/p/{token}`` or the
+    meeting's personal token (``p.…``) of a roster person who facilitates that meeting
+    (role facilitator, or named among the meeting's facilitators), checked against the
+    roster (revoked, cohort ended). For a meeting outside any workspace cohort it is
+    the resume token of a participant with the facilitator role (no roster to ask)."""
     workspace = request.app[WORKSPACE]
     if workspace.sessions.get(request.cookies.get(COOKIE), workspace.clock.now_ms()):
         return Reviewer("organiser")
@@ -129,19 +136,55 @@ def reviewer(request: web.Request, meeting_id: str) -> Reviewer:
     key = bearer or request.query.get("key", "")
     if not key:
         raise ReviewError(401, "unauthorized", "Sign in as an organiser, or use a "
-                          "facilitator's link.")
+                          "facilitator's personal link.")
+    tokens = request.app[TOKENS]
+    forbidden = ReviewError(403, "forbidden", "You may not review that meeting.")
     try:
-        resume = request.app[TOKENS].read_resume(key)
+        if key.startswith("p."):
+            invite = tokens.read_invite(key)
+            person, cohort = invite.person, None
+        else:
+            try:
+                link = tokens.read_cohort_link(key)
+                person, cohort, invite = link.person, link.cohort, None
+            except TokenError:
+                resume = tokens.read_resume(key)
+                person, cohort, invite = None, None, None
     except TokenError as exc:
         raise ReviewError(401, "unauthorized", "That key is not valid (any more).") from exc
     try:
         live = request.app[HUB].get(meeting_id)
     except Exception as exc:
-        raise ReviewError(403, "forbidden", "You may not review that meeting.") from exc
-    me = live.state.meeting.participants.get(resume.participant)
-    if resume.meeting != meeting_id or me is None or me.role is not Role.FACILITATOR:
-        raise ReviewError(403, "forbidden", "You may not review that meeting.")
+        raise forbidden from exc
+    m = live.state.meeting
+    in_workspace = _workspace_cohort(workspace, m.cohort)
+    if person is not None:  # a roster person's personal link
+        if not in_workspace or (invite is not None and invite.meeting != meeting_id) or \
+                (cohort is not None and cohort != m.cohort):
+            raise forbidden
+        try:
+            found = workspace.person(m.cohort, person,
+                                     invite.link if invite is not None else link.link)
+        except Exception as exc:  # revoked, removed, the cohort has ended
+            raise ReviewError(401, "unauthorized", "That link no longer works.") from exc
+        if found.role != "facilitator" and found.id not in m.facilitators:
+            raise forbidden
+        return Reviewer("facilitator", key)
+    me = m.participants.get(resume.participant)
+    if in_workspace or resume.meeting != meeting_id or me is None or \
+            me.role is not Role.FACILITATOR:
+        raise forbidden
     return Reviewer("facilitator", key)
+
+
+def _workspace_cohort(workspace: Any, cohort: str) -> bool:
+    if not cohort:
+        return False
+    try:
+        workspace.cohort(cohort)
+    except Exception:
+        return False
+    return True
 
 
 def meeting_of(request: web.Request) -> tuple[LiveMeeting, Reviewer]:

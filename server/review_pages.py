@@ -445,6 +445,40 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
+# -- a roster facilitator's way in: their personal link ------------------------------
+
+
+def facilitated(workspace: Any, cohort: str, person: Any) -> list[Session]:
+    """The cohort's meetings this roster person facilitates."""
+    return [s for s in workspace.meetings(cohort)
+            if person.role == "facilitator" or person.id in s.meeting.facilitators]
+
+
+def review_links(request: web.Request, cohort: str, person: Any, token: str) -> str:
+    """For the personal link's page (``/p/{token}``): a review link to each meeting of
+    the cohort the person facilitates, keyed by that same link; "" for anyone else."""
+    from server.organisers import WORKSPACE
+    t = RText(lang_of(request))
+    mine = facilitated(request.app[WORKSPACE], cohort, person)
+    if not mine:
+        return ""
+    key = "?" + urlencode({"key": token})
+    items = "".join(f'<li><a href="/review/{esc(s.id)}{esc(key)}">'
+                    f'{t("r.review_link", title=s.meeting.title)}</a></li>' for s in mine)
+    return (f'<section class="card" aria-labelledby="review-links"><h2 id="review-links">'
+            f'{t("r.review_links")}</h2><ul>{items}</ul></section>')
+
+
+def review_links_page(request: web.Request, cohort: str, person: Any,
+                      token: str) -> web.Response:
+    t = RText(lang_of(request))
+    found = review_links(request, cohort, person, token)
+    if not found:
+        return page(request, t.raw("r.review_links"),
+                    f'<p role="alert">{t("r.review_links_none")}</p>', status=403)
+    return page(request, t.raw("r.review_links"), found)
+
+
 # -- keeping and forgetting (admin token: these live under /api/) -----------------------
 
 
