@@ -376,7 +376,7 @@ class Review:
                     started = time.perf_counter()
                     if idx.dead:
                         return
-        if idx.head - max(idx.saved, 0) >= MANIFEST_EVERY:
+        if live.state.meeting.ended or idx.head - max(idx.saved, 0) >= MANIFEST_EVERY:
             await self._save(live, idx)
 
     def _board_event(self, meeting: str, idx: Index, event: Event,

@@ -157,3 +157,54 @@ async def test_building_the_index_gives_the_event_loop_back(tmp_path: Path) -> N
     finally:
         done.set()
         await server.stop()
+
+
+async def test_erasure_leaves_nothing_in_the_stored_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.functional.test_erasure_functional import BOARD_TEXT, SECRET_CHAT, TOKEN, grep
+
+    monkeypatch.setattr(review_module, "CHECKPOINT_EVERY", 3)
+    monkeypatch.setattr(review_module, "BOARD_CHECKPOINT_EVERY", 1)
+    data = tmp_path / "data"
+    server = await start_server(data)
+    try:
+        m = await server.new_meeting()
+        await m.facilitator()
+        anna = await m.participant(f"Anna {TOKEN}", "Vasa")
+        bo = await m.participant("Bo", "Esbo")
+        await anna.ok("chat", {"text": SECRET_CHAT})
+        drawing = Drawing()
+        await anna.ok("board.update", {"update": drawing.add(
+            "n1", type="sticky", x=1, y=2, w=100, h=80, color="#fde68a",
+            text=f"{BOARD_TEXT} {TOKEN}", author=TOKEN, z=1)})
+        for i in range(4):
+            await bo.ok("chat", {"text": f"Bo {i}"})
+        status, _ = await server.api("POST", f"/api/meetings/{m.id}/end")
+        assert status == 200
+        review = server.app[REVIEW]
+        await asyncio.wait_for(review.settled(), 10)
+        store = server.app[STORE]
+        events = await store.read(m.id)
+        drawn = next(e.seq for e in events if e.type == "board.updated")
+        held = await store.latest_snapshot(f"{m.id}#review#board#plenary#{drawn}")
+        assert held is not None and BOARD_TEXT.encode() in held[1]
+        last = max(s for s in range(3, len(events) + 1, 3))
+        held = await store.latest_snapshot(f"{m.id}#review#state#{last}")
+        assert held is not None and SECRET_CHAT.encode() in held[1]
+        status, _ = await server.api(
+            "POST", f"/api/meetings/{m.id}/participants/{anna.participant}/erase")
+        assert status == 200
+        for needle in (TOKEN, SECRET_CHAT, BOARD_TEXT):
+            assert grep(data, needle) == [], needle
+        # The index is built again from the rewritten log, and it has none of it.
+        await asyncio.wait_for(review.settled(), 10)
+        assert await store.latest_snapshot(f"{m.id}#review#index") is not None
+        for needle in (TOKEN, SECRET_CHAT, BOARD_TEXT):
+            assert grep(data, needle) == [], needle
+        status, body = await get(server, f"/review/{m.id}/state.json?seq={len(events)}")
+        assert status == 200 and b"Bo 3" in body and SECRET_CHAT.encode() not in body
+        status, body = await get(server, f"/review/{m.id}/boards/plenary.ybin?seq={drawn}")
+        assert status == 200 and BOARD_TEXT.encode() not in body
+        assert board_of(msgspec.msgpack.decode(body))[0]["color"] == "#fde68a"  # kept
+    finally:
+        await server.stop()
