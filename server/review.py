@@ -303,8 +303,8 @@ class Review:
             idx = await self.index(live)
             async with idx.lock:
                 await self._save(live, idx)
-        except ReviewError:
-            return  # being rewritten: built again afterwards
+        except ReviewError as exc:
+            log.info("review index of %s not built now: %s", live.id, exc.message)
         except Exception:
             log.exception("building the review index of %s failed", live.id)
 

@@ -259,15 +259,21 @@ async def next_json(request: web.Request) -> web.Response:
     return web.json_response({"seq": None, "at": None})
 
 
+async def _known_room(review: Review, live: LiveMeeting, room: str) -> None:
+    """A room the meeting ever had (a board before the room opened is empty)."""
+    idx = await review.index(live)
+    if room not in live.state.meeting.rooms and room not in idx.board_seqs:
+        raise ReviewError(404, "unknown_room", "There was no such room.")
+
+
 @guarded
 async def board_svg(request: web.Request) -> web.Response:
     live, _ = meeting_of(request)
     room = request.match_info["room"]
-    seq = await _review(request).moment(request, live)
-    state = await _review(request).state_at(live, seq)
-    if room not in state.meeting.rooms:
-        raise ReviewError(404, "unknown_room", "There was no such room then.")
-    svg = await _review(request).svg_at(live, room, seq)
+    review = _review(request)
+    seq = await review.moment(request, live)
+    await _known_room(review, live, room)
+    svg = await review.svg_at(live, room, seq)
     return web.Response(text=svg, content_type="image/svg+xml",
                         headers={"Cache-Control": "no-store"})
 
@@ -281,9 +287,7 @@ async def board_updates(request: web.Request) -> web.Response:
     room = request.match_info["room"]
     review = _review(request)
     seq = await review.moment(request, live)
-    state = await review.state_at(live, seq)
-    if room not in state.meeting.rooms:
-        raise ReviewError(404, "unknown_room", "There was no such room then.")
+    await _known_room(review, live, room)
     updates = await review.board_updates_at(live, room, seq)
     return web.Response(body=msgspec.msgpack.encode(updates), content_type="application/x-msgpack",
                         headers={"Cache-Control": "no-store"})

@@ -118,7 +118,7 @@ async def test_an_ended_meeting_without_an_index_gets_one_in_the_background(
     events = ended_log(3000)
     async with SQLiteStore(data / "ledarstig.sqlite3") as store:
         await store.append("benchreview1", events)
-    server = await start_server(data)
+    server = await start_server(data, retention_days=36_500)  # the log is dated 2026-05
     try:
         await asyncio.wait_for(server.app[REVIEW].settled(), 30)
         stored = await server.app[STORE].latest_snapshot("benchreview1#review#index")
@@ -139,10 +139,12 @@ async def test_building_the_index_gives_the_event_loop_back(tmp_path: Path) -> N
     done = asyncio.Event()
 
     async def tick() -> None:
-        last = time.perf_counter()
+        # CPU time of the event loop's thread between two ticks: how long it ran other
+        # code without coming back (on a loaded machine, wall time is mostly waiting).
+        last = time.thread_time()
         while not done.is_set():
             await asyncio.sleep(0.002)
-            now = time.perf_counter()
+            now = time.thread_time()
             gaps.append(now - last)
             last = now
     ticker = asyncio.create_task(tick())
@@ -152,8 +154,7 @@ async def test_building_the_index_gives_the_event_loop_back(tmp_path: Path) -> N
         done.set()
         await ticker
         assert msgspec.json.decode(body) == expected_view(events, len(events))
-        # The target is ~50 ms; this machine is shared, so allow some noise.
-        assert max(gaps) < 0.15, f"the event loop was held {max(gaps) * 1000:.0f} ms"
+        assert max(gaps) < 0.05, f"the event loop was held {max(gaps) * 1000:.0f} ms"
     finally:
         done.set()
         await server.stop()
