@@ -44,7 +44,12 @@ from server.tokens import TokenError
 log = logging.getLogger("ledarstig.review")
 INDEX_VERSION = 1
 CHECKPOINT_EVERY = 4000  # events between stored checkpoints of the fold
-BOARD_CHECKPOINT_EVERY = 2000  # a room's board updates between its stored checkpoints
+# A room's board updates between its stored checkpoints: a small board is cheap to store
+# often; a big one (the plenary's, megabytes) is stored less often, at most every
+# BOARD_CHECKPOINT_EVERY updates: one per BOARD_BYTES_PER_UPDATE bytes of its last one.
+BOARD_CHECKPOINT_EVERY = 2000
+BOARD_CHECKPOINT_MIN = 200
+BOARD_BYTES_PER_UPDATE = 1500
 MANIFEST_EVERY = 20_000  # a live meeting's index is stored again after this many events
 SLICE_S = 0.02  # building gives the event loop back at least this often
 READ_BATCH = 1000  # events a build reads at once (the store's thread is shared)
@@ -222,7 +227,8 @@ class Index:
     board_checkpoints: dict[str, list[int]] = field(default_factory=dict)
     tail: Session | None = None
     boards: dict[str, Replica] = field(default_factory=dict)
-    board_counts: dict[str, int] = field(default_factory=dict)
+    board_since: dict[str, int] = field(default_factory=dict)  # updates since its checkpoint
+    board_size: dict[str, int] = field(default_factory=dict)  # bytes of its last checkpoint
     saved: int = -1  # the head the stored manifest has
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     dead: bool = False  # forgotten (its meeting is being rewritten): stop building
@@ -382,17 +388,22 @@ class Review:
     def _board_event(self, meeting: str, idx: Index, event: Event,
                      saves: list[tuple[str, int, bytes]]) -> None:
         """Keep every room's board; now and then store a checkpoint of it, so a board
-        at any moment is a checkpoint plus at most ``BOARD_CHECKPOINT_EVERY`` updates."""
+        at any moment is a checkpoint plus fewer than ``BOARD_CHECKPOINT_EVERY`` updates."""
         room = event.data["room"]
         board = idx.boards.get(room)
         if board is None:
             board = idx.boards[room] = Replica()
         board.apply(event.data["update"])
         idx.board_seqs.setdefault(room, array("q")).append(event.seq)
-        count = idx.board_counts[room] = idx.board_counts.get(room, 0) + 1
-        if count % BOARD_CHECKPOINT_EVERY == 0:
-            saves.append((_board_key(meeting, room, event.seq), event.seq, board.state()))
+        since = idx.board_since[room] = idx.board_since.get(room, 0) + 1
+        every = min(BOARD_CHECKPOINT_EVERY, max(BOARD_CHECKPOINT_MIN,
+                                                idx.board_size.get(room, 0)
+                                                // BOARD_BYTES_PER_UPDATE))
+        if since >= every:
+            state = board.state()
+            saves.append((_board_key(meeting, room, event.seq), event.seq, state))
             idx.board_checkpoints.setdefault(room, []).append(event.seq)
+            idx.board_since[room], idx.board_size[room] = 0, len(state)
 
     async def _resume(self, meeting: str, idx: Index) -> None:
         """A stored index that must grow (its meeting went on after a restart): the
@@ -401,7 +412,9 @@ class Review:
         idx.boards = {}
         for room, seqs in idx.board_seqs.items():
             idx.boards[room] = await self._replay(meeting, idx, room, idx.head)
-            idx.board_counts[room] = len(seqs)
+            marks = idx.board_checkpoints.get(room, [])
+            idx.board_since[room] = len(seqs) - bisect.bisect_right(seqs, marks[-1]) \
+                if marks else len(seqs)
 
     def rewriting(self, meeting: str) -> AbstractAsyncContextManager[None]:
         """Hold review off a meeting while its log is rewritten (erasure, a deleted
