@@ -44,11 +44,11 @@ from server.tokens import TokenError
 
 log = logging.getLogger("ledarstig.review")
 INDEX_VERSION = 2  # 2: every stored blob zlib-compressed
-CHECKPOINT_EVERY = 4000  # events between stored checkpoints of the fold
+CHECKPOINT_EVERY = 2000  # events between stored checkpoints of the fold
 # A room's board updates between its stored checkpoints: a small board is cheap to store
 # often; a big one (the plenary's, megabytes) is stored less often, at most every
 # BOARD_CHECKPOINT_EVERY updates: one per BOARD_BYTES_PER_UPDATE bytes of its last one.
-BOARD_CHECKPOINT_EVERY = 2000
+BOARD_CHECKPOINT_EVERY = 1000
 BOARD_CHECKPOINT_MIN = 200
 BOARD_BYTES_PER_UPDATE = 1500
 MANIFEST_EVERY = 20_000  # a live meeting's index is stored again after this many events
