@@ -348,7 +348,12 @@ class Review:
                                            await _pack(idx.manifest()))
             idx.saved = idx.head
         if live.state.meeting.ended and idx.head >= live.durable:
-            idx.tail, idx.boards = None, {}  # done growing: only what moments need stays
+            # Done growing: only what moments need stays. Freeing a big board's document
+            # takes a while: one at a time, the event loop in between.
+            idx.tail, boards, idx.boards = None, idx.boards, {}
+            while boards:
+                boards.popitem()
+                await asyncio.sleep(0.001)
 
     async def _grow(self, live: LiveMeeting, idx: Index, upto: int) -> None:
         """Fold events ``idx.head + 1 .. upto`` into the index, in slices."""
@@ -381,7 +386,9 @@ class Review:
                             return
                         await self.store.save_snapshot(key, seq, await _pack(blob))
                     saves.clear()
-                    await asyncio.sleep(0)  # let the event loop run
+                    # A timer, not sleep(0): what is due (a timer of a live meeting, a
+                    # request) runs before the next slice, not after it.
+                    await asyncio.sleep(0.001)
                     started = time.perf_counter()
                     if idx.dead:
                         return
