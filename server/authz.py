@@ -131,8 +131,9 @@ class Credential(enum.Enum):
     ORGANISER_CSRF = "organiser session (cookie) and its CSRF token"
     PERSONAL_LINK = "personal link token (signed, not revoked, cohort not over)"
     SIGN_IN_FORM = "none; the form's own signed token"
-    REVIEWER = ("organiser session, admin token, or that meeting's facilitator "
-                "(resume token)")
+    REVIEWER = ("organiser session, admin token, or that meeting's facilitator: a roster "
+                "person's personal link (a guest facilitator's resume token outside "
+                "workspace cohorts)")
 
 
 @dataclass(frozen=True)
