@@ -362,7 +362,9 @@ class Review:
         if idx.tail is None:
             await self._resume(live.id, idx)
         assert idx.tail is not None
-        saves: list[tuple[str, int, bytes]] = []
+        # Checkpoints to store, each with the list that names it once it is stored (so a
+        # moment asked for meanwhile never looks for one that is not there yet).
+        saves: list[tuple[str, int, bytes, list[int]]] = []
         while idx.head < upto:
             events = await read_range(self.store, live.id, idx.head, upto, READ_BATCH)
             if not events or idx.dead:
@@ -377,14 +379,14 @@ class Review:
                 if event.type == "board.updated":
                     self._board_event(live.id, idx, event, saves)
                 if event.seq % CHECKPOINT_EVERY == 0:
-                    idx.checkpoints.append(event.seq)
                     saves.append((_key(live.id, "state", event.seq), event.seq,
-                                  encode_snapshot(idx.tail)))
+                                  encode_snapshot(idx.tail), idx.checkpoints))
                 if saves or time.perf_counter() - started > SLICE_S:
-                    for key, seq, blob in saves:
+                    for key, seq, blob, marks in saves:
                         if idx.dead:
                             return
                         await self.store.save_snapshot(key, seq, await _pack(blob))
+                        marks.append(seq)
                     saves.clear()
                     # A timer, not sleep(0): what is due (a timer of a live meeting, a
                     # request) runs before the next slice, not after it.
@@ -396,7 +398,7 @@ class Review:
             await self._save(live, idx)
 
     def _board_event(self, meeting: str, idx: Index, event: Event,
-                     saves: list[tuple[str, int, bytes]]) -> None:
+                     saves: list[tuple[str, int, bytes, list[int]]]) -> None:
         """Keep every room's board; now and then store a checkpoint of it, so a board
         at any moment is a checkpoint plus fewer than ``BOARD_CHECKPOINT_EVERY`` updates."""
         room = event.data["room"]
@@ -411,8 +413,8 @@ class Review:
                                                 // BOARD_BYTES_PER_UPDATE))
         if since >= every:
             state = board.state()
-            saves.append((_board_key(meeting, room, event.seq), event.seq, state))
-            idx.board_checkpoints.setdefault(room, []).append(event.seq)
+            saves.append((_board_key(meeting, room, event.seq), event.seq, state,
+                          idx.board_checkpoints.setdefault(room, [])))
             idx.board_since[room], idx.board_size[room] = 0, len(state)
 
     async def _resume(self, meeting: str, idx: Index) -> None:
