@@ -30,6 +30,7 @@ from server.hub import Hub
 from server.keys import (
     BOARDS,
     CREDENTIALS,
+    DISPATCHER,
     GATEWAY,
     HUB,
     METRICS,
@@ -77,6 +78,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app.on_shutdown.append(on_shutdown)  # SIGTERM: tell every client, close, in < 2 s
     app.cleanup_ctx.append(workspace_ctx)
     app.cleanup_ctx.append(retention_ctx)  # after the workspace: it reads cohorts
+    app.cleanup_ctx.append(review_pages.review_ctx)  # indexes meetings as they end
     app.add_routes(organiser_pages.routes())
     app.add_routes(api.routes())
     app.add_routes(review_pages.routes())
@@ -106,7 +108,7 @@ async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
     settings, metrics = app[SETTINGS], app[METRICS]
     conns = Connections()
     fanout = SocketFanout(sio)
-    dispatcher = Dispatcher(fanout, conns, metrics)
+    dispatcher = app[DISPATCHER] = Dispatcher(fanout, conns, metrics)
     board_limits = BoardLimits(max_update_bytes=settings.board_max_update_bytes,
                                max_elements=settings.board_max_elements)
     hub = Hub(app[STORE], dispatcher, clock, settings.snapshot_every, board_limits)

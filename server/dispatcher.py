@@ -16,6 +16,7 @@ import logging
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from facilitation import breakouts
 from rooms import SYSTEM, Draft, Event
@@ -31,6 +32,7 @@ from server.effects import (
     Fact,
     ForgetBoards,
     ForgetConnection,
+    IndexForReview,
     LogPresence,
     MoveConnections,
     PlaceReturning,
@@ -55,6 +57,9 @@ from server.round_timer import RoundTimer
 from server.sfu.videorooms import VideoRooms
 from server.state import new_state
 
+if TYPE_CHECKING:
+    from server.review import Review
+
 log = logging.getLogger("ledarstig.dispatcher")
 
 
@@ -69,6 +74,7 @@ class Services:
     next_round: NextRound
     presence: PresenceLog
     video: VideoRooms
+    review: "Review | None" = None  # set once review is up (server/review_pages.py)
 
 
 class Dispatcher:
@@ -132,6 +138,8 @@ class Dispatcher:
                 await s.media.refresh_rooms(meeting, rooms)
             case CloseMedia() if s is not None:
                 await s.video.close_meeting(meeting)
+            case IndexForReview() if s is not None and s.review is not None:
+                s.review.build_later(s.hub.get(meeting))
             case ForgetBoards() if s is not None:
                 s.hub.get(meeting).boards.forget()
             case SendBoard(pid, room, sid) if s is not None:

@@ -131,6 +131,11 @@ class CloseMedia:
 
 
 @dataclass(frozen=True)
+class IndexForReview:
+    """The meeting ended: build and store its review index, in the background."""
+
+
+@dataclass(frozen=True)
 class ForgetBoards:
     """Drop the meeting's boards from memory (they stay in the log, for review)."""
 
@@ -158,7 +163,8 @@ class LogPresence:
 
 
 Effect = (Deliver | MoveConnections | SyncTimer | ReplanMedia | ReplanNext | SendBoard
-          | SendPeerPlan | ArmIce | ForgetConnection | CloseMedia | ForgetBoards | SeedPrompts
+          | SendPeerPlan | ArmIce | ForgetConnection | CloseMedia | ForgetBoards | IndexForReview
+          | SeedPrompts
           | PlaceReturning | LogPresence)
 FOLLOW_UPS = (SeedPrompts, PlaceReturning, LogPresence)
 
@@ -202,7 +208,7 @@ def _of_event(before: Session, event: Event) -> list[Effect]:
     if rooms:
         out.append(ReplanMedia(rooms))
     if event.type == MeetingEnded.TYPE:
-        out += [CloseMedia(), ForgetBoards()]
+        out += [CloseMedia(), ForgetBoards(), IndexForReview()]
     fresh = {spec["id"] for spec in event.data.get("opens", ())}
     # A new room's board is empty; its seed follows as an event.
     out += [SendBoard(pid, room) for pid, room in moves.items() if room not in fresh]
@@ -268,7 +274,8 @@ def coalesce(effects: Iterable[Effect]) -> list[Effect]:
                 media_at = len(out)
                 out.append(effect)
             continue
-        if isinstance(effect, SyncTimer | ReplanNext | CloseMedia | ForgetBoards):
+        if isinstance(effect, SyncTimer | ReplanNext | CloseMedia | ForgetBoards
+                                  | IndexForReview):
             if effect in seen:
                 continue
             seen.add(effect)
@@ -284,6 +291,7 @@ def follow_up(effect: Effect) -> bool:
 
 __all__: Sequence[str] = [
     "ArmIce", "Attached", "CloseMedia", "Deliver", "Detached", "Effect", "Fact",
+    "IndexForReview",
     "ForgetBoards", "ForgetConnection", "LogPresence", "MoveConnections", "PlaceReturning",
     "PresenceChanged", "Reloaded", "ReplanMedia", "ReplanNext", "SeedPrompts", "SendBoard",
     "SendPeerPlan", "SyncTimer", "coalesce", "delivery", "effects", "follow_up",

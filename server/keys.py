@@ -5,6 +5,7 @@ from aiohttp import web
 from server.boards import Boards
 from server.config import Settings
 from server.credentials import Credentials
+from server.dispatcher import Dispatcher
 from server.gateway import Gateway
 from server.hub import Hub
 from server.metrics import Metrics
@@ -21,3 +22,4 @@ STORE = web.AppKey("store", LogStore)
 GATEWAY = web.AppKey("gateway", Gateway)
 BOARDS = web.AppKey("boards", Boards)
 VIDEO = web.AppKey("video", VideoRooms)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)

@@ -14,6 +14,7 @@ from server.effects import (
     Detached,
     ForgetBoards,
     ForgetConnection,
+    IndexForReview,
     LogPresence,
     MoveConnections,
     PlaceReturning,
@@ -107,7 +108,7 @@ def test_meeting_end_closes_media_and_forgets_boards() -> None:
     log = Log()
     [draft] = cmd.end_meeting(log.state.meeting, "f")
     todo = effects(log.state, log.event("f", draft))
-    assert CloseMedia() in todo and ForgetBoards() in todo
+    assert CloseMedia() in todo and ForgetBoards() in todo and IndexForReview() in todo
 
 
 def test_facts_of_connections() -> None:
