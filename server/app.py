@@ -28,6 +28,7 @@ from server.handlers import register_all
 from server.hub import Hub
 from server.keys import (
     BOARDS,
+    CLOCK,
     CREDENTIALS,
     GATEWAY,
     HUB,
@@ -63,8 +64,8 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app[METRICS] = Metrics()
     creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     app[CREDENTIALS] = creds
-    app[TOKENS] = Tokens(creds.secret_key, settings.invite_ttl_s, settings.resume_ttl_s)
-    clock = clock or SystemClock()
+    app[CLOCK] = clock = clock or SystemClock()
+    app[TOKENS] = Tokens(creds.secret_key, settings.invite_ttl_s, settings.resume_ttl_s, clock)
     scheduler = Scheduler(clock, on_lateness=app[METRICS].timer_lateness.observe)
     sio = SocketServer(settings, scheduler)
     app[edge.EDGE] = sio.edge

@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from server.boards import Boards
+from server.clock import Clock
 from server.config import Settings
 from server.credentials import Credentials
 from server.gateway import Gateway
@@ -21,3 +22,4 @@ STORE = web.AppKey("store", LogStore)
 GATEWAY = web.AppKey("gateway", Gateway)
 BOARDS = web.AppKey("boards", Boards)
 VIDEO = web.AppKey("video", VideoRooms)
+CLOCK = web.AppKey("clock", Clock)

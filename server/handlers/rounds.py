@@ -25,7 +25,7 @@ _REPLAN_AFTER = frozenset({"participant.joined", "participant.left", "round.open
 
 
 def register(gw: Gateway) -> None:
-    planner = Planner()
+    planner = Planner(scheduler=gw.scheduler)
     gw.closers.append(planner.close)
 
     def online(meeting: str) -> set[str]:
