@@ -43,14 +43,25 @@ class FakeClock:
     """A clock that stands still until ``advance`` moves it (wall and monotonic
     time together); advancing wakes every ``wait`` whose moment has come.
 
+    With ``flowing=True`` it runs at the real pace as well and ``advance`` jumps
+    ahead (as Playwright's page clock does after ``install``): for browser tests,
+    whose pages keep talking and whose rate limits must refill.
+
     Starts at the real wall time unless told otherwise, so what a browser
     computes from the server's time stays plausible."""
 
-    def __init__(self, now_ms: int | None = None, monotonic: float = 1000.0) -> None:
+    def __init__(self, now_ms: int | None = None, monotonic: float = 1000.0,
+                 flowing: bool = False) -> None:
         self._wall0 = time.time_ns() // 1_000_000 if now_ms is None else now_ms
         self._mono0 = monotonic
-        self._elapsed = 0.0
+        self._real0 = time.monotonic() if flowing else None
+        self._skipped = 0.0
         self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    @property
+    def _elapsed(self) -> float:
+        flowed = 0.0 if self._real0 is None else time.monotonic() - self._real0
+        return self._skipped + flowed
 
     def now_ms(self) -> int:
         return self._wall0 + round(self._elapsed * 1000)
@@ -63,7 +74,7 @@ class FakeClock:
         The woken run at the event loop's next turn: await what they do, not this."""
         if seconds < 0:
             raise ValueError("time does not run backwards")
-        self._elapsed += seconds
+        self._skipped += seconds
         now, waiting = self.monotonic(), []
         for until, ring in self._sleepers:
             if until <= now:
@@ -82,8 +93,10 @@ class FakeClock:
             ring: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._sleepers.append((until, ring))
             waits.add(ring)  # type: ignore[arg-type]
+        # Flowing, the moment also comes by itself.
+        timeout = None if until is None or self._real0 is None else until - self.monotonic()
         try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             woken.cancel()
             self._sleepers = [(u, r) for u, r in self._sleepers if r not in waits]

@@ -268,3 +268,21 @@ async def test_a_test_can_await_a_timer_being_armed() -> None:
     sched.after("grace:m:p", 60, never)
     await asyncio.wait_for(watcher, 1)
     await asyncio.wait_for(sched.armed("grace:m:p"), 1)  # already armed: at once
+
+
+async def test_a_flowing_fake_clock_runs_by_itself_and_jumps_when_advanced() -> None:
+    clock = FakeClock(flowing=True)
+    start, done = clock.monotonic(), asyncio.Event()
+
+    async def ok() -> None:
+        done.set()
+
+    async with running(Scheduler(clock)) as sched:
+        sched.after("soon", 0.05, ok)  # comes by itself, in real time
+        await asyncio.wait_for(done.wait(), 2)
+        assert clock.monotonic() - start >= 0.05
+        done.clear()
+        sched.after("late", 3600, ok)  # an hour: only a jump gets there
+        await turns()
+        clock.advance(3600)
+        await asyncio.wait_for(done.wait(), 1)
