@@ -29,6 +29,7 @@ from server.handlers.sfu import SfuEvents
 from server.hub import Hub
 from server.keys import (
     BOARDS,
+    CLOCK,
     CREDENTIALS,
     DISPATCHER,
     GATEWAY,
@@ -67,8 +68,8 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app[METRICS] = Metrics()
     creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     app[CREDENTIALS] = creds
-    app[TOKENS] = Tokens(creds.secret_key, settings.invite_ttl_s, settings.resume_ttl_s)
-    clock = clock or SystemClock()
+    app[CLOCK] = clock = clock or SystemClock()
+    app[TOKENS] = Tokens(creds.secret_key, settings.invite_ttl_s, settings.resume_ttl_s, clock)
     scheduler = Scheduler(clock, on_lateness=app[METRICS].timer_lateness.observe)
     sio = SocketServer(settings, scheduler)
     app[edge.EDGE] = sio.edge
@@ -119,7 +120,7 @@ async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
                       Tools(app[TOKENS], scheduler, clock, settings, metrics))
     app[BOARDS] = Boards(app[STORE], hub)
     video = app[VIDEO] = VideoRooms(settings)
-    planner = Planner()
+    planner = Planner(scheduler=scheduler)
     gateway.closers.append(planner.close)
     register_all(gateway, video, planner)
     SfuEvents(gateway, video, dispatcher)

@@ -3,6 +3,7 @@
 from aiohttp import web
 
 from server.boards import Boards
+from server.clock import Clock
 from server.config import Settings
 from server.credentials import Credentials
 from server.dispatcher import Dispatcher
@@ -23,3 +24,4 @@ GATEWAY = web.AppKey("gateway", Gateway)
 BOARDS = web.AppKey("boards", Boards)
 VIDEO = web.AppKey("video", VideoRooms)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+CLOCK = web.AppKey("clock", Clock)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from aiohttp import web
 
 from server import privacy
+from server.clock import sleep
 from server.keys import BOARDS, CREDENTIALS, HUB, SETTINGS, STORE
 from server.organisers import WORKSPACE
 from server.review import read_range
@@ -73,7 +74,7 @@ async def run(app: web.Application) -> None:
                 log.info("retention: %s", result)
         except (StoreError, Exception):  # the sweep must survive anything
             log.exception("retention sweep failed")
-        await asyncio.sleep(SWEEP_EVERY_S)
+        await sleep(app[WORKSPACE].clock, SWEEP_EVERY_S)
 
 
 async def retention_ctx(app: web.Application) -> AsyncIterator[None]:

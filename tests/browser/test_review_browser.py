@@ -2,7 +2,6 @@
 sees the room map, the chat and the board as they were then. Screenshots go to
 artifacts/screenshots/."""
 
-import asyncio
 
 import pytest
 from playwright.async_api import expect
@@ -38,7 +37,7 @@ async def test_scrub_to_a_moment_inside_a_round(server: RunningServer, new_conte
         author="Anna", z=1)}))["seq"]
     events = await server.app[HUB]._store.read(m.id)
     at = next(e.ts for e in events if e.seq == moment)
-    await asyncio.sleep(0.02)  # a later millisecond: what follows is after the moment
+    await server.advance(0.02)  # a later millisecond: what follows is after the moment
     await anna.ok("chat", {"text": "efteråt"})
     await anna.ok("board.update", {"update": board.add(
         "n2", type="sticky", x=200, y=10, w=160, h=90, color="#bfdbfe", text="Senare",
