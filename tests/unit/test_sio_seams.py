@@ -1,0 +1,88 @@
+"""What the fan-out fast path (server/sio.py) relies on in aiohttp, engine.io and asyncio.
+
+These fail on an upgrade that changes one of them; then read the new code and adapt
+``_FastWebSocket``, ``_serve_websocket``, ``_idle_websocket`` and ``ws_frame``."""
+
+import asyncio
+import hashlib
+import inspect
+from typing import Any
+
+import pytest
+from aiohttp._websocket.writer import WebSocketWriter
+from aiohttp.web import WebSocketResponse
+from engineio import async_socket
+from engineio.async_drivers import aiohttp as eio_aiohttp
+
+from server.sio import _EIO_HANDLER, _FastWebSocket, _Preencoded, ws_frame
+
+
+class _Transport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.out = bytearray()
+
+    def write(self, data: Any) -> None:
+        self.out += data
+
+    def is_closing(self) -> bool:
+        return False
+
+
+class _Protocol:
+    _paused = False
+
+
+@pytest.mark.parametrize("message", ["", "4" + "å" * 40, "x" * 200, "y" * 70_000,
+                                     b"\x00\x01", b"z" * 300, b"w" * 66_000])
+async def test_our_frame_is_the_frame_aiohttps_server_writes(message: str | bytes) -> None:
+    transport = _Transport()
+    writer = WebSocketWriter(_Protocol(), transport, use_mask=False)  # type: ignore[arg-type]
+    if isinstance(message, str):
+        await writer.send_frame(message.encode(), 0x1)
+    else:
+        await writer.send_frame(message, 0x2)
+    assert ws_frame(message) == bytes(transport.out)
+
+
+def test_preencoded_frame_is_the_raw_engineio_message() -> None:
+    text, binary = _Preencoded('2["event",{"seq":1}]'), _Preencoded(b"\x82\xa1a\x01")
+    assert text.frame == ws_frame('42["event",{"seq":1}]')
+    assert binary.frame == ws_frame(b"\x82\xa1a\x01")
+
+
+def _digest(fn: Any) -> str:
+    return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()[:16]
+
+
+def test_engineio_code_we_copied_is_unchanged() -> None:
+    """_serve_websocket is engine.io 4.15's AsyncSocket._websocket_handler with a leaner
+    reader and writer, and _FastWebSocket.__call__ its aiohttp WebSocket.__call__ with
+    compress=False. A changed original must be read and folded into our copies."""
+    assert _EIO_HANDLER is async_socket.AsyncSocket._websocket_handler
+    assert _digest(async_socket.AsyncSocket._websocket_handler) == "27f120df4d717a24"
+    assert _digest(async_socket.AsyncSocket.poll) == "826f58a9f3606db2"
+    assert _digest(eio_aiohttp.WebSocket.__call__) == "71f9a94476d737c3"
+    assert _digest(eio_aiohttp.WebSocket.wait) == "992c370917677d39"
+    assert issubclass(_FastWebSocket, eio_aiohttp.WebSocket)
+    assert eio_aiohttp._async["websocket"] is eio_aiohttp.WebSocket  # we replace a copy
+
+
+def test_aiohttp_response_has_what_the_fast_path_reads() -> None:
+    response = WebSocketResponse(compress=False)
+    assert response._writer is None and response._compress is False
+    writer = WebSocketWriter(_Protocol(), _Transport())  # type: ignore[arg-type]
+    assert writer.transport is not None and writer._closing is False
+    assert "compress" in inspect.signature(WebSocketResponse).parameters
+
+
+async def test_a_parked_queue_getter_is_visible() -> None:
+    """The writer is idle exactly when its queue is empty and its get() is parked."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    assert not queue._queue and not queue._getters
+    getter = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)  # let it park
+    assert any(not g.done() for g in queue._getters)
+    queue.put_nowait(1)
+    assert queue._queue and not any(not g.done() for g in queue._getters)
+    assert await getter == 1
