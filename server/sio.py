@@ -88,6 +88,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         #: See SEND_BACKLOG_BYTES; connections cut for it so far.
         self.send_backlog_bytes = SEND_BACKLOG_BYTES
         self.backlog_cuts = 0
+        #: Frames for idle websockets in this turn of the loop, written by _uncork.
+        self._corked: dict[Any, list[bytes]] = {}
         # Our websocket wrapper: no permessage-deflate, and a handle for the fast path.
         self.eio._async = {**self.eio._async, "websocket": _FastWebSocket}
         ThrottledErrors.install()
@@ -97,7 +99,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
         The packet is encoded and framed once. A websocket recipient whose Engine.IO
         writer is idle (nothing queued, its task waiting on the queue) gets the frame
-        written straight to its transport; any other recipient (a writer with work in
+        written straight to its transport (at the end of this turn of the loop, with
+        the turn's other frames to it: ``_uncork``); any other recipient (a writer with work in
         hand, a long-polling client, an upgrade under way) gets the packet queued, so
         everything sent to one connection keeps its order. A recipient with more than
         ``send_backlog_bytes`` waiting is cut (see SEND_BACKLOG_BYTES).
@@ -135,12 +138,29 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             return True
         transport = _idle_websocket(sock)
         if transport is not None:
-            transport.write(frame)
+            corked = self._corked.get(transport)
+            if corked is None:
+                if not self._corked:
+                    asyncio.get_running_loop().call_soon(self._uncork)
+                self._corked[transport] = [frame]
+            else:
+                corked.append(frame)
             return transport.get_write_buffer_size() <= self.send_backlog_bytes
         queue = sock.queue
         for pkt in packets:
             queue.put_nowait(pkt)
         return queue.qsize() * len(frame) + _buffered(sock) <= self.send_backlog_bytes
+
+    def _uncork(self) -> None:
+        """Write each transport's frames of this turn of the loop in one go (one
+        system call instead of one per frame: a join's handshake answer, welcome, events
+        and ack; a busy room's broadcasts). It runs before any Engine.IO writer woken in
+        this turn, since those were woken after the first frame was corked: a
+        connection's order holds."""
+        corked, self._corked = self._corked, {}
+        for transport, frames in corked.items():
+            if not transport.is_closing():
+                transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
     async def _cut(self, eio_sid: str) -> None:
         """Close a connection that does not read what it is sent (its backlog is over

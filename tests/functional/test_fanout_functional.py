@@ -53,6 +53,38 @@ async def test_fast_path_and_queued_packets_keep_their_order(meeting: Meeting) -
     assert seen == [0, 1, 2, 3, 4, 5, 99]
 
 
+async def test_frames_of_one_turn_to_one_connection_go_out_in_one_write(
+        meeting: Meeting) -> None:
+    sio = sio_of(meeting.server)
+    anna = await meeting.participant("Anna")
+    got: list[int] = []
+    done = asyncio.Event()
+
+    async def probe(data: Any) -> None:
+        got.append(data["n"])
+        if data["n"] == 4:
+            done.set()
+
+    anna.sio.on("probe", probe)
+    transport = sio.eio.sockets[eio_sid(sio, anna)].fast_ws._sock._writer.transport
+    writes: list[int] = []
+    write = transport.write
+
+    def counting(data: bytes) -> None:
+        writes.append(len(data))
+        write(data)
+
+    transport.write = counting
+    try:
+        for n in range(5):  # no await yields in between: one turn of the loop
+            await sio.fanout("probe", {"n": n}, to=anna.sio.get_sid(NAMESPACE))
+        await asyncio.wait_for(done.wait(), 5)
+    finally:
+        del transport.write
+    assert got == [0, 1, 2, 3, 4]
+    assert len(writes) == 1, writes
+
+
 async def test_one_broadcast_reaches_websocket_polling_and_upgrading_clients(
         server: RunningServer) -> None:
     meeting = await server.new_meeting()
