@@ -23,6 +23,7 @@ permessage-deflate is not negotiated, so every frame can be shared.
 
 import asyncio
 import base64
+import json
 import logging
 import struct
 import time
@@ -108,8 +109,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if type(self.manager) is not socketio.AsyncManager:
             await self.emit(event, data, to=to)  # a pub/sub manager must publish
             return
-        encoded = self.packet_class(sio_packet.EVENT, namespace=NAMESPACE,
-                                    data=[event, data]).encode()
+        encoded = encode_event(self.packet_class, event, data)
         packets = [_Preencoded(p) for p in (encoded if isinstance(encoded, list) else [encoded])]
         frame = b"".join(p.frame for p in packets)
         sockets = self.eio.sockets
@@ -372,6 +372,24 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
         if self._frame is None:
             self._frame = ws_frame(self._wire)
         return self._frame
+
+
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def encode_event(packet_class: Any, event: str, data: Any) -> str | bytes | list[Any]:
+    """The Socket.IO EVENT packet ``[event, data]`` on the default namespace, as
+    ``packet_class(EVENT, data=[event, data], namespace="/").encode()`` makes it. For
+    the JSON format without binary parts that is "2" + compact JSON; made directly, it
+    skips python-socketio's walk of the whole payload looking for bytes (stdlib json
+    refuses bytes, and then the packet class makes the binary event)."""
+    if packet_class is sio_packet.Packet:
+        try:
+            return "2" + _compact_json([event, data])
+        except TypeError:
+            pass
+    return packet_class(sio_packet.EVENT, namespace=NAMESPACE,  # type: ignore[no-any-return]
+                        data=[event, data]).encode()
 
 
 def ws_frame(message: str | bytes) -> bytes:

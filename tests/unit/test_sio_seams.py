@@ -86,3 +86,19 @@ async def test_a_parked_queue_getter_is_visible() -> None:
     queue.put_nowait(1)
     assert queue._queue and not any(not g.done() for g in queue._getters)
     assert await getter == 1
+
+
+@pytest.mark.parametrize("data", [
+    {"seq": 1, "type": "chat.sent", "data": {"text": "hej åäö 👋", "n": [1, 2.5, None, True]}},
+    {"u": b"\x01\x02", "v": [b"z", 2]},  # binary: the packet class makes the attachments
+    "plain", None, [float("nan")], {"deep": [[[{"x": "</script>"}]]]},
+])
+def test_encode_event_is_what_python_socketio_makes(data: Any) -> None:
+    from socketio import msgpack_packet
+    from socketio import packet as sio_packet
+
+    from server.sio import encode_event
+
+    for cls in (sio_packet.Packet, msgpack_packet.MsgPackPacket):
+        theirs = cls(sio_packet.EVENT, namespace="/", data=["event", data]).encode()
+        assert encode_event(cls, "event", data) == theirs
