@@ -158,3 +158,17 @@ async def test_a_client_that_reads_nothing_is_cut_and_resumes(meeting: Meeting) 
     assert answer["ok"] and answer["data"]["participant"] == me, answer
     welcome = await back.inbox.wait("welcome")
     assert missed_text in [e["data"].get("text") for e in welcome.get("missed", [])]
+
+
+async def test_each_connection_keeps_no_copy_of_its_request_headers(meeting: Meeting) -> None:
+    """Memory per connection: the environ Engine.IO made of the handshake request is cut
+    down to the request once the connect handler has read it, and the send queue is
+    the lean one."""
+    from server.sio import _LeanQueue
+
+    sio = sio_of(meeting.server)
+    anna = await meeting.participant("Anna")
+    environ = sio.environ[eio_sid(sio, anna)]
+    assert "aiohttp.request" in environ
+    assert not [k for k in environ if k.startswith("HTTP_")], sorted(environ)
+    assert isinstance(sio.eio.sockets[eio_sid(sio, anna)].queue, _LeanQueue)
