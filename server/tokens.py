@@ -4,6 +4,7 @@ Signing and expiry are itsdangerous's; we only choose what goes in.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -142,11 +143,29 @@ class Tokens:
         return self._invite_ttl
 
 
+CLOCK_SKEW_S = 60
+"""How far ahead of this process's clock a token may be signed: another process, or
+another machine behind the same Redis, may sign with a clock a little ahead of ours."""
+
+
 def _signer_on(clock: Clock) -> type[TimestampSigner]:
-    """itsdangerous's timestamp signer, reading ``clock`` (signing and expiry alike)."""
+    """itsdangerous's timestamp signer, reading ``clock`` (signing and expiry alike); a
+    token signed up to ``CLOCK_SKEW_S`` in our future is not taken for an expired one."""
     class ClockSigner(TimestampSigner):
         def get_timestamp(self) -> int:
             return clock.now_ms() // 1000
+
+        def unsign(self, signed_value: str | bytes, max_age: int | None = None,
+                   return_timestamp: bool = False) -> Any:
+            value, signed_at = super().unsign(signed_value, None, True)
+            age = self.get_timestamp() - int(signed_at.timestamp())
+            if max_age is not None and age > max_age:
+                raise SignatureExpired(f"Signature age {age} > {max_age} seconds",
+                                       payload=value, date_signed=signed_at)
+            if age < -CLOCK_SKEW_S:
+                raise SignatureExpired(f"Signature age {age} < -{CLOCK_SKEW_S} seconds",
+                                       payload=value, date_signed=signed_at)
+            return (value, signed_at) if return_timestamp else value
     return ClockSigner
 
 

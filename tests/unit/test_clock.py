@@ -233,6 +233,18 @@ def test_invitations_and_resume_tokens_expire_on_the_clock() -> None:
     assert tokens.resume("m", "p") != resume  # older than an hour: signed afresh
 
 
+def test_a_token_signed_by_a_clock_a_little_ahead_is_not_expired() -> None:
+    """Another process (behind the same Redis) may sign with a clock ahead of ours:
+    up to a minute of skew is a valid token, not an expired one."""
+    ours, theirs = FakeClock(now_ms=T0), FakeClock(now_ms=T0 + 30_000)
+    signed = Tokens("secret", invite_ttl_s=3600, resume_ttl_s=600, clock=theirs)
+    read = Tokens("secret", invite_ttl_s=3600, resume_ttl_s=600, clock=ours)
+    assert read.read_resume(signed.resume("m", "p")).participant == "p"
+    far = FakeClock(now_ms=T0 + 120_000)
+    with pytest.raises(TokenExpired):
+        read.read_resume(Tokens("secret", 3600, 600, clock=far).resume("m", "p"))
+
+
 async def test_the_planner_debounce_waits_for_the_clock() -> None:
     clock = FakeClock()
     ran: list[str] = []
