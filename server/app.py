@@ -61,7 +61,11 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app[SETTINGS] = settings
     redact_unparsable_requests()
     app[METRICS] = Metrics()
-    creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
+    if settings.redis_url:  # cluster: one secret key and admin token for every process
+        from server.cluster import shared_credentials
+        creds = shared_credentials(settings)
+    else:
+        creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     app[CREDENTIALS] = creds
     app[TOKENS] = Tokens(creds.secret_key, settings.invite_ttl_s, settings.resume_ttl_s)
     clock = clock or SystemClock()
@@ -89,6 +93,12 @@ def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
             yield
             return
         metrics = app[METRICS]
+        if app[SETTINGS].redis_url:  # cluster (server/cluster): every log in Redis
+            from server.store.redis_store import RedisStore
+            async with RedisStore(app[SETTINGS].redis_url) as shared:
+                app[STORE] = shared
+                yield
+            return
         path = app[SETTINGS].data_dir / STORE_FILE
         async with SQLiteStore(path, on_commit=lambda s, n: metrics.store_commit.observe(s)) as st:
             app[STORE] = st
@@ -99,7 +109,10 @@ def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
 def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings, metrics = app[SETTINGS], app[METRICS]
-        conns = Connections()
+        cluster = settings.redis_url is not None  # server/cluster: several processes
+        if cluster:
+            from server.cluster import ClusterConnections, ClusterRoundTimer, Node
+        conns = ClusterConnections() if cluster else Connections()
         broadcaster = SocketBroadcaster(sio, conns)
         async def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
             for event in events:
@@ -108,7 +121,8 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
                 timer.sync(live)
 
         hub = Hub(app[STORE], broadcaster, clock, settings.snapshot_every, [on_events])
-        timer = RoundTimer(hub, scheduler, clock)
+        timer = (ClusterRoundTimer(hub, app[STORE], clock) if cluster  # type: ignore[arg-type]
+                 else RoundTimer(hub, scheduler, clock))
         seconds = await hub.recover()
         metrics.recovery.set(seconds)
         log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)
@@ -120,6 +134,10 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         app[BOARDS] = board_store
         video = register_all(gateway, board_store)
         app[VIDEO] = video
+        node = (Node(app, app[STORE], hub, gateway, sio, conns, timer,  # type: ignore[arg-type]
+                     board_store.forget_room) if cluster else None)
+        if node is not None:
+            await node.start()  # knows who is online elsewhere before any grace is armed
         gateway.start_grace_after_restart()
         presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
         presence.attach(gateway)
@@ -135,6 +153,8 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
             async with video:
                 yield
         finally:
+            if node is not None:
+                await node.stop()
             for close in gateway.closers:
                 close()
             for task in tasks:

@@ -66,6 +66,10 @@ class Boards:
             state = self._boards[key].compact()
             await self._store.save_snapshot(snapshot_key(meeting, room), seq, state)
 
+    def forget_room(self, meeting: str, room: str) -> None:
+        """Cluster: another process changed this board; rebuild it from the log."""
+        self._boards.pop((meeting, room), None)
+
     def forget_meeting(self, meeting: str) -> None:
         for key in [k for k in self._boards if k[0] == meeting]:
             del self._boards[key]

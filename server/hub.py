@@ -15,6 +15,7 @@ from server.clock import Clock
 from server.live import Broadcaster, LiveMeeting
 from server.state import decode_snapshot, encode_snapshot, new_state
 from server.store import LogStore, StoreError
+from server.store.base import SeqConflict
 from server.store.namespaces import is_meeting_log
 
 log = logging.getLogger("ledarstig.hub")
@@ -22,6 +23,9 @@ log = logging.getLogger("ledarstig.hub")
 Decision = Callable[[Session], Sequence[Draft]]
 T = TypeVar("T")
 Listener = Callable[["LiveMeeting", Sequence[Event]], Awaitable[None]]
+#: Cluster (--redis-url): a command that lost the race for its seq to another process
+#: is decided again on the caught-up state, at most this many times.
+CONFLICT_RETRIES = 8
 
 
 class MeetingNotFound(DomainError):
@@ -86,11 +90,18 @@ class Hub:
 
     async def execute(self, meeting_id: str, actor: str, decide: Decision) -> list[Event]:
         """Decide against the current state, append, and deliver in order."""
-        live = await self._healthy(meeting_id)
-        events = live.commit(actor, decide(live.state), self._clock.now_ms())
-        if not events:
-            return events
-        await live.publish(events)
+        for attempt in range(CONFLICT_RETRIES):
+            live = await self._healthy(meeting_id)
+            events = live.commit(actor, decide(live.state), self._clock.now_ms())
+            if not events:
+                return events
+            try:
+                await live.publish(events)
+            except SeqConflict:  # cluster: another process appended first; catch up
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+                continue
+            break
         await self._notify(live, events)
         if live.state.seq - live.snapshot_seq >= self._snapshot_every:
             await self._snapshot(live)
@@ -134,12 +145,45 @@ class Hub:
                 return
             await live.drained()  # the log must hold all it will hold before we read it
             log.warning("reloading meeting %s from its log after a store failure", meeting_id)
-            self._meetings[meeting_id] = await self._load(meeting_id)
+            fresh = await self._load(meeting_id)
+            # Cluster: events other processes appended meanwhile reach our clients
+            # before anything newer (with one process the store refused them all).
+            missed = [e for e in fresh.recent if e.seq > live.durable]
+            if missed:
+                await self._broadcaster.deliver(meeting_id, missed)
+            self._meetings[meeting_id] = fresh
+        if missed:
+            await self._notify(fresh, missed)
         for hook in self.reloaded:
             try:
                 hook(meeting_id)
             except Exception:
                 log.exception("reload hook failed for %s", meeting_id)
+
+    # -- cluster (server/cluster, --redis-url) ----------------------------------
+
+    async def absorb(self, meeting_id: str, events: Sequence[Event]) -> None:
+        """Events of ``meeting_id`` another process appended: folded, delivered to our
+        clients in log order, and told to the listeners."""
+        live = self._meetings.get(meeting_id)
+        if live is None:
+            return
+        fresh = await live.absorb(events)
+        if fresh is None:
+            live.broken = True
+            await self._reload(meeting_id)
+        elif fresh:
+            await self._notify(live, fresh)
+
+    async def adopt(self, meeting_id: str) -> LiveMeeting | None:
+        """A meeting another process created: load it from the store, once."""
+        if meeting_id not in self._meetings and is_meeting_log(meeting_id):
+            async with self._reload_lock:
+                if meeting_id not in self._meetings:
+                    loaded = await self._load(meeting_id)
+                    if loaded.state.seq:
+                        self._meetings[meeting_id] = loaded
+        return self._meetings.get(meeting_id)
 
     async def rewrite(self, meeting_id: str,
                       transform: Callable[[list[Event]], list[Event]]) -> LiveMeeting:

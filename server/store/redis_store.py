@@ -204,7 +204,7 @@ class RedisStore:
         top = await self._call(self.redis.xrevrange(self.log_key(meeting), count=1))
         return _seq(top[0][0]) if top else 0
 
-    async def tail(self, positions: dict[str, int], block_ms: int,
+    async def tail(self, positions: dict[str, Any], block_ms: int,
                    count: int = 1000) -> list[tuple[str, list[Event]]]:
         """Events after each log's position, waiting up to ``block_ms`` for any.
         ``positions`` maps a log key to the last seq held; ``created_key`` (the stream
@@ -229,6 +229,11 @@ class RedisStore:
             else:
                 out.append((name[plen:], [_event(rid, fields) for rid, fields in rows]))
         return out
+
+    @property
+    def tail_client(self) -> aioredis.Redis:
+        """A client for blocking reads and subscriptions (its own small pool)."""
+        return self._tail_redis
 
     async def created_position(self) -> str:
         top = await self._call(self.redis.xrevrange(self.created_key, count=1))

@@ -1,0 +1,97 @@
+"""Three server processes sharing one redis-server (``--redis-url``)."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cluster_support import Proc, healthz, meeting_on, spawn, wait_healthy
+from tests.redis_support import RedisServer
+from tests.support import Client
+
+OFFER = {"type": "offer", "sdp": "v=0\r\n"}
+
+
+@pytest.fixture
+def redis_aof(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis", appendonly=True, fsync="always").start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+async def procs(redis_aof: RedisServer, tmp_path: Path) -> AsyncIterator[list[Proc]]:
+    started = [spawn(redis_aof.url, tmp_path, f"p{i}", grace_s=30) for i in range(3)]
+    try:
+        await asyncio.gather(*(wait_healthy(p) for p in started))
+        yield started
+    finally:
+        for p in started:
+            for c in p.clients:
+                await c.close()
+        await asyncio.gather(*(asyncio.to_thread(p.stop) for p in started))
+
+
+async def join(proc: Proc, token: str, meeting: str, name: str, muni: str = "Vasa") -> Client:
+    c = proc.client(token, meeting=meeting)
+    await c.connect()
+    await c.join(name, muni)
+    return c
+
+
+async def test_clients_on_three_processes_chat_signal_and_see_one_round(
+        procs: list[Proc]) -> None:
+    a, b, c = procs
+    meeting = await a.new_meeting()
+    fia = await meeting.facilitator()  # on a
+    people = [await join(p, meeting.tokens["participant"], meeting.id, f"Deltagare {i}",
+                         ("Vasa", "Borgå", "Åbo", "Kimito")[i])
+              for i, p in enumerate([a, b, c, b])]
+    await fia.ok("round.preview", {"group_count": 1, "duration_s": 600})
+    await fia.ok("round.open")
+    for client in [fia, *people]:
+        opened = await client.inbox.wait("event", lambda e: e["type"] == "round.opened")
+    group = opened["data"]["opens"][0]["id"] if "opens" in opened["data"] else None
+    # one group: the people on a, b and c chat and signal across processes
+    on_a, on_b, on_c = people[0], people[1], people[2]
+    await on_b.ok("chat", {"text": "hej från b"})
+    for client in (on_a, on_c):
+        got = await client.inbox.wait("event", lambda e: e["type"] == "chat.sent")
+        assert got["data"]["text"] == "hej från b"
+    await on_c.ok("signal", {"to": on_a.participant, "description": OFFER})
+    relayed = await on_a.inbox.wait("signal")
+    assert relayed["from"] == on_c.participant and relayed["description"] == OFFER
+    # every client saw every event once, in log order with no gap
+    await on_a.ok("chat", {"text": "sista"})
+    for client in [fia, *people]:
+        if client is not fia:
+            await client.inbox.wait("event", lambda e: e["data"].get("text") == "sista")
+        seqs = [e["seq"] for e in client.inbox.events()]
+        assert seqs == sorted(set(seqs)), seqs
+    assert group is not None or opened["type"] == "round.opened"
+
+
+async def test_concurrent_commands_on_different_processes_get_one_order(
+        procs: list[Proc]) -> None:
+    a, b, c = procs
+    meeting = await a.new_meeting()
+    fia = await meeting.facilitator()
+    fred = await join(b, meeting.tokens["facilitator"], meeting.id, "Fred")
+    watcher = await join(c, meeting.tokens["participant"], meeting.id, "Wille")
+    for i in range(4):
+        await join((a, b, c)[i % 3], meeting.tokens["participant"], meeting.id, f"P{i}",
+                   ("Vasa", "Åbo")[i % 2])
+    chats = await asyncio.gather(*(cl.call("chat", {"text": f"m{i}"})
+                                   for i, cl in enumerate([fia, fred, watcher] * 5)))
+    assert all(x["ok"] for x in chats)
+    await fia.ok("round.preview", {"group_count": 2})
+    opens = await asyncio.gather(fia.call("round.open"), fred.call("round.open"))
+    assert sorted(x["ok"] for x in opens) == [False, True], opens
+    assert next(x for x in opens if not x["ok"])["error"]["code"] == "round_already_open"
+    await watcher.inbox.wait("event", lambda e: e["type"] == "round.opened")
+    assert len(watcher.inbox.events("chat.sent")) == 15
+    seqs = [e["seq"] for e in watcher.inbox.events()]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap, no repeat
+    assert len(watcher.inbox.events("round.opened")) == 1
