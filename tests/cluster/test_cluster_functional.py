@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster_support import Proc, healthz, meeting_on, spawn, wait_healthy
+from tests.cluster_support import Proc, healthz, spawn, wait_healthy
 from tests.redis_support import RedisServer
 from tests.support import Client
 
@@ -95,3 +95,75 @@ async def test_concurrent_commands_on_different_processes_get_one_order(
     seqs = [e["seq"] for e in watcher.inbox.events()]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap, no repeat
     assert len(watcher.inbox.events("round.opened")) == 1
+
+
+async def log_of(proc: Proc, meeting: str) -> list[dict]:
+    status, body = await proc.api("GET", f"/api/meetings/{meeting}/log?limit=10000")
+    assert status == 200, body
+    return list(body["events"])
+
+
+async def test_kill9_mid_round_ends_it_once_on_time_and_its_clients_resume_elsewhere(
+        procs: list[Proc]) -> None:
+    a, b, c = procs
+    meeting = await a.new_meeting()
+    fia = await meeting.facilitator()  # on a, the process that opens (and arms) the round
+    people = [await join(p, meeting.tokens["participant"], meeting.id, f"D{i}",
+                         ("Vasa", "Borgå")[i % 2]) for i, p in enumerate([a, b, c, a])]
+    await fia.ok("round.preview", {"group_count": 2, "duration_s": 60, "closing_s": 1,
+                                    "warning_s": 1})
+    await fia.ok("round.open")
+    await fia.ok("round.extend", {"delta_s": -58})  # the deadline in ~2 s, closes ~1 s later
+    closing_due = time.time() * 1000 + 3000
+    on_a = [fia, people[0], people[3]]
+    a.kill9()
+    # a's clients come back through c with their resume tokens and what they had seen
+    back = []
+    for old in on_a:
+        assert await old.disconnected(5)
+        again = c.client(meeting.tokens["facilitator" if old is fia else "participant"],
+                         meeting=meeting.id, resume=old.resume_token, last_seq=old.last_seq())
+        await again.connect()
+        answer = await again.call("join", {})
+        assert answer["ok"] and answer["data"]["participant"] == old.participant, answer
+        back.append(again)
+    for client in [*back, people[1], people[2]]:
+        closed = await client.inbox.wait("event", lambda e: e["type"] == "round.closed",
+                                         timeout=8)
+        assert closed["data"]["reason"] == "deadline"
+        assert closed["ts"] - closing_due < 2000, closed["ts"] - closing_due
+    events = await log_of(c, meeting.id)
+    assert [e["type"] for e in events].count("round.closed") == 1
+    assert [e["type"] for e in events].count("round.closing") == 1
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    left = [e for e in events if e["type"] == "participant.left"]
+    assert left == []  # resumed within grace: nobody left
+
+
+async def test_redis_restart_with_aof_loses_no_acknowledged_event(
+        procs: list[Proc], redis_aof: RedisServer) -> None:
+    a, b, _ = procs
+    meeting = await a.new_meeting()
+    anna = await join(a, meeting.tokens["participant"], meeting.id, "Anna")
+    bo = await join(b, meeting.tokens["participant"], meeting.id, "Bo")
+    acked = [(await anna.ok("chat", {"text": f"a{i}"}))["seq"] for i in range(10)]
+    acked += [(await bo.ok("chat", {"text": f"b{i}"}))["seq"] for i in range(10)]
+    await redis_aof.akill()  # SIGKILL: no shutdown save; only the append-only file remains
+    started = time.monotonic()
+    failed = await anna.call("chat", {"text": "under the outage"})
+    assert failed["ok"] is False and failed["error"]["code"] == "store_unavailable"
+    assert time.monotonic() - started < 1.5
+    assert await healthz(a.url) == 503
+    await redis_aof.astart()
+    for _ in range(100):  # service resumes once Redis is back
+        answer = await bo.call("chat", {"text": "efter"})
+        if answer["ok"]:
+            break
+        await asyncio.sleep(0.1)  # retrying a command, as a client does
+    assert answer["ok"], answer
+    assert await healthz(a.url) == 200
+    events = await log_of(b, meeting.id)
+    texts = {e["seq"]: e["data"].get("text") for e in events}
+    assert all(seq in texts for seq in acked)
+    assert "efter" in texts.values()
+    await anna.inbox.wait("event", lambda e: e["data"].get("text") == "efter", timeout=5)
