@@ -62,8 +62,9 @@ def create_app(settings: Settings, store: LogStore | None = None,
     redact_unparsable_requests()
     app[METRICS] = Metrics()
     if settings.redis_url:  # cluster: one secret key and admin token for every process
-        from server.cluster import shared_credentials
+        from server.cluster import adopt_meetings, shared_credentials
         creds = shared_credentials(settings)
+        app.middlewares.append(adopt_meetings)
     else:
         creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     app[CREDENTIALS] = creds
@@ -75,6 +76,9 @@ def create_app(settings: Settings, store: LogStore | None = None,
     sio.attach(app)
     app.cleanup_ctx.append(_store_ctx(store))
     app.cleanup_ctx.append(_live_ctx(clock, scheduler, sio))
+    if settings.node_name:  # behind nginx: long-polling pinned to this process
+        from server.cluster.pinning import pin_cookie
+        app.on_response_prepare.append(pin_cookie)
     app.on_shutdown.append(on_shutdown)  # SIGTERM: tell every client, close, in < 2 s
     app.cleanup_ctx.append(workspace_ctx)
     app.cleanup_ctx.append(retention_ctx)  # after the workspace: it reads cohorts

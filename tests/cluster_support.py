@@ -64,7 +64,8 @@ def spawn(redis_url: str, folder: Path, name: str, grace_s: float = 60.0,
         popen = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
              "--data-dir", str(folder / name), "--redis-url", redis_url, "--grace", str(grace_s),
-             "--log-format", "console", "--loop", "asyncio", "--no-gc-freeze"],
+             "--log-format", "console", "--loop", "asyncio", "--no-gc-freeze",
+             "--node-name", name],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return Proc(port, popen, log)
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import msgspec
 import redis
+from aiohttp import web
 
 from programmes import Programme
 from server.broadcast import meeting_room
@@ -49,7 +50,8 @@ TAIL_BLOCK_MS = 1000
 _pack = msgspec.msgpack.Encoder().encode
 _unpack = msgspec.msgpack.Decoder().decode
 
-__all__ = ["ClusterConnections", "ClusterRoundTimer", "Node", "shared_credentials"]
+__all__ = ["ClusterConnections", "ClusterRoundTimer", "Node", "adopt_meetings",
+           "shared_credentials"]
 
 
 def shared_credentials(settings: Settings, prefix: str = "ls:") -> Credentials:
@@ -263,3 +265,16 @@ class Node:
                 lambda m=meeting, p=pid: self.gateway._expire(m, p))  # noqa: SLF001
             await self._fanout("presence", {"participant": pid, "online": False},
                                meeting_room(meeting))
+
+
+@web.middleware
+async def adopt_meetings(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A REST call about a meeting another process created a moment ago: load it first
+    (the tail would in a few milliseconds; the request may come sooner)."""
+    from server.keys import HUB
+    meeting = request.match_info.get("id") or request.match_info.get("meeting")
+    hub = request.app.get(HUB)
+    if meeting and hub is not None:
+        with contextlib.suppress(StoreError):
+            await hub.adopt(meeting)
+    return await handler(request)  # type: ignore[no-any-return]
