@@ -63,8 +63,9 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app[METRICS] = Metrics()
     if settings.redis_url:  # cluster: one secret key and admin token for every process
         from server.cluster import adopt_meetings, shared_credentials
+        from server.cluster.sessions import sessions_ctx, sessions_middleware
         creds = shared_credentials(settings)
-        app.middlewares.append(adopt_meetings)
+        app.middlewares.extend([adopt_meetings, sessions_middleware])
     else:
         creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     app[CREDENTIALS] = creds
@@ -81,6 +82,8 @@ def create_app(settings: Settings, store: LogStore | None = None,
         app.on_response_prepare.append(pin_cookie)
     app.on_shutdown.append(on_shutdown)  # SIGTERM: tell every client, close, in < 2 s
     app.cleanup_ctx.append(workspace_ctx)
+    if settings.redis_url:  # cluster: organiser sessions in Redis (server/cluster/sessions.py)
+        app.cleanup_ctx.append(sessions_ctx)
     app.cleanup_ctx.append(retention_ctx)  # after the workspace: it reads cohorts
     app.add_routes(organiser_pages.routes())
     app.add_routes(api.routes())
