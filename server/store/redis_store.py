@@ -82,6 +82,9 @@ class RedisStore:
         self.redis = aioredis.Redis(connection_pool=self._pool)
         self._append = self.redis.register_script(_APPEND)
         self._snapshot = self.redis.register_script(_SNAPSHOT)
+        self._queued: dict[str, list[tuple[int, list[bytes], asyncio.Future[None]]]] = {}
+        self._writing: set[str] = set()
+        self._writers: set[asyncio.Task[None]] = set()
         # Tailing blocks a connection: its own pool, with a longer socket timeout.
         self._tail_pool = make_pool(url, 4, op_timeout_s, socket_timeout=5.0)
         self._tail_redis = aioredis.Redis(connection_pool=self._tail_pool)
@@ -118,6 +121,9 @@ class RedisStore:
     # -- the LogStore port ----------------------------------------------------
 
     async def append(self, meeting: str, events: Sequence[Event]) -> None:
+        """Appends to one log go to Redis one script call at a time, in call order
+        (separate pool connections could reorder them), and those that queue up while
+        one is under way go together in the next call: group commit, per log."""
         if not events:
             return
         try:
@@ -127,12 +133,41 @@ class RedisStore:
         for before, after in zip(events, events[1:], strict=False):
             if after.seq != before.seq + 1:
                 raise StoreError(f"An append to {meeting} has a gap; refused.")
-        ok, last = await self._call(self._append(
-            keys=[self.log_key(meeting), self.logs_key, self.created_key],
-            args=[meeting, events[0].seq, *payloads]))
-        if not ok:
-            raise SeqConflict(int(last), f"An append to {meeting} does not continue its log "
-                                         f"(it is at {last}); refused.")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queued.setdefault(meeting, []).append((events[0].seq, payloads, done))
+        if meeting not in self._writing:
+            self._writing.add(meeting)
+            task = asyncio.create_task(self._write(meeting), name=f"redis-append:{meeting}")
+            self._writers.add(task)
+            task.add_done_callback(self._writers.discard)
+        await done
+
+    async def _write(self, meeting: str) -> None:
+        try:
+            while queued := self._queued.pop(meeting, None):
+                for run in _runs(queued):
+                    first = run[0][0]
+                    payloads = [p for _, batch, _ in run for p in batch]
+                    try:
+                        ok, last = await self._call(self._append(
+                            keys=[self.log_key(meeting), self.logs_key, self.created_key],
+                            args=[meeting, first, *payloads]))
+                        failure: StoreError | None = None if ok else SeqConflict(
+                            int(last), f"An append to {meeting} does not continue its log "
+                                       f"(it is at {last}); refused.")
+                    except StoreError as exc:
+                        failure = exc
+                    except Exception as exc:  # the writer must answer every caller
+                        failure = StoreError(f"The event store failed: {exc!r}.")
+                    for _, _, done in run:
+                        if done.done():
+                            continue
+                        if failure is None:
+                            done.set_result(None)
+                        else:
+                            done.set_exception(failure)
+        finally:
+            self._writing.discard(meeting)
 
     async def read(self, meeting: str, after: int = 0) -> list[Event]:
         return await self.read_range(meeting, after, 2**53, limit=2**53)
@@ -245,6 +280,18 @@ class RedisStore:
                 return await awaitable
         except (RedisError, OSError, TimeoutError) as exc:
             raise StoreError(f"The event store is unavailable: {exc!r}.") from exc
+
+
+def _runs(queued: list[tuple[int, list[bytes], "asyncio.Future[None]"]]
+          ) -> list[list[tuple[int, list[bytes], "asyncio.Future[None]"]]]:
+    """Queued appends split where one does not continue the one before it."""
+    runs: list[list[tuple[int, list[bytes], asyncio.Future[None]]]] = []
+    for item in queued:
+        if runs and runs[-1][-1][0] + len(runs[-1][-1][1]) == item[0]:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
 
 
 def _seq(entry_id: bytes) -> int:

@@ -136,3 +136,11 @@ async def test_redis_down_fails_fast_with_store_unavailable(tmp_path) -> None:  
                 await call
             assert info.value.code == "store_unavailable"
         assert time.monotonic() - started < 3 * 1.0
+
+
+async def test_appends_in_flight_to_one_log_keep_their_order(store: LogStore) -> None:
+    """Many appends to one log awaited together (a burst of commands on one meeting)
+    all land, in call order, none refused (Redis: they must not race each other)."""
+    import asyncio
+    await asyncio.gather(*(store.append("m1", [ev(i)]) for i in range(1, 61)))
+    assert [e.seq for e in await store.read("m1")] == list(range(1, 61))
