@@ -70,7 +70,7 @@ def spawn(redis_url: str, folder: Path, name: str, grace_s: float = 60.0,
     return Proc(port, popen, log)
 
 
-async def wait_healthy(proc: Proc, timeout: float = 20.0) -> None:
+async def wait_healthy(proc: Proc, timeout: float = 45.0) -> None:
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < deadline:

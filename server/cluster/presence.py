@@ -111,15 +111,12 @@ class Presence:
                 task.cancel()
 
     async def stop(self) -> None:
-        """A clean stop: our presence goes at once (the others grant grace)."""
+        """A clean stop (SIGTERM, a rolling upgrade): stop beating at once, so a survivor
+        claims our participants within a beat and gives them the grace period, as if
+        we had died; those who reconnect elsewhere in time are simply online there."""
         with contextlib.suppress(Exception):
             async with asyncio.timeout(0.5):
-                await self.redis.srem(f"{self._p}procs", self.proc)
-                held = await self.redis.hkeys(self._held(self.proc))
-                await self.redis.delete(self._held(self.proc), self._alive(self.proc))
-                for field in held:
-                    meeting, pid = field.decode().split("\t", 1)
-                    await self.redis.publish(self.channel, _pack([self.proc, meeting, pid, 0]))
+                await self.redis.delete(self._alive(self.proc))
 
     async def on_message(self, raw: bytes) -> None:
         proc, meeting, pid, online = _unpack(raw)

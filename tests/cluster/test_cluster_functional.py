@@ -167,3 +167,59 @@ async def test_redis_restart_with_aof_loses_no_acknowledged_event(
     assert all(seq in texts for seq in acked)
     assert "efter" in texts.values()
     await anna.inbox.wait("event", lambda e: e["data"].get("text") == "efter", timeout=5)
+
+
+async def test_a_dead_process_s_participants_get_grace_then_leave_once(
+        redis_aof: RedisServer, tmp_path: Path) -> None:
+    """Presence held by a killed process expires by heartbeat: shown offline at once,
+    and whoever does not come back leaves after the grace period, logged once."""
+    a, b = [spawn(redis_aof.url, tmp_path, f"g{i}", grace_s=2) for i in range(2)]
+    try:
+        await asyncio.gather(wait_healthy(a), wait_healthy(b))
+        meeting = await a.new_meeting()
+        gone = await join(a, meeting.tokens["participant"], meeting.id, "Gunnar")
+        stays = await join(b, meeting.tokens["participant"], meeting.id, "Stina", "Åbo")
+        killed_at = time.monotonic()
+        a.kill9()
+        offline = await stays.inbox.wait("presence", lambda d: d["participant"] ==
+                                         gone.participant and d["online"] is False, timeout=5)
+        assert offline and time.monotonic() - killed_at < 4  # heartbeat 0.5 s, expiry 2 s
+        left = await stays.inbox.wait("event", lambda e: e["type"] == "participant.left",
+                                      timeout=8)
+        assert left["data"]["id"] == gone.participant and left["data"]["reason"] == "timeout"
+        events = await log_of(b, meeting.id)
+        assert [e["type"] for e in events].count("participant.left") == 1
+    finally:
+        for p in (a, b):
+            for c in p.clients:
+                await c.close()
+            await asyncio.to_thread(p.stop)
+
+
+async def test_rolling_restart_clients_move_on_with_nothing_lost(procs: list[Proc]) -> None:
+    """SIGTERM one process (a deploy): its clients are told server.restarting, come back
+    through another process with their resume token and last seq, and miss nothing."""
+    a, b, c = procs
+    meeting = await a.new_meeting()
+    anna = await join(a, meeting.tokens["participant"], meeting.id, "Anna")
+    bo = await join(b, meeting.tokens["participant"], meeting.id, "Bo")
+    anna.sio.on("server.restarting", anna._recorder("server.restarting"))
+    await bo.ok("chat", {"text": "före"})
+    await anna.inbox.wait("event", lambda e: e["data"].get("text") == "före")
+    seen = anna.last_seq()
+    await asyncio.to_thread(a.stop)  # SIGTERM
+    assert await anna.disconnected(5)
+    assert anna.inbox.named("server.restarting")
+    said = await bo.ok("chat", {"text": "medan"})  # while anna is away
+    back = c.client(meeting.tokens["participant"], meeting=meeting.id,
+                    resume=anna.resume_token, last_seq=seen)
+    await back.connect()
+    answer = await back.call("join", {})
+    assert answer["ok"] and answer["data"]["participant"] == anna.participant
+    welcome = await back.inbox.wait("welcome")
+    missed = welcome.get("missed", [])
+    assert any(e["seq"] == said["seq"] for e in missed) or "snapshot" in welcome
+    await bo.ok("chat", {"text": "efter"})
+    await back.inbox.wait("event", lambda e: e["data"].get("text") == "efter")
+    events = await log_of(c, meeting.id)
+    assert [e["type"] for e in events].count("participant.left") == 0
