@@ -234,15 +234,25 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
     return out
 
 
+def reloads(folder: Path) -> int:
+    return sum(log.read_text().count("reloading meeting") for log in folder.glob("n*.log"))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--participants", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=0.0, help="chat messages per second")
+    parser.add_argument("--only", default="", help="comma-separated set-up name prefixes")
     args = parser.parse_args()
     n = 40 if args.quick else args.participants
-    senders, rate, seconds = 10, 40.0 if args.quick else 50.0, 2.0 if args.quick else 6.0
+    senders, seconds = 10, 2.0 if args.quick else 6.0
+    rate = args.rate or (40.0 if args.quick else 25.0)
     results = []
+    only = args.only.split(",") if args.only else None
     for name in ("sqlite", "redis", "redis x2 + nginx", "redis x2 (direct, latency split)"):
+        if only and not any(name.startswith(o) for o in only):
+            continue
         with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
             setup = Setup(name, Path(tmp))
             try:
@@ -260,6 +270,8 @@ async def main() -> None:
                 result = await run_setup(setup, n, senders, rate, seconds, direct)
             finally:
                 setup.stop()
+            # each lost append race reloads the meeting from its log (a warning line)
+            result["reloads_after_lost_race"] = reloads(Path(tmp))
         results.append(result)
         print(json.dumps(result), flush=True)
 

@@ -144,3 +144,27 @@ async def test_appends_in_flight_to_one_log_keep_their_order(store: LogStore) ->
     import asyncio
     await asyncio.gather(*(store.append("m1", [ev(i)]) for i in range(1, 61)))
     assert [e.seq for e in await store.read("m1")] == list(range(1, 61))
+
+
+async def test_redis_that_stops_answering_fails_commands_within_a_second(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A Redis that hangs (SIGSTOP), not one that refuses: every command still fails
+    with store_unavailable within the deadline, and works again once it answers."""
+    import signal
+    import time
+
+    server = RedisServer(tmp_path / "hung").start()
+    try:
+        async with RedisStore(server.url, op_timeout_s=0.8) as st:
+            await st.append("m1", [ev(1)])
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGSTOP)
+            for call in (st.ping(), st.append("m1", [ev(2)]), st.read("m1")):
+                started = time.monotonic()
+                with pytest.raises(StoreError):
+                    await call
+                assert time.monotonic() - started < 1.0
+            server.proc.send_signal(signal.SIGCONT)
+            await st.ping()
+            assert [e.seq for e in await st.read("m1")] in ([1], [1, 2])
+    finally:
+        server.kill()
