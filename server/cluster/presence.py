@@ -163,7 +163,16 @@ class Presence:
                 log.warning("presence of %s in %s not shared (the resync will)", pid, meeting)
 
     async def _resync(self) -> None:
-        """Re-read every live process's presence (what pub/sub may have dropped)."""
+        """Re-read every live process's presence (what pub/sub may have dropped), and
+        rewrite our own (a survivor may have reaped us while Redis was unreachable)."""
+        held = {f"{m}\t{pid}": 1 for m, online in self.conns.by_meeting.items()
+                for pid, sids in online.items() if sids}
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(self._held(self.proc))
+        if held:
+            pipe.hset(self._held(self.proc), mapping=held)
+        pipe.sadd(f"{self._p}procs", self.proc)
+        await self.store._call(pipe.execute())
         procs = [p.decode() for p in await self.store._call(self.redis.smembers(f"{self._p}procs"))]
         fresh: dict[str, dict[str, set[str]]] = {}
         for proc in procs:
