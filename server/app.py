@@ -66,6 +66,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
         from server.cluster.sessions import sessions_ctx, sessions_middleware
         creds = shared_credentials(settings)
         app.middlewares.extend([adopt_meetings, sessions_middleware])
+        app.on_startup.append(_serving)  # after every context above has started
     else:
         creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     app[CREDENTIALS] = creds
@@ -93,6 +94,13 @@ def create_app(settings: Settings, store: LogStore | None = None,
     return app
 
 
+async def _serving(app: web.Application) -> None:
+    """Cluster: start-up done; Redis commands now fail fast (server/store/redis_store.py)."""
+    serving = getattr(app[STORE], "serving", None)
+    if serving is not None:
+        serving()
+
+
 def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if given is not None:
@@ -102,7 +110,7 @@ def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
         metrics = app[METRICS]
         if app[SETTINGS].redis_url:  # cluster (server/cluster): every log in Redis
             from server.store.redis_store import RedisStore
-            async with RedisStore(app[SETTINGS].redis_url) as shared:
+            async with RedisStore(app[SETTINGS].redis_url, startup_timeout_s=5.0) as shared:
                 app[STORE] = shared
                 yield
             return

@@ -86,7 +86,8 @@ class Hub:
         live = LiveMeeting(new_state(), self._store, self._broadcaster)
         events = live.commit(SYSTEM, [draft], self._clock.now_ms())
         await live.publish(events)
-        self._meetings[meeting_id] = live
+        # cluster: the tail may have adopted it from the log meanwhile; keep that one
+        live = self._meetings.setdefault(meeting_id, live)
         await self._notify(live, events)
         return live
 
@@ -187,8 +188,8 @@ class Hub:
             async with self._reload_lock:
                 if meeting_id not in self._meetings:
                     loaded = await self._load(meeting_id)
-                    if loaded.state.seq:
-                        self._meetings[meeting_id] = loaded
+                    if loaded.state.seq:  # unless created here meanwhile (create's own)
+                        self._meetings.setdefault(meeting_id, loaded)
         return self._meetings.get(meeting_id)
 
     async def rewrite(self, meeting_id: str,

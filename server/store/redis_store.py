@@ -13,7 +13,7 @@ each guarded so an older snapshot never replaces a newer one.
 
 redis-py 8's default pool raises ``MaxConnectionsError`` once 100 commands are in
 flight instead of waiting; we use a ``BlockingConnectionPool`` of an explicit size
-whose wait is bounded, no silent retries, and a deadline on every command: with
+whose wait is bounded, one immediate retry, and a deadline on every command: with
 Redis down a command fails with ``store_unavailable`` within ``op_timeout_s``.
 """
 
@@ -63,22 +63,28 @@ return 1
 
 def make_pool(url: str, max_connections: int, op_timeout_s: float,
               socket_timeout: float | None = None) -> aioredis.BlockingConnectionPool:
-    """A pool sized on purpose: waits (bounded) for a free connection, never retries
-    silently, and gives up on a dead server within ``op_timeout_s``."""
+    """A pool sized on purpose: waits (bounded) for a free connection, retries once at
+    most, and gives up on a dead server within ``op_timeout_s``."""
     return aioredis.BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=op_timeout_s,
         socket_timeout=socket_timeout if socket_timeout is not None else op_timeout_s,
-        socket_connect_timeout=op_timeout_s, retry=Retry(NoBackoff(), 0),
+        # One immediate retry, on a new connection: after Redis restarts, every pooled
+        # connection is dead and fails once. A retried append is safe (the script
+        # refuses a batch already in the log), and the deadline still holds.
+        socket_connect_timeout=op_timeout_s, retry=Retry(NoBackoff(), 1),
         health_check_interval=0)
 
 
 class RedisStore:
     def __init__(self, url: str, prefix: str = "ls:", max_connections: int = 64,
-                 op_timeout_s: float = 0.8) -> None:
+                 op_timeout_s: float = 0.8, startup_timeout_s: float | None = None) -> None:
         self.url, self.prefix = url, prefix
-        self.op_timeout_s = op_timeout_s
+        # A longer deadline while the process starts (recovery reads whole logs, and a
+        # loaded machine must not make start-up fail), the short one once it serves.
+        self.op_timeout_s = startup_timeout_s or op_timeout_s
+        self._serving_timeout_s = op_timeout_s
         self.max_connections = max_connections
-        self._pool = make_pool(url, max_connections, op_timeout_s)
+        self._pool = make_pool(url, max_connections, self.op_timeout_s, socket_timeout=5.0)
         self.redis = aioredis.Redis(connection_pool=self._pool)
         self._append = self.redis.register_script(_APPEND)
         self._snapshot = self.redis.register_script(_SNAPSHOT)
@@ -88,6 +94,10 @@ class RedisStore:
         # Tailing blocks a connection: its own pool, with a longer socket timeout.
         self._tail_pool = make_pool(url, 4, op_timeout_s, socket_timeout=5.0)
         self._tail_redis = aioredis.Redis(connection_pool=self._tail_pool)
+
+    def serving(self) -> None:
+        """Start-up is over: commands fail with store_unavailable within the deadline."""
+        self.op_timeout_s = self._serving_timeout_s
 
     async def __aenter__(self) -> "RedisStore":
         return self

@@ -60,6 +60,10 @@ async def test_clients_on_three_processes_chat_signal_and_see_one_round(
     for client in (on_a, on_c):
         got = await client.inbox.wait("event", lambda e: e["type"] == "chat.sent")
         assert got["data"]["text"] == "hej från b"
+    # the peer plans count group members online on other processes
+    plan = await on_a.inbox.wait("peers", lambda d: d["room"] != "plenary" and {
+        on_b.participant, on_c.participant} <= {p["id"] for p in d["peers"]})
+    assert on_a.participant not in {p["id"] for p in plan["peers"]}
     await on_c.ok("signal", {"to": on_a.participant, "description": OFFER})
     relayed = await on_a.inbox.wait("signal")
     assert relayed["from"] == on_c.participant and relayed["description"] == OFFER
