@@ -150,7 +150,7 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
         video = register_all(gateway, board_store)
         app[VIDEO] = video
         node = (Node(app, app[STORE], hub, gateway, sio, conns, timer,  # type: ignore[arg-type]
-                     board_store.forget_room) if cluster else None)
+                     board_store.forget_room, board_store.forget_meeting) if cluster else None)
         if node is not None:
             await node.start()  # knows who is online elsewhere before any grace is armed
         gateway.start_grace_after_restart()

@@ -46,6 +46,7 @@ from .timers import ClusterRoundTimer
 log = logging.getLogger("ledarstig.cluster")
 #: Client-bound messages that are not in any log and must reach the other processes.
 RELAYED = frozenset({"presence", "signal", "speaking", "typing"})
+RELOAD = "#reload"  # on the relay channel: a log was rewritten; reload it from Redis
 TAIL_BLOCK_MS = 1000
 _pack = msgspec.msgpack.Encoder().encode
 _unpack = msgspec.msgpack.Decoder().decode
@@ -78,10 +79,12 @@ class Node:
 
     def __init__(self, app: Any, store: RedisStore, hub: Hub, gateway: Gateway,
                  sio: SocketServer, conns: ClusterConnections, timer: ClusterRoundTimer,
-                 forget_board: Callable[[str, str], None]) -> None:
+                 forget_board: Callable[[str, str], None],
+                 forget_meeting: Callable[[str], None] = lambda meeting: None) -> None:
         self.app, self.store, self.hub, self.gateway = app, store, hub, gateway
         self.sio, self.conns, self.timer = sio, conns, timer
         self._forget_board = forget_board
+        self._forget_meeting = forget_meeting
         self.presence = Presence(store, conns, self._presence_changed, self._dead)
         self._relay_channel = f"{store.prefix}relay"
         self._outbox: asyncio.Queue[bytes] = asyncio.Queue()
@@ -90,6 +93,7 @@ class Node:
         self._connect = gateway.on_connect
         sio.on("connect", self._on_connect)
         hub.listeners.append(self._after_events)
+        self._wrap_rewrites()
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -196,10 +200,45 @@ class Node:
         return await self._connect(sid, environ, auth)
 
     async def _after_events(self, live: Any, events: Any) -> None:
-        """A board updated elsewhere: our copy is stale, rebuild it from the log."""
+        """A board updated elsewhere: our copy is stale, rebuild it from the log. A
+        meeting ended elsewhere: close our connections to it too."""
         for event in events:
             if event.type == "board.updated":
                 self._forget_board(live.id, event.data.get("room", ""))
+            elif event.type == "meeting.ended":
+                await self.gateway.close_meeting(live.id)
+
+    # -- rewritten logs (erasure, deleted recordings, removed meetings) ----------
+
+    def _wrap_rewrites(self) -> None:
+        """After this process rewrites or removes a log, the others must drop what they
+        hold of it in memory (erased data must not live on there): tell them."""
+        rewrite, remove = self.hub.rewrite, self.hub.remove
+
+        async def rewritten(meeting_id: str, transform: Any) -> Any:
+            live = await rewrite(meeting_id, transform)
+            self._outbox.put_nowait(_pack([self.proc, RELOAD, meeting_id, None]))
+            return live
+
+        async def removed(meeting_id: str) -> None:
+            await remove(meeting_id)
+            self._outbox.put_nowait(_pack([self.proc, RELOAD, meeting_id, None]))
+
+        self.hub.rewrite = rewritten  # type: ignore[method-assign]
+        self.hub.remove = removed  # type: ignore[method-assign]
+
+    async def _reload_rewritten(self, meeting_id: str) -> None:
+        hub: Any = self.hub
+        if meeting_id not in {live.id for live in hub.all()}:
+            return
+        loaded = await hub._load(meeting_id)  # noqa: SLF001 - the hub's own loader
+        self._forget_meeting(meeting_id)
+        if loaded.state.seq:
+            hub._meetings[meeting_id] = loaded  # noqa: SLF001
+            for hook in hub.reloaded:
+                hook(meeting_id)
+        else:
+            hub._meetings.pop(meeting_id, None)  # noqa: SLF001
 
     # -- ephemeral messages ----------------------------------------------------
 
@@ -229,7 +268,11 @@ class Node:
                         await self.presence.on_message(message["data"])
                         continue
                     proc, event, data, to = _unpack(message["data"])
-                    if proc != self.proc:
+                    if proc == self.proc:
+                        continue
+                    if event == RELOAD:
+                        await self._reload_rewritten(data)
+                    else:
                         await self._local_fanout(event, data, to)
             except asyncio.CancelledError:
                 raise

@@ -85,3 +85,20 @@ async def test_a_board_drawn_on_one_process_is_seen_whole_on_the_other(
     fresh = Replica()
     fresh.apply(state["update"])
     assert fresh.ids() == {"s1", "s2"}
+
+
+async def test_ending_and_removing_a_meeting_reaches_the_other_process(
+        pair: list[RunningServer]) -> None:
+    """Ended on one: the other's clients are closed too. Removed (its cohort over) on
+    one: the other drops it from memory, so no erased data lives on there."""
+    from server.keys import HUB
+    a, b = pair
+    meeting = await a.new_meeting()
+    anna = await meeting.participant("Anna")
+    bo = await meeting_on(b, meeting).participant("Bo", "Vasa")
+    status, _ = await a.api("POST", f"/api/meetings/{meeting.id}/end")
+    assert status == 200
+    assert await anna.disconnected(5) and await bo.disconnected(5)
+    await eventually(lambda: b.app[HUB].get(meeting.id).state.meeting.ended)
+    await a.app[HUB].remove(meeting.id)
+    await eventually(lambda: meeting.id not in {m.id for m in b.app[HUB].all()})
