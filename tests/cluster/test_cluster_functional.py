@@ -158,6 +158,8 @@ async def test_redis_restart_with_aof_loses_no_acknowledged_event(
     assert failed["ok"] is False and failed["error"]["code"] == "store_unavailable"
     assert time.monotonic() - started < 1.5
     assert await healthz(a.url) == 503
+    status, body = await a.api("GET", f"/api/meetings/{meeting.id}/log")
+    assert status == 503 and body["error"]["code"] == "store_unavailable", body
     await redis_aof.astart()
     for _ in range(100):  # service resumes once Redis is back
         answer = await bo.call("chat", {"text": "efter"})
