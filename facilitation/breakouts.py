@@ -10,6 +10,8 @@ from collections.abc import Collection, Sequence
 from typing import Annotated
 
 import msgspec
+from msgspec import UNSET
+from msgspec.structs import replace
 
 from facilitation.assignment import keep, manual, mix, random_groups
 from facilitation.encounters import NO_ENCOUNTERS, Encounters
@@ -42,6 +44,26 @@ from facilitation.sizing import resolve_group_count
 from rooms import PLENARY, SYSTEM, Draft, Participant, Role
 from rooms import commands as core
 from rooms.commands import clean_text, present, require_facilitator
+from rooms.events import (
+    HandsCleared,
+    HelpAnswered,
+    HelpRequested,
+    MixConstrained,
+    ParticipantJoined,
+    ParticipantMoved,
+    RoomSpec,
+    RoundBroadcast,
+    RoundCancelled,
+    RoundChosen,
+    RoundClosed,
+    RoundClosing,
+    RoundExtended,
+    RoundOpened,
+    RoundPlaced,
+    RoundPreviewed,
+    RoundRegrouped,
+    RoundWarned,
+)
 from rooms.municipalities import municipality_id
 
 MIN_DURATION_S = 30  # warm-ups can be this short
@@ -119,30 +141,24 @@ def preview(s: Session, actor: str, round_id: str, spec: RoundSpec, seed: int,
         groups, capacity = fit(plan.rounds[0], people, encounters), None
     else:
         groups, capacity = _assign(s, spec, people, seed, encounters)
-    data: dict[str, object] = {
-        "id": round_id, "number": 1 + sum(r.opened_at is not None for r in s.rounds),
-        "strategy": spec.strategy.value, "seed": seed, "duration_s": spec.duration_s,
-        "closing_s": spec.closing_s, "warning_s": spec.warning_s,
-        "prompts": _prompts(spec, len(groups)), "groups": groups,
-    }
-    if capacity is not None:
-        data["capacity"] = capacity
-    if spec.activity:
-        data["activity"] = clean_text(spec.activity, field="activity", max_len=64)
-    if spec.roaming:
-        data["roaming"] = True
     left_out = away(s, online)
-    if left_out:
-        data["away"] = left_out
-    if spec.include_away:
-        data["include_away"] = True
-    if spec.min_size != 2:
-        data["min_size"] = spec.min_size
-    if plan is not None:
-        data["plan"] = {**plan.summary(), "group_count": spec.group_count,
-                        "group_size": spec.group_size,
-                        "next": [[list(g) for g in groups] for groups in plan.rounds[1:]]}
-    return [*drafts, Draft("round.previewed", data)]
+    previewed = RoundPreviewed(
+        id=round_id, number=1 + sum(r.opened_at is not None for r in s.rounds),
+        strategy=spec.strategy.value, seed=seed, duration_s=spec.duration_s,
+        closing_s=spec.closing_s, warning_s=spec.warning_s,
+        prompts=_prompts(spec, len(groups)), groups=groups,
+        capacity=UNSET if capacity is None else capacity,
+        activity=clean_text(spec.activity, field="activity", max_len=64)
+        if spec.activity else UNSET,
+        roaming=True if spec.roaming else UNSET,
+        away=left_out if left_out else UNSET,
+        include_away=True if spec.include_away else UNSET,
+        min_size=spec.min_size if spec.min_size != 2 else UNSET,
+        plan=UNSET if plan is None else {
+            **plan.summary(), "group_count": spec.group_count, "group_size": spec.group_size,
+            "next": [[list(g) for g in groups] for groups in plan.rounds[1:]]},
+    )
+    return [*drafts, previewed]
 
 
 def _run_plan(s: Session, request: PlanRequest) -> Plan:
@@ -185,9 +201,8 @@ def set_constraints(s: Session, actor: str, together: Sequence[Sequence[str]],
                 raise InvalidConstraint(f"{a!r} and {b!r} are constrained twice "
                                         f"({seen[key]} and {kind}).")
             seen[key] = kind
-    return [Draft("mix.constrained", {"together": [list(p) for p in together],
-                                      "apart": [list(p) for p in apart],
-                                      "fair_seats": fair_seats})]
+    return [MixConstrained(together=[list(p) for p in together],
+                           apart=[list(p) for p in apart], fair_seats=fair_seats)]
 
 
 def place_returning(s: Session, participant: str,
@@ -202,8 +217,8 @@ def place_returning(s: Session, participant: str,
     municipality_of = {q.id: q.municipality for q in s.meeting.participants.values()}
     group = place_late_joiner(r.groups, Person(participant, p.municipality),
                               municipality_of=municipality_of, encounters=encounters)
-    return [Draft("round.placed", {"id": r.id, "participant": participant, "group": group,
-                                   "moves": {participant: r.rooms[group]}})]
+    return [RoundPlaced(id=r.id, participant=participant, group=group,
+                        moves={participant: r.rooms[group]})]
 
 
 def regroup(s: Session, actor: str, participant: str, group: int) -> list[Draft]:
@@ -214,10 +229,10 @@ def regroup(s: Session, actor: str, participant: str, group: int) -> list[Draft]
     _require_assignable(s, participant)
     _require_group(r, group)
     if r.strategy is Strategy.SELF_SELECT:
-        return [Draft("round.chosen", {"id": r.id, "participant": participant, "group": group})]
+        return [RoundChosen(id=r.id, participant=participant, group=group)]
     groups = [[pid for pid in g if pid != participant] for g in r.groups]
     groups[group].append(participant)
-    return [Draft("round.regrouped", {"id": r.id, "groups": groups})]
+    return [RoundRegrouped(id=r.id, groups=groups)]
 
 
 def choose(s: Session, actor: str, group: int | None) -> list[Draft]:
@@ -233,14 +248,14 @@ def choose(s: Session, actor: str, group: int | None) -> list[Draft]:
         selection.withdraw(actor)
     else:
         selection.choose(actor, group)
-    return [Draft("round.chosen", {"id": r.id, "participant": actor, "group": group})]
+    return [RoundChosen(id=r.id, participant=actor, group=group)]
 
 
 def cancel(s: Session, actor: str) -> list[Draft]:
     require_facilitator(s.meeting, actor)
     r = _current(s)
     r.guard("cancel")
-    return [Draft("round.cancelled", {"id": r.id})]
+    return [RoundCancelled(id=r.id)]
 
 
 def open_round(s: Session, actor: str, now: int,
@@ -262,23 +277,19 @@ def open_round(s: Session, actor: str, now: int,
     groups, prompts, rebalanced = _rebalance(groups, prompts, r.min_size, people, encounters)
     rooms = [room_id(r.id, i) for i in range(len(groups))]
     # The plenary's raised hands are put aside (logged, so they can be restored after).
-    lowered = [Draft("hands.cleared", {"reason": "round", "hands": list(s.meeting.hands)})] \
+    lowered = [HandsCleared(reason="round", hands=list(s.meeting.hands))] \
         if s.meeting.hands else []
-    extra: dict[str, object] = {}
-    if rebalanced:
-        extra["rebalanced"] = rebalanced
     left_out = [pid for pid in away(s, online) if not r.include_away]
-    if left_out:
-        extra["away"] = left_out
     # One event opens every room and moves everyone: one delivery per client.
-    return [*lowered, Draft("round.opened", {**extra,
-        "id": r.id, "groups": groups, "rooms": rooms, "prompts": prompts,
-        "deadline": now + r.duration_s * 1000,
-        "warned": r.warning_s == 0 or r.warning_s >= r.duration_s,
-        "opens": [{"id": room, "kind": "breakout", "name": str(i + 1), "round": r.id}
-                  for i, room in enumerate(rooms)],
-        "moves": {pid: room for room, group in zip(rooms, groups, strict=True)
-                  for pid in group}})]
+    return [*lowered, RoundOpened(
+        id=r.id, groups=groups, rooms=rooms, prompts=prompts,
+        deadline=now + r.duration_s * 1000,
+        warned=r.warning_s == 0 or r.warning_s >= r.duration_s,
+        opens=[RoomSpec(id=room, kind="breakout", name=str(i + 1), round=r.id)
+               for i, room in enumerate(rooms)],
+        moves={pid: room for room, group in zip(rooms, groups, strict=True) for pid in group},
+        away=left_out if left_out else UNSET,
+        rebalanced=rebalanced if rebalanced else UNSET)]
 
 
 def extend(s: Session, actor: str, delta_s: int, now: int) -> list[Draft]:
@@ -293,8 +304,8 @@ def extend(s: Session, actor: str, delta_s: int, now: int) -> list[Draft]:
         raise InvalidDuration("That would end the round in the past; close it instead.")
     if deadline - r.opened_at > MAX_DURATION_S * 1000:
         raise InvalidDuration("A round can last at most three hours.")
-    return [Draft("round.extended", {"id": r.id, "deadline": deadline, "delta_s": delta_s,
-                                     "warned": r.warning_s == 0})]
+    return [RoundExtended(id=r.id, deadline=deadline, delta_s=delta_s,
+                          warned=r.warning_s == 0)]
 
 
 def close(s: Session, actor: str, reason: str = "facilitator") -> list[Draft]:
@@ -309,8 +320,7 @@ def close(s: Session, actor: str, reason: str = "facilitator") -> list[Draft]:
         raise NoRound("There is no open round.")
     r.guard("close")
     back = {p.id: PLENARY for p in s.meeting.present() if p.room in r.rooms}
-    return [Draft("round.closed", {"id": r.id, "reason": reason, "moves": back,
-                                   "closes": list(r.rooms)})]
+    return [RoundClosed(id=r.id, reason=reason, moves=back, closes=list(r.rooms))]
 
 
 def tick(s: Session, now: int) -> list[Draft]:
@@ -323,10 +333,10 @@ def tick(s: Session, now: int) -> list[Draft]:
     closes_at = r.closes_at
     if r.phase is Phase.OPEN:
         if not r.warned and now >= r.deadline - r.warning_s * 1000 and now < r.deadline:
-            drafts.append(Draft("round.warned", {"id": r.id, "deadline": r.deadline}))
+            drafts.append(RoundWarned(id=r.id, deadline=r.deadline))
         if now >= r.deadline:
             closes_at = r.deadline + r.closing_s * 1000
-            drafts.append(Draft("round.closing", {"id": r.id, "closes_at": closes_at}))
+            drafts.append(RoundClosing(id=r.id, closes_at=closes_at))
     if closes_at is not None and now >= closes_at:
         drafts += close(s, SYSTEM, "deadline")
     return drafts
@@ -337,7 +347,7 @@ def broadcast(s: Session, actor: str, text: str) -> list[Draft]:
     r = _current(s)
     r.guard("broadcast")
     body = clean_text(text, field="message", max_len=BROADCAST_MAX)
-    return [Draft("round.broadcast", {"id": r.id, "text": body})]
+    return [RoundBroadcast(id=r.id, text=body)]
 
 
 def visit(s: Session, actor: str, group: int | None) -> list[Draft]:
@@ -351,7 +361,7 @@ def visit(s: Session, actor: str, group: int | None) -> list[Draft]:
     _require_group(r, group)
     room = r.rooms[group]
     drafts = [] if me.room == room else [_move(actor, room, me.room)]
-    drafts += [Draft("help.answered", {"participant": h.participant, "room": room, "by": actor})
+    drafts += [HelpAnswered(participant=h.participant, room=room, by=actor)
                for h in s.help.values() if h.room == room]
     return drafts
 
@@ -363,8 +373,8 @@ def request_help(s: Session, actor: str) -> list[Draft]:
         raise NotInBreakout("Help can be asked for from a breakout group.")
     if actor in s.help:
         raise HelpAlreadyRequested("Your group has already asked for help.")
-    return [Draft("help.requested", {"participant": actor, "room": me.room, "round": r.id,
-                                     "group": r.rooms.index(me.room)})]
+    return [HelpRequested(participant=actor, room=me.room, round=r.id,
+                          group=r.rooms.index(me.room))]
 
 
 def answer_help(s: Session, actor: str, participant: str) -> list[Draft]:
@@ -372,8 +382,7 @@ def answer_help(s: Session, actor: str, participant: str) -> list[Draft]:
     request = s.help.get(participant)
     if request is None:
         raise UnknownParticipant("That help request is not open.")
-    return [Draft("help.answered", {"participant": participant, "room": request.room,
-                                    "by": actor})]
+    return [HelpAnswered(participant=participant, room=request.room, by=actor)]
 
 
 def join(s: Session, participant: str, role: Role, *, name: str | None = None,
@@ -387,20 +396,20 @@ def join(s: Session, participant: str, role: Role, *, name: str | None = None,
     r = s.current()
     if not drafts or r is None or not r.live:
         return drafts
-    joined = drafts[0].data
-    if joined["role"] != Role.PARTICIPANT.value:
+    joined = drafts[0]
+    assert isinstance(joined, ParticipantJoined)
+    if joined.role != Role.PARTICIPANT.value:
         return drafts
     group = r.group_of(participant)
-    extra = []
+    extra: list[Draft] = []
     if group is None:
         municipality_of = {p.id: municipality_id(p.municipality)
                            for p in s.meeting.participants.values()}
-        here = Person(participant, municipality_id(str(joined["municipality"])))
+        here = Person(participant, municipality_id(joined.municipality))
         group = place_late_joiner(r.groups, here,
                                   municipality_of=municipality_of, encounters=encounters)
-        extra = [Draft("round.placed", {"id": r.id, "participant": participant,
-                                        "group": group})]
-    return [Draft("participant.joined", {**joined, "room": r.rooms[group]}), *extra]
+        extra = [RoundPlaced(id=r.id, participant=participant, group=group)]
+    return [replace(joined, room=r.rooms[group]), *extra]
 
 
 def next_due(s: Session) -> int | None:
@@ -414,7 +423,7 @@ def _replace_preview(s: Session) -> list[Draft]:
         return []
     if r.phase is not Phase.PREVIEW:
         raise RoundInProgress(f"Round {r.number} is still open; close it first.")
-    return [Draft("round.cancelled", {"id": r.id})]
+    return [RoundCancelled(id=r.id)]
 
 
 def _assign(s: Session, spec: RoundSpec, people: list[Person], seed: int,
@@ -534,5 +543,5 @@ def _require_group(r: Round, group: int) -> None:
 
 
 def _move(participant: str, room: str, came_from: str) -> Draft:
-    return Draft("participant.moved", {"id": participant, "room": room, "from": came_from})
+    return ParticipantMoved(id=participant, room=room, from_=came_from)
 

@@ -11,6 +11,7 @@ from facilitation.exceptions import InvalidActivityIndex
 from facilitation.session import Session
 from rooms import Draft, Role
 from rooms.commands import require_facilitator
+from rooms.events import AgendaSet, AgendaStarted
 
 
 def activity_data(a: Activity) -> dict[str, Any]:
@@ -23,8 +24,8 @@ def set_agenda(s: Session, actor: str, template: str, lang: str) -> list[Draft]:
     """Put one of the shipped agenda templates on the meeting, in ``lang``."""
     require_facilitator(s.meeting, actor)
     agenda = load_template(template, lang)
-    return [Draft("agenda.set", {"template": template, "lang": lang,
-                                 "activities": [activity_data(a) for a in agenda.activities]})]
+    return [AgendaSet(template=template, lang=lang,
+                      activities=[activity_data(a) for a in agenda.activities])]
 
 
 def start_activity(s: Session, actor: str, index: int) -> list[Draft]:
@@ -32,7 +33,7 @@ def start_activity(s: Session, actor: str, index: int) -> list[Draft]:
     require_facilitator(s.meeting, actor)
     if s.agenda is None or not 0 <= index < len(s.agenda.activities):
         raise InvalidActivityIndex("There is no such activity on the agenda.")
-    return [Draft("agenda.started", {"index": index, "activity": s.agenda.activities[index]})]
+    return [AgendaStarted(index=index, activity=s.agenda.activities[index])]
 
 
 def can_read_board(s: Session, participant: str, room: str) -> bool:

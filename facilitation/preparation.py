@@ -14,6 +14,7 @@ from facilitation.planning import activity_data
 from facilitation.rounds import Strategy
 from facilitation.session import Session
 from rooms import Draft
+from rooms.events import AgendaSet
 from rooms.exceptions import MeetingEnded
 
 
@@ -49,7 +50,7 @@ def remove_activity(s: Session, index: int, lang: str) -> list[Draft]:
 
 
 def _set(template: str | None, lang: str, activities: list[dict[str, Any]]) -> Draft:
-    return Draft("agenda.set", {"template": template, "lang": lang, "activities": activities})
+    return AgendaSet(template=template, lang=lang, activities=activities)
 
 
 def _activities(items: list[dict[str, Any]]) -> list[Activity]:

@@ -6,13 +6,45 @@ The server, restart recovery and the review player all fold with this.
 """
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
+from msgspec import UNSET
 
 from facilitation.rounds import Phase, Round, Strategy
 from facilitation.schedule import Constraints
-from rooms import Event, Meeting, Role, moves_of
+from rooms import Event, Meeting, Role
+from rooms.events import (
+    MOVERS,
+    AgendaSet,
+    AgendaStarted,
+    BoardShown,
+    BoardUpdated,
+    Draft,
+    HelpAnswered,
+    HelpRequested,
+    MeetingEnded,
+    MixConstrained,
+    ParticipantJoined,
+    ParticipantLeft,
+    PresenceChanged,
+    ReactionSent,
+    RecordingDeleted,
+    RoundBroadcast,
+    RoundCancelled,
+    RoundChosen,
+    RoundClosed,
+    RoundClosing,
+    RoundExtended,
+    RoundMessaged,
+    RoundMoved,
+    RoundOpened,
+    RoundPlaced,
+    RoundPreviewed,
+    RoundRegrouped,
+    RoundWarned,
+    decode,
+)
 
 
 class HelpRequest(msgspec.Struct, frozen=True):
@@ -65,20 +97,23 @@ class Session(msgspec.Struct):
         return self.meeting.id
 
     def apply(self, event: Event) -> None:
-        self.meeting.apply(event)
-        reducer = _REDUCERS.get(event.type)
+        body = decode(event)
+        self.meeting.apply(event, body)
+        reducer = _REDUCERS.get(type(body))
         if reducer is not None:
-            reducer(self, event)
-        self._count_arrivals(event)
+            reducer(self, event, body)
+        if event.type in _ARRIVALS:
+            self._count_arrivals(body)
 
-    def _count_arrivals(self, event: Event) -> None:
+    def _count_arrivals(self, body: Draft) -> None:
         """Whoever any event moves into a group room of the open round met its members."""
         r = self.current()
         if r is None or not r.live:
             return
-        arrivals = dict(moves_of(event))
-        if event.type == "participant.joined" and event.data.get("room") in r.rooms:
-            arrivals[event.data["id"]] = event.data["room"]
+        arrivals = dict(body.moved())
+        if isinstance(body, ParticipantJoined) and body.room in r.rooms:
+            assert isinstance(body.room, str)
+            arrivals[body.id] = body.room
         for pid, room in arrivals.items():
             p = self.meeting.participants.get(pid)
             if p is not None and p.role is Role.PARTICIPANT:
@@ -107,6 +142,9 @@ class Session(msgspec.Struct):
         return next((r for r in reversed(self.rounds) if r.opened_at is not None), None)
 
 
+_ARRIVALS = MOVERS | {ParticipantJoined.TYPE}  # the types that can bring people to a room
+
+
 def fold(events: Iterable[Event], state: Session | None = None) -> Session:
     session = state if state is not None else Session()
     for event in events:
@@ -114,120 +152,156 @@ def fold(events: Iterable[Event], state: Session | None = None) -> Session:
     return session
 
 
-def _round(s: Session, e: Event) -> Round:
-    found = s.round(e.data["id"])
+P = TypeVar("P", bound=Draft)
+Reducer = Callable[[Session, Event, P], None]
+_REDUCERS: dict[type[Draft], Reducer[Any]] = {}
+UNFOLDED: frozenset[type[Draft]] = frozenset({ReactionSent, RoundMessaged})
+"""Events seen live that change no state (neither the meeting's nor the session's)."""
+
+
+def reduces(cls: type[P]) -> Callable[[Reducer[P]], Reducer[P]]:
+    """Register the session's reducer of the event class ``cls``."""
+    def register(reducer: Reducer[P]) -> Reducer[P]:
+        assert cls not in _REDUCERS, f"{cls.__name__} has two reducers"
+        _REDUCERS[cls] = reducer
+        return reducer
+    return register
+
+
+def reduced() -> frozenset[type[Draft]]:
+    """The event classes the session folds (besides the meeting's own)."""
+    return frozenset(_REDUCERS)
+
+
+def _round(s: Session, e: Event, round_id: str) -> Round:
+    found = s.round(round_id)
     assert found is not None, f"event {e.seq} names an unknown round"
     return found
 
 
-def _previewed(s: Session, e: Event) -> None:
-    d = e.data
+@reduces(RoundPreviewed)
+def _previewed(s: Session, e: Event, b: RoundPreviewed) -> None:
     s.rounds.append(
         Round(
-            id=d["id"],
-            number=d["number"],
-            strategy=Strategy(d["strategy"]),
-            seed=d["seed"],
-            duration_s=d["duration_s"],
-            closing_s=d["closing_s"],
-            warning_s=d["warning_s"],
-            prompts=list(d["prompts"]),
-            groups=[list(g) for g in d["groups"]],
-            capacity=d.get("capacity"),
-            activity=d.get("activity"),
-            roaming=d.get("roaming", False),
-            plan=d.get("plan"),
-            away=list(d.get("away", [])),
-            include_away=d.get("include_away", False),
-            min_size=d.get("min_size", 2),
+            id=b.id,
+            number=b.number,
+            strategy=Strategy(b.strategy),
+            seed=b.seed,
+            duration_s=b.duration_s,
+            closing_s=b.closing_s,
+            warning_s=b.warning_s,
+            prompts=list(b.prompts),
+            groups=[list(g) for g in b.groups],
+            capacity=None if b.capacity is UNSET else b.capacity,
+            activity=None if b.activity is UNSET else b.activity,
+            roaming=False if b.roaming is UNSET else b.roaming,
+            plan=None if b.plan is UNSET else b.plan,
+            away=[] if b.away is UNSET else list(b.away),
+            include_away=False if b.include_away is UNSET else b.include_away,
+            min_size=2 if b.min_size is UNSET else b.min_size,
         )
     )
 
 
-def _cancelled(s: Session, e: Event) -> None:
-    _round(s, e).phase = Phase.CANCELLED
+@reduces(RoundCancelled)
+def _cancelled(s: Session, e: Event, b: RoundCancelled) -> None:
+    _round(s, e, b.id).phase = Phase.CANCELLED
 
 
-def _regrouped(s: Session, e: Event) -> None:
-    _round(s, e).groups = [list(g) for g in e.data["groups"]]
+@reduces(RoundRegrouped)
+def _regrouped(s: Session, e: Event, b: RoundRegrouped) -> None:
+    _round(s, e, b.id).groups = [list(g) for g in b.groups]
 
 
-def _chosen(s: Session, e: Event) -> None:
-    r, pid, group = _round(s, e), e.data["participant"], e.data["group"]
-    if group is None:
-        r.choices.pop(pid, None)
+@reduces(RoundChosen)
+def _chosen(s: Session, e: Event, b: RoundChosen) -> None:
+    r = _round(s, e, b.id)
+    if b.group is None:
+        r.choices.pop(b.participant, None)
     else:
-        r.choices[pid] = group
+        r.choices[b.participant] = b.group
 
 
-def _opened(s: Session, e: Event) -> None:
-    r, d = _round(s, e), e.data
+@reduces(RoundOpened)
+def _opened(s: Session, e: Event, b: RoundOpened) -> None:
+    r = _round(s, e, b.id)
     r.phase = Phase.OPEN
-    r.groups = [list(g) for g in d["groups"]]
-    r.rooms = list(d["rooms"])
+    r.groups = [list(g) for g in b.groups]
+    r.rooms = list(b.rooms)
     r.met = [list(g) for g in r.groups]
     r.opened_at = e.ts
-    r.deadline = d["deadline"]
-    r.warned = d["warned"]
+    r.deadline = b.deadline
+    r.warned = b.warned
 
 
-def _placed(s: Session, e: Event) -> None:
-    r = _round(s, e)
-    r.groups[e.data["group"]].append(e.data["participant"])
+@reduces(RoundPlaced)
+def _placed(s: Session, e: Event, b: RoundPlaced) -> None:
+    r = _round(s, e, b.id)
+    r.groups[b.group].append(b.participant)
     if r.met:
-        r.arrived(e.data["participant"], r.rooms[e.data["group"]])
+        r.arrived(b.participant, r.rooms[b.group])
 
 
-def _moved(s: Session, e: Event) -> None:
-    r, pid, group = _round(s, e), e.data["participant"], e.data["group"]
-    r.groups = [[p for p in g if p != pid] for g in r.groups]
-    if group is not None:
-        r.groups[group].append(pid)
+@reduces(RoundMoved)
+def _moved(s: Session, e: Event, b: RoundMoved) -> None:
+    r = _round(s, e, b.id)
+    r.groups = [[p for p in g if p != b.participant] for g in r.groups]
+    if b.group is not None:
+        r.groups[b.group].append(b.participant)
 
 
-def _extended(s: Session, e: Event) -> None:
-    r = _round(s, e)
-    r.deadline, r.warned = e.data["deadline"], e.data["warned"]
+@reduces(RoundExtended)
+def _extended(s: Session, e: Event, b: RoundExtended) -> None:
+    r = _round(s, e, b.id)
+    r.deadline, r.warned = b.deadline, b.warned
     r.phase, r.closes_at = Phase.OPEN, None
 
 
-def _warned(s: Session, e: Event) -> None:
-    _round(s, e).warned = True
+@reduces(RoundWarned)
+def _warned(s: Session, e: Event, b: RoundWarned) -> None:
+    _round(s, e, b.id).warned = True
 
 
-def _closing(s: Session, e: Event) -> None:
-    r = _round(s, e)
-    r.phase, r.closes_at = Phase.CLOSING, e.data["closes_at"]
+@reduces(RoundClosing)
+def _closing(s: Session, e: Event, b: RoundClosing) -> None:
+    r = _round(s, e, b.id)
+    r.phase, r.closes_at = Phase.CLOSING, b.closes_at
 
 
-def _closed(s: Session, e: Event) -> None:
-    r = _round(s, e)
-    r.phase, r.closed_at, r.close_reason = Phase.CLOSED, e.ts, e.data["reason"]
+@reduces(RoundClosed)
+def _closed(s: Session, e: Event, b: RoundClosed) -> None:
+    r = _round(s, e, b.id)
+    r.phase, r.closed_at, r.close_reason = Phase.CLOSED, e.ts, b.reason
     s.help.clear()
 
 
-def _broadcast(s: Session, e: Event) -> None:
-    _round(s, e).broadcasts.append(e.data["text"])
+@reduces(RoundBroadcast)
+def _broadcast(s: Session, e: Event, b: RoundBroadcast) -> None:
+    _round(s, e, b.id).broadcasts.append(b.text)
 
 
-def _help_requested(s: Session, e: Event) -> None:
-    d = e.data
-    s.help[d["participant"]] = HelpRequest(d["participant"], d["room"], d.get("round"), e.ts)
+@reduces(HelpRequested)
+def _help_requested(s: Session, e: Event, b: HelpRequested) -> None:
+    s.help[b.participant] = HelpRequest(b.participant, b.room,
+                                        None if b.round is UNSET else b.round, e.ts)
 
 
-def _help_answered(s: Session, e: Event) -> None:
-    s.help.pop(e.data["participant"], None)
+@reduces(HelpAnswered)
+def _help_answered(s: Session, e: Event, b: HelpAnswered) -> None:
+    s.help.pop(b.participant, None)
 
 
-def _joined(s: Session, e: Event) -> None:
+@reduces(ParticipantJoined)
+def _joined(s: Session, e: Event, b: ParticipantJoined) -> None:
     """A join comes from a live connection: online from now. So the first join needs
     no ``presence.changed`` of its own (one event less per join to every client)."""
-    s.online.setdefault(e.data["id"], e.ts)
+    s.online.setdefault(b.id, e.ts)
 
 
-def _left(s: Session, e: Event) -> None:
-    s.help.pop(e.data["id"], None)
-    _went_offline(s, e.data["id"], e.ts)
+@reduces(ParticipantLeft)
+def _left(s: Session, e: Event, b: ParticipantLeft) -> None:
+    s.help.pop(b.id, None)
+    _went_offline(s, b.id, e.ts)
 
 
 def _went_offline(s: Session, pid: str, at: int) -> None:
@@ -236,75 +310,51 @@ def _went_offline(s: Session, pid: str, at: int) -> None:
         s.attended_ms[pid] = s.attended_ms.get(pid, 0) + max(0, at - since)
 
 
-def _presence(s: Session, e: Event) -> None:
+@reduces(PresenceChanged)
+def _presence(s: Session, e: Event, b: PresenceChanged) -> None:
     """Online from ``at``, or offline since ``at`` (the disconnect, logged only once
     the person stayed away the debounce time)."""
-    pid, at = e.data["participant"], e.data["at"]
-    if e.data["online"]:
-        s.online.setdefault(pid, at)
+    if b.online:
+        s.online.setdefault(b.participant, b.at)
     else:
-        _went_offline(s, pid, at)
+        _went_offline(s, b.participant, b.at)
 
 
-def _recording_deleted(s: Session, e: Event) -> None:
+@reduces(RecordingDeleted)
+def _recording_deleted(s: Session, e: Event, b: RecordingDeleted) -> None:
     s.recording_deleted = True
 
 
-def _ended(s: Session, e: Event) -> None:
+@reduces(MeetingEnded)
+def _ended(s: Session, e: Event, b: MeetingEnded) -> None:
     for pid in list(s.online):
         _went_offline(s, pid, e.ts)
 
 
-def _agenda_set(s: Session, e: Event) -> None:
-    d = e.data
-    s.agenda = AgendaState(d.get("template"), d["lang"], list(d["activities"]))
+@reduces(AgendaSet)
+def _agenda_set(s: Session, e: Event, b: AgendaSet) -> None:
+    s.agenda = AgendaState(b.template, b.lang, list(b.activities))
 
 
-def _agenda_started(s: Session, e: Event) -> None:
+@reduces(AgendaStarted)
+def _agenda_started(s: Session, e: Event, b: AgendaStarted) -> None:
     if s.agenda is not None:
-        s.agenda.cursor = e.data["index"]
+        s.agenda.cursor = b.index
 
 
-def _board_shown(s: Session, e: Event) -> None:
-    s.shown_board = e.data["room"]
+@reduces(BoardShown)
+def _board_shown(s: Session, e: Event, b: BoardShown) -> None:
+    s.shown_board = b.room
 
 
-def _board_updated(s: Session, e: Event) -> None:
-    room = e.data["room"]
-    s.board_updates[room] = s.board_updates.get(room, 0) + 1
-    if e.data.get("origin") is None:
-        s.board_edits[room] = s.board_edits.get(room, 0) + 1
+@reduces(BoardUpdated)
+def _board_updated(s: Session, e: Event, b: BoardUpdated) -> None:
+    s.board_updates[b.room] = s.board_updates.get(b.room, 0) + 1
+    if b.origin is UNSET:
+        s.board_edits[b.room] = s.board_edits.get(b.room, 0) + 1
 
 
-def _constrained(s: Session, e: Event) -> None:
-    d = e.data
-    s.constraints = MixConstraints([list(p) for p in d["together"]],
-                                   [list(p) for p in d["apart"]], d["fair_seats"])
-
-
-_REDUCERS: dict[str, Callable[[Session, Event], None]] = {
-    "mix.constrained": _constrained,
-    "board.shown": _board_shown,
-    "board.updated": _board_updated,
-    "round.previewed": _previewed,
-    "round.cancelled": _cancelled,
-    "round.regrouped": _regrouped,
-    "round.chosen": _chosen,
-    "round.opened": _opened,
-    "round.placed": _placed,
-    "round.moved": _moved,
-    "round.extended": _extended,
-    "round.warned": _warned,
-    "round.closing": _closing,
-    "round.closed": _closed,
-    "round.broadcast": _broadcast,
-    "help.requested": _help_requested,
-    "help.answered": _help_answered,
-    "participant.joined": _joined,
-    "participant.left": _left,
-    "presence.changed": _presence,
-    "meeting.ended": _ended,
-    "recording.deleted": _recording_deleted,
-    "agenda.set": _agenda_set,
-    "agenda.started": _agenda_started,
-}
+@reduces(MixConstrained)
+def _constrained(s: Session, e: Event, b: MixConstrained) -> None:
+    s.constraints = MixConstraints([list(p) for p in b.together],
+                                   [list(p) for p in b.apart], b.fair_seats)

@@ -19,6 +19,7 @@ from facilitation.rounds import Phase, Round
 from facilitation.session import Session
 from rooms import PLENARY, Draft, Role
 from rooms.commands import clean_text, present, require_facilitator
+from rooms.events import HandsRestored, RoundClosing, RoundMessaged, RoundMoved
 
 
 def move(s: Session, actor: str, participant: str, group: int | None) -> list[Draft]:
@@ -42,8 +43,7 @@ def message(s: Session, actor: str, group: int, text: str) -> list[Draft]:
     r = _live(s)
     _require_group(r, group)
     body = clean_text(text, field="message", max_len=BROADCAST_MAX)
-    return [Draft("round.messaged", {"id": r.id, "group": group, "room": r.rooms[group],
-                                     "text": body})]
+    return [RoundMessaged(id=r.id, group=group, room=r.rooms[group], text=body)]
 
 
 def close_with_countdown(s: Session, actor: str, now: int) -> list[Draft]:
@@ -52,7 +52,7 @@ def close_with_countdown(s: Session, actor: str, now: int) -> list[Draft]:
     r = _live(s)
     if r.phase is Phase.CLOSING or r.closing_s == 0:
         return close(s, actor)
-    return [Draft("round.closing", {"id": r.id, "closes_at": now + r.closing_s * 1000})]
+    return [RoundClosing(id=r.id, closes_at=now + r.closing_s * 1000)]
 
 
 def restore_hands(s: Session, actor: str) -> list[Draft]:
@@ -65,7 +65,7 @@ def restore_hands(s: Session, actor: str) -> list[Draft]:
     hands = [pid for pid in s.meeting.hands_set_aside if pid in people and people[pid].present]
     if not hands:
         raise NoHandsToRestore("No hands were lowered by the last round.")
-    return [Draft("hands.restored", {"hands": hands})]
+    return [HandsRestored(hands=hands)]
 
 
 def _move(s: Session, actor: str, participant: str, group: int | None) -> list[Draft]:
@@ -78,9 +78,8 @@ def _move(s: Session, actor: str, participant: str, group: int | None) -> list[D
     room = PLENARY if group is None else r.rooms[group]
     if person.room == room and r.group_of(participant) == group:
         return []
-    return [Draft("round.moved", {"id": r.id, "participant": participant, "group": group,
-                                  "from": person.room, "by": actor,
-                                  "moves": {participant: room}})]
+    return [RoundMoved(id=r.id, participant=participant, group=group, from_=person.room,
+                       by=actor, moves={participant: room})]
 
 
 def _live(s: Session) -> Round:

@@ -6,6 +6,8 @@ Nothing here changes the state or reads a clock; ids come in as arguments.
 import re
 from dataclasses import dataclass
 
+import msgspec
+
 from programmes.exceptions import (
     DuplicatePerson,
     InvalidPerson,
@@ -15,7 +17,15 @@ from programmes.exceptions import (
 )
 from programmes.state import Cohort, Person, Programme
 from rooms.commands import clean_text
-from rooms.events import Draft
+from rooms.events import (
+    CohortCreated,
+    LinkRevoked,
+    PeopleAdded,
+    PersonRemoved,
+    PersonUpdated,
+    ProgrammeCreated,
+    ProgrammeDraft,
+)
 from rooms.exceptions import InvalidValue
 from rooms.municipalities import canonical_name, fold, municipality_id
 
@@ -39,15 +49,14 @@ class PersonInput:
     role: str = "participant"
 
 
-def create_programme(programme_id: str, name: str) -> Draft:
-    return Draft("programme.created", {"id": programme_id, "name": _text(name, "name", 120)})
+def create_programme(programme_id: str, name: str) -> ProgrammeDraft:
+    return ProgrammeCreated(id=programme_id, name=_text(name, "name", 120))
 
 
-def create_cohort(p: Programme, cohort_id: str, name: str, ends_on: str) -> list[Draft]:
+def create_cohort(p: Programme, cohort_id: str, name: str, ends_on: str) -> list[ProgrammeDraft]:
     if ends_on and not DATE.fullmatch(ends_on):
         raise ProgrammeError("The end date must be a date like 2027-06-30.")
-    return [Draft("cohort.created", {"id": cohort_id, "name": _text(name, "name", 80),
-                                     "ends_on": ends_on})]
+    return [CohortCreated(id=cohort_id, name=_text(name, "name", 80), ends_on=ends_on)]
 
 
 def checked(person: PersonInput) -> dict[str, str]:
@@ -73,7 +82,7 @@ def identity(fields: dict[str, str]) -> tuple[str, ...]:
 
 
 def add_people(p: Programme, cohort_id: str,
-               people: list[tuple[str, PersonInput]]) -> list[Draft]:
+               people: list[tuple[str, PersonInput]]) -> list[ProgrammeDraft]:
     """Add people (id, input) to a cohort's roster, all or none."""
     cohort = cohort_of(p, cohort_id)
     seen = {identity(_fields(q)) for q in cohort.roster()}
@@ -85,11 +94,11 @@ def add_people(p: Programme, cohort_id: str,
             raise DuplicatePerson(f"{fields['name']} is already on the roster.")
         seen.add(key)
         rows.append({"id": person_id, **fields})
-    return [Draft("people.added", {"cohort": cohort_id, "people": rows})] if rows else []
+    return [PeopleAdded(cohort=cohort_id, people=rows)] if rows else []
 
 
 def update_person(p: Programme, cohort_id: str, person_id: str,
-                  person: PersonInput) -> list[Draft]:
+                  person: PersonInput) -> list[ProgrammeDraft]:
     cohort = cohort_of(p, cohort_id)
     current = person_of(cohort, person_id)
     fields = checked(person)
@@ -97,19 +106,19 @@ def update_person(p: Programme, cohort_id: str, person_id: str,
     if identity(fields) in others:
         raise DuplicatePerson(f"{fields['name']} is already on the roster.")
     changed = {k: v for k, v in fields.items() if getattr(current, k) != v}
-    return [Draft("person.updated", {"cohort": cohort_id, "id": person_id, **changed})] \
+    return [msgspec.convert({"cohort": cohort_id, "id": person_id, **changed}, PersonUpdated)] \
         if changed else []
 
 
-def remove_person(p: Programme, cohort_id: str, person_id: str) -> list[Draft]:
+def remove_person(p: Programme, cohort_id: str, person_id: str) -> list[ProgrammeDraft]:
     person_of(cohort_of(p, cohort_id), person_id)
-    return [Draft("person.removed", {"cohort": cohort_id, "id": person_id})]
+    return [PersonRemoved(cohort=cohort_id, id=person_id)]
 
 
-def revoke_link(p: Programme, cohort_id: str, person_id: str) -> list[Draft]:
+def revoke_link(p: Programme, cohort_id: str, person_id: str) -> list[ProgrammeDraft]:
     """Stop the person's personal links; the next one issued is a new link."""
     person_of(cohort_of(p, cohort_id), person_id)
-    return [Draft("link.revoked", {"cohort": cohort_id, "id": person_id})]
+    return [LinkRevoked(cohort=cohort_id, id=person_id)]
 
 
 def cohort_of(p: Programme, cohort_id: str) -> Cohort:

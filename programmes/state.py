@@ -5,10 +5,23 @@ are checked when a command is decided (see ``commands``).
 """
 
 from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import msgspec
+from msgspec import UNSET
 
-from rooms.events import Event
+from rooms.events import (
+    PROGRAMME_EVENTS,
+    CohortCreated,
+    Event,
+    LinkRevoked,
+    PeopleAdded,
+    PersonRemoved,
+    PersonUpdated,
+    ProgrammeCreated,
+    ProgrammeDraft,
+    decode_in,
+)
 
 
 class Person(msgspec.Struct):
@@ -43,9 +56,8 @@ class Programme(msgspec.Struct):
     def apply(self, event: Event) -> None:
         if event.seq != self.seq + 1:
             raise ValueError(f"Event {event.seq} does not follow {self.seq} in the log.")
-        reducer = _REDUCERS.get(event.type)
-        if reducer is not None:
-            reducer(self, event.data, event.ts)
+        body = decode_in(PROGRAMME_EVENTS, event)
+        _REDUCERS[type(body)](self, body, event.ts)
         self.seq = event.seq
 
 
@@ -56,45 +68,55 @@ def fold(events: Iterable[Event], state: Programme | None = None) -> Programme:
     return state
 
 
-def _person(data: dict[str, object]) -> Person:
-    return msgspec.convert(data, Person)
+P = TypeVar("P", bound=ProgrammeDraft)
+Reducer = Callable[[Programme, P, int], None]
+_REDUCERS: dict[type[ProgrammeDraft], Reducer[Any]] = {}
 
 
-def _created(p: Programme, d: dict[str, object], ts: int) -> None:
-    p.id, p.name, p.created_at = str(d["id"]), str(d["name"]), ts
+def reduces(cls: type[P]) -> Callable[[Reducer[P]], Reducer[P]]:
+    """Register the programme's reducer of the event class ``cls``."""
+    def register(reducer: Reducer[P]) -> Reducer[P]:
+        _REDUCERS[cls] = reducer
+        return reducer
+    return register
 
 
-def _cohort_created(p: Programme, d: dict[str, object], ts: int) -> None:
-    p.cohorts[str(d["id"])] = Cohort(str(d["id"]), str(d["name"]), str(d.get("ends_on", "")))
+def reduced() -> frozenset[type[ProgrammeDraft]]:
+    return frozenset(_REDUCERS)
 
 
-def _imported(p: Programme, d: dict[str, object], ts: int) -> None:
-    cohort = p.cohorts[str(d["cohort"])]
-    for data in d["people"]:  # type: ignore[attr-defined]
-        person = _person(data)
+@reduces(ProgrammeCreated)
+def _created(p: Programme, b: ProgrammeCreated, ts: int) -> None:
+    p.id, p.name, p.created_at = b.id, b.name, ts
+
+
+@reduces(CohortCreated)
+def _cohort_created(p: Programme, b: CohortCreated, ts: int) -> None:
+    p.cohorts[b.id] = Cohort(b.id, b.name, "" if b.ends_on is UNSET else b.ends_on)
+
+
+@reduces(PeopleAdded)
+def _imported(p: Programme, b: PeopleAdded, ts: int) -> None:
+    cohort = p.cohorts[b.cohort]
+    for row in b.people:
+        person = msgspec.convert(row, Person)
         cohort.people[person.id] = person
 
 
-def _updated(p: Programme, d: dict[str, object], ts: int) -> None:
-    person = p.cohorts[str(d["cohort"])].people[str(d["id"])]
+@reduces(PersonUpdated)
+def _updated(p: Programme, b: PersonUpdated, ts: int) -> None:
+    person = p.cohorts[b.cohort].people[b.id]
     for name in ("name", "municipality", "title", "email", "role"):
-        if name in d:
-            setattr(person, name, d[name])
+        value = getattr(b, name)
+        if value is not UNSET:
+            setattr(person, name, value)
 
 
-def _removed(p: Programme, d: dict[str, object], ts: int) -> None:
-    p.cohorts[str(d["cohort"])].people[str(d["id"])].removed = True
+@reduces(PersonRemoved)
+def _removed(p: Programme, b: PersonRemoved, ts: int) -> None:
+    p.cohorts[b.cohort].people[b.id].removed = True
 
 
-def _revoked(p: Programme, d: dict[str, object], ts: int) -> None:
-    p.cohorts[str(d["cohort"])].people[str(d["id"])].link += 1
-
-
-_REDUCERS: dict[str, Callable[[Programme, dict[str, object], int], None]] = {
-    "programme.created": _created,
-    "cohort.created": _cohort_created,
-    "people.added": _imported,
-    "person.updated": _updated,
-    "person.removed": _removed,
-    "link.revoked": _revoked,
-}
+@reduces(LinkRevoked)
+def _revoked(p: Programme, b: LinkRevoked, ts: int) -> None:
+    p.cohorts[b.cohort].people[b.id].link += 1

@@ -1,7 +1,7 @@
 """The meeting core: log events, the fold, rooms, presence, chat and hands."""
 
 from rooms.audience import MEETING, Audience, audience, visible
-from rooms.events import ADMIN, SYSTEM, Draft, Event
+from rooms.events import ADMIN, EVENTS, SYSTEM, Draft, Entry, Event, Seen, decode
 from rooms.exceptions import DomainError
 from rooms.meeting import (
     PLENARY,
@@ -17,7 +17,7 @@ from rooms.meeting import (
 from rooms.view import meeting_view
 
 __all__ = [
-    "ADMIN", "MEETING", "PLENARY", "SYSTEM", "Audience", "ChatMessage",
-    "DomainError", "Draft", "Event", "Meeting", "Participant", "Role", "Room", "RoomKind",
-    "audience", "fold", "meeting_view", "moves_of", "visible",
+    "ADMIN", "EVENTS", "MEETING", "PLENARY", "SYSTEM", "Audience", "ChatMessage",
+    "DomainError", "Draft", "Entry", "Event", "Meeting", "Participant", "Role", "Room",
+    "RoomKind", "Seen", "audience", "decode", "fold", "meeting_view", "moves_of", "visible",
 ]

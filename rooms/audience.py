@@ -1,20 +1,17 @@
 """Who may see an event: the whole meeting, one room, or the facilitators.
 
-The live broadcast and the catch-up after a reconnect use the same rules,
-so a client never receives on reconnect what it could not have seen live.
+Each event class declares it (``SEEN_BY`` in ``rooms.events``); this resolves the
+declaration against the event's room. The live broadcast and the catch-up after a
+reconnect use the same rules, so a client never receives on reconnect what it could
+not have seen live.
 """
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rooms.events import Event
+from rooms.events import EVENTS, Event, Seen, UnknownEvent
 from rooms.meeting import moves_of
-
-ROOM_SCOPED = frozenset({"chat.sent", "reaction.sent", "board.updated"})
-# Facilitators see every group's media state and messages in the console's overview.
-ROOM_AND_FACILITATORS = frozenset({"help.requested", "help.answered", "round.messaged",
-                                   "media.changed"})
 
 
 @dataclass(frozen=True)
@@ -30,11 +27,13 @@ MEETING = Audience("meeting")
 
 
 def audience(event_type: str, data: dict[str, Any]) -> Audience:
-    if event_type in ROOM_SCOPED:
-        return Audience("room", data["room"])
-    if event_type in ROOM_AND_FACILITATORS:
-        return Audience("room", data["room"], facilitators=True)
-    return MEETING
+    cls = EVENTS.get(event_type)
+    if cls is None:
+        raise UnknownEvent(f"No audience for the unknown event type {event_type!r}.")
+    seen = cls.SEEN_BY
+    if seen is Seen.MEETING:
+        return MEETING
+    return Audience("room", data["room"], facilitators=seen is Seen.ROOM_AND_FACILITATORS)
 
 
 def visible(events: Iterable[Event], participant_id: str, room: str,

@@ -8,7 +8,24 @@ arguments, so the core never reads a clock or a random source.
 import unicodedata
 from collections.abc import Collection
 
-from rooms.events import Draft
+from msgspec.structs import replace
+
+from rooms import events
+from rooms.events import (
+    ChatSent,
+    Draft,
+    HandLowered,
+    HandRaised,
+    HandsCleared,
+    MediaChanged,
+    MeetingCreated,
+    MeetingUpdated,
+    ParticipantJoined,
+    ParticipantLeft,
+    ReactionSent,
+    StageAdded,
+    StageRemoved,
+)
 from rooms.exceptions import (
     CohortNotAllowed,
     Forbidden,
@@ -42,26 +59,26 @@ def clean_text(value: str, *, field: str, max_len: int, required: bool = True) -
 
 
 def create_meeting(meeting_id: str, title: str, starts_at: str, cohort: str) -> Draft:
-    return Draft("meeting.created", {
-        "id": meeting_id,
-        "title": clean_text(title, field="title", max_len=FIELD_MAX),
-        "starts_at": starts_at,
-        "cohort": clean_text(cohort, field="cohort", max_len=NAME_MAX, required=False),
-    })
+    return MeetingCreated(
+        id=meeting_id,
+        title=clean_text(title, field="title", max_len=FIELD_MAX),
+        starts_at=starts_at,
+        cohort=clean_text(cohort, field="cohort", max_len=NAME_MAX, required=False),
+    )
 
 
 def update_meeting(m: Meeting, *, title: str | None = None, starts_at: str | None = None,
                    facilitators: list[str] | None = None) -> list[Draft]:
     """Change what an organiser prepares before the day; only what differs is logged."""
     _require_open(m)
-    data: dict[str, object] = {}
+    update = MeetingUpdated()
     if title is not None and clean_text(title, field="title", max_len=FIELD_MAX) != m.title:
-        data["title"] = clean_text(title, field="title", max_len=FIELD_MAX)
+        update = replace(update, title=clean_text(title, field="title", max_len=FIELD_MAX))
     if starts_at is not None and starts_at != m.starts_at:
-        data["starts_at"] = starts_at
+        update = replace(update, starts_at=starts_at)
     if facilitators is not None and sorted(set(facilitators)) != sorted(m.facilitators):
-        data["facilitators"] = sorted(set(facilitators))
-    return [Draft("meeting.updated", data)] if data else []
+        update = replace(update, facilitators=sorted(set(facilitators)))
+    return [update] if update != MeetingUpdated() else []
 
 
 def move_meeting(m: Meeting, cohort: str, allowed: Collection[str]) -> list[Draft]:
@@ -84,7 +101,7 @@ def move_meeting(m: Meeting, cohort: str, allowed: Collection[str]) -> list[Draf
         raise CohortNotAllowed("A meeting can only move to another group of its programme.")
     if m.present():
         raise MeetingInUse("People are in the meeting now; move it when it is empty.")
-    return [Draft("meeting.updated", {"cohort": cohort, "facilitators": []})]
+    return [MeetingUpdated(cohort=cohort, facilitators=[])]
 
 
 def end_meeting(m: Meeting, actor: str | None = None) -> list[Draft]:
@@ -92,7 +109,7 @@ def end_meeting(m: Meeting, actor: str | None = None) -> list[Draft]:
     _require_open(m)
     if actor is not None:
         require_facilitator(m, actor)
-    return [Draft("meeting.ended", {})]
+    return [events.MeetingEnded()]
 
 
 def join(m: Meeting, participant_id: str, role: Role, *, name: str | None = None,
@@ -116,41 +133,43 @@ def join(m: Meeting, participant_id: str, role: Role, *, name: str | None = None
         person = existing.person
     if not name or not municipality:
         raise InvalidValue("Give your display name and municipality to join.")
-    data: dict[str, object] = {
-        "id": participant_id,
-        "name": clean_text(name, field="display name", max_len=NAME_MAX),
-        "municipality": canonical_name(
+    joined = ParticipantJoined(
+        id=participant_id,
+        name=clean_text(name, field="display name", max_len=NAME_MAX),
+        municipality=canonical_name(
             clean_text(municipality, field="municipality", max_len=NAME_MAX)),
-        "role": role.value,
-        "room": room,
-    }
+        role=role.value,
+        room=room,
+    )
     if person:
-        data["person"] = person
+        joined = replace(joined, person=person)
     if sector:
-        data["sector"] = clean_text(sector, field="sector", max_len=NAME_MAX, required=False)
+        joined = replace(joined, sector=clean_text(sector, field="sector", max_len=NAME_MAX,
+                                                   required=False))
     if title:
-        data["title"] = clean_text(title, field="title", max_len=NAME_MAX, required=False)
-    return [Draft("participant.joined", data)]
+        joined = replace(joined, title=clean_text(title, field="title", max_len=NAME_MAX,
+                                                  required=False))
+    return [joined]
 
 
 def leave(m: Meeting, participant_id: str, reason: str) -> list[Draft]:
     p = m.participants.get(participant_id)
     if p is None or not p.present:
         return []
-    return [Draft("participant.left", {"id": participant_id, "reason": reason})]
+    return [ParticipantLeft(id=participant_id, reason=reason)]
 
 
 def chat(m: Meeting, actor: str, message_id: str, text: str) -> list[Draft]:
     p = present(m, actor)
     body = clean_text(text, field="message", max_len=CHAT_MAX)
-    return [Draft("chat.sent", {"id": message_id, "room": p.room, "text": body})]
+    return [ChatSent(id=message_id, room=p.room, text=body)]
 
 
 def raise_hand(m: Meeting, actor: str) -> list[Draft]:
     present(m, actor)
     if actor in m.hands:
         raise HandAlreadyRaised("Your hand is already raised.")
-    return [Draft("hand.raised", {"id": actor})]
+    return [HandRaised(id=actor)]
 
 
 def lower_hand(m: Meeting, actor: str, target: str | None = None) -> list[Draft]:
@@ -161,27 +180,26 @@ def lower_hand(m: Meeting, actor: str, target: str | None = None) -> list[Draft]
         present(m, actor)
     if who not in m.hands:
         raise HandNotRaised("That hand is not raised.")
-    return [Draft("hand.lowered", {"id": who, "by": actor})]
+    return [HandLowered(id=who, by=actor)]
 
 
 def clear_hands(m: Meeting, actor: str) -> list[Draft]:
     require_facilitator(m, actor)
-    return [Draft("hands.cleared", {})] if m.hands else []
+    return [HandsCleared()] if m.hands else []
 
 
 def react(m: Meeting, actor: str, emoji: str) -> list[Draft]:
     p = present(m, actor)
     if emoji not in REACTIONS:
         raise InvalidValue("That reaction is not one of the offered ones.")
-    return [Draft("reaction.sent", {"room": p.room, "emoji": emoji})]
+    return [ReactionSent(room=p.room, emoji=emoji)]
 
 
 def media(m: Meeting, actor: str, *, mic: bool, camera: bool, screen: bool) -> list[Draft]:
     p = present(m, actor)
     if (p.mic, p.camera, p.screen) == (mic, camera, screen):
         return []
-    return [Draft("media.changed", {"id": actor, "room": p.room, "mic": mic,
-                                    "camera": camera, "screen": screen})]
+    return [MediaChanged(id=actor, room=p.room, mic=mic, camera=camera, screen=screen)]
 
 
 def stage_add(m: Meeting, actor: str, target: str) -> list[Draft]:
@@ -189,12 +207,12 @@ def stage_add(m: Meeting, actor: str, target: str) -> list[Draft]:
     p = m.participants.get(target)
     if p is None or not p.present:
         raise UnknownParticipant("That participant is not in the meeting.")
-    return [] if target in m.stage else [Draft("stage.added", {"id": target})]
+    return [] if target in m.stage else [StageAdded(id=target)]
 
 
 def stage_remove(m: Meeting, actor: str, target: str) -> list[Draft]:
     require_facilitator(m, actor)
-    return [Draft("stage.removed", {"id": target})] if target in m.stage else []
+    return [StageRemoved(id=target)] if target in m.stage else []
 
 
 def present(m: Meeting, actor: str) -> Participant:

@@ -5,13 +5,37 @@ rule is checked when a command is decided (see ``commands``), so replaying a
 log never fails on an event the live server accepted.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
-from rooms.events import Event
+from rooms.events import (
+    MOVERS,
+    ChatSent,
+    Draft,
+    Event,
+    HandLowered,
+    HandRaised,
+    HandsCleared,
+    HandsRestored,
+    MediaChanged,
+    MeetingCreated,
+    MeetingEnded,
+    MeetingUpdated,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantMoved,
+    RoundClosed,
+    RoundMoved,
+    RoundOpened,
+    RoundPlaced,
+    StageAdded,
+    StageRemoved,
+    decode,
+)
 from rooms.municipalities import canonical_name
 
 PLENARY = "plenary"
@@ -79,26 +103,16 @@ class Meeting(msgspec.Struct):
     stage: list[str] = msgspec.field(default_factory=list)
     hands_set_aside: list[str] = msgspec.field(default_factory=list)  # lowered by a round
 
-    def apply(self, event: Event) -> None:
-        """Fold one event into the state."""
+    def apply(self, event: Event, body: Draft | None = None) -> None:
+        """Fold one event into the state (``body``: its typed data, if already decoded)."""
         if event.seq != self.seq + 1:
             raise ValueError(f"Event {event.seq} does not follow {self.seq} in the log.")
-        reducer = _REDUCERS.get(event.type)
+        if body is None:
+            body = decode(event)
+        reducer = _REDUCERS.get(type(body))
         if reducer is not None:
-            reducer(self, event)
-        if _BULK.intersection(event.data):
-            self._apply_bulk(event.data)
+            reducer(self, event, body)
         self.seq = event.seq
-
-    def _apply_bulk(self, data: dict[str, Any]) -> None:
-        """Rooms opened, participants moved and rooms closed by one event."""
-        for spec in data.get("opens", ()):
-            self.rooms[spec["id"]] = Room(spec["id"], RoomKind(spec["kind"]), spec["name"],
-                                          spec.get("round"))
-        for pid, room in data.get("moves", {}).items():
-            self.participants[pid].room = room
-        for room in data.get("closes", ()):
-            self.rooms[room].open = False
 
     def members(self, room: str) -> list[Participant]:
         return [p for p in self.participants.values() if p.present and p.room == room]
@@ -107,19 +121,10 @@ class Meeting(msgspec.Struct):
         return [p for p in self.participants.values() if p.present]
 
 
-_BULK = frozenset({"opens", "moves", "closes"})
-
-
 def moves_of(event: Event) -> dict[str, str]:
-    """Participant id -> new room, for every participant ``event`` moves.
-
-    ``participant.moved`` moves one; any event may carry ``moves`` (a round
-    opening or closing moves everyone at once, in one event).
-    """
-    if event.type == "participant.moved":
-        return {event.data["id"]: event.data["room"]}
-    moves: dict[str, str] = event.data.get("moves", {})
-    return moves
+    """Participant id -> new room, for every participant ``event`` moves (see
+    ``Draft.moved``: a round opening or closing moves everyone in one event)."""
+    return dict(decode(event).moved()) if event.type in MOVERS else {}
 
 
 def fold(events: Iterable[Event], state: Meeting | None = None) -> Meeting:
@@ -130,24 +135,45 @@ def fold(events: Iterable[Event], state: Meeting | None = None) -> Meeting:
     return meeting
 
 
-Reducer = Callable[[Meeting, Event], None]
+P = TypeVar("P", bound=Draft)
+Reducer = Callable[[Meeting, Event, P], None]
+_REDUCERS: dict[type[Draft], Reducer[Any]] = {}
 
 
-def _created(m: Meeting, e: Event) -> None:
-    m.id = e.data["id"]
-    m.title = e.data["title"]
-    m.starts_at = e.data["starts_at"]
-    m.cohort = e.data["cohort"]
+def reduces(cls: type[P]) -> Callable[[Reducer[P]], Reducer[P]]:
+    """Register the meeting's reducer of the event class ``cls``."""
+    def register(reducer: Reducer[P]) -> Reducer[P]:
+        assert cls not in _REDUCERS, f"{cls.__name__} has two reducers"
+        _REDUCERS[cls] = reducer
+        return reducer
+    return register
+
+
+def reduced() -> frozenset[type[Draft]]:
+    """The event classes the meeting folds."""
+    return frozenset(_REDUCERS)
+
+
+@reduces(MeetingCreated)
+def _created(m: Meeting, e: Event, b: MeetingCreated) -> None:
+    m.id, m.title, m.starts_at, m.cohort = b.id, b.title, b.starts_at, b.cohort
     m.created_at = e.ts
 
 
-def _updated(m: Meeting, e: Event) -> None:
-    for name in ("title", "starts_at", "facilitators", "cohort"):
-        if name in e.data:
-            setattr(m, name, e.data[name])
+@reduces(MeetingUpdated)
+def _updated(m: Meeting, e: Event, b: MeetingUpdated) -> None:
+    if b.title is not UNSET:
+        m.title = b.title
+    if b.starts_at is not UNSET:
+        m.starts_at = b.starts_at
+    if b.facilitators is not UNSET:
+        m.facilitators = b.facilitators
+    if b.cohort is not UNSET:
+        m.cohort = b.cohort
 
 
-def _ended(m: Meeting, e: Event) -> None:
+@reduces(MeetingEnded)
+def _ended(m: Meeting, e: Event, b: MeetingEnded) -> None:
     m.ended = True
     m.hands.clear()
     for p in m.participants.values():
@@ -155,17 +181,22 @@ def _ended(m: Meeting, e: Event) -> None:
         p.left_at = e.ts
 
 
-def _joined(m: Meeting, e: Event) -> None:
-    d = e.data
-    m.participants[d["id"]] = Participant(
-        id=d["id"], name=d["name"], municipality=canonical_name(d["municipality"]),
-        role=Role(d["role"]), sector=d.get("sector"), title=d.get("title"),
-        person=d.get("person"), present=True,
-        room=d.get("room", PLENARY), joined_at=e.ts)
+@reduces(ParticipantJoined)
+def _joined(m: Meeting, e: Event, b: ParticipantJoined) -> None:
+    m.participants[b.id] = Participant(
+        id=b.id, name=b.name, municipality=canonical_name(b.municipality),
+        role=Role(b.role), sector=_given(b.sector), title=_given(b.title),
+        person=_given(b.person), present=True,
+        room=PLENARY if b.room is UNSET else b.room, joined_at=e.ts)
 
 
-def _left(m: Meeting, e: Event) -> None:
-    p = m.participants[e.data["id"]]
+def _given(value: str | None | UnsetType) -> str | None:
+    return None if value is UNSET else value
+
+
+@reduces(ParticipantLeft)
+def _left(m: Meeting, e: Event, b: ParticipantLeft) -> None:
+    p = m.participants[b.id]
     p.present = False
     p.left_at = e.ts
     p.mic = p.camera = p.screen = False
@@ -175,75 +206,86 @@ def _left(m: Meeting, e: Event) -> None:
         m.stage.remove(p.id)
 
 
-def _media(m: Meeting, e: Event) -> None:
-    p = m.participants[e.data["id"]]
-    p.mic, p.camera, p.screen = e.data["mic"], e.data["camera"], e.data["screen"]
+@reduces(MediaChanged)
+def _media(m: Meeting, e: Event, b: MediaChanged) -> None:
+    p = m.participants[b.id]
+    p.mic, p.camera, p.screen = b.mic, b.camera, b.screen
 
 
-def _stage_added(m: Meeting, e: Event) -> None:
-    m.stage.append(e.data["id"])
+@reduces(StageAdded)
+def _stage_added(m: Meeting, e: Event, b: StageAdded) -> None:
+    m.stage.append(b.id)
 
 
-def _stage_removed(m: Meeting, e: Event) -> None:
-    m.stage.remove(e.data["id"])
+@reduces(StageRemoved)
+def _stage_removed(m: Meeting, e: Event, b: StageRemoved) -> None:
+    m.stage.remove(b.id)
 
 
-def _chat(m: Meeting, e: Event) -> None:
-    d = e.data
-    kept = m.chat.setdefault(d["room"], [])
-    kept.append(ChatMessage(d["id"], e.seq, e.ts, e.actor, d["room"], d["text"]))
+@reduces(ChatSent)
+def _chat(m: Meeting, e: Event, b: ChatSent) -> None:
+    kept = m.chat.setdefault(b.room, [])
+    kept.append(ChatMessage(b.id, e.seq, e.ts, e.actor, b.room, b.text))
     if len(kept) > CHAT_KEPT_PER_ROOM:
         del kept[: len(kept) - CHAT_KEPT_PER_ROOM]
 
 
-def _hand_raised(m: Meeting, e: Event) -> None:
-    m.hands.append(e.data["id"])
+@reduces(HandRaised)
+def _hand_raised(m: Meeting, e: Event, b: HandRaised) -> None:
+    m.hands.append(b.id)
 
 
-def _hand_lowered(m: Meeting, e: Event) -> None:
-    m.hands.remove(e.data["id"])
+@reduces(HandLowered)
+def _hand_lowered(m: Meeting, e: Event, b: HandLowered) -> None:
+    m.hands.remove(b.id)
 
 
-def _hands_cleared(m: Meeting, e: Event) -> None:
-    if e.data.get("reason") == "round":
-        m.hands_set_aside = list(e.data["hands"])
+@reduces(HandsCleared)
+def _hands_cleared(m: Meeting, e: Event, b: HandsCleared) -> None:
+    if b.reason == "round" and b.hands is not UNSET:
+        m.hands_set_aside = list(b.hands)
     m.hands.clear()
 
 
-def _hands_restored(m: Meeting, e: Event) -> None:
-    restored = list(e.data["hands"])
+@reduces(HandsRestored)
+def _hands_restored(m: Meeting, e: Event, b: HandsRestored) -> None:
+    restored = list(b.hands)
     m.hands = restored + [pid for pid in m.hands if pid not in restored]
     m.hands_set_aside = []
 
 
-def _room_opened(m: Meeting, e: Event) -> None:
-    d = e.data
-    m.rooms[d["id"]] = Room(d["id"], RoomKind(d["kind"]), d["name"], d.get("round"))
+@reduces(ParticipantMoved)
+def _moved(m: Meeting, e: Event, b: ParticipantMoved) -> None:
+    m.participants[b.id].room = b.room
 
 
-def _room_closed(m: Meeting, e: Event) -> None:
-    m.rooms[e.data["id"]].open = False
+# Bulk room changes: the round events that open rooms, move people and close rooms.
+
+@reduces(RoundOpened)
+def _round_opened(m: Meeting, e: Event, b: RoundOpened) -> None:
+    for spec in b.opens:
+        m.rooms[spec.id] = Room(spec.id, RoomKind(spec.kind), spec.name,
+                                None if spec.round is UNSET else spec.round)
+    _move(m, b.moves)
 
 
-def _moved(m: Meeting, e: Event) -> None:
-    m.participants[e.data["id"]].room = e.data["room"]
+@reduces(RoundPlaced)
+def _round_placed(m: Meeting, e: Event, b: RoundPlaced) -> None:
+    _move(m, b.moved())
 
 
-_REDUCERS: dict[str, Reducer] = {
-    "meeting.created": _created,
-    "meeting.updated": _updated,
-    "meeting.ended": _ended,
-    "participant.joined": _joined,
-    "participant.left": _left,
-    "chat.sent": _chat,
-    "hand.raised": _hand_raised,
-    "hand.lowered": _hand_lowered,
-    "hands.cleared": _hands_cleared,
-    "hands.restored": _hands_restored,
-    "room.opened": _room_opened,
-    "room.closed": _room_closed,
-    "participant.moved": _moved,
-    "media.changed": _media,
-    "stage.added": _stage_added,
-    "stage.removed": _stage_removed,
-}
+@reduces(RoundMoved)
+def _round_moved(m: Meeting, e: Event, b: RoundMoved) -> None:
+    _move(m, b.moves)
+
+
+@reduces(RoundClosed)
+def _round_closed(m: Meeting, e: Event, b: RoundClosed) -> None:
+    _move(m, b.moves)
+    for room in b.closes:
+        m.rooms[room].open = False
+
+
+def _move(m: Meeting, moves: Mapping[str, str]) -> None:
+    for pid, room in moves.items():
+        m.participants[pid].room = room

@@ -7,28 +7,32 @@ generators, in order: store, then the live side (hub, scheduler, gateway).
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
-from rooms import Event
 from rooms.board import BoardLimits
 from server import api, authz, edge, review_pages
 from server import pages as organiser_pages
 from server import web as pages
 from server.boards import Boards
-from server.broadcast import SocketBroadcaster
 from server.clock import Clock, SystemClock
 from server.config import Settings
 from server.connections import Connections
 from server.credentials import load_or_create
-from server.gateway import Gateway
+from server.dispatcher import Dispatcher, Services
+from server.fanout import SocketFanout
+from server.gateway import Gateway, Tools
 from server.gc_policy import GcPolicy
 from server.handlers import register_all
+from server.handlers.sfu import SfuEvents
 from server.hub import Hub
 from server.keys import (
     BOARDS,
+    CLOCK,
     CREDENTIALS,
+    DISPATCHER,
     GATEWAY,
     HUB,
     METRICS,
@@ -37,14 +41,16 @@ from server.keys import (
     TOKENS,
     VIDEO,
 )
-from server.live import LiveMeeting
 from server.logs import redact_unparsable_requests
+from server.media_plans import IceRefresh, MediaPlans
 from server.metrics import Metrics
 from server.organisers import workspace_ctx
+from server.planner import NextRound, Planner
 from server.presence_log import PresenceLog
 from server.retention import retention_ctx
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
+from server.sfu.videorooms import VideoRooms
 from server.shutdown import on_shutdown
 from server.sio import SocketServer
 from server.store import LogStore, SQLiteStore
@@ -70,8 +76,8 @@ def create_app(settings: Settings, store: LogStore | None = None,
     else:
         creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     app[CREDENTIALS] = creds
-    app[TOKENS] = Tokens(creds.secret_key, settings.invite_ttl_s, settings.resume_ttl_s)
-    clock = clock or SystemClock()
+    app[CLOCK] = clock = clock or SystemClock()
+    app[TOKENS] = Tokens(creds.secret_key, settings.invite_ttl_s, settings.resume_ttl_s, clock)
     scheduler = Scheduler(clock, on_lateness=app[METRICS].timer_lateness.observe)
     sio = SocketServer(settings, scheduler)
     app[edge.EDGE] = sio.edge
@@ -86,6 +92,7 @@ def create_app(settings: Settings, store: LogStore | None = None,
     if settings.redis_url:  # cluster: organiser sessions in Redis (server/cluster/sessions.py)
         app.cleanup_ctx.append(sessions_ctx)
     app.cleanup_ctx.append(retention_ctx)  # after the workspace: it reads cohorts
+    app.cleanup_ctx.append(review_pages.review_ctx)  # indexes meetings as they end
     app.add_routes(organiser_pages.routes())
     app.add_routes(api.routes())
     app.add_routes(review_pages.routes())
@@ -121,44 +128,56 @@ def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
     return ctx
 
 
+async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
+                     sio: SocketServer) -> tuple[Hub, Gateway, VideoRooms, Any]:
+    """The hub (recovered), the dispatcher and what it serves with, the gateway and its
+    commands; timers re-armed for what the log says is due. With ``--redis-url`` the
+    cluster's variants of the connections, the fan-out port and the round timer, and
+    this process's ``Node`` (server/cluster), started; else the node is None."""
+    settings, metrics = app[SETTINGS], app[METRICS]
+    cluster = settings.redis_url is not None  # server/cluster: several processes
+    if cluster:
+        from server.cluster import ClusterConnections, ClusterFanout, ClusterRoundTimer, Node
+    conns = ClusterConnections() if cluster else Connections()
+    fanout = ClusterFanout(sio) if cluster else SocketFanout(sio)
+    dispatcher = app[DISPATCHER] = Dispatcher(fanout, conns, metrics)
+    board_limits = BoardLimits(max_update_bytes=settings.board_max_update_bytes,
+                               max_elements=settings.board_max_elements)
+    hub = Hub(app[STORE], dispatcher, clock, settings.snapshot_every, board_limits)
+    seconds = await hub.recover()
+    metrics.recovery.set(seconds)
+    log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)
+    gateway = Gateway(sio, hub, conns, fanout, dispatcher,
+                      Tools(app[TOKENS], scheduler, clock, settings, metrics))
+    app[BOARDS] = Boards(app[STORE], hub)
+    video = app[VIDEO] = VideoRooms(settings)
+    planner = Planner(scheduler=scheduler)
+    gateway.closers.append(planner.close)
+    register_all(gateway, video, planner)
+    SfuEvents(gateway, video, dispatcher)
+    timer = (ClusterRoundTimer(hub, app[STORE], clock) if cluster  # type: ignore[arg-type]
+             else RoundTimer(hub, scheduler, clock))
+    presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
+    dispatcher.serve(Services(
+        hub=hub, timer=timer, presence=presence, video=video,
+        media=MediaPlans(hub, conns, fanout, video, settings.publisher_cap),
+        ice=IceRefresh(settings, scheduler, clock, conns, fanout),
+        next_round=NextRound(planner, hub, conns)))
+    node = (Node(app, app[STORE], hub, gateway, fanout, dispatcher, conns,  # type: ignore[arg-type]
+                 timer) if cluster else None)
+    if node is not None:
+        await node.start()  # knows who is online elsewhere before any grace is armed
+    gateway.start_grace_after_restart()
+    presence.after_restart()
+    timer.sync_all()
+    return hub, gateway, video, node
+
+
 def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        settings, metrics = app[SETTINGS], app[METRICS]
-        cluster = settings.redis_url is not None  # server/cluster: several processes
-        if cluster:
-            from server.cluster import ClusterConnections, ClusterRoundTimer, Node
-        conns = ClusterConnections() if cluster else Connections()
-        broadcaster = SocketBroadcaster(sio, conns)
-        async def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
-            for event in events:
-                metrics.events.labels(event.type).inc()
-            if any(e.type.startswith("round.") for e in events):
-                timer.sync(live)
-
-        hub = Hub(app[STORE], broadcaster, clock, settings.snapshot_every, [on_events])
-        timer = (ClusterRoundTimer(hub, app[STORE], clock) if cluster  # type: ignore[arg-type]
-                 else RoundTimer(hub, scheduler, clock))
-        seconds = await hub.recover()
-        metrics.recovery.set(seconds)
-        log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)
-        gateway = Gateway(sio, hub, conns, broadcaster, app[TOKENS], scheduler, clock,
-                          settings, metrics)
-        board_store = Boards(app[STORE], BoardLimits(
-            max_update_bytes=settings.board_max_update_bytes,
-            max_elements=settings.board_max_elements))
-        app[BOARDS] = board_store
-        video = register_all(gateway, board_store)
-        app[VIDEO] = video
-        node = (Node(app, app[STORE], hub, gateway, sio, conns, timer,  # type: ignore[arg-type]
-                     board_store.forget_room, board_store.forget_meeting) if cluster else None)
-        if node is not None:
-            await node.start()  # knows who is online elsewhere before any grace is armed
-        gateway.start_grace_after_restart()
-        presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
-        presence.attach(gateway)
-        presence.after_restart()
+        settings = app[SETTINGS]
+        hub, gateway, video, node = await _live_side(app, clock, scheduler, sio)
         app[review_pages.REVIEW] = review_pages.Review(app[STORE])
-        timer.sync_all()
         app[HUB], app[GATEWAY] = hub, gateway
         tasks = [asyncio.create_task(scheduler.run(), name="scheduler")]
         if settings.gc_freeze:

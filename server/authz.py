@@ -131,8 +131,9 @@ class Credential(enum.Enum):
     ORGANISER_CSRF = "organiser session (cookie) and its CSRF token"
     PERSONAL_LINK = "personal link token (signed, not revoked, cohort not over)"
     SIGN_IN_FORM = "none; the form's own signed token"
-    REVIEWER = ("organiser session, admin token, or that meeting's facilitator "
-                "(resume token)")
+    REVIEWER = ("organiser session, admin token, or that meeting's facilitator: a roster "
+                "person's personal link (a guest facilitator's resume token outside "
+                "workspace cohorts)")
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ ROUTES: dict[tuple[str, str], RouteRule] = {
     ("GET", "/review/{meeting}/events.json"): RouteRule(Credential.REVIEWER),
     ("GET", "/review/{meeting}/next.json"): RouteRule(Credential.REVIEWER),
     ("GET", "/review/{meeting}/boards/{room}.svg"): RouteRule(Credential.REVIEWER),
+    ("GET", "/review/{meeting}/boards/{room}.ybin"): RouteRule(Credential.REVIEWER),
     ("GET", "/review/{meeting}/timeline.jsonl"): RouteRule(Credential.REVIEWER, STREAMED),
     ("GET", "/review/{meeting}/timeline.msgpack"): RouteRule(Credential.REVIEWER, STREAMED),
     ("GET", "/review/{meeting}/summary"): RouteRule(Credential.REVIEWER),

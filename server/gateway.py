@@ -10,6 +10,7 @@ sustained flood.
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
@@ -17,7 +18,6 @@ import socketio
 from facilitation import breakouts
 from facilitation.encounters import NO_ENCOUNTERS, Encounters
 from facilitation.exceptions import FacilitationError
-from facilitation.history import cohort_encounters
 from facilitation.session import Session
 from facilitation.view import session_view
 from rooms import SYSTEM, Draft, Event, Role, moves_of, visible
@@ -26,23 +26,19 @@ from rooms.board import BoardError
 from rooms.exceptions import DomainError, NotJoined
 from server import authz
 from server import protocol as p
-from server.broadcast import (
-    SocketBroadcaster,
-    facilitators_room,
-    meeting_room,
-    participant_room,
-    room_room,
-)
 from server.clock import Clock
 from server.config import Settings
-from server.connections import Connection, Connections
+from server.connections import Connection, Connections, Phase
+from server.dispatcher import Dispatcher
+from server.effects import Attached, Detached, PresenceChanged
+from server.fanout import SocketFanout, ToConnection, ToMeeting
 from server.hub import Hub, MeetingNotFound
 from server.ice import ice_servers
 from server.limits import TokenBucket
 from server.live import LiveMeeting
 from server.metrics import Metrics
 from server.scheduler import Scheduler
-from server.sio import NAMESPACE, SocketServer
+from server.sio import SocketServer
 from server.store import StoreError
 from server.tokens import Invite, TokenError, Tokens
 
@@ -66,19 +62,27 @@ def refuse(code: str, message: str) -> socketio.exceptions.ConnectionRefusedErro
     return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
 
 
+@dataclass(frozen=True)
+class Tools:
+    """What every command may use beside the hub and the connections."""
+
+    tokens: Tokens
+    scheduler: Scheduler
+    clock: Clock
+    settings: Settings
+    metrics: Metrics
+
+
 class Gateway:
-    def __init__(self, sio: SocketServer, hub: Hub, conns: Connections,
-                 broadcaster: SocketBroadcaster, tokens: Tokens, scheduler: Scheduler,
-                 clock: Clock, settings: Settings, metrics: Metrics) -> None:
-        self.sio, self.hub, self.conns = sio, hub, conns
-        self.broadcaster, self.tokens, self.scheduler = broadcaster, tokens, scheduler
-        self.clock, self.settings, self.metrics = clock, settings, metrics
+    def __init__(self, sio: SocketServer, hub: Hub, conns: Connections, fanout: SocketFanout,
+                 dispatcher: Dispatcher, tools: Tools) -> None:
+        self.sio, self.hub, self.conns, self.fanout = sio, hub, conns, fanout
+        self.dispatcher = dispatcher
+        self.tokens, self.scheduler, self.clock = tools.tokens, tools.scheduler, tools.clock
+        self.settings, self.metrics = tools.settings, tools.metrics
         self._handlers: dict[str, tuple[type[Any], Handler, authz.EventRule]] = {}
         # Admits a personal link (revoked? cohort over? facilitator?); see server.organisers.
         self.admit: Callable[[Invite], Invite] = lambda invite: invite
-        self.on_attach: list[Callable[[Connection], Awaitable[None]]] = []
-        self.on_presence: list[Callable[[str, str], Awaitable[None]]] = []
-        self.on_detach: list[Callable[[Connection], None]] = []
         self.stopping = False  # the server is shutting down: no presence, no grace
         self.closers: list[Callable[[], None]] = []  # run when the server stops
         sio.on("connect", self.on_connect)
@@ -124,8 +128,8 @@ class Gateway:
         conn = self.conns.by_sid.get(sid)
         if conn is not None:
             m = self.hub.get(conn.meeting).state.meeting
-            await self.sio.fanout("meeting", {"id": m.id, "title": m.title,
-                                              "starts_at": m.starts_at}, to=sid)
+            await self.fanout.send("meeting", {"id": m.id, "title": m.title,
+                                               "starts_at": m.starts_at}, ToConnection(sid))
 
     def arm_join_timeout(self, sid: str) -> None:
         """Close ``sid`` unless it joins within ``join_timeout_s`` (again after ``leave``)."""
@@ -134,7 +138,7 @@ class Gateway:
 
     async def _drop_if_not_joined(self, sid: str) -> None:
         conn = self.conns.by_sid.get(sid)
-        if conn is not None and conn.participant is None:
+        if conn is not None and not conn.joined:
             log.info("closing %s: authenticated but never joined", sid)
             await self.sio.close_with(sid, "join_timeout",
                                       "The connection was idle before joining; connect again.")
@@ -157,12 +161,13 @@ class Gateway:
             raise refuse("meeting_ended", "This meeting has ended.")
         resume_for = self._resumable(a.resume, invite.meeting, live.state.meeting.participants)
         limits = self.settings.limits
-        return Connection(sid, invite.meeting, invite.role,
+        conn = Connection(sid, invite.meeting, invite.role,
                           TokenBucket(limits.rate_per_second, limits.rate_burst,
                                       self.clock.monotonic(), limits.flood_disconnect_after,
                                       limits.flood_window_s),
-                          resume_for=resume_for, last_seq=a.last_seq, person=invite.person,
-                          municipality=invite.municipality)
+                          person=invite.person, municipality=invite.municipality)
+        conn.authenticated(resume_for, a.last_seq)
+        return conn
 
     def _resumable(self, token: str | None, meeting: str, known: dict[str, Any]) -> str | None:
         if token is None:
@@ -177,32 +182,32 @@ class Gateway:
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.scheduler.cancel(_join_key(sid))
-        conn = self.conns.remove(sid)
+        conn = self.conns.by_sid.get(sid)
         if conn is None:
             return
+        was = conn.phase
+        self.conns.remove(sid)
         self.metrics.connected.dec()
-        for hook in self.on_detach:
-            hook(conn)
-        pid = conn.participant
-        if pid is None or conn.replaced or self.stopping or self.conns.online(conn.meeting, pid):
+        pid = conn.participant if was is Phase.JOINED else None
+        await self.dispatcher.happened(conn.meeting, Detached(sid, pid))
+        if pid is None or self.stopping or self.conns.online(conn.meeting, pid):
             return  # when stopping, the next start gives everyone present their grace
         self.scheduler.after(_grace_key(conn.meeting, pid), self.settings.grace_s,
                              lambda: self._expire(conn.meeting, pid))
-        await self.broadcaster.emit_ephemeral(conn.meeting, "presence",
-                                              {"participant": pid, "online": False})
-        await self._presence_changed(conn.meeting, pid)
-
-    async def _presence_changed(self, meeting: str, participant: str) -> None:
-        for hook in self.on_presence:
-            try:
-                await hook(meeting, participant)
-            except Exception:
-                log.exception("presence hook failed")
+        await self.fanout.send("presence", {"participant": pid, "online": False},
+                               ToMeeting(conn.meeting))
+        await self.dispatcher.happened(conn.meeting, PresenceChanged(pid, False))
 
     async def _expire(self, meeting: str, participant: str) -> None:
         if not self.conns.online(meeting, participant):
             await self.hub.execute(meeting, SYSTEM,
                                    lambda s: cmd.leave(s.meeting, participant, "timeout"))
+
+    def give_grace(self, meeting: str, participant: str) -> None:
+        """The participant leaves unless back within the grace period (cluster: the
+        process that held their connections died)."""
+        self.scheduler.after(_grace_key(meeting, participant), self.settings.grace_s,
+                             lambda: self._expire(meeting, participant))
 
     def start_grace_after_restart(self) -> None:
         """Everyone present when the server stopped gets a grace period to return."""
@@ -214,7 +219,7 @@ class Gateway:
     async def close_meeting(self, meeting: str) -> None:
         """Disconnect everyone of a meeting that has ended."""
         for conn in [c for c in self.conns.by_sid.values() if c.meeting == meeting]:
-            conn.replaced = True
+            conn.to(Phase.CLOSING)
             await self.sio.disconnect(conn.sid)
 
     # -- dispatch -------------------------------------------------------------
@@ -240,10 +245,11 @@ class Gateway:
 
     def _authorise(self, conn: Connection, rule: authz.EventRule) -> dict[str, Any] | None:
         """The gateway's half of ``server.authz``; the domain checks again."""
-        if rule.phase is authz.Phase.JOINED and conn.participant is None:
+        if rule.phase is authz.Phase.JOINED and not conn.joined:
             return error("not_joined", "Join the meeting first.")
         if rule.who is authz.Who.FACILITATOR:
-            me = self.hub.get(conn.meeting).state.meeting.participants.get(conn.participant or "")
+            me = self.hub.get(conn.meeting).state.meeting.participants.get(
+                conn.participant if conn.joined else "")
             if me is None or me.role is not Role.FACILITATOR:
                 return error("forbidden", "Only a facilitator may do that.")
         return None
@@ -278,7 +284,7 @@ class Gateway:
     async def join(self, conn: Connection, msg: p.Join) -> dict[str, Any]:
         live = self.hub.get(conn.meeting)
         # A personal link is always the same participant: a second tab resumes it.
-        pid = conn.participant or conn.resume_for or conn.person or secrets.token_hex(6)
+        pid = conn.participant or conn.person or secrets.token_hex(6)
         current = live.state.current()
         # Only a late joiner during a round is placed, using who met whom.
         encounters = (self.encounters(conn.meeting) if current is not None and current.live
@@ -299,28 +305,22 @@ class Gateway:
         replaced = self.conns.sids_of(conn.meeting, pid) - {conn.sid}
         was_online = bool(replaced)
         self.conns.bind(conn, pid)
-        for name in (meeting_room(conn.meeting), room_room(conn.meeting, me.room),
-                     participant_room(conn.meeting, pid)):
-            await self.sio.enter_room(conn.sid, name, NAMESPACE)
-        if me.role is Role.FACILITATOR:
-            await self.sio.enter_room(conn.sid, facilitators_room(conn.meeting), NAMESPACE)
+        await self.fanout.admit(conn.sid, conn.meeting, pid, me.room,
+                                me.role is Role.FACILITATOR)
         welcome = await self.hub.hand_out(  # only durable state goes out
-            conn.meeting, lambda _: self._welcome(conn, pid), self._send_welcome(conn.sid))
+            conn.meeting, lambda _: self._welcome(conn, pid, conn.take_resume_seq()),
+            self._send_welcome(conn.sid))
         for old in replaced:
             await self._replace(old)
-        for hook in self.on_attach:
-            try:
-                await hook(conn)
-            except Exception:
-                log.exception("attach hook failed for %s", conn.sid)
+        await self.dispatcher.happened(conn.meeting, Attached(conn.sid, pid))
         if not was_online:
-            await self.broadcaster.emit_ephemeral(conn.meeting, "presence",
-                                                  {"participant": pid, "online": True})
-            await self._presence_changed(conn.meeting, pid)
+            await self.fanout.send("presence", {"participant": pid, "online": True},
+                                   ToMeeting(conn.meeting))
+            await self.dispatcher.happened(conn.meeting, PresenceChanged(pid, True))
         return {"participant": pid, "seq": welcome["seq"],
                 "resume_token": welcome["resume_token"]}
 
-    def _welcome(self, conn: Connection, pid: str) -> dict[str, Any]:
+    def _welcome(self, conn: Connection, pid: str, last_seq: int | None) -> dict[str, Any]:
         live = self.hub.get(conn.meeting)
         state = live.state
         welcome: dict[str, Any] = {
@@ -332,8 +332,8 @@ class Gateway:
         }
         welcome["ice_servers"], welcome["ice_expires_at"] = ice_servers(
             self.settings, pid, self.clock.now_ms())
-        ahead = conn.last_seq is not None and conn.last_seq > state.seq
-        missed = live.since(conn.last_seq) if conn.last_seq is not None and not ahead else None
+        ahead = last_seq is not None and last_seq > state.seq
+        missed = live.since(last_seq) if last_seq is not None and not ahead else None
         if missed is None or any(pid in moves_of(e) or (e.type == "participant.joined"
                                                         and e.data["id"] == pid)
                                  for e in missed):
@@ -342,7 +342,6 @@ class Gateway:
             welcome["snapshot"] = session_view(state, pid)
         else:
             welcome["missed"] = self._visible(missed, pid, conn)
-        conn.last_seq = None
         return welcome
 
     def _visible(self, missed: list[Event], pid: str, conn: Connection) -> list[dict[str, Any]]:
@@ -354,9 +353,9 @@ class Gateway:
         old = self.conns.by_sid.get(sid)
         if old is None:
             return
-        old.replaced = True
-        await self.sio.fanout("session.replaced", {"message": "You joined from another tab."},
-                            to=sid)
+        self.conns.unbind(old, Phase.REPLACED)
+        await self.fanout.send("session.replaced", {"message": "You joined from another tab."},
+                               ToConnection(sid))
         await self.sio.disconnect(sid)
 
     async def sync(self, conn: Connection, msg: p.Sync) -> dict[str, Any]:
@@ -366,12 +365,11 @@ class Gateway:
         def build(live: LiveMeeting) -> dict[str, Any]:
             nonlocal ahead
             ahead = msg.last_seq > live.state.seq
-            conn.last_seq = msg.last_seq
-            return self._welcome(conn, pid)
+            return self._welcome(conn, pid, msg.last_seq)
 
         async def send(welcome: dict[str, Any]) -> None:
             if ahead:  # otherwise it goes out in the ack
-                await self.sio.fanout("welcome", welcome, to=conn.sid)
+                await self.fanout.send("welcome", welcome, ToConnection(conn.sid))
 
         welcome = await self.hub.hand_out(conn.meeting, build, send)
         if ahead:
@@ -381,7 +379,7 @@ class Gateway:
 
     def _send_welcome(self, sid: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
         async def send(welcome: dict[str, Any]) -> None:
-            await self.sio.fanout("welcome", welcome, to=sid)
+            await self.fanout.send("welcome", welcome, ToConnection(sid))
         return send
 
     async def run(self, conn: Connection,
@@ -393,18 +391,11 @@ class Gateway:
 
     def encounters(self, meeting: str) -> Encounters:
         """Who already met whom, across this meeting's cohort."""
-        return cohort_encounters(self.hub.get(meeting).state, self.hub.cohort_of(meeting))
-
-    async def leave_rooms(self, sid: str) -> None:
-        for name in self.sio.rooms(sid, NAMESPACE):
-            if name != sid:
-                await self.sio.leave_room(sid, name, NAMESPACE)
+        return self.hub.encounters(meeting)
 
     @staticmethod
     def pid(conn: Connection) -> str:
-        if conn.participant is None:
-            raise DomainError("Join the meeting first.")
-        return conn.participant
+        return conn.pid
 
 
 class SeqAhead(DomainError):

@@ -6,13 +6,18 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
+from facilitation.encounters import Encounters
+from facilitation.history import cohort_encounters
 from facilitation.session import Session, fold
 from rooms import SYSTEM, Draft, Event
 from rooms import commands as cmd
+from rooms.board import BoardLimits
 from rooms.exceptions import DomainError
+from server.boards import snapshot_key
 from server.clock import Clock
+from server.effects import Effect, IndexForReview, Reloaded, effects, follow_up
 from server.live import Broadcaster, LiveMeeting
 from server.state import decode_snapshot, encode_snapshot, new_state
 from server.store import LogStore, StoreError
@@ -23,10 +28,16 @@ log = logging.getLogger("ledarstig.hub")
 
 Decision = Callable[[Session], Sequence[Draft]]
 T = TypeVar("T")
-Listener = Callable[["LiveMeeting", Sequence[Event]], Awaitable[None]]
 #: Cluster (--redis-url): a command that lost the race for its seq to another process
 #: is decided again on the caught-up state, at most this many times.
 CONFLICT_RETRIES = 8
+
+
+class Dispatch(Broadcaster, Protocol):
+    """Delivers events in log order (inside ``LiveMeeting.publish``) and carries out
+    the effects of a commit once it is delivered: ``server.dispatcher.Dispatcher``."""
+
+    async def run(self, meeting: str, effects: Sequence[Effect]) -> None: ...
 
 
 class MeetingNotFound(DomainError):
@@ -38,17 +49,14 @@ class MeetingNotEnded(DomainError):
 
 
 class Hub:
-    def __init__(self, store: LogStore, broadcaster: Broadcaster, clock: Clock,
-                 snapshot_every: int = 1000,
-                 listeners: Sequence[Listener] = ()) -> None:
+    def __init__(self, store: LogStore, dispatch: Dispatch, clock: Clock,
+                 snapshot_every: int = 1000, board_limits: BoardLimits | None = None) -> None:
         self._store = store
-        self._broadcaster = broadcaster
+        self._board_limits = board_limits or BoardLimits()
+        self._broadcaster = dispatch
+        self._dispatch = dispatch
         self._clock = clock
         self._snapshot_every = snapshot_every
-        self.listeners: list[Listener] = list(listeners)
-        # Called with the meeting id after a reload from the log: caches to drop,
-        # timers to re-arm from the reloaded state.
-        self.reloaded: list[Callable[[str], None]] = []
         self._reload_lock = asyncio.Lock()
         self._meetings: dict[str, LiveMeeting] = {}
         self.conflicts = 0  # cluster: appends another process won (each one a reload)
@@ -80,24 +88,38 @@ class Hub:
                        if live.id != meeting_id and live.state.meeting.cohort == cohort),
                       key=lambda s: (s.meeting.created_at, s.id))
 
+    def encounters(self, meeting_id: str) -> Encounters:
+        """Who already met whom, across this meeting's cohort."""
+        return cohort_encounters(self.get(meeting_id).state, self.cohort_of(meeting_id))
+
     async def create(self, title: str, starts_at: str, cohort: str) -> LiveMeeting:
         meeting_id = uuid.uuid4().hex[:12]
         draft = cmd.create_meeting(meeting_id, title, starts_at, cohort)
-        live = LiveMeeting(new_state(), self._store, self._broadcaster)
-        events = live.commit(SYSTEM, [draft], self._clock.now_ms())
+        live = LiveMeeting(new_state(), self._store, self._broadcaster, self._board_limits)
+        events, todo = live.commit_effects(SYSTEM, [draft], self._clock.now_ms())
         await live.publish(events)
         # cluster: the tail may have adopted it from the log meanwhile; keep that one
         live = self._meetings.setdefault(meeting_id, live)
-        await self._notify(live, events)
+        await self._dispatch.run(meeting_id, todo)
         return live
 
     async def execute(self, meeting_id: str, actor: str, decide: Decision) -> list[Event]:
-        """Decide against the current state, append, and deliver in order."""
+        """Decide against the current state, append, deliver in order, then carry out
+        the effects (``server.effects``) through the dispatcher."""
+        events, todo = await self.apply(meeting_id, actor, decide)
+        if events:
+            await self._dispatch.run(meeting_id, todo)
+        return events
+
+    async def apply(self, meeting_id: str, actor: str,
+                    decide: Decision) -> tuple[list[Event], list[Effect]]:
+        """``execute`` without running the effects: they are returned to the caller (the
+        dispatcher, running a follow-up decision, queues them behind its own)."""
         for attempt in range(CONFLICT_RETRIES):
             live = await self._healthy(meeting_id)
-            events = live.commit(actor, decide(live.state), self._clock.now_ms())
+            events, todo = live.commit_effects(actor, decide(live.state), self._clock.now_ms())
             if not events:
-                return events
+                return events, todo
             try:
                 await live.publish(events)
             except SeqConflict:  # cluster: another process appended first; catch up
@@ -108,32 +130,20 @@ class Hub:
                     await asyncio.sleep(random.uniform(0, 0.002 * attempt))
                 continue
             break
-        await self._notify(live, events)
-        if live.state.seq - live.snapshot_seq >= self._snapshot_every:
-            await self._snapshot(live)
-        return events
-
-    async def _notify(self, live: LiveMeeting, events: Sequence[Event]) -> None:
-        """Tell each listener (metrics, timers, media plans, boards) what happened."""
-        for listener in self.listeners:
-            try:
-                await listener(live, events)
-            except Exception:
-                log.exception("listener failed after events %d..%d of %s",
-                              events[0].seq, events[-1].seq, live.id)
+        await self._snapshot_due(live)
+        return events, todo
 
     async def hand_out(self, meeting_id: str, build: Callable[[LiveMeeting], T],
                        send: Callable[[T], Awaitable[None]]) -> T:
         """Build from the meeting's state and send once all of it is durable (see
         ``LiveMeeting.hand_out``); after a store failure, once more from the reloaded
         meeting. Raises ``StoreError`` while the store refuses the meeting's log."""
-        for attempt in range(CONFLICT_RETRIES):  # cluster: other processes' appends race it
+        for attempt in range(2):
             live = await self._healthy(meeting_id)
             try:
                 return await live.hand_out(lambda: build(live), send)  # noqa: B023 (at once)
             except StoreError:
-                # once after a store failure; more often if other processes won races
-                if attempt == CONFLICT_RETRIES - 1 or (attempt and not self.conflicts):
+                if attempt:
                     raise
         raise AssertionError("unreachable")
 
@@ -157,30 +167,35 @@ class Hub:
             # before anything newer (with one process the store refused them all).
             missed = [e for e in fresh.recent if e.seq > live.durable]
             if missed:
-                await self._broadcaster.deliver(meeting_id, missed)
+                await self._dispatch.deliver(meeting_id, missed)
             self._meetings[meeting_id] = fresh
-        if missed:
-            await self._notify(fresh, missed)
-        for hook in self.reloaded:
-            try:
-                hook(meeting_id)
-            except Exception:
-                log.exception("reload hook failed for %s", meeting_id)
+        await self._reloaded(meeting_id)
+
+    async def _reloaded(self, meeting_id: str) -> None:
+        live = self._meetings[meeting_id]
+        await self._dispatch.run(meeting_id, effects(live.state, Reloaded()))
 
     # -- cluster (server/cluster, --redis-url) ----------------------------------
 
-    async def absorb(self, meeting_id: str, events: Sequence[Event]) -> None:
-        """Events of ``meeting_id`` another process appended: folded, delivered to our
-        clients in log order, and told to the listeners."""
+    async def absorb(self, meeting_id: str, events: Sequence[Event]) -> list[Event]:
+        """Events of ``meeting_id`` another process appended: folded (state and boards),
+        delivered to our clients in log order (``Dispatch.deliver``), and their effects
+        carried out here as after a local commit: timers synced, media re-planned, boards
+        sent, connections moved. Follow-up decisions and the review index are the
+        appending process's (it runs them itself). Returns the events new here."""
         live = self._meetings.get(meeting_id)
         if live is None:
-            return
-        fresh = await live.absorb(events)
-        if fresh is None:
+            return []
+        result = await live.absorb(events)
+        if result is None:
             live.broken = True
             await self._reload(meeting_id)
-        elif fresh:
-            await self._notify(live, fresh)
+            return []
+        fresh, todo = result
+        local = [e for e in todo if not follow_up(e) and not isinstance(e, IndexForReview)]
+        if local:
+            await self._dispatch.run(meeting_id, local)
+        return fresh
 
     async def adopt(self, meeting_id: str) -> LiveMeeting | None:
         """A meeting another process created: load it from the store, once."""
@@ -191,6 +206,22 @@ class Hub:
                     if loaded.state.seq:  # unless created here meanwhile (create's own)
                         self._meetings.setdefault(meeting_id, loaded)
         return self._meetings.get(meeting_id)
+
+    async def reread(self, meeting_id: str) -> None:
+        """Another process rewrote or removed this meeting's log (erasure, retention):
+        what memory holds of it must go. Reloaded from the log, or dropped if empty."""
+        live = self._meetings.get(meeting_id)
+        if live is None:
+            return
+        async with self._reload_lock:
+            await live.drained()
+            loaded = await self._load(meeting_id)
+            live.boards.forget()
+            if not loaded.state.seq:
+                self._meetings.pop(meeting_id, None)
+                return
+            self._meetings[meeting_id] = loaded
+        await self._reloaded(meeting_id)
 
     async def rewrite(self, meeting_id: str,
                       transform: Callable[[list[Event]], list[Event]]) -> LiveMeeting:
@@ -203,11 +234,7 @@ class Hub:
         events = transform(await self._store.read(meeting_id))
         await self._store.rewrite(meeting_id, events)  # type: ignore[attr-defined]
         self._meetings[meeting_id] = await self._load(meeting_id)
-        for hook in self.reloaded:
-            try:
-                hook(meeting_id)
-            except Exception:
-                log.exception("reload hook failed for %s", meeting_id)
+        await self._reloaded(meeting_id)
         return self._meetings[meeting_id]
 
     async def remove(self, meeting_id: str) -> None:
@@ -219,10 +246,17 @@ class Hub:
         await self._store.rewrite(meeting_id, [])  # type: ignore[attr-defined]
         del self._meetings[meeting_id]
 
-    async def _snapshot(self, live: LiveMeeting) -> None:
-        seq = live.state.seq
-        await self._store.save_snapshot(live.id, seq, encode_snapshot(live.state))
-        live.snapshot_seq = seq
+    async def _snapshot_due(self, live: LiveMeeting) -> None:
+        """The meeting every ``snapshot_every`` events; a board every ``SNAPSHOT_EVERY``
+        updates of it, once all it holds is durable (a refused update is in no snapshot)."""
+        if live.state.seq - live.snapshot_seq >= self._snapshot_every:
+            seq = live.state.seq
+            await self._store.save_snapshot(live.id, seq, encode_snapshot(live.state))
+            live.snapshot_seq = seq
+        if live.durable == live.state.seq:
+            seq = live.state.seq
+            for room, state in live.boards.due_snapshots():
+                await self._store.save_snapshot(snapshot_key(live.id, room), seq, state)
 
     async def _load(self, meeting_id: str) -> LiveMeeting:
         state, after = new_state(), 0
@@ -233,7 +267,7 @@ class Hub:
                 state, after = restored, snap[0]
         events = await self._store.read(meeting_id, after)
         fold(events, state)
-        live = LiveMeeting(state, self._store, self._broadcaster)
+        live = LiveMeeting(state, self._store, self._broadcaster, self._board_limits)
         live.recent.extend(events)  # the deque keeps only the newest
         live.snapshot_seq = after
         return live

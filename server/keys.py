@@ -3,8 +3,10 @@
 from aiohttp import web
 
 from server.boards import Boards
+from server.clock import Clock
 from server.config import Settings
 from server.credentials import Credentials
+from server.dispatcher import Dispatcher
 from server.gateway import Gateway
 from server.hub import Hub
 from server.metrics import Metrics
@@ -21,3 +23,5 @@ STORE = web.AppKey("store", LogStore)
 GATEWAY = web.AppKey("gateway", Gateway)
 BOARDS = web.AppKey("boards", Boards)
 VIDEO = web.AppKey("video", VideoRooms)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+CLOCK = web.AppKey("clock", Clock)

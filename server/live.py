@@ -18,6 +18,9 @@ from typing import Protocol, TypeVar
 
 from facilitation.session import Session
 from rooms import Draft, Event
+from rooms.board import BoardLimits
+from server.boards import MeetingBoards
+from server.effects import Effect, effects
 from server.store import LogStore, StoreError
 
 RECENT_EVENTS = 5000
@@ -30,8 +33,10 @@ class Broadcaster(Protocol):
 
 
 class LiveMeeting:
-    def __init__(self, state: Session, store: LogStore, broadcaster: Broadcaster) -> None:
+    def __init__(self, state: Session, store: LogStore, broadcaster: Broadcaster,
+                 board_limits: BoardLimits | None = None) -> None:
         self.state = state
+        self.boards = MeetingBoards(self, store, board_limits or BoardLimits())
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self._store = store
         self._broadcaster = broadcaster
@@ -48,10 +53,19 @@ class LiveMeeting:
         return self.state.id
 
     def commit(self, actor: str, drafts: Sequence[Draft], now_ms: int) -> list[Event]:
-        events = []
+        return self.commit_effects(actor, drafts, now_ms)[0]
+
+    def commit_effects(self, actor: str, drafts: Sequence[Draft],
+                       now_ms: int) -> tuple[list[Event], list[Effect]]:
+        """Number and fold the drafts (the state and the boards); with each event, what
+        to do about it (``server.effects.effects`` of the state just before it)."""
+        events: list[Event] = []
+        todo: list[Effect] = []
         for draft in drafts:
             event = Event(self.state.seq + 1, now_ms, actor, draft.type, draft.data)
             try:
+                todo += effects(self.state, event)
+                self.boards.fold(event)
                 self.state.apply(event)
             except Exception:
                 self.broken = events != []  # earlier drafts applied, never published
@@ -60,7 +74,7 @@ class LiveMeeting:
             events.append(event)
         if events:
             self._committed = events[-1].seq
-        return events
+        return events, todo
 
     async def publish(self, events: Sequence[Event]) -> None:
         """Make ``events`` durable, then deliver them in log order.
@@ -126,20 +140,25 @@ class LiveMeeting:
 
     # -- cluster (server/cluster, --redis-url): events other processes appended ----
 
-    async def absorb(self, events: Sequence[Event]) -> list[Event] | None:
-        """Fold and deliver, in their place in the order, events of this meeting's log
-        that another process appended. Returns those that were new here, or None if
-        the meeting must be reloaded from its log instead (a gap, or memory ahead of
-        the log with events it refused)."""
+    async def absorb(self, events: Sequence[Event]
+                     ) -> tuple[list[Event], list[Effect]] | None:
+        """Fold (state and boards) and deliver, in their place in the order, events of
+        this meeting's log that another process appended. Returns those that were new
+        here with their effects (as ``commit_effects``), or None if the meeting must be
+        reloaded from its log instead (a gap, or memory ahead of the log with events it
+        refused)."""
         async with self._turn:
             await self._turn.wait_for(lambda: self._published == self._committed)
             fresh = [e for e in events if e.seq > self.durable]
             if self.broken or (fresh and fresh[0].seq != self.durable + 1):
                 return None
+            todo: list[Effect] = []
             if not fresh:
-                return []
+                return [], todo
             try:
                 for event in fresh:
+                    todo += effects(self.state, event)
+                    self.boards.fold(event, absorbed=True)
                     self.state.apply(event)
                     self.recent.append(event)
             except Exception:
@@ -151,7 +170,7 @@ class LiveMeeting:
             finally:
                 await self._answer_readers()
                 self._turn.notify_all()
-            return fresh
+            return fresh, todo
 
     async def drained(self) -> None:
         """Wait until every committed event went through the store, taken or refused."""

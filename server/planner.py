@@ -22,6 +22,9 @@ from facilitation.plans import PlanRequest, plan_request
 from facilitation.rounds import Strategy
 from facilitation.schedule import Plan
 from facilitation.session import Session
+from server.connections import Connections
+from server.hub import Hub, MeetingNotFound
+from server.scheduler import Scheduler
 
 log = logging.getLogger("ledarstig.planner")
 
@@ -37,12 +40,14 @@ def continuing_seed(s: Session) -> int | None:
 
 
 class Planner:
-    def __init__(self, executor: Executor | None = None) -> None:
+    def __init__(self, executor: Executor | None = None,
+                 scheduler: Scheduler | None = None) -> None:
         self._executor = executor
         self._owned = executor is None
+        self._scheduler = scheduler  # debounced re-plans wait on it (and so on its clock)
         self._cache: dict[str, tuple[PlanRequest, Plan]] = {}
         self._running: dict[PlanRequest, asyncio.Future[Plan]] = {}
-        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._pending: set[str] = set()
         self._jobs: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -50,18 +55,18 @@ class Planner:
 
     def later(self, meeting: str, delay_s: float, job: Callable[[], Awaitable[None]]) -> None:
         """Run ``job`` once ``delay_s`` passed without another call for ``meeting``."""
-        old = self._pending.pop(meeting, None)
-        if old is not None:
-            old.cancel()
+        if self._scheduler is None:
+            raise RuntimeError("a planner without a scheduler cannot debounce")
         self._idle.clear()
-        loop = asyncio.get_running_loop()
-        self._pending[meeting] = loop.call_later(delay_s, self._start, meeting, job)
+        self._pending.add(meeting)
 
-    def _start(self, meeting: str, job: Callable[[], Awaitable[None]]) -> None:
-        self._pending.pop(meeting, None)
-        task = asyncio.ensure_future(job())
-        self._jobs.add(task)
-        task.add_done_callback(self._finished)
+        async def start() -> None:
+            self._pending.discard(meeting)
+            task = asyncio.ensure_future(job())
+            self._jobs.add(task)
+            task.add_done_callback(self._finished)
+
+        self._scheduler.after(_key(meeting), delay_s, start)
 
     def _finished(self, task: "asyncio.Future[Any]") -> None:
         if isinstance(task, asyncio.Task):
@@ -132,10 +137,43 @@ class Planner:
         self._cache.pop(meeting, None)
 
     def close(self) -> None:
-        for handle in self._pending.values():
-            handle.cancel()
+        if self._scheduler is not None:
+            for meeting in self._pending:
+                self._scheduler.cancel(_key(meeting))
+        self._pending.clear()
         for task in self._jobs:
             task.cancel()
         if self._owned and self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+class NextRound:
+    """After joins, leaves, presence changes and rounds, re-plan the next round of a
+    running plan (debounced), so that the facilitator's preview finds it cached."""
+
+    def __init__(self, planner: Planner, hub: Hub, conns: Connections) -> None:
+        self._planner, self._hub, self._conns = planner, hub, conns
+
+    def changed(self, meeting: str) -> None:
+        try:
+            state = self._hub.get(meeting).state
+        except MeetingNotFound:
+            return
+        if continuing_seed(state) is not None:
+            self._planner.later(meeting, DEBOUNCE_S, lambda: self.replan(meeting))
+
+    async def replan(self, meeting: str) -> None:
+        try:
+            live = self._hub.get(meeting)
+        except MeetingNotFound:
+            return
+        request = self._planner.next_request(live.state, set(self._conns.online_set(meeting)),
+                                             lambda: self._hub.encounters(meeting))
+        if request is not None:
+            try:
+                await self._planner.plan(meeting, request)
+            except Exception as exc:  # shown to the facilitator at the preview
+                log.info("re-planning %s failed: %s", meeting, exc)
+def _key(meeting: str) -> str:
+    return f"replan:{meeting}"

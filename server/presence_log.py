@@ -12,9 +12,10 @@ import logging
 
 from facilitation.session import Session
 from rooms import Draft
+from rooms.events import PresenceChanged
 from server.clock import Clock
 from server.connections import Connections
-from server.gateway import Gateway
+from server.effects import Effect
 from server.hub import Hub, MeetingNotFound
 from server.scheduler import Scheduler
 from server.store import StoreError
@@ -29,7 +30,7 @@ def presence_draft(s: Session, pid: str, online: bool, at: int) -> list[Draft]:
         return []
     if (pid in s.online) == online:
         return []
-    return [Draft("presence.changed", {"participant": pid, "online": online, "at": at})]
+    return [PresenceChanged(participant=pid, online=online, at=at)]
 
 
 class PresenceLog:
@@ -38,15 +39,19 @@ class PresenceLog:
         self.hub, self.conns, self.scheduler, self.clock = hub, conns, scheduler, clock
         self.debounce_s = debounce_s
 
-    def attach(self, gateway: Gateway) -> None:
-        gateway.on_presence.append(self.changed)
-
-    async def changed(self, meeting: str, pid: str) -> None:
+    async def changed(self, meeting: str, pid: str, online: bool) -> list[Effect]:
+        """A follow-up of ``PresenceChanged``: log coming online now (its effects are
+        the dispatcher's to run), going offline once the debounce has passed."""
         if self.conns.online(meeting, pid):
             self.scheduler.cancel(_key(meeting, pid))
-            await self._log(meeting, pid, True, self.clock.now_ms())
-        else:
-            self._arm(meeting, pid, self.clock.now_ms())
+            try:
+                return (await self.hub.apply(meeting, pid, lambda s: presence_draft(
+                    s, pid, True, self.clock.now_ms())))[1]
+            except (MeetingNotFound, StoreError):
+                log.warning("presence of %s in %s not logged", pid, meeting)
+                return []
+        self._arm(meeting, pid, self.clock.now_ms())
+        return []
 
     def after_restart(self) -> None:
         """Whoever the log has online has no connection now: offline unless they return."""

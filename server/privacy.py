@@ -16,7 +16,7 @@ truncates its WAL and vacuums.
   so the Yjs update keeps its structure and the session its shape).
 * ``strip_recording``: what a deleted recording leaves: the pseudonymised
   skeleton ``mix`` and the network figures need (who joined, from which
-  municipality, rounds with their groups), until the cohort ends.
+  municipality, by roster id, rounds with their groups), until the cohort ends.
 """
 
 import hashlib
@@ -121,9 +121,11 @@ def strip_recording(events: list[Event], secret: str, meeting: str) -> list[Even
             continue
         data: dict[str, Any] = e.data
         if e.type == "participant.joined":
+            # The roster id stays: a random id that names nobody without the roster,
+            # and the cohort's later meetings (live ones too) know the person by it,
+            # so ``mix`` and the network figures still see who met whom.
             data = {**data, "name": pseudonym(secret, meeting, data["id"]), "title": None,
-                    "sector": None, "person": pseudo_person(secret, data["person"])
-                    if data.get("person") else None}
+                    "sector": None}
         elif "prompts" in data:  # the tasks go with the recording
             data = {**data, "prompts": []}
         out.append(Event(len(out) + 1, e.ts, e.actor, e.type, data))

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from aiohttp import web
 
 from server import privacy
+from server.clock import sleep
 from server.keys import BOARDS, CREDENTIALS, HUB, SETTINGS, STORE
 from server.organisers import WORKSPACE
 from server.review import read_range
@@ -35,15 +36,20 @@ async def sweep(app: web.Application, now_ms: int) -> dict[str, list[str]]:
         last = await read_range(store, live.id, s.seq - 1, s.seq, 1)
         if not last or now_ms - last[0].ts < keep_ms:
             continue
+        review, stripped = app[REVIEW], False
         if not s.recording_deleted:
-            await hub.rewrite(live.id, lambda events, m=live.id: privacy.strip_recording(
-                events, secret, m))
+            async with review.rewriting(live.id):
+                await hub.rewrite(live.id, lambda events, m=live.id: privacy.strip_recording(
+                    events, secret, m))
             done["stripped"].append(live.id)
+            stripped = True
         if not _cohort_running(app, s.meeting.cohort, now_ms):
-            await hub.remove(live.id)
+            async with review.rewriting(live.id):
+                await hub.remove(live.id)
             app[BOARDS].forget_meeting(live.id)
             done["removed"].append(live.id)
-        app[REVIEW].forget(live.id)
+        elif stripped:
+            review.build_later(hub.get(live.id))
     return done
 
 
@@ -68,7 +74,7 @@ async def run(app: web.Application) -> None:
                 log.info("retention: %s", result)
         except (StoreError, Exception):  # the sweep must survive anything
             log.exception("retention sweep failed")
-        await asyncio.sleep(SWEEP_EVERY_S)
+        await sleep(app[WORKSPACE].clock, SWEEP_EVERY_S)
 
 
 async def retention_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -7,22 +7,28 @@ grows as the log does. A moment is a log position (``seq``) or a server time
 (``at``, ms): the state after the last event at or before it.
 
 Who may review: a signed-in organiser (session cookie), the admin token
-(``Authorization: Bearer``, for scripts), or that meeting's facilitator with the
-resume token their client holds (``Authorization: Bearer`` or ``?key=``).
+(``Authorization: Bearer``, for scripts), or that meeting's facilitator: a roster
+person with the facilitator role through their personal link (see ``reviewer``).
 """
 
 import asyncio
 import bisect
+import contextlib
 import hmac
 import json
+import logging
+import time
+import zlib
+from array import array
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 from aiohttp import web
-from pycrdt import Doc, Map
+from pycrdt import Doc, Map, merge_updates
 
 from facilitation.session import Session, fold
 from rooms import Event, Role
@@ -36,8 +42,18 @@ from server.state import decode_snapshot, encode_snapshot
 from server.store import LogStore
 from server.tokens import TokenError
 
-CHECKPOINT_EVERY = 2000
-BOARD_CHECKPOINT_EVERY = 500  # a room's board updates between its stored checkpoints
+log = logging.getLogger("ledarstig.review")
+INDEX_VERSION = 2  # 2: every stored blob zlib-compressed
+CHECKPOINT_EVERY = 2000  # events between stored checkpoints of the fold
+# A room's board updates between its stored checkpoints: a small board is cheap to store
+# often; a big one (the plenary's, megabytes) is stored less often, at most every
+# BOARD_CHECKPOINT_EVERY updates: one per BOARD_BYTES_PER_UPDATE bytes of its last one.
+BOARD_CHECKPOINT_EVERY = 1000
+BOARD_CHECKPOINT_MIN = 200
+BOARD_BYTES_PER_UPDATE = 1500
+MANIFEST_EVERY = 20_000  # a live meeting's index is stored again after this many events
+SLICE_S = 0.02  # building gives the event loop back at least this often
+READ_BATCH = 1000  # events a build reads at once (the store's thread is shared)
 BATCH = 5000
 SVG_CACHE_CHARS = 16_000_000  # the board SVGs kept for scrubbing and playing
 EXPORT_VERSION = 1
@@ -107,7 +123,14 @@ class Reviewer:
 
 def reviewer(request: web.Request, meeting_id: str) -> Reviewer:
     """Who asks, if they may review ``meeting_id``; else 401 (no credential) or 403.
-    Nothing about the meeting is disclosed before this passes."""
+    Nothing about the meeting is disclosed before this passes.
+
+    The key (``Authorization: Bearer`` or ``?key=``) of a facilitator is, for a meeting
+    of a workspace cohort, their personal link: the cohort link ``/p/{token}`` or the
+    meeting's personal token (``p.…``) of a roster person who facilitates that meeting
+    (role facilitator, or named among the meeting's facilitators), checked against the
+    roster (revoked, cohort ended). For a meeting outside any workspace cohort it is
+    the resume token of a participant with the facilitator role (no roster to ask)."""
     workspace = request.app[WORKSPACE]
     if workspace.sessions.get(request.cookies.get(COOKIE), workspace.clock.now_ms()):
         return Reviewer("organiser")
@@ -119,19 +142,55 @@ def reviewer(request: web.Request, meeting_id: str) -> Reviewer:
     key = bearer or request.query.get("key", "")
     if not key:
         raise ReviewError(401, "unauthorized", "Sign in as an organiser, or use a "
-                          "facilitator's link.")
+                          "facilitator's personal link.")
+    tokens = request.app[TOKENS]
+    forbidden = ReviewError(403, "forbidden", "You may not review that meeting.")
     try:
-        resume = request.app[TOKENS].read_resume(key)
+        if key.startswith("p."):
+            invite = tokens.read_invite(key)
+            person, cohort = invite.person, None
+        else:
+            try:
+                link = tokens.read_cohort_link(key)
+                person, cohort, invite = link.person, link.cohort, None
+            except TokenError:
+                resume = tokens.read_resume(key)
+                person, cohort, invite = None, None, None
     except TokenError as exc:
         raise ReviewError(401, "unauthorized", "That key is not valid (any more).") from exc
     try:
         live = request.app[HUB].get(meeting_id)
     except Exception as exc:
-        raise ReviewError(403, "forbidden", "You may not review that meeting.") from exc
-    me = live.state.meeting.participants.get(resume.participant)
-    if resume.meeting != meeting_id or me is None or me.role is not Role.FACILITATOR:
-        raise ReviewError(403, "forbidden", "You may not review that meeting.")
+        raise forbidden from exc
+    m = live.state.meeting
+    in_workspace = _workspace_cohort(workspace, m.cohort)
+    if person is not None:  # a roster person's personal link
+        if not in_workspace or (invite is not None and invite.meeting != meeting_id) or \
+                (cohort is not None and cohort != m.cohort):
+            raise forbidden
+        try:
+            found = workspace.person(m.cohort, person,
+                                     invite.link if invite is not None else link.link)
+        except Exception as exc:  # revoked, removed, the cohort has ended
+            raise ReviewError(401, "unauthorized", "That link no longer works.") from exc
+        if found.role != "facilitator" and found.id not in m.facilitators:
+            raise forbidden
+        return Reviewer("facilitator", key)
+    me = m.participants.get(resume.participant)
+    if in_workspace or resume.meeting != meeting_id or me is None or \
+            me.role is not Role.FACILITATOR:
+        raise forbidden
     return Reviewer("facilitator", key)
+
+
+def _workspace_cohort(workspace: Any, cohort: str) -> bool:
+    if not cohort:
+        return False
+    try:
+        workspace.cohort(cohort)
+    except Exception:
+        return False
+    return True
 
 
 def meeting_of(request: web.Request) -> tuple[LiveMeeting, Reviewer]:
@@ -146,34 +205,334 @@ def meeting_of(request: web.Request) -> tuple[LiveMeeting, Reviewer]:
 # -- the index: checkpoints and times -----------------------------------------------
 
 
+class _Manifest(msgspec.Struct):
+    """What a stored index holds besides its checkpoints (``{meeting}#review#index``)."""
+
+    version: int
+    head: int
+    ts: bytes  # array('q'): the time of every event
+    checkpoints: list[int]
+    board_seqs: dict[str, bytes]  # array('q'): every board update's seq, per room
+    board_checkpoints: dict[str, list[int]]
+
+
 @dataclass
 class Index:
+    """Where a meeting's checkpoints are and every event's time. ``tail`` and
+    ``boards`` (the fold and the boards at ``head``) exist only while it grows."""
+
     head: int = 0
-    ts: list[int] = field(default_factory=list)  # ts[i] is the time of event i + 1
+    ts: "array[int]" = field(default_factory=lambda: array("q"))
     checkpoints: list[int] = field(default_factory=lambda: [0])
-    blobs: dict[int, bytes] = field(default_factory=dict)
-    tail: Session = field(default_factory=Session)
-    boards: dict[str, Replica] = field(default_factory=dict)
-    board_counts: dict[str, int] = field(default_factory=dict)
+    board_seqs: "dict[str, array[int]]" = field(default_factory=dict)
     board_checkpoints: dict[str, list[int]] = field(default_factory=dict)
-    board_seqs: dict[str, list[int]] = field(default_factory=dict)  # every update's seq
+    tail: Session | None = None
+    boards: dict[str, Replica] = field(default_factory=dict)
+    board_since: dict[str, int] = field(default_factory=dict)  # updates since its checkpoint
+    board_size: dict[str, int] = field(default_factory=dict)  # bytes of its last checkpoint
+    saved: int = -1  # the head the stored manifest has
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    dead: bool = False  # forgotten (its meeting is being rewritten): stop building
 
     def seq_at(self, at: int) -> int:
         """The last event at or before server time ``at``."""
         return bisect.bisect_right(self.ts, at)
 
+    def manifest(self) -> bytes:
+        return msgspec.msgpack.encode(_Manifest(
+            INDEX_VERSION, self.head, self.ts.tobytes(), self.checkpoints,
+            {r: a.tobytes() for r, a in self.board_seqs.items()}, self.board_checkpoints))
+
+    @classmethod
+    def load(cls, blob: bytes) -> "Index | None":
+        try:
+            m = msgspec.msgpack.decode(blob, type=_Manifest)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        if m.version != INDEX_VERSION:
+            return None
+        idx = cls(head=m.head, checkpoints=m.checkpoints,
+                  board_checkpoints=m.board_checkpoints, saved=m.head)
+        idx.ts.frombytes(m.ts)
+        for room, seqs in m.board_seqs.items():
+            idx.board_seqs[room] = array("q", seqs)
+        return idx if len(idx.ts) == idx.head else None
+
 
 class Review:
+    """The review index of every meeting: built when a meeting ends (and, after a
+    restart, in the background for ended meetings without one), grown on demand for a
+    live meeting, stored through the store's snapshots so a restart reads it back
+    instead of folding the log again. Building gives the event loop back every
+    ``SLICE_S``."""
+
     def __init__(self, store: LogStore) -> None:
         self.store = store
         self._indexes: dict[str, Index] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
+        self._blocked: set[str] = set()
         self._svgs: OrderedDict[tuple[str, str, int], str] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- building ------------------------------------------------------------------
+
+    async def index(self, live: LiveMeeting) -> Index:
+        """The meeting's index, up to everything durable now."""
+        idx = await self._get(live.id)
+        if idx.head < live.durable:
+            async with idx.lock:
+                await self._grow(live, idx, live.durable)
+        return idx
+
+    async def _get(self, meeting: str) -> Index:
+        if meeting in self._blocked:
+            raise ReviewError(409, "being_rewritten",
+                              "The meeting is being rewritten; try again in a moment.")
+        idx = self._indexes.get(meeting)
+        if idx is not None:
+            return idx
+        async with self._loading.setdefault(meeting, asyncio.Lock()):
+            idx = self._indexes.get(meeting)
+            if idx is None:
+                stored = await self.store.latest_snapshot(_key(meeting, "index"))
+                idx = (Index.load(_unpack(stored[1])) if stored is not None else None) \
+                    or Index()
+                if meeting in self._blocked:
+                    raise ReviewError(409, "being_rewritten",
+                                      "The meeting is being rewritten; try again in a moment.")
+                self._indexes[meeting] = idx
+        return idx
+
+    async def build(self, live: LiveMeeting) -> None:
+        """Bring the index to the meeting's end and store it (a meeting has ended, or
+        an ended meeting has none after a restart); errors are logged, not raised."""
+        try:
+            await live.drained()
+            idx = await self.index(live)
+            async with idx.lock:
+                await self._save(live, idx)
+        except ReviewError as exc:
+            log.info("review index of %s not built now: %s", live.id, exc.message)
+        except Exception:
+            log.exception("building the review index of %s failed", live.id)
+
+    def build_later(self, live: LiveMeeting) -> None:
+        self.spawn(self.build(live), f"review-index-{live.id}")
+
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def settled(self) -> None:
+        """Once every build under way (and any it started) has finished."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def build_missing(self, meetings: list[LiveMeeting]) -> None:
+        """After a restart: every ended meeting whose stored index is missing or short."""
+        for live in meetings:
+            if live.state.meeting.ended and live.id not in self._blocked:
+                await self.build(live)
+
+    async def _save(self, live: LiveMeeting, idx: Index) -> None:
+        if idx.dead:
+            return
+        if idx.saved != idx.head:
+            await self.store.save_snapshot(_key(live.id, "index"), idx.head,
+                                           await _pack(idx.manifest()))
+            idx.saved = idx.head
+        if live.state.meeting.ended and idx.head >= live.durable:
+            # Done growing: only what moments need stays. Freeing a big board's document
+            # takes a while: one at a time, the event loop in between.
+            idx.tail, boards, idx.boards = None, idx.boards, {}
+            while boards:
+                boards.popitem()
+                await asyncio.sleep(0.001)
+
+    async def _grow(self, live: LiveMeeting, idx: Index, upto: int) -> None:
+        """Fold events ``idx.head + 1 .. upto`` into the index, in slices."""
+        if idx.head >= upto or idx.dead:
+            return
+        if idx.tail is None:
+            await self._resume(live.id, idx)
+        assert idx.tail is not None
+        # Checkpoints to store, each with the list that names it once it is stored (so a
+        # moment asked for meanwhile never looks for one that is not there yet).
+        saves: list[tuple[str, int, bytes, list[int]]] = []
+        while idx.head < upto:
+            events = await read_range(self.store, live.id, idx.head, upto, READ_BATCH)
+            if not events or idx.dead:
+                return
+            at, started = 0, time.perf_counter()
+            while at < len(events):
+                event = events[at]
+                at += 1
+                idx.tail.apply(event)
+                idx.ts.append(event.ts)
+                idx.head = event.seq
+                if event.type == "board.updated":
+                    self._board_event(live.id, idx, event, saves)
+                if event.seq % CHECKPOINT_EVERY == 0:
+                    saves.append((_key(live.id, "state", event.seq), event.seq,
+                                  encode_snapshot(idx.tail), idx.checkpoints))
+                if saves or time.perf_counter() - started > SLICE_S:
+                    for key, seq, blob, marks in saves:
+                        if idx.dead:
+                            return
+                        await self.store.save_snapshot(key, seq, await _pack(blob))
+                        marks.append(seq)
+                    saves.clear()
+                    # A timer, not sleep(0): what is due (a timer of a live meeting, a
+                    # request) runs before the next slice, not after it.
+                    await asyncio.sleep(0.001)
+                    started = time.perf_counter()
+                    if idx.dead:
+                        return
+        if live.state.meeting.ended or idx.head - max(idx.saved, 0) >= MANIFEST_EVERY:
+            await self._save(live, idx)
+
+    def _board_event(self, meeting: str, idx: Index, event: Event,
+                     saves: list[tuple[str, int, bytes, list[int]]]) -> None:
+        """Keep every room's board; now and then store a checkpoint of it, so a board
+        at any moment is a checkpoint plus fewer than ``BOARD_CHECKPOINT_EVERY`` updates."""
+        room = event.data["room"]
+        board = idx.boards.get(room)
+        if board is None:
+            board = idx.boards[room] = Replica()
+        board.apply(event.data["update"])
+        idx.board_seqs.setdefault(room, array("q")).append(event.seq)
+        since = idx.board_since[room] = idx.board_since.get(room, 0) + 1
+        every = min(BOARD_CHECKPOINT_EVERY, max(BOARD_CHECKPOINT_MIN,
+                                                idx.board_size.get(room, 0)
+                                                // BOARD_BYTES_PER_UPDATE))
+        if since >= every:
+            state = board.state()
+            saves.append((_board_key(meeting, room, event.seq), event.seq, state,
+                          idx.board_checkpoints.setdefault(room, [])))
+            idx.board_since[room], idx.board_size[room] = 0, len(state)
+
+    async def _resume(self, meeting: str, idx: Index) -> None:
+        """A stored index that must grow (its meeting went on after a restart): the
+        fold and the boards at its head, from the nearest checkpoints."""
+        idx.tail = await self._fold_to(meeting, idx, idx.head) if idx.head else Session()
+        idx.boards = {}
+        for room, seqs in idx.board_seqs.items():
+            idx.boards[room] = await self._replay(meeting, idx, room, idx.head)
+            marks = idx.board_checkpoints.get(room, [])
+            idx.board_since[room] = len(seqs) - bisect.bisect_right(seqs, marks[-1]) \
+                if marks else len(seqs)
+
+    def rewriting(self, meeting: str) -> AbstractAsyncContextManager[None]:
+        """Hold review off a meeting while its log is rewritten (erasure, a deleted
+        recording, retention): its index stops building and is dropped before, no
+        request builds one meanwhile, and an ended meeting is indexed again after."""
+        return _Rewriting(self, meeting)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def forget(self, meeting: str) -> Index | None:
+        idx = self._indexes.pop(meeting, None)
+        if idx is not None:
+            idx.dead = True
+        for key in [k for k in self._svgs if k[0] == meeting]:
+            del self._svgs[key]
+        return idx
+
+    # -- moments ---------------------------------------------------------------------
+
+    async def state_at(self, live: LiveMeeting, seq: int) -> Session:
+        idx = await self.index(live)
+        return await self._fold_to(live.id, idx, seq)
+
+    async def _fold_to(self, meeting: str, idx: Index, seq: int) -> Session:
+        """The nearest stored checkpoint at or before ``seq``, and the events after it."""
+        base = idx.checkpoints[bisect.bisect_right(idx.checkpoints, seq) - 1]
+        state: Session | None = Session()
+        if base:
+            stored = await self.store.latest_snapshot(_key(meeting, "state", base))
+            state = decode_snapshot(_unpack(stored[1])) if stored is not None else None
+            if state is None or state.seq != base:
+                raise ReviewError(409, "being_rewritten",
+                                  "The review index is being rebuilt; try again in a moment.")
+        after = base
+        while after < seq:
+            events = await read_range(self.store, meeting, after, seq)
+            if not events:
+                break
+            fold(events, state)
+            after = events[-1].seq
+        return state
+
+    async def board_updates_at(self, live: LiveMeeting, room: str, seq: int) -> list[bytes]:
+        """A board at a moment as Yjs updates: its nearest stored checkpoint and the
+        updates after it, merged. Applied to an empty document in any order, they make
+        the board as it was after event ``seq``; no CRDT work on the big document."""
+        idx = await self.index(live)
+        base, checkpoint = await self._board_checkpoint(live.id, idx, room, seq)
+        tail = [e.data["update"] for e in await self._board_tail(live.id, idx, room, base, seq)]
+        out = [checkpoint] if checkpoint is not None else []
+        if tail:
+            out.append(merge_updates(*tail) if len(tail) > 1 else tail[0])
+        return out
+
+    async def _board_checkpoint(self, meeting: str, idx: Index, room: str,
+                                seq: int) -> tuple[int, bytes | None]:
+        marks = idx.board_checkpoints.get(room, [])
+        at = bisect.bisect_right(marks, seq)
+        if at:
+            stored = await self.store.latest_snapshot(_board_key(meeting, room, marks[at - 1]))
+            if stored is None:
+                raise ReviewError(409, "being_rewritten",
+                                  "The review index is being rebuilt; try again in a moment.")
+            blob = _unpack(stored[1])
+            if not blob:
+                raise ReviewError(409, "being_rewritten",
+                                  "The review index is being rebuilt; try again in a moment.")
+            return stored[0], blob
+        return 0, None
+
+    async def _board_tail(self, meeting: str, idx: Index, room: str, after: int,
+                          seq: int) -> list[Event]:
+        updates = idx.board_seqs.get(room, array("q"))
+        wanted = list(updates[bisect.bisect_right(updates, after):
+                              bisect.bisect_right(updates, seq)])
+        reader = getattr(self.store, "read_seqs", None)
+        out: list[Event] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            out += (await reader(meeting, chunk) if reader is not None else
+                    [e for e in await read_range(self.store, meeting, chunk[0] - 1,
+                                                 chunk[-1], chunk[-1] - chunk[0] + 1)
+                     if e.seq in set(chunk)])
+        return out
+
+    async def _replay(self, meeting: str, idx: Index, room: str, seq: int) -> Replica:
+        base, checkpoint = await self._board_checkpoint(meeting, idx, room, seq)
+        updates = [e.data["update"] for e in await self._board_tail(meeting, idx, room,
+                                                                    base, seq)]
+
+        def replay() -> Replica:
+            board = Replica(checkpoint)
+            for update in updates:
+                board.apply(update)
+            return board
+        return await asyncio.to_thread(replay)
+
+    async def board_at(self, live: LiveMeeting, room: str, seq: int) -> Replica:
+        idx = await self.index(live)
+        return await self._replay(live.id, idx, room, seq)
 
     async def svg_at(self, live: LiveMeeting, room: str, seq: int) -> str:
         """The board's SVG after event ``seq``; cached by the board's own last update,
         so scrubbing and playing redraw a board only when it changed."""
         idx = await self.index(live)
-        updates = idx.board_seqs.get(room, [])
+        updates = idx.board_seqs.get(room, array("q"))
         version = updates[bisect.bisect_right(updates, seq) - 1] if updates and \
             updates[0] <= seq else 0
         key = (live.id, room, version)
@@ -181,84 +540,12 @@ class Review:
             self._svgs.move_to_end(key)
             return self._svgs[key]
         board = await self.board_at(live, room, version)
-        svg = await asyncio.to_thread(to_svg, board.elements())
+        svg = await asyncio.to_thread(lambda: to_svg(board.elements()))
         if len(svg) <= SVG_CACHE_CHARS // 4:  # a huge board is not worth pushing out others
             self._svgs[key] = svg
         while sum(len(v) for v in self._svgs.values()) > SVG_CACHE_CHARS:
             self._svgs.popitem(last=False)
         return svg
-
-    async def index(self, live: LiveMeeting) -> Index:
-        idx = self._indexes.setdefault(live.id, Index())
-        upto = live.durable
-        while idx.head < upto:
-            events = await read_range(self.store, live.id, idx.head, upto)
-            if not events:
-                break
-            for event in events:
-                idx.tail.apply(event)
-                idx.ts.append(event.ts)
-                if event.seq % CHECKPOINT_EVERY == 0:
-                    idx.checkpoints.append(event.seq)
-                    idx.blobs[event.seq] = encode_snapshot(idx.tail)
-                if event.type == "board.updated":
-                    await self._board_event(live.id, idx, event)
-            idx.head = events[-1].seq
-        return idx
-
-    async def _board_event(self, meeting: str, idx: Index, event: Event) -> None:
-        """Keep every room's board; now and then store a checkpoint of it, so a board
-        at any moment replays at most ``BOARD_CHECKPOINT_EVERY`` of its updates."""
-        room = event.data["room"]
-        board = idx.boards.setdefault(room, Replica())
-        board.apply(event.data["update"])
-        idx.board_seqs.setdefault(room, []).append(event.seq)
-        count = idx.board_counts[room] = idx.board_counts.get(room, 0) + 1
-        if count % BOARD_CHECKPOINT_EVERY == 0:
-            await self.store.save_snapshot(_board_key(meeting, room, event.seq), event.seq,
-                                           board.state())
-            idx.board_checkpoints.setdefault(room, []).append(event.seq)
-
-    async def board_at(self, live: LiveMeeting, room: str, seq: int) -> Replica:
-        idx = await self.index(live)
-        marks = idx.board_checkpoints.get(room, [])
-        at = bisect.bisect_right(marks, seq)
-        board, after = Replica(), 0
-        if at:
-            snap = await self.store.latest_snapshot(_board_key(live.id, room, marks[at - 1]))
-            if snap is not None:
-                board, after = Replica(snap[1]), snap[0]
-        updates = idx.board_seqs.get(room, [])
-        wanted = updates[bisect.bisect_right(updates, after):bisect.bisect_right(updates, seq)]
-        reader = getattr(self.store, "read_seqs", None)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            events = (await reader(live.id, chunk) if reader is not None else
-                      [e for e in await read_range(self.store, live.id, chunk[0] - 1,
-                                                   chunk[-1], chunk[-1] - chunk[0] + 1)
-                       if e.seq in set(chunk)])
-            for e in events:
-                board.apply(e.data["update"])
-        return board
-
-    def forget(self, meeting: str) -> None:
-        self._indexes.pop(meeting, None)
-        for key in [k for k in self._svgs if k[0] == meeting]:
-            del self._svgs[key]
-
-    async def state_at(self, live: LiveMeeting, seq: int) -> Session:
-        idx = await self.index(live)
-        base = idx.checkpoints[bisect.bisect_right(idx.checkpoints, seq) - 1]
-        state = decode_snapshot(idx.blobs[base]) if base else Session()
-        assert state is not None
-        after = base
-        while after < seq:
-            events = await read_range(self.store, live.id, after, seq)
-            if not events:
-                break
-            fold(events, state)
-            after = events[-1].seq
-        return state
 
     async def moment(self, request: web.Request, live: LiveMeeting) -> int:
         """The ``seq`` the request's ``seq`` or ``at`` names (the end by default)."""
@@ -280,8 +567,43 @@ class Review:
         return idx.head
 
 
+class _Rewriting:
+    def __init__(self, review: Review, meeting: str) -> None:
+        self.review, self.meeting = review, meeting
+
+    async def __aenter__(self) -> None:
+        self.review._blocked.add(self.meeting)
+        idx = self.review.forget(self.meeting)
+        if idx is not None:
+            async with idx.lock:  # the build notices ``dead`` within a slice and stops
+                pass
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.review._blocked.discard(self.meeting)
+        self.review.forget(self.meeting)
+
+
+async def _pack(blob: bytes) -> bytes:
+    """Stored index blobs are compressed (a fold's checkpoint is mostly chat, a board's
+    mostly repeated keys: 4-6× smaller); zlib gives the GIL up, so off the loop."""
+    return await asyncio.to_thread(zlib.compress, blob, 1)
+
+
+def _unpack(blob: bytes) -> bytes:
+    try:
+        return zlib.decompress(blob)
+    except zlib.error:
+        return b""  # not ours (an older index): fails to decode, and is built again
+
+
+def _key(meeting: str, kind: str, seq: int | None = None) -> str:
+    # Stored as snapshots named ``{meeting}#review#…``: a rewrite of the meeting's log
+    # (erasure, a deleted recording) drops every ``{meeting}#`` snapshot with it.
+    return f"{meeting}#review#{kind}" + (f"#{seq}" if seq is not None else "")
+
+
 def _board_key(meeting: str, room: str, seq: int) -> str:
-    return f"{meeting}#review#{room}#{seq}"  # erasure drops every ``meeting#`` snapshot
+    return _key(meeting, f"board#{room}", seq)
 
 
 async def read_range(store: LogStore, meeting: str, after: int, upto: int,

@@ -10,7 +10,7 @@ import csv
 import functools
 import io
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -23,7 +23,7 @@ from facilitation.history import earlier, opened_groups, person_key
 from facilitation.session import Session
 from rooms.municipalities import canonical_name, municipality_id
 from server import privacy
-from server.keys import CREDENTIALS, HUB, STORE
+from server.keys import CREDENTIALS, DISPATCHER, HUB, STORE
 from server.live import LiveMeeting
 from server.pages.template import CSP, Text, esc, lang_of, page
 from server.review import (
@@ -212,7 +212,7 @@ async def events_json(request: web.Request) -> web.Response:
         raise ReviewError(400, "invalid_filter", "after ≥ 0 and limit 1–2000, whole numbers.")
     types = type_filter(request.query.get("types"))
     out: list[dict[str, Any]] = []
-    names = {p.id: p.name for p in idx.tail.meeting.participants.values()}
+    names = {p.id: p.name for p in live.state.meeting.participants.values()}
     cursor = after
     while len(out) < limit and cursor < idx.head:
         batch = await read_range(review.store, live.id, cursor, idx.head)
@@ -259,16 +259,37 @@ async def next_json(request: web.Request) -> web.Response:
     return web.json_response({"seq": None, "at": None})
 
 
+async def _known_room(review: Review, live: LiveMeeting, room: str) -> None:
+    """A room the meeting ever had (a board before the room opened is empty)."""
+    idx = await review.index(live)
+    if room not in live.state.meeting.rooms and room not in idx.board_seqs:
+        raise ReviewError(404, "unknown_room", "There was no such room.")
+
+
 @guarded
 async def board_svg(request: web.Request) -> web.Response:
     live, _ = meeting_of(request)
     room = request.match_info["room"]
-    seq = await _review(request).moment(request, live)
-    state = await _review(request).state_at(live, seq)
-    if room not in state.meeting.rooms:
-        raise ReviewError(404, "unknown_room", "There was no such room then.")
-    svg = await _review(request).svg_at(live, room, seq)
+    review = _review(request)
+    seq = await review.moment(request, live)
+    await _known_room(review, live, room)
+    svg = await review.svg_at(live, room, seq)
     return web.Response(text=svg, content_type="image/svg+xml",
+                        headers={"Cache-Control": "no-store"})
+
+
+@guarded
+async def board_updates(request: web.Request) -> web.Response:
+    """A board at a moment as Yjs updates (a msgpack array of v1 updates: the nearest
+    checkpoint and the later updates merged); applied to an empty document they make
+    the board as it was. The SVG of the same moment is ``{room}.svg``."""
+    live, _ = meeting_of(request)
+    room = request.match_info["room"]
+    review = _review(request)
+    seq = await review.moment(request, live)
+    await _known_room(review, live, room)
+    updates = await review.board_updates_at(live, room, seq)
+    return web.Response(body=msgspec.msgpack.encode(updates), content_type="application/x-msgpack",
                         headers={"Cache-Control": "no-store"})
 
 
@@ -306,7 +327,7 @@ async def export_msgpack(request: web.Request) -> web.StreamResponse:
 async def summarise(request: web.Request, live: LiveMeeting) -> dict[str, Any]:
     review = _review(request)
     idx = await review.index(live)
-    s: Session = idx.tail
+    s: Session = await review.state_at(live, idx.head) if idx.head else Session()
     m = s.meeting
     chats: dict[str, int] = {}
     hands: dict[str, int] = {}
@@ -428,6 +449,40 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
+# -- a roster facilitator's way in: their personal link ------------------------------
+
+
+def facilitated(workspace: Any, cohort: str, person: Any) -> list[Session]:
+    """The cohort's meetings this roster person facilitates."""
+    return [s for s in workspace.meetings(cohort)
+            if person.role == "facilitator" or person.id in s.meeting.facilitators]
+
+
+def review_links(request: web.Request, cohort: str, person: Any, token: str) -> str:
+    """For the personal link's page (``/p/{token}``): a review link to each meeting of
+    the cohort the person facilitates, keyed by that same link; "" for anyone else."""
+    from server.organisers import WORKSPACE
+    t = RText(lang_of(request))
+    mine = facilitated(request.app[WORKSPACE], cohort, person)
+    if not mine:
+        return ""
+    key = "?" + urlencode({"key": token})
+    items = "".join(f'<li><a href="/review/{esc(s.id)}{esc(key)}">'
+                    f'{t("r.review_link", title=s.meeting.title)}</a></li>' for s in mine)
+    return (f'<section class="card" aria-labelledby="review-links"><h2 id="review-links">'
+            f'{t("r.review_links")}</h2><ul>{items}</ul></section>')
+
+
+def review_links_page(request: web.Request, cohort: str, person: Any,
+                      token: str) -> web.Response:
+    t = RText(lang_of(request))
+    found = review_links(request, cohort, person, token)
+    if not found:
+        return page(request, t.raw("r.review_links"),
+                    f'<p role="alert">{t("r.review_links_none")}</p>', status=403)
+    return page(request, t.raw("r.review_links"), found)
+
+
 # -- keeping and forgetting (admin token: these live under /api/) -----------------------
 
 
@@ -445,9 +500,11 @@ async def erase(request: web.Request) -> web.Response:
                                             "message": "There is no such participant."}},
                                  status=404)
     secret = _secret(request)
-    live = await hub.rewrite(meeting, lambda events: privacy.erase_participant(
-        events, pid, secret, meeting))
-    _review(request).forget(meeting)
+    review = _review(request)
+    async with review.rewriting(meeting):
+        live = await hub.rewrite(meeting, lambda events: privacy.erase_participant(
+            events, pid, secret, meeting))
+    review.build_later(live)
     return web.json_response({"participant": pid,
                               "name": live.state.meeting.participants[pid].name})
 
@@ -456,9 +513,11 @@ async def delete_recording(request: web.Request) -> web.Response:
     """Delete an ended meeting's recording, keeping its pseudonymised encounters."""
     meeting = request.match_info["id"]
     secret = _secret(request)
-    live = await request.app[HUB].rewrite(
-        meeting, lambda events: privacy.strip_recording(events, secret, meeting))
-    _review(request).forget(meeting)
+    review = _review(request)
+    async with review.rewriting(meeting):
+        live = await request.app[HUB].rewrite(
+            meeting, lambda events: privacy.strip_recording(events, secret, meeting))
+    review.build_later(live)
     return web.json_response({"meeting": meeting, "events": live.state.seq})
 
 
@@ -478,6 +537,16 @@ async def own_data(request: web.Request) -> web.Response:
                                  "Cache-Control": "no-store"})
 
 
+async def review_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Index every meeting as it ends; after a restart, in the background, every ended
+    meeting whose stored index is missing or short."""
+    review, hub = app[REVIEW], app[HUB]
+    app[DISPATCHER].services.review = review
+    review.spawn(review.build_missing(hub.all()), "review-index-after-restart")
+    yield
+    await review.close()
+
+
 def routes() -> list[web.RouteDef]:
     r = "/review/{meeting}"
     a = "/api/meetings/{id}"
@@ -491,6 +560,7 @@ def routes() -> list[web.RouteDef]:
         web.get(r + "/events.json", events_json),
         web.get(r + "/next.json", next_json),
         web.get(r + "/boards/{room}.svg", board_svg),
+        web.get(r + "/boards/{room}.ybin", board_updates),
         web.get(r + "/timeline.jsonl", export_jsonl),
         web.get(r + "/timeline.msgpack", export_msgpack),
         web.get(r + "/summary", summary_page),

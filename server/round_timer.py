@@ -28,7 +28,6 @@ class RoundTimer:
                  retry_s: float = RETRY_S) -> None:
         self._hub, self._scheduler, self._clock = hub, scheduler, clock
         self._retry_s = retry_s
-        hub.reloaded.append(self.resync)
 
     def sync(self, live: LiveMeeting) -> None:
         """(Re)schedule the meeting's next timed step from its state."""

@@ -4,7 +4,8 @@ The domain records *when* something is due (a round's deadline, the end of
 a grace period); this scheduler only makes it happen at that moment. Jobs
 that fall due together run concurrently (so one waiting on the store does
 not delay the next), as tasks the scheduler owns and cancels when it stops;
-a failing job is logged and does not stop the others.
+a failing job is logged and does not stop the others. It waits on its
+clock, never on the event loop's own timers, so a test's ``FakeClock`` drives it.
 """
 
 import asyncio
@@ -29,6 +30,7 @@ class Scheduler:
         self._counter = itertools.count()
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._watched: dict[str, asyncio.Event] = {}
 
     def at_wall(self, key: str, at_ms: int, job: Job) -> None:
         """Run ``job`` at wall-clock ``at_ms`` (at once if that has passed)."""
@@ -41,6 +43,8 @@ class Scheduler:
         self._jobs[key] = (due, tick, job)
         heapq.heappush(self._heap, (due, tick, key))
         self._wake.set()
+        if self._watched and key in self._watched:
+            self._watched.pop(key).set()
 
     def cancel(self, key: str) -> None:
         self._jobs.pop(key, None)
@@ -50,6 +54,12 @@ class Scheduler:
 
     def pending(self, key: str) -> bool:
         return key in self._jobs
+
+    async def armed(self, key: str) -> None:
+        """Until a job ``key`` is pending: a test that drives a fake clock advances past
+        a timer the server arms on its own only once it is armed."""
+        if key not in self._jobs:
+            await self._watched.setdefault(key, asyncio.Event()).wait()
 
     async def run(self) -> None:
         """Fire jobs as they fall due, until cancelled (then cancel what runs)."""
@@ -68,13 +78,8 @@ class Scheduler:
                 task = asyncio.create_task(self._guarded(key, job), name=f"job:{key}")
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
-            timeout = self._heap[0][0] - self._clock.monotonic() if self._heap else None
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel.
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+            # The clock decides when the next job is due: a fake one when a test advances it.
+            await self._clock.wait(self._wake, self._heap[0][0] if self._heap else None)
 
     @staticmethod
     async def _guarded(key: str, job: Job) -> None:

@@ -17,6 +17,7 @@ import logging
 
 from aiohttp import web
 
+from server.fanout import ToConnections
 from server.keys import GATEWAY, HUB
 
 log = logging.getLogger("ledarstig.shutdown")
@@ -36,13 +37,11 @@ async def on_shutdown(app: web.Application) -> None:
     gateway.stopping = True
     sids = list(gateway.conns.by_sid)
     if sids:
-        await gateway.sio.fanout("server.restarting", RESTARTING, to=sids)
-    eio = gateway.sio.eio
-    if eio.sockets:
-        try:
-            async with asyncio.timeout(CLOSE_S):
-                await eio.disconnect()  # every socket: flush its queue, then close
-        except TimeoutError:
-            log.warning("some connections did not close in time")
+        await gateway.fanout.send("server.restarting", RESTARTING, ToConnections(tuple(sids)))
+    try:
+        async with asyncio.timeout(CLOSE_S):
+            await gateway.sio.close_all()  # every socket: flush its queue, then close
+    except TimeoutError:
+        log.warning("some connections did not close in time")
     log.info("told %d connections of the restart and closed them in %.2f s", len(sids),
              asyncio.get_running_loop().time() - started)

@@ -95,6 +95,11 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if eio_sid is not None and eio_sid in self.eio.sockets:
             await self.eio.disconnect(eio_sid)  # a client need not close it itself
 
+    async def close_all(self) -> None:
+        """Close every Engine.IO socket, each once its queue is flushed."""
+        if self.eio.sockets:
+            await self.eio.disconnect()
+
     def quiet_log(self, kind: str, msg: str, *args: Any, level: int = logging.WARNING) -> None:
         """Log at most one line of ``kind`` every 10 s, with how many were left out."""
         suppressed = self._log_throttle.allow(kind, time.monotonic())

@@ -3,12 +3,12 @@
 Signing and expiry are itsdangerous's; we only choose what goes in.
 """
 
-import time
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from rooms import Role
+from server.clock import Clock, SystemClock
 
 
 class TokenError(Exception):
@@ -49,15 +49,19 @@ EXPORT_TTL_S = 24 * 3600
 
 
 class Tokens:
-    def __init__(self, secret: str, invite_ttl_s: int, resume_ttl_s: int) -> None:
-        self._invites = URLSafeTimedSerializer(secret, salt="ledarstig.invite")
-        self._resumes = URLSafeTimedSerializer(secret, salt="ledarstig.resume")
+    def __init__(self, secret: str, invite_ttl_s: int, resume_ttl_s: int,
+                 clock: Clock | None = None) -> None:
+        self._clock: Clock = clock or SystemClock()
+        signer = _signer_on(self._clock)
+        self._invites = URLSafeTimedSerializer(secret, salt="ledarstig.invite", signer=signer)
+        self._resumes = URLSafeTimedSerializer(secret, salt="ledarstig.resume", signer=signer)
         # Read-only board export links: safe to paste, they resume no session.
-        self._exports = URLSafeTimedSerializer(secret, salt="ledarstig.export")
+        self._exports = URLSafeTimedSerializer(secret, salt="ledarstig.export", signer=signer)
         # Personal links live until their cohort ends or they are revoked: the
         # programme's state decides, not a fixed age.
-        self._personal = URLSafeTimedSerializer(secret, salt="ledarstig.personal")
-        self._cohort_links = URLSafeTimedSerializer(secret, salt="ledarstig.cohort-link")
+        self._personal = URLSafeTimedSerializer(secret, salt="ledarstig.personal", signer=signer)
+        self._cohort_links = URLSafeTimedSerializer(secret, salt="ledarstig.cohort-link",
+                                                    signer=signer)
         self._invite_ttl = invite_ttl_s
         self._issued: dict[tuple[str, str], tuple[str, float]] = {}
         self._verified: dict[str, tuple[Invite, float]] = {}
@@ -91,7 +95,7 @@ class Tokens:
             except (KeyError, TypeError, ValueError) as exc:
                 raise TokenError("The personal link is malformed.") from exc
         known = self._verified.get(token) if isinstance(token, str) else None
-        if known is not None and time.time() < known[1]:
+        if known is not None and self._clock.now_ms() / 1000 < known[1]:
             return known[0]
         data, signed_at = _load(self._invites, token, self._invite_ttl)
         try:
@@ -106,7 +110,7 @@ class Tokens:
     def resume(self, meeting: str, participant: str) -> str:
         """A resume token; one signed within the last hour is reused (signing is
         a measurable part of every join)."""
-        now = time.monotonic()
+        now = self._clock.monotonic()
         cached = self._issued.get((meeting, participant))
         if cached is not None and now - cached[1] < 3600:
             return cached[0]
@@ -136,6 +140,14 @@ class Tokens:
     @property
     def invite_ttl_s(self) -> int:
         return self._invite_ttl
+
+
+def _signer_on(clock: Clock) -> type[TimestampSigner]:
+    """itsdangerous's timestamp signer, reading ``clock`` (signing and expiry alike)."""
+    class ClockSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return clock.now_ms() // 1000
+    return ClockSigner
 
 
 def _load(serializer: URLSafeTimedSerializer, token: str,

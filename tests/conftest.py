@@ -10,7 +10,7 @@ def serializer(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def server(tmp_path, serializer):  # type: ignore[no-untyped-def]
-    running = await start_server(tmp_path / "data", serializer, grace_s=1.0)
+    running = await start_server(tmp_path / "data", serializer)  # time stands still
     yield running
     await running.stop()
 

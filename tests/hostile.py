@@ -41,9 +41,8 @@ async def read_log(meeting: Meeting) -> bytes:
 
 async def fuzz_server(tmp_path: Any, serializer: str) -> RunningServer:
     # Generous rate limits: the fuzzer should reach the handlers, not the bucket.
-    limits = replace(Limits(), rate_per_second=100_000.0, rate_burst=100_000,
-                     attachment_timeout_s=0.5)
-    return await start_server(tmp_path / "data", serializer, grace_s=600.0, limits=limits)
+    limits = replace(Limits(), rate_per_second=100_000.0, rate_burst=100_000)
+    return await start_server(tmp_path / "data", serializer, limits=limits)
 
 
 def check_ack(answer: Any) -> None:

@@ -30,12 +30,14 @@ class RawSocket:
         self.closed = asyncio.Event()
         self._next_id = 1000
         self._binary: tuple[int, int | None, Any, int, list[bytes]] | None = None
+        self.eio_sid = ""
 
     async def open(self) -> None:
         self._http = aiohttp.ClientSession()
         self._ws = await self._http.ws_connect(self.url, max_msg_size=0)
         first = await self._ws.receive(timeout=5)
         assert first.type is aiohttp.WSMsgType.TEXT and first.data.startswith("0"), first
+        self.eio_sid = str(json.loads(first.data[1:])["sid"])
         self._reader = asyncio.create_task(self._read())
 
     async def connect(self, auth: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,10 @@ import socketio
 from aiohttp import web
 
 from server.app import create_app
+from server.clock import Clock, FakeClock
 from server.config import Settings
 from server.http import Runner
+from server.keys import GATEWAY
 
 ADMIN_TOKEN = "test-admin-token"
 SECRET = "test-secret-key"
@@ -128,6 +130,9 @@ class RunningServer:
     settings: Settings
     runner: web.AppRunner
     port: int
+    #: The server's clock: a ``FakeClock`` unless the test gave another. Tests advance
+    #: it through grace periods, countdowns and timers instead of sleeping.
+    clock: Clock = field(default_factory=FakeClock)
     clients: list[Client] = field(default_factory=list)
     #: How new clients connect: ("websocket",), ("polling",) or both (upgrade).
     transports: tuple[str, ...] = ("websocket",)
@@ -143,6 +148,21 @@ class RunningServer:
     @property
     def app(self) -> web.Application:
         return self.runner.app
+
+    async def advance(self, seconds: float) -> None:
+        """Move the server's fake time on by ``seconds``, then give the event loop a few
+        turns: a timer that fell due has run its decision (its event is in memory;
+        await what it sends as usual)."""
+        assert isinstance(self.clock, FakeClock), "this server runs on real time"
+        self.clock.advance(seconds)
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    async def armed(self, key: str, timeout: float = 5.0) -> None:
+        """Until the server's scheduler holds the timer ``key`` (``grace:<meeting>:<pid>``,
+        ``presence:<meeting>:<pid>``, ``round:<meeting>``, ``join:<sid>``...), for a test
+        that advances past it after something the server does on its own time."""
+        await asyncio.wait_for(self.app[GATEWAY].scheduler.armed(key), timeout)
 
     async def api(self, method: str, path: str, json: Any = None,
                   token: str | None = ADMIN_TOKEN) -> tuple[int, Any]:
@@ -184,16 +204,21 @@ class RunningServer:
 
 
 async def start_server(data_dir: Path, serializer: str = "json", port: int = 0,
-                       store: Any = None, **overrides: Any) -> RunningServer:
+                       store: Any = None, clock: Clock | None = None,
+                       **overrides: Any) -> RunningServer:
+    """A server in this event loop. Its time stands still (a new ``FakeClock``) unless
+    ``clock`` is given: pass the same ``FakeClock`` to a restarted server to keep its
+    time, or ``SystemClock()`` for real time."""
     settings = replace(Settings(data_dir=data_dir, serializer=serializer,
                                 admin_token=ADMIN_TOKEN, secret_key=SECRET,
                                 log_json=False, gc_freeze=False), **overrides)
-    runner = Runner(create_app(settings, store=store), shutdown_timeout=1.0)
+    clock = clock if clock is not None else FakeClock()
+    runner = Runner(create_app(settings, store=store, clock=clock), shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     bound = runner.addresses[0][1]
-    return RunningServer(settings, runner, bound)
+    return RunningServer(settings, runner, bound, clock=clock)
 
 
 @dataclass

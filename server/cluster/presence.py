@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from server.connections import Connection, Connections
+from server.connections import Connection, Connections, Phase
 from server.store import StoreError
 from server.store.redis_store import RedisStore
 
@@ -48,12 +48,12 @@ class ClusterConnections(Connections):
         if first:
             self.changed(conn.meeting, participant, True)
 
-    def remove(self, sid: str) -> Connection | None:
-        conn = super().remove(sid)
-        if conn is not None and conn.participant is not None \
-                and not self.by_meeting.get(conn.meeting, {}).get(conn.participant):
-            self.changed(conn.meeting, conn.participant, False)
-        return conn
+    def unbind(self, conn: Connection, to: Phase = Phase.AUTHENTICATED) -> None:
+        pid = conn.participant
+        held = pid is not None and conn.sid in self.by_meeting.get(conn.meeting, {}).get(pid, ())
+        super().unbind(conn, to)
+        if held and pid is not None and not self.by_meeting.get(conn.meeting, {}).get(pid):
+            self.changed(conn.meeting, pid, False)
 
     def online_set(self, meeting: str) -> dict[str, set[str]]:
         local = self.by_meeting.get(meeting, {})
@@ -135,7 +135,7 @@ class Presence:
     async def _beating(self) -> None:
         since_resync = 0.0
         while True:
-            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.sleep(HEARTBEAT_S)  # real time: heartbeats are between processes
             since_resync += HEARTBEAT_S
             try:
                 await self._beat()

@@ -45,7 +45,9 @@ return due
 
 
 class ClusterRoundTimer:
-    """The same face as ``server.round_timer.RoundTimer`` (sync, resync, sync_all)."""
+    """The same face as ``server.round_timer.RoundTimer`` (sync, sync_all): the
+    dispatcher's ``SyncTimer`` effect (a ``round.*`` event committed here or absorbed
+    from another process, a reload) calls ``sync``."""
 
     def __init__(self, hub: Hub, store: RedisStore, clock: Clock) -> None:
         self._hub, self._store, self._clock = hub, store, clock
@@ -54,13 +56,9 @@ class ClusterRoundTimer:
         self._zset, self._seqs = f"{store.prefix}timers", f"{store.prefix}timer-seq"
         self._queue: asyncio.Queue[tuple[str, int, int | None]] = asyncio.Queue()
         self.fired: list[str] = []  # meetings this process ticked (tests, metrics)
-        hub.reloaded.append(self.resync)
 
     def sync(self, live: LiveMeeting) -> None:
         self._queue.put_nowait((live.id, live.state.seq, breakouts.next_due(live.state)))
-
-    def resync(self, meeting: str) -> None:
-        self.sync(self._hub.get(meeting))
 
     def sync_all(self) -> None:
         for live in self._hub.all():
@@ -88,8 +86,8 @@ class ClusterRoundTimer:
 
     async def _poll(self) -> None:
         running: set[asyncio.Task[None]] = set()
-        while True:
-            await asyncio.sleep(POLL_S)
+        while True:  # on the clock port, like every timer (server/clock.py)
+            await self._clock.wait(asyncio.Event(), self._clock.monotonic() + POLL_S)
             now = self._clock.now_ms()
             try:
                 due = await self._store._call(self._claim(keys=[self._zset],

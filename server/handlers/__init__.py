@@ -1,17 +1,18 @@
-"""Client commands, one module a concern; each registers itself on the gateway."""
+"""Client commands, one module a concern: named functions (or methods of a small class
+holding their dependencies), listed in each module's ``commands``."""
 
-from server.boards import Boards
 from server.gateway import Gateway
 from server.handlers import boards, meeting, rounds, sfu, signals
+from server.handlers.command import Command
+from server.planner import Planner
 from server.sfu.videorooms import VideoRooms
 
+__all__ = ["Command", "register_all"]
 
-def register_all(gateway: Gateway, board_store: Boards) -> VideoRooms:
-    """Register every command; the SFU service, whose lifetime the caller owns."""
-    video = VideoRooms(gateway.settings)
-    for module in (meeting, rounds):
-        module.register(gateway)
-    signals.register(gateway, video)
-    sfu.register(gateway, video)
-    boards.register(gateway, board_store)
-    return video
+
+def register_all(gw: Gateway, video: VideoRooms, planner: Planner) -> None:
+    """Register every command of every module on the gateway."""
+    for command in (*meeting.commands(gw), *rounds.commands(gw, planner),
+                    *signals.commands(gw), *sfu.commands(gw, video),
+                    *boards.commands(gw)):
+        gw.command(command.name, command.kind, command.run, command.joined)

@@ -6,71 +6,93 @@ requests on their behalf. Who may publish and whom one may receive are the
 pure rules of ``rooms.media`` (``check_publish``, ``check_subscribe``).
 """
 
-from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import msgspec
 
-from rooms import PLENARY, Event
+from rooms import PLENARY
 from rooms.media import check_publish, check_subscribe, visible_feeds
 from server import protocol as p
-from server.broadcast import room_room
 from server.connections import Connection
+from server.dispatcher import Dispatcher
+from server.effects import ReplanMedia
+from server.fanout import ToConnection, ToRoom
 from server.gateway import Gateway
-from server.live import LiveMeeting
+from server.handlers.command import Command
 from server.sfu.videorooms import VideoRooms
 
 
-def register(gw: Gateway, video: VideoRooms) -> None:
-    def meeting_of(conn: Connection) -> Any:
-        return gw.hub.get(conn.meeting).state.meeting
+def _meeting(gw: Gateway, conn: Connection) -> Any:
+    return gw.hub.get(conn.meeting).state.meeting
 
-    async def publish(conn: Connection, msg: p.SfuPublish) -> dict[str, Any]:
-        me = gw.pid(conn)
-        check_publish(meeting_of(conn), me, video.status)
-        if msg.description.type != "offer":
-            raise p.InvalidMessage("Publish with an offer.")
-        answer = await video.publish(conn.sid, conn.meeting, me,
-                                     msgspec.to_builtins(msg.description))
-        return {"description": answer}
 
-    async def subscribe(conn: Connection, msg: p.SfuSubscribe) -> dict[str, Any]:
-        me = gw.pid(conn)
-        check_subscribe(meeting_of(conn), me, [f.id for f in msg.feeds], video.status)
-        offer, streams = await video.subscribe(conn.sid, conn.meeting, me,
-                                               [(f.id, f.audio, f.video) for f in msg.feeds],
-                                               {f.id: f.layer for f in msg.feeds})
-        return {"description": offer, "streams": streams}
+async def publish(gw: Gateway, video: VideoRooms, conn: Connection,
+                  msg: p.SfuPublish) -> dict[str, Any]:
+    me = gw.pid(conn)
+    check_publish(_meeting(gw, conn), me, video.status)
+    if msg.description.type != "offer":
+        raise p.InvalidMessage("Publish with an offer.")
+    answer = await video.publish(conn.sid, conn.meeting, me,
+                                 msgspec.to_builtins(msg.description))
+    return {"description": answer}
 
-    async def answer(conn: Connection, msg: p.SfuAnswer) -> dict[str, Any]:
-        check_publish(meeting_of(conn), gw.pid(conn), video.status)
-        if msg.description.type != "answer":
-            raise p.InvalidMessage("Answer with an answer.")
-        await video.answer(conn.sid, msgspec.to_builtins(msg.description))
-        return {}
 
-    async def trickle(conn: Connection, msg: p.SfuTrickle) -> dict[str, Any]:
-        check_publish(meeting_of(conn), gw.pid(conn), video.status)
-        candidate = None if msg.candidate is None else msgspec.to_builtins(msg.candidate)
-        await video.trickle(conn.sid, msg.target, candidate)
-        return {}
+async def subscribe(gw: Gateway, video: VideoRooms, conn: Connection,
+                    msg: p.SfuSubscribe) -> dict[str, Any]:
+    me = gw.pid(conn)
+    check_subscribe(_meeting(gw, conn), me, [f.id for f in msg.feeds], video.status)
+    offer, streams = await video.subscribe(conn.sid, conn.meeting, me,
+                                           [(f.id, f.audio, f.video) for f in msg.feeds],
+                                           {f.id: f.layer for f in msg.feeds})
+    return {"description": offer, "streams": streams}
 
-    async def on_feeds(meeting: str, feeds: list[str]) -> None:
-        visible = visible_feeds(gw.hub.get(meeting).state.meeting, PLENARY, feeds)
-        await gw.sio.fanout("sfu.feeds", {"room": PLENARY, "feeds": visible},
-                            to=room_room(meeting, PLENARY))
 
-    async def on_offer(sid: str, offer: dict[str, Any], streams: list[dict[str, Any]]) -> None:
-        await gw.sio.fanout("sfu.offer", {"description": offer, "streams": streams}, to=sid)
+async def answer(gw: Gateway, video: VideoRooms, conn: Connection,
+                 msg: p.SfuAnswer) -> dict[str, Any]:
+    check_publish(_meeting(gw, conn), gw.pid(conn), video.status)
+    if msg.description.type != "answer":
+        raise p.InvalidMessage("Answer with an answer.")
+    await video.answer(conn.sid, msgspec.to_builtins(msg.description))
+    return {}
 
-    async def on_events(live: LiveMeeting, events: Sequence[Event]) -> None:
-        if any(e.type == "meeting.ended" for e in events):
-            await video.close_meeting(live.id)
 
-    gw.command("sfu.publish", p.SfuPublish, publish)
-    gw.command("sfu.subscribe", p.SfuSubscribe, subscribe)
-    gw.command("sfu.answer", p.SfuAnswer, answer)
-    gw.command("sfu.trickle", p.SfuTrickle, trickle)
-    video.on_feeds.append(on_feeds)
-    video.on_offer.append(on_offer)
-    gw.hub.listeners.append(on_events)
+async def trickle(gw: Gateway, video: VideoRooms, conn: Connection,
+                  msg: p.SfuTrickle) -> dict[str, Any]:
+    check_publish(_meeting(gw, conn), gw.pid(conn), video.status)
+    candidate = None if msg.candidate is None else msgspec.to_builtins(msg.candidate)
+    await video.trickle(conn.sid, msg.target, candidate)
+    return {}
+
+
+def commands(gw: Gateway, video: VideoRooms) -> list[Command]:
+    return [
+        Command("sfu.publish", p.SfuPublish, partial(publish, gw, video)),
+        Command("sfu.subscribe", p.SfuSubscribe, partial(subscribe, gw, video)),
+        Command("sfu.answer", p.SfuAnswer, partial(answer, gw, video)),
+        Command("sfu.trickle", p.SfuTrickle, partial(trickle, gw, video)),
+    ]
+
+
+class SfuEvents:
+    """What the video server tells us: new feeds, offers, and its own coming and going."""
+
+    def __init__(self, gw: Gateway, video: VideoRooms, dispatcher: Dispatcher) -> None:
+        self._gw, self._video, self._dispatcher = gw, video, dispatcher
+        video.on_feeds.append(self.feeds)
+        video.on_offer.append(self.offer)
+        video.on_status.append(self.status)
+
+    async def feeds(self, meeting: str, feeds: list[str]) -> None:
+        visible = visible_feeds(self._gw.hub.get(meeting).state.meeting, PLENARY, feeds)
+        await self._gw.fanout.send("sfu.feeds", {"room": PLENARY, "feeds": visible},
+                                   ToRoom(meeting, PLENARY))
+
+    async def offer(self, sid: str, offer: dict[str, Any], streams: list[dict[str, Any]]) -> None:
+        await self._gw.fanout.send("sfu.offer", {"description": offer, "streams": streams},
+                                   ToConnection(sid))
+
+    async def status(self) -> None:
+        """The video server came or went: every plenary switches mode."""
+        for live in self._gw.hub.all():
+            await self._dispatcher.run(live.id, [ReplanMedia(frozenset({PLENARY}))])

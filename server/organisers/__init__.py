@@ -4,8 +4,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from server.clock import SystemClock
-from server.keys import GATEWAY, HUB, STORE, TOKENS
+from server.keys import CLOCK, GATEWAY, HUB, STORE, TOKENS
 from server.organisers.workspace import Workspace
 
 WORKSPACE = web.AppKey("workspace", Workspace)
@@ -13,7 +12,7 @@ WORKSPACE = web.AppKey("workspace", Workspace)
 
 async def workspace_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load accounts and programmes once the store and the live side are up."""
-    workspace = await Workspace.load(app[STORE], SystemClock(), app[TOKENS])
+    workspace = await Workspace.load(app[STORE], app[CLOCK], app[TOKENS])
     workspace.hub = app[HUB]
     app[GATEWAY].admit = workspace.admit
     app[WORKSPACE] = workspace

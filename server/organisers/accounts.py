@@ -8,7 +8,8 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from rooms import Draft, Event
+from rooms import Event
+from rooms.events import ORGANISER_EVENTS, OrganiserCreated, decode_in
 from rooms.exceptions import DomainError
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}")
@@ -34,19 +35,19 @@ class Accounts(msgspec.Struct):
     by_id: dict[str, Account] = msgspec.field(default_factory=dict)
 
     def apply(self, event: Event) -> None:
-        if event.type == "organiser.created":
-            account = msgspec.convert(event.data, Account)
-            self.by_username[account.username] = self.by_id[account.id] = account
-        elif event.type == "organiser.password_changed":
-            self.by_id[event.data["id"]].hash = event.data["hash"]
+        created = decode_in(ORGANISER_EVENTS, event)
+        assert isinstance(created, OrganiserCreated)  # the log's one type so far
+        account = Account(created.id, created.username, created.name, created.hash)
+        self.by_username[account.username] = self.by_id[account.id] = account
         self.seq = event.seq
 
 
-def create(accounts: Accounts, username: str, name: str, password_hash: str) -> list[Draft]:
+def create(accounts: Accounts, username: str, name: str,
+           password_hash: str) -> list[OrganiserCreated]:
     if username in accounts.by_username:
         raise AccountError("That username is taken.")
-    return [Draft("organiser.created", {"id": secrets.token_hex(6), "username": username,
-                                        "name": name, "hash": password_hash})]
+    return [OrganiserCreated(id=secrets.token_hex(6), username=username, name=name,
+                             hash=password_hash)]
 
 
 def check_new(username: str, name: str, password: str) -> tuple[str, str]:

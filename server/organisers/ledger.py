@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from rooms import Draft, Event
+from rooms import Entry, Event
 from server.clock import Clock
 from server.store import LogStore
 from server.store.base import SeqConflict
@@ -33,7 +33,7 @@ class Ledger(Generic[S]):
             state.apply(event)
         return cls(store, key, state, clock)
 
-    async def execute(self, actor: str, decide: Callable[[S], Sequence[Draft]]) -> list[Event]:
+    async def execute(self, actor: str, decide: Callable[[S], Sequence[Entry]]) -> list[Event]:
         async with self._lock:
             for attempt in range(8):
                 now, seq = self._clock.now_ms(), self.state.seq

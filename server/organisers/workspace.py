@@ -10,7 +10,8 @@ from facilitation.session import Session
 from programmes import Cohort, Person, Programme
 from programmes import commands as pc
 from programmes.exceptions import UnknownCohort
-from rooms import Draft, Role
+from rooms import Role
+from rooms.events import ProgrammeDraft
 from rooms.exceptions import DomainError
 from server.clock import Clock
 from server.hub import Hub
@@ -53,7 +54,7 @@ class Workspace:
         return programme_id
 
     async def run(self, programme_id: str, actor: str,
-                  decide: Callable[[Programme], Sequence[Draft]]) -> None:
+                  decide: Callable[[Programme], Sequence[ProgrammeDraft]]) -> None:
         await self.programme(programme_id).execute(actor, decide)
 
     def programme(self, programme_id: str) -> Ledger[Programme]:

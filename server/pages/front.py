@@ -99,11 +99,15 @@ async def cohort_link(request: web.Request) -> web.StreamResponse:
     except (TokenError, DomainError) as exc:
         return page(request, t.raw("link.dead_title"),
                     f'<p role="alert">{t("link.dead")}</p><p>{esc(exc)}</p>', status=403)
+    from server.review_pages import review_links, review_links_page
+    if request.query.get("review") == "1":  # a facilitator's way to review their meetings
+        return review_links_page(request, link.cohort, person, request.match_info["token"])
     for session in workspace.meetings(link.cohort):
         if not session.meeting.ended:
             token = workspace.personal_token(session.id, person)
             raise web.HTTPSeeOther(f"/m/{session.id}?t={token}")
-    return page(request, t.raw("link.none_title"), f'<p>{t("link.none")}</p>')
+    return page(request, t.raw("link.none_title"), f'<p>{t("link.none")}</p>'
+                + review_links(request, link.cohort, person, request.match_info["token"]))
 
 
 class NewOrganiser(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -225,7 +225,8 @@ class RedisStore:
     async def rewrite(self, meeting: str, events: Sequence[Event]) -> None:
         """Replace a meeting's whole log (erasure) and drop its snapshots. Redis keeps
         the old bytes in its append-only file until ``BGREWRITEAOF`` (docs/deploy.md),
-        which we ask for here."""
+        which we ask for here. Every process is told on ``rewritten_channel`` (in the
+        same transaction), so none keeps the erased events in memory."""
         payloads = [_encode((e.ts, e.actor, e.type, e.data)) for e in events]
         key = self.log_key(meeting)
         pipe = self.redis.pipeline(transaction=True)
@@ -236,6 +237,7 @@ class RedisStore:
             pipe.sadd(self.logs_key, meeting)
         else:
             pipe.srem(self.logs_key, meeting)
+        pipe.publish(self.rewritten_channel, meeting)
         await self._call(pipe.execute())
         with contextlib.suppress(StoreError):
             await self._call(self.redis.bgrewriteaof())
@@ -244,6 +246,11 @@ class RedisStore:
         await self._call(self.redis.set(f"{self.prefix}health", str(time.time())))
 
     # -- added for the cluster ------------------------------------------------
+
+    @property
+    def rewritten_channel(self) -> str:
+        """Pub/sub channel naming each log ``rewrite`` replaced or removed."""
+        return f"{self.prefix}rewritten"
 
     async def last_seq(self, meeting: str) -> int:
         top = await self._call(self.redis.xrevrange(self.log_key(meeting), count=1))

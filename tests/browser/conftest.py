@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.async_api import BrowserContext, Page
 
+from server.clock import FakeClock
 from tests.support import Meeting, RunningServer, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,8 +58,10 @@ def built_client() -> None:
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
-    """One JSON server per test (the browser client speaks JSON)."""
-    running = await start_server(tmp_path / "data", "json", grace_s=5.0)
+    """One JSON server per test (the browser client speaks JSON). Its clock flows with
+    real time (pages keep talking; rate limits refill) and jumps when the test advances
+    it past a deadline or a countdown."""
+    running = await start_server(tmp_path / "data", "json", grace_s=5.0, clock=real_time())
     yield running
     await running.stop()
 
@@ -69,6 +72,11 @@ async def links(server: RunningServer) -> dict[str, str]:
     tokens = await server.invites(meeting_id)
     return {role: f"{server.url}/m/{meeting_id}?t={token}" for role, token in tokens.items()} | {
         "meeting": meeting_id}
+
+
+def real_time() -> FakeClock:
+    """A server clock for browser tests: real time that ``RunningServer.advance`` jumps."""
+    return FakeClock(flowing=True)
 
 
 @pytest.fixture

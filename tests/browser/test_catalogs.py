@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from rooms.events import EVENTS
+
 SRC = Path(__file__).resolve().parents[2] / "web_client" / "src"
 LANGS = ("sv", "fi", "en")
 QUOTED = re.compile(r"""['"]([a-z]+\.[a-z0-9_.-]+)['"]""")
@@ -29,9 +31,9 @@ DYNAMIC = {
     "lang.": list(LANGS),
     "meeting.": ["people", "chat"],
 }
-WIRE = {"board.cleared", "chat.history", "board.fetch", "board.gallery", "board.show",
-        "board.state", "board.update", "board.updated", "board.shown", "chat.sent", "media.changed",
-        "meeting.end", "meeting.ended", "reaction.sent", "room.closed", "room.opened"}
+# Names on the wire, not catalog keys: commands, server messages and every log event type.
+WIRE = {"chat.history", "board.fetch", "board.gallery", "board.show", "board.state",
+        "board.update", "meeting.end", *EVENTS}
 PLURAL = {"people.hands", "people.count", "banner.chosen_count", "banner.one_minute",
           "banner.seconds_left", "console.minutes", "console.extend", "console.shorten",
           "console.elements", "chat.tab_unread", "console.close_countdown", "console.mics_on",

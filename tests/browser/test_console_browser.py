@@ -6,6 +6,7 @@ import pytest
 from playwright.async_api import expect
 
 from server.keys import HUB
+from tests.browser.conftest import real_time
 from tests.browser.helpers import axe_violations, describe, join
 from tests.support import Meeting, start_server
 
@@ -53,6 +54,7 @@ async def test_time_up_brings_everyone_back(links, open_page, meeting_of, shot) 
     meeting = await meeting_of(links)
     fia = await meeting.facilitator()
     pages = [await open_page(links["participant"]) for _ in range(2)]
+    await pages[0].clock.install()  # time flows on; the test can stop and jump it
     people = [("Anna Berg", "Borgå"), ("Bo Lind", "Vasa")]
     for page, (name, muni) in zip(pages, people, strict=True):
         await join(page, name, muni)
@@ -62,21 +64,37 @@ async def test_time_up_brings_everyone_back(links, open_page, meeting_of, shot) 
     assert (await fia.call("round.open"))["ok"]
     for page in pages:
         await expect(page.locator(".banner .prompt")).to_contain_text("Tre saker som fungerar bra")
-    assert (await fia.call("round.extend", {"delta_s": -58}))["ok"]
     anna = pages[0]
+    # The countdown runs on the page's clock: stopped, then half a minute later at once.
+    await anna.clock.pause_at(await anna.evaluate("Date.now()") + 10)
+    await anna.clock.fast_forward(1000)  # one tick, drawn at the stopped time
+    countdown = anna.locator(".banner .countdown")
+    await expect(countdown).to_have_text(re.compile(r"^(1:00|0:5\d)$"))  # a minute's round
+    before = seconds(await countdown.text_content())
+    await anna.clock.fast_forward("00:30")
+    await expect(countdown).to_have_text(f"0:{before - 30:02d}")
+    await anna.clock.resume()
+    assert (await fia.call("round.extend", {"delta_s": -58}))["ok"]
     await expect(anna.locator(".banner.last-minute")).to_be_visible()
+    await meeting.server.advance(2)  # the deadline: three seconds of closing countdown
     await expect(anna.locator(".banner .timer-label")).to_have_text("Tillbaka till plenum om")
     await expect(anna.locator("#announcer-assertive")).to_contain_text("Tiden är ute")
     await shot(anna, "16-closing-countdown")
+    await meeting.server.advance(3)
     for page in pages:
-        await expect(page.locator(".room-badge")).to_have_text("Plenum", timeout=8000)
+        await expect(page.locator(".room-badge")).to_have_text("Plenum")
         await expect(page.locator(".banner")).to_be_hidden()
     await expect(anna.locator("#announcer-polite")).to_have_text("Ni är tillbaka i plenum.")
 
 
+def seconds(mm_ss: str | None) -> int:
+    minutes, secs = (mm_ss or "").split(":")
+    return int(minutes) * 60 + int(secs)
+
+
 async def test_stage_mode_when_the_room_is_large(tmp_path, open_page) -> None:  # type: ignore[no-untyped-def]
     """Above the publisher cap only facilitators and people on stage send video."""
-    staged = await start_server(tmp_path / "stage", "json", publisher_cap=2)
+    staged = await start_server(tmp_path / "stage", "json", publisher_cap=2, clock=real_time())
     try:
         meeting_id = await staged.create_meeting()
         tokens = await staged.invites(meeting_id)
@@ -100,7 +118,8 @@ async def test_stage_mode_when_the_room_is_large(tmp_path, open_page) -> None:  
 
 async def test_mixing_wishes_plan_and_people_away_in_the_console(  # type: ignore[no-untyped-def]
         tmp_path, open_page) -> None:
-    server = await start_server(tmp_path / "mix", "json", grace_s=120.0)  # away, not gone
+    server = await start_server(tmp_path / "mix", "json", grace_s=120.0,  # away, not gone
+                                clock=real_time())
     try:
         meeting_id = await server.create_meeting()
         tokens = await server.invites(meeting_id)

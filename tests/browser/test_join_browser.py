@@ -3,6 +3,7 @@
 import pytest
 from playwright.async_api import expect
 
+from tests.browser.conftest import real_time
 from tests.browser.helpers import axe_violations, describe, join
 from tests.support import Meeting, start_server
 
@@ -37,10 +38,11 @@ async def test_link_without_token(links, open_page) -> None:  # type: ignore[no-
 
 
 async def test_expired_link(tmp_path, open_page) -> None:  # type: ignore[no-untyped-def]
-    expired = await start_server(tmp_path / "expired", "json", invite_ttl_s=-1)
+    expired = await start_server(tmp_path / "expired", "json", clock=real_time())
     try:
         meeting = await expired.create_meeting()
         token = (await expired.invites(meeting))["participant"]
+        await expired.advance(expired.settings.invite_ttl_s + 1)  # two weeks later
         page = await open_page(f"{expired.url}/m/{meeting}?t={token}&lang=en")
         await expect(page.get_by_role("heading", name="The link has expired")).to_be_visible()
         await expect(page.get_by_role("alert")).to_contain_text("Ask your facilitator")
@@ -141,7 +143,7 @@ async def test_second_tab_takes_over(links, new_context, shot) -> None:  # type:
 
 async def test_msgpack_server(tmp_path, open_page) -> None:  # type: ignore[no-untyped-def]
     """A server started with --serializer msgpack tells the page, which then speaks it."""
-    packed = await start_server(tmp_path / "packed", "msgpack")
+    packed = await start_server(tmp_path / "packed", "msgpack", clock=real_time())
     try:
         meeting_id = await packed.create_meeting()
         tokens = await packed.invites(meeting_id)

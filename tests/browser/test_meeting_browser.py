@@ -107,8 +107,7 @@ async def test_meet_break_out_and_come_back(links, open_page, meeting_of, shot) 
         await expect(page.locator(".banner .prompt")).to_contain_text("Vad gör en bra arbetsdag")
         await expect(page.locator(".banner .countdown")).to_have_text(lambda_regex())
         await expect(page.locator(".board-surface")).to_be_visible()
-    first = await anna.locator(".banner .countdown").text_content()
-    await poll(lambda: _changed(anna, first), 3, what="countdown ticking")
+    # (That it counts down: test_console_browser, on the page's own clock.)
     for client in extra:
         await client.inbox.wait("event", lambda e: e["type"] == "round.opened")
 
@@ -182,7 +181,3 @@ def moved(event: dict[str, Any], participant: str | None, room: str) -> bool:
 
 def lambda_regex() -> Any:
     return re.compile(r"^1[45]:\d\d$")
-
-
-async def _changed(page: Page, before: str | None) -> bool:
-    return await page.locator(".banner .countdown").text_content() != before

@@ -2,7 +2,6 @@
 sees the room map, the chat and the board as they were then. Screenshots go to
 artifacts/screenshots/."""
 
-import asyncio
 
 import pytest
 from playwright.async_api import expect
@@ -38,7 +37,7 @@ async def test_scrub_to_a_moment_inside_a_round(server: RunningServer, new_conte
         author="Anna", z=1)}))["seq"]
     events = await server.app[HUB]._store.read(m.id)
     at = next(e.ts for e in events if e.seq == moment)
-    await asyncio.sleep(0.02)  # a later millisecond: what follows is after the moment
+    await server.advance(0.02)  # a later millisecond: what follows is after the moment
     await anna.ok("chat", {"text": "efteråt"})
     await anna.ok("board.update", {"update": board.add(
         "n2", type="sticky", x=200, y=10, w=160, h=90, color="#bfdbfe", text="Senare",
@@ -116,3 +115,48 @@ async def test_a_facilitator_opens_the_review_from_the_console(  # type: ignore[
     status = (await review.request.get(
         f"{server.url}/review/{meeting.id}/state.json?key={anna.resume_token}")).status
     assert status == 403
+
+
+@pytest.mark.timeout(120)
+async def test_play_advances_the_moment_at_the_chosen_speed(  # type: ignore[no-untyped-def]
+        tmp_path, new_context, shot) -> None:
+    """Play moves the moment on by the speed each second of the player's clock
+    (Playwright's fake clock drives the player's timer: no waiting in real time)."""
+    from bench.bench_review import MEETING, make_log
+    from server.store import SQLiteStore
+    from tests.support import ADMIN_TOKEN, start_server
+
+    events = make_log(600)  # three hours: an event every ~18 s
+    data = tmp_path / "data"
+    async with SQLiteStore(data / "ledarstig.sqlite3") as store:
+        await store.append(MEETING, events)
+    server = await start_server(data)
+    try:
+        ctx = await new_context(extra_http_headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        page = await ctx.new_page()
+        page.set_default_timeout(10000)
+        await page.clock.install()
+        start = events[100].ts
+        await page.goto(f"{server.url}/review/{MEETING}?at={start}")
+        moment = page.locator("#moment")
+        await expect(moment).to_have_attribute("data-at", str(start))
+        await page.clock.pause_at(1_900_000_000_000)  # the player's own time stands still
+        await page.get_by_role("button", name="Spela").click()
+        await expect(page.get_by_role("button", name="Paus")).to_be_visible()
+        await page.clock.run_for(1000)  # one tick at 1×: one second of the session
+        await expect(moment).to_have_attribute("data-at", str(start + 1000))
+        await page.get_by_label("Hastighet").select_option("16")
+        await page.clock.run_for(3000)  # three ticks at 16×
+        await expect(moment).to_have_attribute("data-at", str(start + 1000 + 3 * 16_000))
+        assert f"at={start + 1000 + 3 * 16_000}" in page.url
+        later = start + 1000 + 3 * 16_000
+        expected_seq = max(e.seq for e in events if e.ts <= later)
+        await expect(moment).to_have_attribute("data-seq", str(expected_seq))
+        await expect(page.locator("#scrub")).to_have_value(str(later))
+        await shot(page, "r03-review-playing")
+        # Pause: the clock runs on, the moment stays.
+        await page.get_by_role("button", name="Paus").click()
+        await page.clock.run_for(5000)
+        await expect(moment).to_have_attribute("data-at", str(later))
+    finally:
+        await server.stop()

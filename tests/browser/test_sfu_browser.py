@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.browser.conftest import real_time
 from tests.browser.helpers import join, poll
 from tests.media_servers import HAVE_JANUS, Janus, running_janus
 from tests.support import RunningServer, start_server
@@ -33,7 +34,8 @@ async def janus(tmp_path: Path) -> AsyncIterator[Janus]:
 
 @pytest.fixture
 async def server(tmp_path: Path, janus: Janus) -> AsyncIterator[RunningServer]:
-    running = await start_server(tmp_path / "data", "json", grace_s=5.0, **janus.settings)
+    running = await start_server(tmp_path / "data", "json", grace_s=5.0, clock=real_time(),
+                                 **janus.settings)
     yield running
     await running.stop()
 

@@ -162,6 +162,7 @@ async def test_programme_day(width: int, height: int, heavy: bool,  # type: igno
     await fia.get_by_role("button", name=re.compile("^Stäng med nedräkning")).click()
     await expect(anna.locator(".banner .timer-label")).to_have_text("Tillbaka till plenum om")
     await check(anna, size, "closing")
+    await meeting.server.advance(3)  # the three seconds of countdown, without waiting them
     await in_room(anna, "Plenum")
     for c in clients:
         await c.inbox.wait("event", lambda e: e["type"] == "round.closed")

@@ -201,7 +201,8 @@ async def test_a_facilitator_ends_the_meeting_from_the_console(  # type: ignore[
         links, open_page, meeting_of) -> None:
     fia = await open_page(links["facilitator"])
     await join(fia, "Fia Handledare", "Helsingfors")
-    anna = await (await meeting_of(links)).participant("Anna", " vaasa ")
+    meeting = await meeting_of(links)
+    anna = await meeting.participant("Anna", " vaasa ")
     await fia.get_by_label("Språk").select_option("fi")  # names in the viewer's language
     await fia.get_by_role("tab", name="Osallistujat").click()
     await expect(fia.locator(".side-body").get_by_text("Vaasa")).to_be_visible()
@@ -210,4 +211,6 @@ async def test_a_facilitator_ends_the_meeting_from_the_console(  # type: ignore[
     await fia.get_by_role("button", name="Avsluta mötet …").click()
     await fia.get_by_role("button", name="Bekräfta: avsluta för alla").click()
     await expect(fia.get_by_role("heading", name="Mötet har avslutats")).to_be_visible()
+    await meeting.server.armed(f"end:{meeting.id}")
+    await meeting.server.advance(0.5)  # everyone is let go half a second after the end
     assert await anna.disconnected(timeout=10)

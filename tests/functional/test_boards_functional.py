@@ -135,6 +135,23 @@ async def test_bad_updates_are_refused_and_change_nothing(meeting: Meeting) -> N
     assert cleared["error"]["code"] == "forbidden"
 
 
+async def test_a_facilitator_clears_a_board_for_everyone(meeting: Meeting) -> None:
+    fia = await meeting.facilitator()
+    anna = await meeting.participant("Anna")
+    mine = Replica()
+    for i in range(2):
+        await anna.ok("board.update", {"update": mine.add(f"s{i}", **stroke())})
+    await fia.ok("board.clear", {"room": "plenary"})
+    got = await anna.inbox.wait("event", lambda e: e["type"] == "board.updated"
+                                and e["data"].get("origin") == "clear")
+    mine.apply(got["data"]["update"])
+    assert mine.ids() == set()
+    fetched = await anna.ok("board.fetch", {"room": "plenary"})
+    copy = Replica()
+    copy.apply(fetched["update"])
+    assert copy.ids() == set()
+
+
 async def test_element_cap_and_size_limit(tmp_path) -> None:  # type: ignore[no-untyped-def]
     server = await start_server(tmp_path / "d", board_max_elements=3,
                                 board_max_update_bytes=2048)

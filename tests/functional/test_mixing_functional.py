@@ -19,7 +19,7 @@ from facilitation.people import Person
 from facilitation.plans import PlanRequest
 from facilitation.schedule import NO_CONSTRAINTS
 from server.keys import GATEWAY, HUB
-from server.planner import Planner
+from server.planner import DEBOUNCE_S, Planner
 from tests.support import Client, Meeting, RunningServer, start_server
 
 MUNIS = ["Vasa", "Borgå", "Raseborg", "Esbo", "Helsingfors", "Kimitoön", "Pargas", "Lovisa"]
@@ -47,7 +47,8 @@ def planner_of(meeting: Meeting) -> Planner:
 
 
 async def settled(planner: Planner) -> None:
-    """Until no re-plan is due or running (a worker process starts slowly when loaded)."""
+    """Until no re-plan is due or running (a worker process starts slowly when loaded);
+    the debounce before a re-plan waits for the server's clock to be advanced."""
     await asyncio.wait_for(planner.idle(), 30)
 
 
@@ -178,9 +179,12 @@ async def test_a_replan_after_a_join_is_ready_before_the_preview(room: Meeting) 
     await fia.ok("round.preview", {"group_count": 3, "rounds": 3})
     await fia.ok("round.open")
     await fia.ok("round.close")
+    await room.server.advance(DEBOUNCE_S)
     await settled(planner)
     done = planner.computed
     await room.participant("Sen", "Pargas")
+    assert planner.computed == done  # the re-plan waits for joins to settle...
+    await room.server.advance(DEBOUNCE_S)  # ... for half a second
     await settled(planner)  # debounced re-plan, in the worker process
     preview = await fia.ok("round.preview", {"group_count": 3})
     assert planner.computed == done + 1  # the preview was served the re-planned round

@@ -11,7 +11,8 @@ import pytest
 
 from server.keys import GATEWAY
 from tests.hostile import RawMember, fuzz_server, probe, read_log
-from tests.rawsio import Closed
+from tests.rawsio import Closed, RawSocket
+from tests.support import RunningServer
 
 RESERVED = ["connect", "disconnect", "connect_error", "message", "*"]
 
@@ -88,7 +89,7 @@ async def test_malformed_packets_get_an_answer_or_a_close(tmp_path,  # type: ign
             frame = packet(serializer, text, **fields)
             try:
                 if "id" in fields:
-                    await sock.send_for_ack(frame, 77, timeout=1)
+                    await answered(server, sock, frame)
                 else:
                     await sock.send(frame)
             except Closed:
@@ -103,6 +104,18 @@ async def test_malformed_packets_get_an_answer_or_a_close(tmp_path,  # type: ign
         await member.close()
         await server.stop()
     assert not silent, silent
+
+
+async def answered(server: RunningServer, sock: RawSocket, frame: str | bytes) -> Any:
+    """The ack to ``frame``; a header left waiting for its attachments is answered when
+    they are overdue (the server's clock is advanced past that)."""
+    answer = asyncio.ensure_future(sock.send_for_ack(frame, 77, timeout=1))
+    armed = asyncio.ensure_future(server.armed(f"attachments:{sock.eio_sid}"))
+    await asyncio.wait([answer, armed], return_when=asyncio.FIRST_COMPLETED)
+    if armed.done():
+        await server.advance(server.settings.limits.attachment_timeout_s)
+    armed.cancel()
+    return await answer
 
 
 @pytest.mark.parametrize("name", RESERVED)

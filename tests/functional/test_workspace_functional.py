@@ -214,6 +214,7 @@ async def test_a_facilitator_ends_the_meeting_from_the_console(server: RunningSe
     assert refused["error"]["code"] == "forbidden"
     assert (await fia.call("meeting.end"))["ok"]
     await anna.inbox.wait("event", lambda e: e["type"] == "meeting.ended")
+    await server.advance(0.5)  # everyone is let go half a second later
     assert await anna.disconnected(timeout=5)
     assert server.app[HUB].get(meeting.id).state.meeting.ended
 

@@ -4,6 +4,7 @@ import pytest
 
 from rooms import Draft, Event, Meeting, Role, fold, meeting_view, visible
 from rooms import commands as cmd
+from rooms.events import ParticipantMoved, RoomSpec, RoundOpened
 from rooms.exceptions import Forbidden, HandNotRaised, InvalidValue, MeetingEnded, NotJoined
 
 
@@ -94,8 +95,10 @@ def test_leaving_removes_a_raised_hand(log: Log) -> None:
 
 def test_view_shows_only_the_viewers_room_chat(log: Log) -> None:
     log.do("a", cmd.chat(log.state, "a", "c1", "i plenum"))
-    log.do("f", [Draft("room.opened", {"id": "g1", "kind": "breakout", "name": "Grupp 1"})])
-    log.do("f", [Draft("participant.moved", {"id": "b", "room": "g1", "from": "plenary"})])
+    log.do("f", [RoundOpened(id="r1", groups=[[]], rooms=["g1"], prompts=[""], deadline=0,
+                             warned=False, moves={},
+                             opens=[RoomSpec(id="g1", kind="breakout", name="Grupp 1")])])
+    log.do("f", [ParticipantMoved(id="b", room="g1", from_="plenary")])
     log.do("b", cmd.chat(log.state, "b", "c2", "i gruppen"))
     assert [c["text"] for c in meeting_view(log.state, "a")["chat"]] == ["i plenum"]
     assert [c["text"] for c in meeting_view(log.state, "b")["chat"]] == ["i gruppen"]
@@ -103,9 +106,11 @@ def test_view_shows_only_the_viewers_room_chat(log: Log) -> None:
 
 def test_visible_follows_the_participants_moves(log: Log) -> None:
     start = log.state.seq
-    log.do("f", [Draft("room.opened", {"id": "g1", "kind": "breakout", "name": "Grupp 1"})])
+    log.do("f", [RoundOpened(id="r1", groups=[[]], rooms=["g1"], prompts=[""], deadline=0,
+                             warned=False, moves={},
+                             opens=[RoomSpec(id="g1", kind="breakout", name="Grupp 1")])])
     log.do("a", cmd.chat(log.state, "a", "c1", "före"))
-    log.do("f", [Draft("participant.moved", {"id": "b", "room": "g1", "from": "plenary"})])
+    log.do("f", [ParticipantMoved(id="b", room="g1", from_="plenary")])
     log.do("a", cmd.chat(log.state, "a", "c2", "efter, i plenum"))
     log.do("b", cmd.chat(log.state, "b", "c3", "i gruppen"))
     seen = [e.data.get("text") for e in visible(log.events[start:], "b", "plenary", False)

@@ -4,6 +4,7 @@ import pytest
 
 from rooms import Draft, Event, Meeting, Role
 from rooms import commands as cmd
+from rooms.events import RoomSpec, RoundOpened
 from rooms.exceptions import NotInRoom, PeerNotInRoom, UnknownPeer
 from rooms.media import Sfu, check_publish, check_subscribe, peer_plan, room_plans
 
@@ -61,9 +62,10 @@ def test_stage_mode_above_the_cap() -> None:
 
 def _breakout(m: Meeting, members: list[str]) -> None:
     seq = m.seq + 1
-    m.apply(Event(seq, seq, "f0", "round.opened", {
-        "opens": [{"id": "g1", "kind": "breakout", "name": "1"}],
-        "moves": {pid: "g1" for pid in members}}))
+    opened = RoundOpened(id="r1", groups=[members], rooms=["g1"], prompts=[""], deadline=0,
+                         warned=False, opens=[RoomSpec(id="g1", kind="breakout", name="1")],
+                         moves={pid: "g1" for pid in members})
+    m.apply(Event(seq, seq, "f0", opened.type, opened.data))
 
 
 def test_the_plenary_runs_through_the_sfu_while_it_is_up() -> None:

@@ -4,6 +4,7 @@ import pytest
 
 from rooms import Draft, Event, Meeting, Role, fold
 from rooms import commands as cmd
+from rooms.events import MeetingUpdated
 from rooms.exceptions import CohortNotAllowed, MeetingEnded, MeetingInUse
 
 COHORTS = {"A", "B"}
@@ -27,7 +28,7 @@ def meeting() -> tuple[list[Event], Meeting]:
 def test_a_move_is_one_event_and_the_fold_replays_it() -> None:
     events, state = meeting()
     drafts = cmd.move_meeting(state, "B", COHORTS)
-    assert drafts == [Draft("meeting.updated", {"cohort": "B", "facilitators": []})]
+    assert drafts == [MeetingUpdated(cohort="B", facilitators=[])]
     run(events, state, drafts)
     assert (state.cohort, state.facilitators) == ("B", [])
     replayed = fold(events)  # restart recovery and review see the same cohort

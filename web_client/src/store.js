@@ -1,5 +1,7 @@
 // The meeting as this client knows it: loaded from welcome, advanced by log events in seq order.
 
+import { BULK } from './events.generated.js'
+
 export const PLENARY = 'plenary'
 
 export class Store {
@@ -84,12 +86,12 @@ export class Store {
     this.seq = e.seq
     const reducer = REDUCERS[e.type]
     if (reducer) reducer(this, e.data, e)
-    if (e.data && (e.data.opens || e.data.moves || e.data.closes)) this.applyBulk(e.data)
+    if (BULK[e.type]?.some((field) => e.data?.[field])) this.applyBulk(e.data)
     this.emit('event', e)
     return true
   }
 
-  /** Any event may open rooms, move people and close rooms at once (a round opening or
+  /** The events of BULK open rooms, move people and close rooms at once (a round opening or
    *  closing): {opens: [Room], moves: {participant: room}, closes: [room id]}. */
   applyBulk({ opens = [], moves = {}, closes = [] }) {
     for (const r of opens) this.rooms.set(r.id, { round: null, ...r, open: true })
@@ -176,13 +178,12 @@ function roundUpdate(fields) {
   }
 }
 
-const REDUCERS = {
+/** One reducer per log event type the client folds (the types: events.generated.js). */
+export const REDUCERS = {
   'meeting.ended': (s) => { s.meeting = { ...s.meeting, ended: true }; s.emit('meeting') },
   'participant.joined': participantJoined,
   'participant.left': participantLeft,
   'participant.moved': participantMoved,
-  'room.opened': (s, d) => { s.rooms.set(d.id, { ...d, round: d.round ?? null, open: true }); s.emit('rooms') },
-  'room.closed': (s, d) => { s.rooms.delete(d.id); s.emit('rooms') },
   'chat.sent': chatSent,
   'reaction.sent': (s, d, e) => { if (d.room === s.room) s.emit('reaction', { emoji: d.emoji, actor: e.actor }) },
   'hand.raised': (s, d) => { if (!s.hands.includes(d.id)) s.hands.push(d.id); s.emit('participants') },
@@ -258,6 +259,13 @@ const REDUCERS = {
     s.emit('agenda', { started: d })
   },
   'board.updated': (s, d) => s.emit('board', d),
-  'board.cleared': (s, d) => s.emit('board', d),
   'board.shown': (s, d, e) => s.emit('board-shown', { room: d.room, actor: e.actor }),
 }
+
+/** Log event types the client receives and deliberately does not fold. */
+export const IGNORED = new Set([
+  'meeting.created', // before anyone joins
+  'meeting.updated', // an organiser's change before the day; the next welcome carries it
+  'presence.changed', // the live `presence` message is the signal; this one is for review
+  'recording.deleted', // after the meeting
+])

@@ -15,7 +15,8 @@ from facilitation.exceptions import (
 )
 from facilitation.history import cohort_encounters, larger_seats
 from facilitation.rounds import Strategy
-from rooms import Draft, Role
+from rooms import Role
+from rooms.events import ParticipantMoved
 from tests.unit.rounds.test_round_machine import Log
 
 
@@ -89,8 +90,7 @@ def test_any_move_into_a_group_during_an_open_round_counts_as_an_encounter() -> 
     assert r is not None
     mover, target = r.groups[0][0], r.groups[1]
     # A facilitator (or the participant) moves someone with the standard ``moves`` field.
-    log.do("f", [Draft("participant.moved", {"id": mover, "room": r.rooms[1],
-                                             "from": r.rooms[0]})])
+    log.do("f", [ParticipantMoved(id=mover, room=r.rooms[1], from_=r.rooms[0])])
     met = cohort_encounters(log.state, [])
     assert all(met.count(mover, other) == 1 for other in target)
     assert all(met.count(mover, other) == 1 for other in r.groups[0] if other != mover)

@@ -51,7 +51,7 @@ export class BoardSync {
     if (structs.length || ds.clients.size) this.queue(missing)
   }
 
-  /** A board.updated (or board.cleared) log event. */
+  /** A board.updated log event (a clearing too: origin "clear"). */
   applyEvent(data) {
     if (!this.doc || data.room !== this.doc.room || !data.update) return
     this.doc.apply(bytes(data.update))

@@ -48,7 +48,9 @@ export class Console {
 
   reviewHref() {
     const id = this.store.meeting?.id ?? ''
-    const key = this.conn.resume ? `?key=${encodeURIComponent(this.conn.resume)}` : ''
+    // A roster facilitator's personal link is their key; a guest facilitator's, the resume token.
+    const own = this.conn.token?.startsWith('p.') ? this.conn.token : this.conn.resume
+    const key = own ? `?key=${encodeURIComponent(own)}` : ''
     return `/review/${encodeURIComponent(id)}${key}`
   }
 

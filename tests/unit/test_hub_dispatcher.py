@@ -1,0 +1,252 @@
+"""The hub and the dispatcher in memory: no server, no sockets (MemoryStore, a recording
+fan-out, the real round timer, boards, presence log and scheduler)."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from facilitation import breakouts as b
+from facilitation.breakouts import RoundSpec
+from rooms import Event, Role
+from rooms import commands as cmd
+from server.connections import Connection, Connections
+from server.dispatcher import Dispatcher, Services
+from server.effects import Attached, Detached, PresenceChanged, effects
+from server.fanout import Audience, ToConnection, ToMeeting, ToParticipant, ToRoom
+from server.hub import Hub
+from server.limits import TokenBucket
+from server.metrics import Metrics
+from server.presence_log import PresenceLog
+from server.round_timer import RoundTimer
+from server.scheduler import Scheduler
+from server.store import MemoryStore, StoreError
+
+T0 = 1_800_000_000_000
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.ms = T0
+
+    def now_ms(self) -> int:
+        return self.ms
+
+    def monotonic(self) -> float:
+        return self.ms / 1000
+
+
+class Fanout:
+    """Records every send and membership change, in order."""
+
+    def __init__(self, trail: list[tuple[Any, ...]]) -> None:
+        self.trail = trail
+
+    async def send(self, name: str, data: Any, to: Audience) -> None:
+        label = data["type"] if name == "event" else name
+        self.trail.append(("send", label, to))
+
+    async def admit(self, sid: str, meeting: str, participant: str, room: str,
+                    facilitator: bool) -> None:
+        self.trail.append(("admit", sid, room))
+
+    async def move(self, meeting: str, moves: Mapping[str, str],
+                   sids_of: Mapping[str, set[str]]) -> None:
+        self.trail.append(("move", dict(moves)))
+
+    async def withdraw(self, sid: str) -> None:
+        self.trail.append(("withdraw", sid))
+
+
+class Media:
+    def __init__(self, trail: list[tuple[Any, ...]]) -> None:
+        self.trail = trail
+
+    async def refresh_rooms(self, meeting: str, rooms: frozenset[str]) -> None:
+        self.trail.append(("media", frozenset(rooms)))
+
+    async def send_own(self, sid: str, meeting: str, participant: str) -> None:
+        self.trail.append(("peers", sid))
+
+    def forget(self, sid: str) -> None:
+        self.trail.append(("forget", sid))
+
+
+class Quiet:
+    """ICE pushes, next-round planning and video: recorded, nothing more."""
+
+    def __init__(self, trail: list[tuple[Any, ...]], name: str) -> None:
+        self.trail, self.name = trail, name
+
+    def __getattr__(self, method: str) -> Any:
+        def record(*args: Any) -> None:
+            self.trail.append((self.name, method))
+        return record
+
+
+class FlakyStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse = False
+
+    async def append(self, meeting: str, events: Sequence[Event]) -> None:
+        if self.refuse:
+            raise StoreError("The disk is full.")
+        await super().append(meeting, events)
+
+
+class CountingHub(Hub):
+    """Fails the test if a commit is started while another one's effects still run."""
+
+    depth = 0
+    deepest = 0
+
+    async def execute(self, meeting_id: str, actor: str, decide: Any) -> list[Event]:
+        CountingHub.depth += 1
+        CountingHub.deepest = max(CountingHub.deepest, CountingHub.depth)
+        try:
+            return await super().execute(meeting_id, actor, decide)
+        finally:
+            CountingHub.depth -= 1
+
+
+class World:
+    def __init__(self) -> None:
+        self.trail: list[tuple[Any, ...]] = []
+        self.store = FlakyStore()
+        self.clock = Clock()
+        self.conns = Connections()
+        self.scheduler = Scheduler(self.clock)
+        self.dispatcher = Dispatcher(Fanout(self.trail), self.conns, Metrics())
+        self.hub = CountingHub(self.store, self.dispatcher, self.clock)
+        self.timer = RoundTimer(self.hub, self.scheduler, self.clock)
+        self.dispatcher.serve(Services(
+            hub=self.hub, timer=self.timer,
+            media=Media(self.trail),  # type: ignore[arg-type]
+            ice=Quiet(self.trail, "ice"),  # type: ignore[arg-type]
+            next_round=Quiet(self.trail, "next_round"),  # type: ignore[arg-type]
+            presence=PresenceLog(self.hub, self.conns, self.scheduler, self.clock, 5.0),
+            video=Quiet(self.trail, "video"),  # type: ignore[arg-type]
+        ))
+        CountingHub.depth = CountingHub.deepest = 0
+
+    async def meeting(self, people: int) -> str:
+        m = (await self.hub.create("Träff", "2026-12-01", "A")).id
+        await self.hub.execute(m, "f", lambda s: b.join(s, "f", Role.FACILITATOR, name="Fia",
+                                                        municipality="Esbo"))
+        for i in range(people):
+            await self.hub.execute(m, f"p{i}", lambda s, i=i: b.join(  # type: ignore[misc]
+                s, f"p{i}", Role.PARTICIPANT, name=f"P{i}", municipality="Vasa"))
+        return m
+
+    def connect(self, m: str, pid: str) -> None:
+        conn = Connection(f"sid-{pid}", m, Role.PARTICIPANT, TokenBucket(10, 10, 0.0, 10, 1.0))
+        conn.authenticated(None, None)
+        self.conns.add(conn)
+        self.conns.bind(conn, pid)
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_execute_delivers_then_runs_the_effects(world: World) -> None:
+    m = await world.meeting(2)
+    world.trail.clear()
+    await world.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c1", "Hej"))
+    assert world.trail == [("send", "chat.sent", ToRoom(m, "plenary"))]
+
+
+async def test_a_round_opening_in_order_with_its_seed_as_a_follow_up(world: World) -> None:
+    m = await world.meeting(4)
+    await world.hub.execute(m, "f", lambda s: b.preview(
+        s, "f", "r1", RoundSpec(group_count=2, prompts=["Why?", "How?"]), seed=3))
+    world.trail.clear()
+    [opened] = await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    rooms = opened.data["rooms"]
+    kinds = [step[0] if step[0] != "send" else step[1] for step in world.trail]
+    # Delivered (re-addressed first), then the effects, then the follow-up decision:
+    # its two board updates are delivered only after everything before them is done.
+    assert kinds == ["move", "round.opened", "next_round", "media",
+                     "board.updated", "board.updated"], world.trail
+    assert world.trail[3] == ("media", frozenset({"plenary", *rooms}))
+    assert world.trail[4][2] == ToRoom(m, rooms[0])
+    assert CountingHub.deepest == 1  # the seed was not committed from inside the opening
+    assert world.scheduler.pending(f"round:{m}")  # the round's deadline is armed
+    board = await world.hub.get(m).boards.of(rooms[1])
+    assert board.element_count == 1  # the prompt is on the board
+
+
+async def test_presence_follow_ups_place_a_returning_participant(world: World) -> None:
+    m = await world.meeting(4)
+    for pid in ("f", "p0", "p1", "p2"):
+        world.connect(m, pid)
+    await world.hub.execute(m, "f", lambda s: b.preview(
+        s, "f", "r1", RoundSpec(group_count=2), seed=3, online={"f", "p0", "p1", "p2"}))
+    await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0,
+                                                           online={"f", "p0", "p1", "p2"}))
+    world.connect(m, "p3")
+    world.trail.clear()
+    CountingHub.deepest = 0
+    await world.dispatcher.happened(m, PresenceChanged("p3", True))
+    state = world.hub.get(m).state
+    r = state.current()
+    assert r is not None and r.group_of("p3") is not None
+    room = state.meeting.participants["p3"].room
+    sends = [step[1:] for step in world.trail if step[0] == "send"]
+    # Placed (p3 was online in the log already: joining is coming online), then the
+    # board of the group it was placed in.
+    assert sends == [("round.placed", ToMeeting(m)), ("board.state", ToParticipant(m, "p3"))]
+    assert ("move", {"p3": room}) in world.trail
+    assert CountingHub.deepest == 0  # follow-ups commit through Hub.apply, not execute
+
+
+async def test_attaching_sends_plan_then_board(world: World) -> None:
+    m = await world.meeting(1)
+    world.connect(m, "p0")
+    world.trail.clear()
+    await world.dispatcher.happened(m, Attached("sid-p0", "p0"))
+    assert world.trail == [("peers", "sid-p0"), ("ice", "arm"),
+                           ("send", "board.state", ToConnection("sid-p0"))]
+
+
+async def test_a_reload_after_a_store_failure_rearms_the_timer(world: World) -> None:
+    m = await world.meeting(4)
+    await world.hub.execute(m, "f", lambda s: b.preview(
+        s, "f", "r1", RoundSpec(group_count=2), seed=3))
+    world.store.refuse = True
+    with pytest.raises(StoreError):
+        await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    assert world.hub.get(m).broken
+    world.store.refuse = False
+    world.scheduler.cancel(f"round:{m}")
+    world.trail.clear()
+    await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    assert not world.hub.get(m).broken
+    assert world.scheduler.pending(f"round:{m}")
+    assert [s[1] for s in world.trail if s[0] == "send"] == ["round.opened"]
+
+
+async def test_a_failing_effect_is_logged_and_the_rest_still_run(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    m = await world.meeting(1)
+
+    async def broken(meeting: str, rooms: frozenset[str]) -> None:
+        raise RuntimeError("boom")
+    world.dispatcher.services.media.refresh_rooms = broken  # type: ignore[method-assign]
+    world.trail.clear()
+    await world.dispatcher.run(m, effects(world.hub.get(m).state, PresenceChanged("p0", False)))
+    assert ("next_round", "changed") in world.trail
+    assert "boom" in caplog.text
+
+
+async def test_a_connection_of_a_removed_meeting_is_still_forgotten(world: World) -> None:
+    await world.dispatcher.happened("gone", Detached("s9", None))
+    await world.dispatcher.happened("gone", PresenceChanged("p0", False))
+    assert world.trail == [("forget", "s9"), ("ice", "cancel")]
+
+
+def test_audiences_are_plain_values() -> None:
+    assert ToParticipant("m", "p") == ToParticipant("m", "p")
+    assert ToMeeting("m") != ToRoom("m", "plenary")
