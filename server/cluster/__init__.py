@@ -70,7 +70,7 @@ _unpack = msgspec.msgpack.Decoder().decode
 _AUDIENCES: dict[str, type[Any]] = {k.__name__: k for k in (
     ToConnection, ToParticipant, ToRoom, ToFacilitators, ToMeeting, ToConnections)}
 
-__all__ = ["ClusterConnections", "ClusterFanout", "ClusterRoundTimer", "Node",
+__all__ = ["ClusterConnections", "ClusterFanout", "ClusterRoundTimer", "Node", "decode_audience",
            "adopt_meetings", "shared_credentials"]
 
 
@@ -114,7 +114,7 @@ class ClusterFanout(SocketFanout):
         await super().send(name, data, to)
 
 
-def _audience(kind: str, fields: Any) -> Audience:
+def decode_audience(kind: str, fields: Any) -> Audience:
     cls = _AUDIENCES[kind]
     if cls is ToConnections:
         return ToConnections(tuple(fields["sids"]))
@@ -281,7 +281,7 @@ class Node:
                         continue
                     proc, event, data, kind, fields = _unpack(message["data"])
                     if proc != self.proc:
-                        await self.fanout.send_here(event, data, _audience(kind, fields))
+                        await self.fanout.send_here(event, data, decode_audience(kind, fields))
             except asyncio.CancelledError:
                 raise
             except Exception:
