@@ -169,6 +169,10 @@ class Hub:
             if missed:
                 await self._dispatch.deliver(meeting_id, missed)
             self._meetings[meeting_id] = fresh
+        if missed:  # their effects here as for absorbed events (``absorb``), judged
+            # against the reloaded state: the states before them are not kept
+            await self._dispatch.run(meeting_id, self._local(
+                [x for e in missed for x in effects(fresh.state, e)]))
         await self._reloaded(meeting_id)
 
     async def _reloaded(self, meeting_id: str) -> None:
@@ -192,10 +196,16 @@ class Hub:
             await self._reload(meeting_id)
             return []
         fresh, todo = result
-        local = [e for e in todo if not follow_up(e) and not isinstance(e, IndexForReview)]
+        local = self._local(todo)
         if local:
             await self._dispatch.run(meeting_id, local)
         return fresh
+
+    @staticmethod
+    def _local(todo: Sequence[Effect]) -> list[Effect]:
+        """Of the effects of events another process committed, those this process
+        carries out: not the follow-up decisions or the review index (that process's)."""
+        return [e for e in todo if not follow_up(e) and not isinstance(e, IndexForReview)]
 
     async def adopt(self, meeting_id: str) -> LiveMeeting | None:
         """A meeting another process created: load it from the store, once."""

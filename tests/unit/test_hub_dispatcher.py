@@ -277,3 +277,23 @@ async def test_events_another_process_appended_take_the_same_effects_path(world:
     board = await other.hub.get(m).boards.of(rooms[0])
     assert board.element_count == 1  # the seed is on the board here as well
     assert await other.hub.absorb(m, await world.store.read(m)) == []  # never twice
+
+
+async def test_a_reload_after_a_lost_race_delivers_what_was_missed_with_its_effects(
+        world: World) -> None:
+    """Cluster: this process's append lost to another process's round opening; the
+    reload delivers the opening before anything newer and re-plans media for it."""
+    m = await world.meeting(4)
+    other = World(world.store)
+    await other.hub.adopt(m)
+    await world.hub.execute(m, "f", lambda s: b.preview(
+        s, "f", "r1", RoundSpec(group_count=2), seed=3))
+    await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    with pytest.raises(StoreError):  # the memory store refuses; Redis says SeqConflict
+        await other.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c1", "Hej"))
+    other.trail.clear()
+    await other.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c2", "Hej"))
+    kinds = [step[0] if step[0] != "send" else step[1] for step in other.trail]
+    assert kinds[:3] == ["round.previewed", "move", "round.opened"], other.trail
+    assert "media" in kinds and kinds[-1] == "chat.sent", other.trail
+    assert other.scheduler.pending(f"round:{m}")
