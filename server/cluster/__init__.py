@@ -2,7 +2,7 @@
 
 - The store is ``RedisStore``: every log (meetings, programmes, the organisers),
   snapshots and board snapshots are shared; appends are ordered per log across
-  processes (``SeqConflict`` → catch up → decide again, in ``Hub.execute``).
+  processes (``SeqConflict`` → catch up → decide again, in ``Hub.apply``).
 - **Delivery from the log.** One task per process (``Node._follow``) tails, with
   ``XREAD BLOCK``, the stream of every meeting it holds and of every programme, and
   the stream of newly created logs. Events another process appended are folded into
