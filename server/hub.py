@@ -138,12 +138,13 @@ class Hub:
         """Build from the meeting's state and send once all of it is durable (see
         ``LiveMeeting.hand_out``); after a store failure, once more from the reloaded
         meeting. Raises ``StoreError`` while the store refuses the meeting's log."""
-        for attempt in range(2):
+        for attempt in range(CONFLICT_RETRIES):  # cluster: other processes' appends race it
             live = await self._healthy(meeting_id)
             try:
                 return await live.hand_out(lambda: build(live), send)  # noqa: B023 (at once)
             except StoreError:
-                if attempt:
+                # once after a store failure; more often if other processes won races
+                if attempt == CONFLICT_RETRIES - 1 or (attempt and not self.conflicts):
                     raise
         raise AssertionError("unreachable")
 
