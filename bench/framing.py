@@ -67,6 +67,8 @@ class Codec:
     def encode(self, ptype: int, data: Any, ack_id: int | None = None) -> str | bytes:
         if self.binary:
             packet: dict[str, Any] = {"type": ptype, "data": data, "nsp": "/"}
+            if data is None:  # a CONNECT without auth: socket.io-msgpack-parser wants no key
+                del packet["data"]
             if ack_id is not None:
                 packet["id"] = ack_id
             return msgpack.packb(packet)

@@ -35,6 +35,10 @@ def rows(s: Scenario, by_target: dict[str, dict[str, Any]]) -> list[dict[str, An
         if before is not None:  # another version of ours, measured in the same run
             row["before"] = before
             row["before_ratio"] = before / b if b and not math.isnan(b) else math.nan
+        node = by_target.get("node", {}).get("median", {}).get(metric)
+        if node is not None:  # the Node socket.io neighbour, same run
+            row["node"] = node
+            row["node_ratio"] = o / node if node and not math.isnan(o) else math.nan
         out.append(row)
     return out
 
@@ -71,15 +75,28 @@ def _cell(entry: dict[str, Any], target: str, value: float, absent: str) -> str:
 def main_table(results: dict[str, Any], ours_absent: str) -> str:
     """ours_absent: what the ours column says when our server was not run at all."""
     body = []
+    extra = [t for t in ("before", "node")
+             if any(t in e["targets"] for e in results.values() if not e["external"])]
     for name, entry in results.items():
         if entry["external"]:
             continue
         for row in entry["rows"]:
             ok = {True: "ok", False: "MISS", None: ""}[row["ok"]]
-            body.append([name, row["metric"], _cell(entry, "ours", row["ours"], ours_absent),
-                         _cell(entry, "bare", row["bare"], "-"), _num(row["ratio"]),
-                         f"{row['target']} {ok}".strip()])
-    table = _table(["scenario", "metric", "ours", "bare", "ratio", "target"], body)
+            cells = [name, row["metric"], _cell(entry, "ours", row["ours"], ours_absent),
+                     _cell(entry, "bare", row["bare"], "-"), _num(row["ratio"])]
+            if "before" in extra:
+                cells += [_cell(entry, "before", row.get("before", math.nan), "-"),
+                          _num(row.get("before_ratio", math.nan))]
+            if "node" in extra:
+                cells += [_cell(entry, "node", row.get("node", math.nan), "-"),
+                          _num(row.get("node_ratio", math.nan))]
+            body.append([*cells, f"{row['target']} {ok}".strip()])
+    header = ["scenario", "metric", "ours", "bare", "ours/bare"]
+    if "before" in extra:
+        header += ["before", "before/bare"]
+    if "node" in extra:
+        header += ["node", "ours/node"]
+    table = _table([*header, "target"], body)
     if not any(cell.endswith("*") for row in body for cell in row):
         return table
     return table + (f"\n* other processes took over {NOISY_PCT:g}% of the server's or the "

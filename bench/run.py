@@ -24,12 +24,13 @@ from typing import Any
 
 from . import external, fleet, machine, report, scenarios  # noqa: F401  (scenarios registers)
 from .ledarstig_target import BeforeTarget, LedarstigTarget
+from .node_target import NodeTarget, ensure_installed
 from .processes import wait_quiet
 from .registry import SCENARIOS, RunContext, RunSettings, Scenario
 from .targets import REPO, BareTarget, Target
 
 TARGETS: dict[str, type] = {"bare": BareTarget, "ours": LedarstigTarget,
-                            "before": BeforeTarget}
+                            "before": BeforeTarget, "node": NodeTarget}
 
 
 class ServerPool:
@@ -75,7 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--only", default="", help="comma-separated scenario names (see --list)")
     p.add_argument("--json", type=Path, default=REPO / "bench/results/latest.json")
     p.add_argument("--targets", default="bare,ours",
-                   help="comma-separated: bare, ours, before ($LEDARSTIG_BENCH_BEFORE)")
+                   help="comma-separated: bare, ours, before ($LEDARSTIG_BENCH_BEFORE), "
+                        "node (socket.io 4 in bench/node)")
     p.add_argument("--reps", type=int, default=None, help="override every scenario's repetitions")
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--gen-cpus", default="1", help="cores for the generator, e.g. 1 or 1,2")
@@ -194,9 +196,14 @@ class Session:
 
 
 def _targets_of(s: Scenario, chosen: list[str]) -> list[str]:
-    """The chosen targets this scenario runs; "before" goes wherever "ours" does."""
+    """The chosen targets this scenario runs; "before" goes wherever "ours" does, "node"
+    wherever "bare" does (it does the bare server's jobs)."""
     names = [t for t in s.targets if t in chosen]
-    return names + ["before"] if "before" in chosen and "ours" in names else names
+    if "before" in chosen and "ours" in names:
+        names.append("before")
+    if "node" in chosen and "bare" in s.targets:
+        names.append("node")
+    return names
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     for t, why in notes.items():
         if why:
             print(f"target {t} skipped: {why}", file=sys.stderr)
+    if "node" in targets:
+        ensure_installed()  # npm ci once, before anything is measured
     log_root = args.json.parent / "logs" / datetime.now().strftime("%Y%m%d-%H%M%S")
     prune_logs(log_root.parent, keep=5)
     t0 = time.monotonic()

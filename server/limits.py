@@ -27,7 +27,9 @@ class TokenBucket:
         self._burst = float(burst)
         self._tokens = float(burst)
         self._last = now
-        self._refusals: deque[float] = deque()
+        # made at the first refusal: a deque costs ~0.7 KiB, and most connections
+        # are never refused anything
+        self._refusals: deque[float] | None = None
         self._max_refusals = max_refusals
         self._window = window_s
 
@@ -43,6 +45,8 @@ class TokenBucket:
     def refuse(self, now: float) -> None:
         """Count a refusal (rate limit, or an event refused before it is handled)."""
         refusals = self._refusals
+        if refusals is None:
+            refusals = self._refusals = deque()
         refusals.append(now)
         while refusals and refusals[0] <= now - self._window:
             refusals.popleft()
@@ -52,12 +56,12 @@ class TokenBucket:
     @property
     def flooding(self) -> bool:
         """More than ``max_refusals`` refusals within the last ``window_s`` seconds."""
-        return len(self._refusals) > self._max_refusals
+        return self._refusals is not None and len(self._refusals) > self._max_refusals
 
     @property
     def strikes(self) -> int:
         """Refusals within the window (kept for metrics and tests)."""
-        return len(self._refusals)
+        return 0 if self._refusals is None else len(self._refusals)
 
 
 class AddressLimiter:

@@ -28,15 +28,36 @@ from pycrdt import Doc
 from rooms import Event
 from rooms.board import Board
 from rooms.board.schema import ElementType
+from rooms.events import (
+    BoardUpdated,
+    ChatSent,
+    MeetingCreated,
+    MeetingEnded,
+    MeetingUpdated,
+    ParticipantJoined,
+    ParticipantLeft,
+    RecordingDeleted,
+    RoundBroadcast,
+    RoundCancelled,
+    RoundClosed,
+    RoundClosing,
+    RoundExtended,
+    RoundMessaged,
+    RoundMoved,
+    RoundOpened,
+    RoundPlaced,
+    RoundPreviewed,
+    RoundRegrouped,
+)
 from server.boards import TRUSTED
 
 PSEUDONYM = "Deltagare"
-SKELETON = frozenset({"recording.deleted", "meeting.created", "meeting.updated", "meeting.ended",
-                      "participant.joined", "participant.left", "room.opened",
-                      "room.closed", "round.previewed", "round.regrouped", "round.opened",
-                      "round.placed", "round.moved", "round.extended", "round.closing",
-                      "round.closed", "round.cancelled"})
-TEXT_EVENTS = ("chat.sent", "round.broadcast", "round.messaged")
+SKELETON = frozenset({RecordingDeleted.TYPE, MeetingCreated.TYPE, MeetingUpdated.TYPE,
+                      MeetingEnded.TYPE, ParticipantJoined.TYPE, ParticipantLeft.TYPE,
+                      RoundPreviewed.TYPE, RoundRegrouped.TYPE, RoundOpened.TYPE, RoundPlaced.TYPE,
+                      RoundMoved.TYPE, RoundExtended.TYPE, RoundClosing.TYPE, RoundClosed.TYPE,
+                      RoundCancelled.TYPE})
+TEXT_EVENTS = (ChatSent.TYPE, RoundBroadcast.TYPE, RoundMessaged.TYPE)
 
 
 class UnknownPerson(LookupError):
@@ -55,20 +76,20 @@ def pseudo_person(secret: str, person: str) -> str:
 
 
 def erase_participant(events: list[Event], pid: str, secret: str, meeting: str) -> list[Event]:
-    if not any(e.type == "participant.joined" and e.data["id"] == pid for e in events):
+    if not any(e.type == ParticipantJoined.TYPE and e.data["id"] == pid for e in events):
         raise UnknownPerson(pid)
     alias = pseudonym(secret, meeting, pid)
     out: list[Event] = []
     boards: dict[str, Board] = {}
     for e in events:
         data = e.data
-        if e.type == "participant.joined" and data["id"] == pid:
+        if e.type == ParticipantJoined.TYPE and data["id"] == pid:
             data = {**data, "name": alias, "title": None, "sector": None,
                     "person": pseudo_person(secret, data["person"]) if data.get("person")
                     else None, "erased": True}
         elif e.type in TEXT_EVENTS and e.actor == pid and "text" in data:
             data = {**data, "text": "", "erased": True}
-        elif e.type == "board.updated":
+        elif e.type == BoardUpdated.TYPE:
             board = boards.setdefault(data["room"], Board(TRUSTED))
             if e.actor == pid:
                 data = {**data, "update": _redacted(board, data["update"])}
@@ -120,7 +141,7 @@ def strip_recording(events: list[Event], secret: str, meeting: str) -> list[Even
         if e.type not in SKELETON:
             continue
         data: dict[str, Any] = e.data
-        if e.type == "participant.joined":
+        if e.type == ParticipantJoined.TYPE:
             # The roster id stays: a random id that names nobody without the roster,
             # and the cohort's later meetings (live ones too) know the person by it,
             # so ``mix`` and the network figures still see who met whom.
@@ -130,7 +151,7 @@ def strip_recording(events: list[Event], secret: str, meeting: str) -> list[Even
             data = {**data, "prompts": []}
         out.append(Event(len(out) + 1, e.ts, e.actor, e.type, data))
     last = events[-1].ts if events else 0
-    out.append(Event(len(out) + 1, last, "system", "recording.deleted", {}))
+    out.append(Event(len(out) + 1, last, "system", RecordingDeleted.TYPE, {}))
     return out
 
 
@@ -139,11 +160,11 @@ def own_data(events: list[Event], pid: str) -> dict[str, Any]:
     about = [e.to_wire() for e in events
              if e.actor == pid or e.data.get("id") == pid or e.data.get("participant") == pid]
     for e in about:
-        if e["type"] == "board.updated":
+        if e["type"] == BoardUpdated.TYPE:
             e["data"] = {k: v for k, v in e["data"].items() if k != "update"}
             e["data"]["update_bytes"] = len(next(
                 x.data["update"] for x in events if x.seq == e["seq"]))
     joined = next((e.data for e in events
-                   if e.type == "participant.joined" and e.data["id"] == pid), None)
+                   if e.type == ParticipantJoined.TYPE and e.data["id"] == pid), None)
     return {"format": "ledarstig-own-data", "version": 1, "participant": pid,
             "profile": joined, "events": about}

@@ -34,6 +34,7 @@ from facilitation.session import Session, fold
 from rooms import Event, Role
 from rooms.board import to_svg
 from rooms.board.board import ELEMENTS_KEY
+from rooms.events import BoardUpdated, ChatSent, HelpRequested, RoundOpened
 from server.keys import CREDENTIALS, HUB, TOKENS
 from server.live import LiveMeeting
 from server.organisers import WORKSPACE
@@ -69,7 +70,7 @@ FILTERS: dict[str, tuple[str, ...]] = {
     "media": ("media.", "stage."),
     "help": ("help.",),
 }
-JUMPS = {"round": ("round.opened",), "help": ("help.requested",), "chat": ("chat.sent",)}
+JUMPS = {"round": (RoundOpened.TYPE,), "help": (HelpRequested.TYPE,), "chat": (ChatSent.TYPE,)}
 
 
 class Replica:
@@ -371,7 +372,7 @@ class Review:
                 idx.tail.apply(event)
                 idx.ts.append(event.ts)
                 idx.head = event.seq
-                if event.type == "board.updated":
+                if event.type == BoardUpdated.TYPE:
                     self._board_event(live.id, idx, event, saves)
                 if event.seq % CHECKPOINT_EVERY == 0:
                     saves.append((_key(live.id, "state", event.seq), event.seq,

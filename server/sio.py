@@ -13,19 +13,30 @@
 - A packet that cannot be decoded closes its connection, with a ``closing``
   notice first when possible; such log lines are throttled.
 
-It also has a faster broadcast path, ``fanout``: the packet is encoded once
-and put straight into each recipient's Engine.IO send queue, instead of one
-task and one encoding per recipient (python-socketio's ``emit``).
+It also has a faster broadcast path, ``fanout``: the packet is encoded once,
+and a server-to-client websocket frame is unmasked, so its bytes are the same
+for every recipient: it is framed once and written straight to each websocket
+recipient's transport, with no task, queue or encoding per recipient (see
+``fanout`` for when a recipient goes through its Engine.IO queue instead).
+permessage-deflate is not negotiated, so every frame can be shared.
 """
 
+import asyncio
 import base64
+import collections
+import json
 import logging
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
+from aiohttp.web import WebSocketResponse
+from engineio import async_socket as eio_async_socket
+from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 
 from server.config import Limits, Settings
@@ -39,6 +50,12 @@ NAMESPACE = "/"
 #: python-socketio's catch-all.
 RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconnecting",
                              "newListener", "removeListener", "*"})
+
+#: What one connection may have waiting to be sent (its transport's buffer plus its
+#: Engine.IO queue) before it is cut: a client that reads nothing for this long is gone,
+#: and a phone on a weak link still has minutes of meeting traffic in it. A cut client
+#: reconnects and resumes from its ``last_seq``.
+SEND_BACKLOG_BYTES = 4 * 1024 * 1024
 
 #: ``refuse_event(sid, code, message)``: the ack for a refused event.
 RefuseEvent = Callable[[str, str, str], Awaitable[dict[str, Any]]]
@@ -70,22 +87,97 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self.refuse_event: RefuseEvent | None = None
         #: Called with the sid once a namespace handshake has been accepted.
         self.on_connected: Callable[[str], Awaitable[None]] | None = None
+        #: See SEND_BACKLOG_BYTES; connections cut for it so far.
+        self.send_backlog_bytes = SEND_BACKLOG_BYTES
+        self.backlog_cuts = 0
+        #: Frames for idle websockets in this turn of the loop, written by _uncork.
+        self._corked: dict[Any, list[bytes]] = {}
+        # Our websocket wrapper: no permessage-deflate, and a handle for the fast path.
+        self.eio._async = {**self.eio._async, "websocket": _FastWebSocket}
+        self.eio.create_queue = _LeanQueue  # each Engine.IO socket's send queue
         ThrottledErrors.install()
 
     async def fanout(self, event: str, data: Any, to: str | list[str]) -> None:
-        """Emit ``event`` to a room, a list of rooms or one sid, in call order."""
+        """Emit ``event`` to a room, a list of rooms or one sid, in call order.
+
+        The packet is encoded and framed once. A websocket recipient whose Engine.IO
+        writer is idle (nothing queued, its task waiting on the queue) gets the frame
+        written straight to its transport (at the end of this turn of the loop, with
+        the turn's other frames to it: ``_uncork``); any other recipient (a writer with work in
+        hand, a long-polling client, an upgrade under way) gets the packet queued, so
+        everything sent to one connection keeps its order. A recipient with more than
+        ``send_backlog_bytes`` waiting is cut (see SEND_BACKLOG_BYTES).
+        """
         if type(self.manager) is not socketio.AsyncManager:
             await self.emit(event, data, to=to)  # a pub/sub manager must publish
             return
-        encoded = self.packet_class(sio_packet.EVENT, namespace=NAMESPACE,
-                                    data=[event, data]).encode()
+        encoded = encode_event(self.packet_class, event, data)
         packets = [_Preencoded(p) for p in (encoded if isinstance(encoded, list) else [encoded])]
+        frame = b"".join(p.frame for p in packets)
         sockets = self.eio.sockets
+        cut: list[str] = []
         for _, eio_sid in self.manager.get_participants(NAMESPACE, to):
             sock = sockets.get(eio_sid)
-            if sock is not None and not sock.closed and not sock.closing:
-                for pkt in packets:
-                    sock.queue.put_nowait(pkt)
+            if sock is not None and not self._deliver(sock, packets, frame):
+                cut.append(eio_sid)
+        for eio_sid in cut:
+            await self._cut(eio_sid)
+
+    async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
+        """python-socketio's one packet to one client (acks, CONNECT, DISCONNECT, errors),
+        on the same path as ``fanout``: one connection's packets keep their order."""
+        encoded = pkt.encode()
+        packets = [_Preencoded(p) for p in (encoded if isinstance(encoded, list) else [encoded])]
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None and not self._deliver(sock, packets,
+                                                  b"".join(p.frame for p in packets)):
+            await self._cut(eio_sid)
+
+    def _deliver(self, sock: Any, packets: "list[_Preencoded]", frame: bytes) -> bool:
+        """Write ``frame`` to an idle websocket, or queue ``packets`` on the Engine.IO
+        socket; False when the connection's backlog is now over the limit."""
+        if sock.closed or sock.closing:
+            return True
+        transport = _idle_websocket(sock)
+        if transport is not None:
+            corked = self._corked.get(transport)
+            if corked is None:
+                if not self._corked:
+                    asyncio.get_running_loop().call_soon(self._uncork)
+                self._corked[transport] = [frame]
+            else:
+                corked.append(frame)
+            return transport.get_write_buffer_size() <= self.send_backlog_bytes
+        queue = sock.queue
+        for pkt in packets:
+            queue.put_nowait(pkt)
+        return queue.qsize() * len(frame) + _buffered(sock) <= self.send_backlog_bytes
+
+    def _uncork(self) -> None:
+        """Write each transport's frames of this turn of the loop in one go (one
+        system call instead of one per frame: a join's handshake answer, welcome, events
+        and ack; a busy room's broadcasts). It runs before any Engine.IO writer woken in
+        this turn, since those were woken after the first frame was corked: a
+        connection's order holds."""
+        corked, self._corked = self._corked, {}
+        for transport, frames in corked.items():
+            if not transport.is_closing():
+                transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
+
+    async def _cut(self, eio_sid: str) -> None:
+        """Close a connection that does not read what it is sent (its backlog is over
+        the limit); its client reconnects and resumes from its last seq."""
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is None or sock.closed or sock.closing:
+            return
+        self.backlog_cuts += 1
+        self.quiet_log("backlog", "closing %s: over %d bytes waiting to be sent",
+                       eio_sid, self.send_backlog_bytes)
+        transport = _ws_transport(sock)
+        if transport is not None:
+            transport.abort()  # nothing more goes out; engine.io sees the end and closes
+        else:
+            await self.eio.disconnect(eio_sid)
 
     async def close_with(self, sid: str, code: str, message: str) -> None:
         """Tell a namespace-connected client why it is closed, then close it."""
@@ -177,6 +269,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
         await super()._handle_connect(eio_sid, namespace, data)
+        _slim_environ(self.environ.get(eio_sid))
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace or NAMESPACE)
         if (self.on_connected is not None and sid is not None
                 and self.manager.is_connected(sid, namespace or NAMESPACE)):
@@ -254,6 +347,22 @@ class ThrottledErrors(logging.Filter):
                 logger.addFilter(cls())
 
 
+#: What stays of a connection's WSGI-style environ once its namespace handshake is done.
+_ENVIRON_KEPT = ("aiohttp.request", "REMOTE_ADDR", "REQUEST_METHOD", "PATH_INFO",
+                 "QUERY_STRING")
+
+
+def _slim_environ(environ: dict[str, Any] | None) -> None:
+    """Engine.IO's environ (a copy of every request header, ~1.3 KiB) lives as long as
+    its connection (python-socketio keeps it, the request's frames hold it), but only
+    the ``connect`` handler reads it; keep the request and the request line. In place:
+    the same dict is referenced from several frames."""
+    if environ is not None and len(environ) > len(_ENVIRON_KEPT):
+        kept = {k: environ[k] for k in _ENVIRON_KEPT if k in environ}
+        environ.clear()
+        environ.update(kept)
+
+
 def _loopback(address: str) -> bool:
     return address in ("127.0.0.1", "::1") or address.startswith("127.")
 
@@ -261,10 +370,11 @@ def _loopback(address: str) -> bool:
 class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
     """An Engine.IO message whose wire forms are computed once for all recipients.
 
-    WebSocket recipients get the raw form (text, or bytes for a binary message);
-    long-polling recipients get the payload form, where a binary message is
-    base64 text (``b...``). Both are cached, neither through ``encode_cache``,
-    which Engine.IO would return for either form.
+    WebSocket recipients get the raw form (text, or bytes for a binary message),
+    through their queue, or as ``frame``, the whole unmasked websocket frame, on the
+    fast path; long-polling recipients get the payload form, where a binary message
+    is base64 text (``b...``). All are cached, none through ``encode_cache``, which
+    Engine.IO would return for either form.
     """
 
     def __init__(self, payload: str | bytes) -> None:
@@ -272,6 +382,7 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
         self._wire: str | bytes = super().encode()
         self.encode_cache = None
         self._b64: str | None = None
+        self._frame: bytes | None = None
 
     def encode(self, b64: bool = False) -> str | bytes:
         if not b64 or not self.binary:
@@ -279,6 +390,251 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
         if self._b64 is None:
             self._b64 = "b" + base64.b64encode(self.data).decode("ascii")
         return self._b64
+
+    @property
+    def frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = ws_frame(self._wire)
+        return self._frame
+
+
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def encode_event(packet_class: Any, event: str, data: Any) -> str | bytes | list[Any]:
+    """The Socket.IO EVENT packet ``[event, data]`` on the default namespace, as
+    ``packet_class(EVENT, data=[event, data], namespace="/").encode()`` makes it. For
+    the JSON format without binary parts that is "2" + compact JSON; made directly, it
+    skips python-socketio's walk of the whole payload looking for bytes (stdlib json
+    refuses bytes, and then the packet class makes the binary event)."""
+    if packet_class is sio_packet.Packet:
+        try:
+            return "2" + _compact_json([event, data])
+        except TypeError:
+            pass
+    return packet_class(sio_packet.EVENT, namespace=NAMESPACE,  # type: ignore[no-any-return]
+                        data=[event, data]).encode()
+
+
+def ws_frame(message: str | bytes) -> bytes:
+    """One unmasked, uncompressed, final websocket frame (RFC 6455 5.2) carrying
+    ``message``: text for a str, binary for bytes, as aiohttp's server writes it."""
+    if isinstance(message, str):
+        payload, first = message.encode("utf-8"), 0x81
+    else:
+        payload, first = bytes(message), 0x82
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", first, n)
+    elif n < 65536:
+        header = struct.pack("!BBH", first, 126, n)
+    else:
+        header = struct.pack("!BBQ", first, 127, n)
+    return header + payload
+
+
+class _FastWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
+    """engine.io's aiohttp websocket wrapper (``WebSocket`` of
+    engineio/async_drivers/aiohttp.py), changed in three ways:
+
+    - permessage-deflate is never negotiated (a compressed frame has per-connection
+      state, so it could not be shared by all recipients; our messages are small);
+    - the Engine.IO socket it serves gets a handle on it (``fast_ws``) for the
+      fan-out fast path;
+    - it runs ``_serve_websocket`` instead of engine.io's ``_websocket_handler``.
+    """
+
+    async def __call__(self, environ: dict[str, Any]) -> Any:
+        request = environ["aiohttp.request"]
+        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size,
+                                       compress=False)
+        await self._sock.prepare(request)
+        self.environ = environ
+        sock = getattr(self.handler, "__self__", None)  # the AsyncSocket upgrading
+        if sock is None or getattr(self.handler, "__func__", None) is not _EIO_HANDLER:
+            await self.handler(self)  # not engine.io's handler: leave it alone
+            return self._sock
+        sock.fast_ws = self
+        try:
+            await _serve_websocket(sock, self)
+        finally:
+            sock.fast_ws = None
+        return self._sock
+
+    async def wait(self, within_s: float | None = None) -> str | bytes:
+        msg = await self._sock.receive(within_s)
+        if not isinstance(msg.data, bytes | str):
+            raise OSError()
+        return msg.data
+
+
+_EIO_HANDLER = eio_async_socket.AsyncSocket._websocket_handler
+_NO_PUTTERS: "collections.deque[Any]" = collections.deque(maxlen=0)
+
+
+class _LeanQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """The Engine.IO socket's send queue, ~1.5 KiB lighter than ``asyncio.Queue`` (of
+    Python 3.11) per connection: it is unbounded, so no putter ever waits (one shared
+    empty deque instead of one each), and the event behind ``join()`` is made only
+    when something joins (engine.io's close with ``wait``)."""
+
+    def __init__(self, maxsize: int = 0) -> None:  # noqa: D107 - no super().__init__
+        if maxsize:
+            raise ValueError("_LeanQueue is unbounded")
+        self._maxsize = 0
+        self._getters: collections.deque[Any] = collections.deque()
+        self._putters = _NO_PUTTERS
+        self._unfinished_tasks = 0
+        self._finished: asyncio.Event | None = None  # type: ignore[assignment]
+        self._queue: collections.deque[Any] = collections.deque()
+
+    def put_nowait(self, item: Any) -> None:
+        self._queue.append(item)
+        self._unfinished_tasks += 1
+        if self._finished is not None:
+            self._finished.clear()
+        self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def task_done(self) -> None:
+        if self._unfinished_tasks <= 0:
+            raise ValueError("task_done() called too many times")
+        self._unfinished_tasks -= 1
+        if self._unfinished_tasks == 0 and self._finished is not None:
+            self._finished.set()
+
+    async def join(self) -> None:
+        if self._unfinished_tasks > 0:
+            if self._finished is None:
+                self._finished = asyncio.Event()
+            await self._finished.wait()
+
+
+async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
+    """engine.io's ``AsyncSocket._websocket_handler`` (4.15), leaner per message: the
+    reader awaits the next frame with aiohttp's own receive timeout instead of a new
+    task and ``wait_for`` per frame, and the writer waits on the queue directly
+    instead of through ``wait_for`` (which made a task per wake-up). The writer needs
+    no timeout: the reader ends the session when the client is silent for
+    ping_interval + ping_timeout, and then queues the writer's ``None``. Upgrades,
+    errors and the close are handled as there."""
+    server = sock.server
+    max_size = server.max_http_buffer_size
+    silence_s = server.ping_interval + server.ping_timeout
+
+    async def websocket_wait(within_s: float | None = None) -> str | bytes:
+        data = await ws.wait(within_s)
+        if data and len(data) > max_size:
+            raise ValueError("packet is too large")
+        return data
+
+    if sock.connected:
+        # the socket was already connected, so this is an upgrade
+        sock.upgrading = True  # hold packet sends during the upgrade
+        try:
+            pkt = await websocket_wait()
+        except OSError:
+            return
+        decoded_pkt = eio_packet.Packet(encoded_packet=pkt)
+        if decoded_pkt.packet_type != eio_packet.PING or decoded_pkt.data != "probe":
+            server.logger.info("%s: Failed websocket upgrade, no PING packet", sock.sid)
+            sock.upgrading = False
+            return
+        await ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
+        await sock.queue.put(eio_packet.Packet(eio_packet.NOOP))  # end poll
+        try:
+            pkt = await websocket_wait()
+        except OSError:
+            sock.upgrading = False
+            return
+        decoded_pkt = eio_packet.Packet(encoded_packet=pkt)
+        if decoded_pkt.packet_type != eio_packet.UPGRADE:
+            sock.upgraded = False
+            server.logger.info("%s: Failed websocket upgrade, expected UPGRADE packet, "
+                               "received %s instead.", sock.sid, pkt)
+            sock.upgrading = False
+            return
+        sock.upgraded = True
+        sock.upgrading = False
+    else:
+        sock.connected = True
+        sock.upgraded = True
+
+    queue = sock.queue
+
+    async def writer() -> None:
+        while True:
+            pkt = await queue.get()
+            queue.task_done()
+            if pkt is None:
+                break
+            packets = [pkt]
+            stop = False
+            while queue._queue:
+                pkt = queue.get_nowait()
+                queue.task_done()
+                if pkt is None:
+                    stop = True
+                    break
+                packets.append(pkt)
+            try:
+                for pkt in packets:
+                    await ws.send(pkt.encode())
+            except Exception:  # noqa: BLE001 - engine.io's writer stops on any error
+                break
+            if stop:
+                break
+        await ws.close()
+
+    writer_task = asyncio.ensure_future(writer())
+    server.logger.info("%s: Upgrade to websocket successful", sock.sid)
+    while True:
+        try:
+            p = await websocket_wait(silence_s)
+        except BaseException:  # noqa: BLE001 - a close, an error, a timeout, a cancel
+            break
+        if p is None:
+            break  # connection closed by client
+        pkt = eio_packet.Packet(encoded_packet=p)
+        try:
+            await sock.receive(pkt)
+        except eio_exceptions.UnknownPacketError:
+            pass
+        except eio_exceptions.SocketIsClosedError:
+            server.logger.info("Receive error -- socket is closed")
+            break
+        except Exception:  # noqa: BLE001 - as engine.io: log it, keep the connection
+            server.logger.exception("Unknown receive error")
+
+    await queue.put(None)  # unlock the writer task so it can exit
+    await writer_task
+    await sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+
+def _ws_transport(sock: Any) -> Any:
+    """The transport of an Engine.IO socket's open websocket, else None."""
+    ws = getattr(sock, "fast_ws", None)
+    if ws is None or not sock.upgraded:
+        return None
+    writer = ws._sock._writer
+    if writer is None or writer._closing or ws._sock._compress:
+        return None
+    transport = writer.transport
+    return None if transport is None or transport.is_closing() else transport
+
+
+def _idle_websocket(sock: Any) -> Any:
+    """The transport to write a frame to now, or None when the packet must be queued:
+    only when the socket's Engine.IO writer task is parked on its empty queue is
+    nothing else for this connection on its way, so a frame written now keeps order."""
+    queue = sock.queue
+    if queue._queue or not any(not getter.done() for getter in queue._getters):
+        return None
+    return _ws_transport(sock)
+
+
+def _buffered(sock: Any) -> int:
+    transport = _ws_transport(sock)
+    return transport.get_write_buffer_size() if transport is not None else 0
 
 
 def _attachments(encoded: str) -> int:

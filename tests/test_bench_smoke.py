@@ -20,18 +20,20 @@ SCENARIOS = ("relay_latency", "relay_latency.uvloop", "fanout_10.msgpack", "join
              "idle_memory", "delivery_under_load", "broadcast_under_load")
 
 
-def run_quick(tmp_path: Path, targets: str) -> dict[str, Any]:
+def run_quick(tmp_path: Path, targets: str,
+              scenarios: tuple[str, ...] = SCENARIOS) -> dict[str, Any]:
     out = tmp_path / "bench.json"
-    argv = [sys.executable, "-m", "bench.run", "--quick", "--only", ",".join(SCENARIOS),
+    argv = [sys.executable, "-m", "bench.run", "--quick", "--only", ",".join(scenarios),
             "--targets", targets, "--json", str(out)]
     proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=110)
     assert proc.returncode == 0, f"bench.run failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
     return json.loads(out.read_text())
 
 
-def assert_positive(results: dict[str, Any], target: str) -> None:
+def assert_positive(results: dict[str, Any], target: str,
+                    scenarios: tuple[str, ...] = SCENARIOS) -> None:
     measured = 0
-    for name in SCENARIOS:
+    for name in scenarios:
         entry = results["scenarios"][name]
         slot = entry["targets"].get(target)
         if slot is None or slot.get("pending"):  # e.g. a relay our protocol lacks so far
@@ -72,6 +74,21 @@ def test_bench_quick_ours(tmp_path: Path) -> None:
     results = run_quick(tmp_path, "ours")
     assert results["meta"]["targets"] == {"ours": "ran"}
     assert_positive(results, "ours")
+
+
+NODE_SCENARIOS = ("relay_latency", "fanout_10.msgpack", "join_storm_500")
+
+
+def test_bench_quick_node(tmp_path: Path) -> None:
+    """The Node socket.io neighbour (bench/node) answers the bare client, both serializers."""
+    from bench.node_target import NodeTarget
+
+    why = NodeTarget.unavailable()
+    if why:
+        pytest.skip(f"NodeTarget cannot run here: {why}")
+    results = run_quick(tmp_path, "node", NODE_SCENARIOS)
+    assert results["meta"]["targets"] == {"node": "ran"}
+    assert_positive(results, "node", NODE_SCENARIOS)
 
 
 def test_framing_matches_python_socketio() -> None:

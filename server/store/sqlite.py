@@ -2,7 +2,16 @@
 
 Appends are group-committed: every append that arrives while a commit is
 under way joins the next one, so a burst costs one transaction, and the
-event loop never waits on the disk.
+event loop never waits on the disk. No interval, no size cap: a commit starts
+as soon as the one before it is done (or at once when none runs), which is
+the floor for latency; the batch grows by itself with the load.
+
+The hand-off is as short as it gets: ``append`` submits the batch to the
+store's thread itself when no commit runs, and the thread, once the commit is
+done, schedules one callback on the loop that answers every append of the
+batch and starts the next commit. So an append waits for one commit plus two
+crossings between threads (no flusher task to wake, no executor future to
+copy into an asyncio one).
 """
 
 import asyncio
@@ -43,23 +52,19 @@ class SQLiteStore:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._db: sqlite3.Connection | None = None
         self._pending: Batch = []
-        self._wake = asyncio.Event()
-        self._flusher: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: Resolved when the commit in flight (if any) has been answered.
+        self._inflight: asyncio.Future[None] | None = None
         self._last: dict[str, int] = {}  # meeting -> last durable seq (store thread only)
 
     async def __aenter__(self) -> "SQLiteStore":
+        self._loop = asyncio.get_running_loop()
         await self._run(self._open)
-        self._flusher = asyncio.create_task(self._flush_forever(), name="sqlite-flusher")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._flusher is not None:
-            self._wake.set()
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-        if self._pending:
-            await self._commit(self._take())
+        while self._inflight is not None:  # every commit started or pending is answered
+            await asyncio.shield(self._inflight)
         await self._run(self._close)
         self._thread.shutdown(wait=True)
 
@@ -70,9 +75,11 @@ class SQLiteStore:
             rows = [(meeting, e.seq, e.ts, e.actor, e.type, _encode(e.data)) for e in events]
         except (TypeError, ValueError, OverflowError) as exc:
             raise StoreError(f"An event could not be encoded: {exc}.") from exc
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
         self._pending.append((meeting, rows, done))
-        self._wake.set()
+        if self._inflight is None:
+            self._start(loop)
         await done
 
     async def read(self, meeting: str, after: int = 0) -> list[Event]:
@@ -133,37 +140,49 @@ class SQLiteStore:
         """A real write, through the thread and the file the appends use."""
         await self._run(self._probe)
 
-    async def _flush_forever(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if self._pending:
-                await self._commit(self._take())  # never raises: failures go to the futures
-
-    def _take(self) -> Batch:
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Hand what is pending to the store's thread as one commit (on the loop)."""
         batch, self._pending = self._pending, []
-        return batch
-
-    async def _commit(self, batch: Batch) -> None:
-        started = time.perf_counter()
+        self._inflight = loop.create_future()
         try:
-            refused = await self._run(self._insert, batch)
-        except Exception as exc:  # the flusher must survive anything
-            failure = exc if isinstance(exc, StoreError) else StoreError(
-                f"The event store failed: {exc!r}.")
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_exception(failure)
-            return
-        self._on_commit(time.perf_counter() - started, len(batch))
+            self._thread.submit(self._commit_on_thread, loop, batch)
+        except RuntimeError as exc:  # the executor is shut down
+            self._answer(batch, set(), StoreError(f"The event store failed: {exc}."), 0.0)
+
+    def _commit_on_thread(self, loop: asyncio.AbstractEventLoop, batch: Batch) -> None:
+        started = time.perf_counter()
+        refused: set[int] = set()
+        failure: StoreError | None = None
+        try:
+            refused = self._insert(batch)
+        except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
+            failure = StoreError(f"The event store failed: {exc}.")
+        except Exception as exc:  # noqa: BLE001 - the appends must hear of anything
+            failure = StoreError(f"The event store failed: {exc!r}.")
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            loop.call_soon_threadsafe(self._answer, batch, refused, failure,
+                                      time.perf_counter() - started)
+
+    def _answer(self, batch: Batch, refused: set[int], failure: StoreError | None,
+                seconds: float) -> None:
+        """On the loop: answer every append of a finished commit, start the next one."""
+        if failure is None:
+            self._on_commit(seconds, len(batch))
         for index, (meeting, _, done) in enumerate(batch):
             if done.done():
                 continue
-            if index in refused:
+            if failure is not None:
+                done.set_exception(failure)
+            elif index in refused:
                 done.set_exception(StoreError(
                     f"An append to {meeting} does not continue its log; refused."))
             else:
                 done.set_result(None)
+        inflight, self._inflight = self._inflight, None
+        if self._pending and self._loop is not None:
+            self._start(self._loop)
+        if inflight is not None and not inflight.done():
+            inflight.set_result(None)
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         loop = asyncio.get_running_loop()

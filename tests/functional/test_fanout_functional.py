@@ -1,39 +1,174 @@
-"""The fan-out port's address book follows the fold: after every change of rooms, each
-connection is addressed in exactly the room the meeting's state has its participant in."""
+"""The fan-out fast path (``SocketServer.fanout``, server/sio.py): one frame written to
+every idle websocket recipient, everything else through the Engine.IO queue, in order;
+long-polling and upgrading recipients; a connection that reads nothing is cut, and its
+client resumes from its last seq."""
 
-from server.keys import GATEWAY, HUB
-from tests.support import Meeting
+import asyncio
+from typing import Any
 
+import aiohttp
+import pytest
+from engineio import packet as eio_packet
 
-def address_book(meeting: Meeting) -> dict[str, set[str]]:
-    gw = meeting.server.app[GATEWAY]
-    prefix = f"r:{meeting.id}:"
-    return {pid: {name for sid in sids for name in gw.sio.rooms(sid, "/")
-                  if name.startswith(prefix)}
-            for pid, sids in gw.conns.online_set(meeting.id).items()}
-
-
-def fold(meeting: Meeting) -> dict[str, set[str]]:
-    state = meeting.server.app[HUB].get(meeting.id).state
-    online = meeting.server.app[GATEWAY].conns.online_set(meeting.id)
-    return {pid: {f"r:{meeting.id}:{state.meeting.participants[pid].room}"} for pid in online}
+from server.keys import GATEWAY
+from server.sio import NAMESPACE, SocketServer
+from tests.rawsio import EVENT, RawSocket
+from tests.support import Client, Meeting, RunningServer
 
 
-async def test_the_address_book_follows_the_fold(meeting: Meeting) -> None:
-    fia = await meeting.facilitator()
-    people = [await meeting.participant(f"P{i}", m)
-              for i, m in enumerate(["Vasa", "Borgå", "Esbo", "Pargas"])]
-    assert address_book(meeting) == fold(meeting)
-    await fia.ok("round.preview", {"group_count": 2})
-    await fia.ok("round.open")
-    book = address_book(meeting)
-    assert book == fold(meeting) and len(set.union(*book.values())) == 3
-    await fia.ok("round.move", {"participant": people[0].participant, "group": None})
-    assert address_book(meeting) == fold(meeting)
-    await fia.ok("round.close", {})
-    assert address_book(meeting) == fold(meeting)
-    await people[1].ok("leave")
-    assert people[1].participant not in address_book(meeting)
-    gw = meeting.server.app[GATEWAY]
-    sid = people[1].sio.get_sid("/")
-    assert [name for name in gw.sio.rooms(sid, "/") if name != sid] == []
+def sio_of(server: RunningServer) -> SocketServer:
+    return server.app[GATEWAY].sio  # type: ignore[no-any-return]
+
+
+def eio_sid(sio: SocketServer, client: Client) -> str:
+    found = sio.manager.eio_sid_from_sid(client.sio.get_sid(NAMESPACE), NAMESPACE)
+    assert found is not None
+    return str(found)
+
+
+async def test_fast_path_and_queued_packets_keep_their_order(meeting: Meeting) -> None:
+    """A frame written straight to the transport must never overtake a packet already
+    in the connection's Engine.IO queue (an ack, a ping, an engine.io send)."""
+    server = meeting.server
+    sio = sio_of(server)
+    anna = await meeting.participant("Anna")
+    seen: list[int] = []
+    done = asyncio.Event()
+
+    async def probe(data: Any) -> None:
+        seen.append(data["n"])
+        if data["n"] == 99:
+            done.set()
+
+    anna.sio.on("probe", probe)
+    sid = anna.sio.get_sid(NAMESPACE)
+    sock = sio.eio.sockets[eio_sid(sio, anna)]
+    encode = sio.packet_class
+    for n in range(0, 6, 2):
+        await sio.fanout("probe", {"n": n}, to=sid)  # the writer is idle: straight out
+        queued = encode(EVENT, namespace=NAMESPACE, data=["probe", {"n": n + 1}]).encode()
+        await sock.send(eio_packet.Packet(eio_packet.MESSAGE, queued))  # engine.io's queue
+    await sio.fanout("probe", {"n": 99}, to=sid)  # behind the queued one, not before it
+    await asyncio.wait_for(done.wait(), 5)
+    assert seen == [0, 1, 2, 3, 4, 5, 99]
+
+
+async def test_frames_of_one_turn_to_one_connection_go_out_in_one_write(
+        meeting: Meeting) -> None:
+    sio = sio_of(meeting.server)
+    anna = await meeting.participant("Anna")
+    got: list[int] = []
+    done = asyncio.Event()
+
+    async def probe(data: Any) -> None:
+        got.append(data["n"])
+        if data["n"] == 4:
+            done.set()
+
+    anna.sio.on("probe", probe)
+    transport = sio.eio.sockets[eio_sid(sio, anna)].fast_ws._sock._writer.transport
+    writes: list[int] = []
+    write = transport.write
+
+    def counting(data: bytes) -> None:
+        writes.append(len(data))
+        write(data)
+
+    transport.write = counting
+    try:
+        for n in range(5):  # no await yields in between: one turn of the loop
+            await sio.fanout("probe", {"n": n}, to=anna.sio.get_sid(NAMESPACE))
+        await asyncio.wait_for(done.wait(), 5)
+    finally:
+        del transport.write
+    assert got == [0, 1, 2, 3, 4]
+    assert len(writes) == 1, writes
+
+
+async def test_one_broadcast_reaches_websocket_polling_and_upgrading_clients(
+        server: RunningServer) -> None:
+    meeting = await server.new_meeting()
+    server.transports = ("websocket",)
+    anna = await meeting.participant("Anna")
+    server.transports = ("polling",)
+    bo = await meeting.participant("Bo", "Vasa")
+    server.transports = ("polling", "websocket")  # starts polling, then upgrades
+    cia = await meeting.participant("Cia", "Borgå")
+    assert bo.sio.transport() == "polling"
+    texts = [f"hej {i} åäö" for i in range(20)]
+    for text in texts:
+        await anna.ok("chat", {"text": text})
+    for c in (anna, bo, cia):
+        await c.inbox.wait("event", lambda e: e["type"] == "chat.sent"
+                           and e["data"]["text"] == texts[-1])
+        assert [e["data"]["text"] for e in c.inbox.events("chat.sent")] == texts
+        seqs = [e["seq"] for e in c.inbox.events()]
+        assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
+    assert cia.sio.transport() == "websocket"
+
+
+async def test_websocket_offering_deflate_gets_plain_frames(server: RunningServer) -> None:
+    """permessage-deflate is not negotiated, so one frame fits every recipient."""
+    async with aiohttp.ClientSession() as http, http.ws_connect(
+            f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
+            compress=15) as ws:
+        assert ws.compress == 0
+        assert "permessage-deflate" not in ws._response.headers.get(
+            "Sec-WebSocket-Extensions", "")
+        opened = await ws.receive(timeout=5)
+        assert str(opened.data).startswith("0")
+
+
+@pytest.mark.parametrize("serializer", ["json"])
+async def test_a_client_that_reads_nothing_is_cut_and_resumes(meeting: Meeting) -> None:
+    """Past the backlog limit the server closes the connection (instead of buffering
+    without end); the client comes back with its resume token and last seq and gets
+    what it missed."""
+    server = meeting.server
+    sio = sio_of(server)
+    sio.send_backlog_bytes = 256 * 1024
+    bo = await meeting.participant("Bo", "Vasa")
+    stalled = RawSocket(server.url, "json")
+    await stalled.open()
+    sid = (await stalled.connect({"token": meeting.tokens["participant"],
+                                  "meeting": meeting.id}))["sid"]
+    joined = await stalled.call("join", {"name": "Stina", "municipality": "Vasa"})
+    assert joined["ok"], joined
+    me, resume = joined["data"]["participant"], joined["data"]["resume_token"]
+    await bo.inbox.wait("presence", lambda d: d == {"participant": me, "online": True})
+    last_seq = max(e["seq"] for e in bo.inbox.events())
+    assert stalled._reader is not None
+    stalled._reader.cancel()  # from now on it reads nothing
+    big = "x" * (128 * 1024)
+    for _ in range(800):  # up to 100 MiB; the socket buffers of loopback hold a few
+        await sio.fanout("probe", big, to=sid)
+        if sio.backlog_cuts:
+            break
+        await asyncio.sleep(0)  # let the loop write what the kernel takes
+    assert sio.backlog_cuts == 1
+    await bo.inbox.wait("presence", lambda d: d == {"participant": me, "online": False},
+                        timeout=10)
+    missed_text = "while you were away"
+    await bo.ok("chat", {"text": missed_text})
+    await stalled.close()
+    back = server.client(meeting.tokens["participant"], meeting=meeting.id,
+                         resume=resume, last_seq=last_seq)
+    await back.connect()
+    answer = await back.call("join", {"name": "Stina", "municipality": "Vasa"})
+    assert answer["ok"] and answer["data"]["participant"] == me, answer
+    welcome = await back.inbox.wait("welcome")
+    assert missed_text in [e["data"].get("text") for e in welcome.get("missed", [])]
+
+
+async def test_each_connection_keeps_no_copy_of_its_request_headers(meeting: Meeting) -> None:
+    """Memory per connection: the environ Engine.IO made of the handshake request is cut
+    down to the request once the connect handler has read it, and the send queue is
+    the lean one."""
+    from server.sio import _LeanQueue
+
+    sio = sio_of(meeting.server)
+    anna = await meeting.participant("Anna")
+    environ = sio.environ[eio_sid(sio, anna)]
+    assert "aiohttp.request" in environ
+    assert not [k for k in environ if k.startswith("HTTP_")], sorted(environ)
+    assert isinstance(sio.eio.sockets[eio_sid(sio, anna)].queue, _LeanQueue)

@@ -104,6 +104,8 @@ async def test_memory_of_300_half_open_sessions_comes_back(tmp_path: Path) -> No
         await open_and_close(http, port, token, meeting, pid)
         before = await collected(collections, pid)
         peak = await open_and_close(http, port, token, meeting, pid)
-        assert peak - before > 3 * 1024, (before, peak)  # the sessions did cost memory
+        # the sessions did cost memory (~7 KiB each since no permessage-deflate context
+        # is made for them, ~40 KiB with one)
+        assert peak - before > 1024, (before, peak)
         after = await collected(collections, pid)
         assert after <= before * 1.10, f"RSS {before} KiB before, {peak} open, {after} after"

@@ -168,3 +168,19 @@ async def test_redis_that_stops_answering_fails_commands_within_a_second(tmp_pat
             assert [e.seq for e in await st.read("m1")] in ([1], [1, 2])
     finally:
         server.kill()
+
+
+async def test_closing_answers_the_commit_in_flight_and_the_pending_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Closing the store while one commit runs on its thread and more appends wait for
+    the next: every append is answered (none hangs) and is in the log afterwards."""
+    import asyncio
+    st = SQLiteStore(tmp_path / "c.db")
+    await st.__aenter__()
+    first = [asyncio.create_task(st.append(f"m{i}", [ev(1)])) for i in range(20)]
+    await asyncio.sleep(0)  # the first append submitted a commit; the rest wait behind it
+    second = [asyncio.create_task(st.append(f"n{i}", [ev(1)])) for i in range(20)]
+    await asyncio.sleep(0)
+    await asyncio.wait_for(st.__aexit__(None, None, None), 10)
+    await asyncio.wait_for(asyncio.gather(*first, *second), 1)
+    async with SQLiteStore(tmp_path / "c.db") as again:
+        assert len(await again.meetings()) == 40
