@@ -20,6 +20,7 @@ from rooms.exceptions import DomainError
 from server import authz
 from server.hub import Hub
 from server.keys import BOARDS, CREDENTIALS, GATEWAY, HUB, SETTINGS, STORE, TOKENS
+from server.store import StoreError
 from server.tokens import TokenError
 
 
@@ -81,6 +82,8 @@ async def _answer(request: web.Request, handler: Any, api: bool) -> web.StreamRe
     except DomainError as exc:
         status = 404 if exc.code == "meeting_not_found" else 409
         return json_error(status, exc.code, exc.message)
+    except StoreError as exc:  # the store (Redis, the disk) is failing: say so, retryable
+        return json_error(503, exc.code, "The event store is unavailable; try again.")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
@@ -66,7 +67,14 @@ def create_app(settings: Settings, store: LogStore | None = None,
     app[SETTINGS] = settings
     redact_unparsable_requests()
     app[METRICS] = Metrics()
-    creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
+    if settings.redis_url:  # cluster: one secret key and admin token for every process
+        from server.cluster import adopt_meetings, shared_credentials
+        from server.cluster.sessions import sessions_ctx, sessions_middleware
+        creds = shared_credentials(settings)
+        app.middlewares.extend([adopt_meetings, sessions_middleware])
+        app.on_startup.append(_serving)  # after every context above has started
+    else:
+        creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     app[CREDENTIALS] = creds
     app[CLOCK] = clock = clock or SystemClock()
     app[TOKENS] = Tokens(creds.secret_key, settings.invite_ttl_s, settings.resume_ttl_s, clock)
@@ -76,8 +84,13 @@ def create_app(settings: Settings, store: LogStore | None = None,
     sio.attach(app)
     app.cleanup_ctx.append(_store_ctx(store))
     app.cleanup_ctx.append(_live_ctx(clock, scheduler, sio))
+    if settings.node_name:  # behind nginx: long-polling pinned to this process
+        from server.cluster.pinning import pin_cookie
+        app.on_response_prepare.append(pin_cookie)
     app.on_shutdown.append(on_shutdown)  # SIGTERM: tell every client, close, in < 2 s
     app.cleanup_ctx.append(workspace_ctx)
+    if settings.redis_url:  # cluster: organiser sessions in Redis (server/cluster/sessions.py)
+        app.cleanup_ctx.append(sessions_ctx)
     app.cleanup_ctx.append(retention_ctx)  # after the workspace: it reads cohorts
     app.cleanup_ctx.append(review_pages.review_ctx)  # indexes meetings as they end
     app.add_routes(organiser_pages.routes())
@@ -88,6 +101,13 @@ def create_app(settings: Settings, store: LogStore | None = None,
     return app
 
 
+async def _serving(app: web.Application) -> None:
+    """Cluster: start-up done; Redis commands now fail fast (server/store/redis_store.py)."""
+    serving = getattr(app[STORE], "serving", None)
+    if serving is not None:
+        serving()
+
+
 def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if given is not None:
@@ -95,6 +115,12 @@ def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
             yield
             return
         metrics = app[METRICS]
+        if app[SETTINGS].redis_url:  # cluster (server/cluster): every log in Redis
+            from server.store.redis_store import RedisStore
+            async with RedisStore(app[SETTINGS].redis_url, startup_timeout_s=5.0) as shared:
+                app[STORE] = shared
+                yield
+            return
         path = app[SETTINGS].data_dir / STORE_FILE
         async with SQLiteStore(path, on_commit=lambda s, n: metrics.store_commit.observe(s)) as st:
             app[STORE] = st
@@ -103,12 +129,17 @@ def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
 
 
 async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
-                     sio: SocketServer) -> tuple[Hub, Gateway, VideoRooms]:
+                     sio: SocketServer) -> tuple[Hub, Gateway, VideoRooms, Any]:
     """The hub (recovered), the dispatcher and what it serves with, the gateway and its
-    commands; timers re-armed for what the log says is due."""
+    commands; timers re-armed for what the log says is due. With ``--redis-url`` the
+    cluster's variants of the connections, the fan-out port and the round timer, and
+    this process's ``Node`` (server/cluster), started; else the node is None."""
     settings, metrics = app[SETTINGS], app[METRICS]
-    conns = Connections()
-    fanout = SocketFanout(sio)
+    cluster = settings.redis_url is not None  # server/cluster: several processes
+    if cluster:
+        from server.cluster import ClusterConnections, ClusterFanout, ClusterRoundTimer, Node
+    conns = ClusterConnections() if cluster else Connections()
+    fanout = ClusterFanout(sio) if cluster else SocketFanout(sio)
     dispatcher = app[DISPATCHER] = Dispatcher(fanout, conns, metrics)
     board_limits = BoardLimits(max_update_bytes=settings.board_max_update_bytes,
                                max_elements=settings.board_max_elements)
@@ -124,23 +155,28 @@ async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
     gateway.closers.append(planner.close)
     register_all(gateway, video, planner)
     SfuEvents(gateway, video, dispatcher)
-    timer = RoundTimer(hub, scheduler, clock)
+    timer = (ClusterRoundTimer(hub, app[STORE], clock) if cluster  # type: ignore[arg-type]
+             else RoundTimer(hub, scheduler, clock))
     presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
     dispatcher.serve(Services(
         hub=hub, timer=timer, presence=presence, video=video,
         media=MediaPlans(hub, conns, fanout, video, settings.publisher_cap),
         ice=IceRefresh(settings, scheduler, clock, conns, fanout),
         next_round=NextRound(planner, hub, conns)))
+    node = (Node(app, app[STORE], hub, gateway, fanout, dispatcher, conns,  # type: ignore[arg-type]
+                 timer) if cluster else None)
+    if node is not None:
+        await node.start()  # knows who is online elsewhere before any grace is armed
     gateway.start_grace_after_restart()
     presence.after_restart()
     timer.sync_all()
-    return hub, gateway, video
+    return hub, gateway, video, node
 
 
 def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: ignore[no-untyped-def]
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        hub, gateway, video = await _live_side(app, clock, scheduler, sio)
+        hub, gateway, video, node = await _live_side(app, clock, scheduler, sio)
         app[review_pages.REVIEW] = review_pages.Review(app[STORE])
         app[HUB], app[GATEWAY] = hub, gateway
         tasks = [asyncio.create_task(scheduler.run(), name="scheduler")]
@@ -151,6 +187,8 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
             async with video:
                 yield
         finally:
+            if node is not None:
+                await node.stop()
             for close in gateway.closers:
                 close()
             for task in tasks:

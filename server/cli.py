@@ -47,6 +47,13 @@ def main() -> None:
                    "are believed (repeatable; env: space-separated).")
 @click.option("--loop", "loop_name", envvar="LEDARSTIG_LOOP", default="uvloop",
               type=click.Choice(["uvloop", "asyncio"]), show_default=True)
+@click.option("--redis-url", envvar="LEDARSTIG_REDIS_URL", default=None,
+              help="Run as one of several processes sharing Redis (redis://host:6379/0): "
+                   "logs, snapshots, timers, keys and delivery across processes.")
+@click.option("--node-name", envvar="LEDARSTIG_NODE_NAME", default=None,
+              help="This process's name behind nginx: set in the ledarstig_node cookie at "
+                   "the Socket.IO handshake, which nginx routes long-polling by "
+                   "(docs/deploy.md).")
 @click.option("--janus-url", envvar="LEDARSTIG_JANUS_URL", default=None,
               help="Janus's HTTP API (e.g. http://127.0.0.1:8088/janus): plenary video "
                    "through its VideoRoom. Without it the plenary is a mesh or a stage.")
@@ -64,7 +71,8 @@ def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str
           grace: float, log_format: str, gc_freeze: bool, loop_name: str,
           janus_url: str | None, janus_secret: str | None, janus_admin_key: str | None,
           stun_urls: tuple[str, ...], turn_urls: tuple[str, ...],
-          turn_secret: str | None,
+          turn_secret: str | None, redis_url: str | None = None,
+          node_name: str | None = None,
           allowed_origins: tuple[str, ...] = (), trusted_proxies: tuple[str, ...] = ()) -> None:
     """Run the server (embedded SQLite store under --data-dir)."""
     configure_logging(json_lines=log_format == "json")
@@ -75,12 +83,18 @@ def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str
                         cors_origins=allowed_origins, trusted_proxies=trusted_proxies,
                         janus_url=janus_url, janus_secret=janus_secret,
                         janus_admin_key=janus_admin_key, stun_urls=stun_urls,
-                        turn_urls=turn_urls, turn_secret=turn_secret or None)
-    creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
+                        turn_urls=turn_urls, turn_secret=turn_secret or None,
+                        redis_url=redis_url or None, node_name=node_name or None)
+    if settings.redis_url:  # cluster: keys shared through Redis (server/cluster)
+        from server.cluster import shared_credentials
+        creds = shared_credentials(settings)
+    else:
+        creds = load_or_create(settings.data_dir, settings.admin_token, settings.secret_key)
     url = public_url or f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     click.echo(f"Ledarstig is running at {url}/  (data in {data_dir.resolve()})")
     if creds.admin_token_created:
-        click.echo(f"Admin token (shown once, kept in {data_dir / 'admin_token'}): "
+        kept = "Redis" if settings.redis_url else data_dir / "admin_token"
+        click.echo(f"Admin token (shown once, kept in {kept}): "
                    f"{creds.admin_token}")
     if loop_name == "uvloop":
         import uvloop

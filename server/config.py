@@ -36,6 +36,7 @@ class Settings:
     secret_key: str | None = None
     public_url: str | None = None
     redis_url: str | None = None
+    node_name: str | None = None  # behind nginx: the pinning cookie's value (server/cluster)
     grace_s: float = 60.0
     presence_debounce_s: float = 10.0  # away this long before offline is logged
     retention_days: int = 90  # recordings are deleted this long after a meeting ends

@@ -203,6 +203,12 @@ class Gateway:
             await self.hub.execute(meeting, SYSTEM,
                                    lambda s: cmd.leave(s.meeting, participant, "timeout"))
 
+    def give_grace(self, meeting: str, participant: str) -> None:
+        """The participant leaves unless back within the grace period (cluster: the
+        process that held their connections died)."""
+        self.scheduler.after(_grace_key(meeting, participant), self.settings.grace_s,
+                             lambda: self._expire(meeting, participant))
+
     def start_grace_after_restart(self) -> None:
         """Everyone present when the server stopped gets a grace period to return."""
         for live in self.hub.all():

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -16,16 +17,20 @@ from rooms.board import BoardLimits
 from rooms.exceptions import DomainError
 from server.boards import snapshot_key
 from server.clock import Clock
-from server.effects import Effect, Reloaded, effects
+from server.effects import Effect, IndexForReview, Reloaded, effects, follow_up
 from server.live import Broadcaster, LiveMeeting
 from server.state import decode_snapshot, encode_snapshot, new_state
 from server.store import LogStore, StoreError
+from server.store.base import SeqConflict
 from server.store.namespaces import is_meeting_log
 
 log = logging.getLogger("ledarstig.hub")
 
 Decision = Callable[[Session], Sequence[Draft]]
 T = TypeVar("T")
+#: Cluster (--redis-url): a command that lost the race for its seq to another process
+#: is decided again on the caught-up state, at most this many times.
+CONFLICT_RETRIES = 8
 
 
 class Dispatch(Broadcaster, Protocol):
@@ -54,6 +59,7 @@ class Hub:
         self._snapshot_every = snapshot_every
         self._reload_lock = asyncio.Lock()
         self._meetings: dict[str, LiveMeeting] = {}
+        self.conflicts = 0  # cluster: appends another process won (each one a reload)
 
     async def recover(self) -> float:
         """Load every meeting from the store; returns the seconds it took."""
@@ -92,7 +98,8 @@ class Hub:
         live = LiveMeeting(new_state(), self._store, self._broadcaster, self._board_limits)
         events, todo = live.commit_effects(SYSTEM, [draft], self._clock.now_ms())
         await live.publish(events)
-        self._meetings[meeting_id] = live
+        # cluster: the tail may have adopted it from the log meanwhile; keep that one
+        live = self._meetings.setdefault(meeting_id, live)
         await self._dispatch.run(meeting_id, todo)
         return live
 
@@ -108,11 +115,21 @@ class Hub:
                     decide: Decision) -> tuple[list[Event], list[Effect]]:
         """``execute`` without running the effects: they are returned to the caller (the
         dispatcher, running a follow-up decision, queues them behind its own)."""
-        live = await self._healthy(meeting_id)
-        events, todo = live.commit_effects(actor, decide(live.state), self._clock.now_ms())
-        if not events:
-            return events, todo
-        await live.publish(events)
+        for attempt in range(CONFLICT_RETRIES):
+            live = await self._healthy(meeting_id)
+            events, todo = live.commit_effects(actor, decide(live.state), self._clock.now_ms())
+            if not events:
+                return events, todo
+            try:
+                await live.publish(events)
+            except SeqConflict:  # cluster: another process appended first; catch up
+                self.conflicts += 1
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+                if attempt:  # two processes in a burst on one meeting: step aside a little
+                    await asyncio.sleep(random.uniform(0, 0.002 * attempt))
+                continue
+            break
         await self._snapshot_due(live)
         return events, todo
 
@@ -121,12 +138,13 @@ class Hub:
         """Build from the meeting's state and send once all of it is durable (see
         ``LiveMeeting.hand_out``); after a store failure, once more from the reloaded
         meeting. Raises ``StoreError`` while the store refuses the meeting's log."""
-        for attempt in range(2):
+        for attempt in range(CONFLICT_RETRIES):  # cluster: other processes' appends race it
             live = await self._healthy(meeting_id)
             try:
                 return await live.hand_out(lambda: build(live), send)  # noqa: B023 (at once)
             except StoreError:
-                if attempt:
+                # once after a store failure; more often if other processes won races
+                if attempt == CONFLICT_RETRIES - 1 or (attempt and not self.conflicts):
                     raise
         raise AssertionError("unreachable")
 
@@ -145,12 +163,76 @@ class Hub:
                 return
             await live.drained()  # the log must hold all it will hold before we read it
             log.warning("reloading meeting %s from its log after a store failure", meeting_id)
-            self._meetings[meeting_id] = await self._load(meeting_id)
+            fresh = await self._load(meeting_id)
+            # Cluster: events other processes appended meanwhile reach our clients
+            # before anything newer (with one process the store refused them all).
+            missed = [e for e in fresh.recent if e.seq > live.durable]
+            if missed:
+                await self._dispatch.deliver(meeting_id, missed)
+            self._meetings[meeting_id] = fresh
+        if missed:  # their effects here as for absorbed events (``absorb``), judged
+            # against the reloaded state: the states before them are not kept
+            await self._dispatch.run(meeting_id, self._local(
+                [x for e in missed for x in effects(fresh.state, e)]))
         await self._reloaded(meeting_id)
 
     async def _reloaded(self, meeting_id: str) -> None:
         live = self._meetings[meeting_id]
         await self._dispatch.run(meeting_id, effects(live.state, Reloaded()))
+
+    # -- cluster (server/cluster, --redis-url) ----------------------------------
+
+    async def absorb(self, meeting_id: str, events: Sequence[Event]) -> list[Event]:
+        """Events of ``meeting_id`` another process appended: folded (state and boards),
+        delivered to our clients in log order (``Dispatch.deliver``), and their effects
+        carried out here as after a local commit: timers synced, media re-planned, boards
+        sent, connections moved. Follow-up decisions and the review index are the
+        appending process's (it runs them itself). Returns the events new here."""
+        live = self._meetings.get(meeting_id)
+        if live is None:
+            return []
+        result = await live.absorb(events)
+        if result is None:
+            live.broken = True
+            await self._reload(meeting_id)
+            return []
+        fresh, todo = result
+        local = self._local(todo)
+        if local:
+            await self._dispatch.run(meeting_id, local)
+        return fresh
+
+    @staticmethod
+    def _local(todo: Sequence[Effect]) -> list[Effect]:
+        """Of the effects of events another process committed, those this process
+        carries out: not the follow-up decisions or the review index (that process's)."""
+        return [e for e in todo if not follow_up(e) and not isinstance(e, IndexForReview)]
+
+    async def adopt(self, meeting_id: str) -> LiveMeeting | None:
+        """A meeting another process created: load it from the store, once."""
+        if meeting_id not in self._meetings and is_meeting_log(meeting_id):
+            async with self._reload_lock:
+                if meeting_id not in self._meetings:
+                    loaded = await self._load(meeting_id)
+                    if loaded.state.seq:  # unless created here meanwhile (create's own)
+                        self._meetings.setdefault(meeting_id, loaded)
+        return self._meetings.get(meeting_id)
+
+    async def reread(self, meeting_id: str) -> None:
+        """Another process rewrote or removed this meeting's log (erasure, retention):
+        what memory holds of it must go. Reloaded from the log, or dropped if empty."""
+        live = self._meetings.get(meeting_id)
+        if live is None:
+            return
+        async with self._reload_lock:
+            await live.drained()
+            loaded = await self._load(meeting_id)
+            live.boards.forget()
+            if not loaded.state.seq:
+                self._meetings.pop(meeting_id, None)
+                return
+            self._meetings[meeting_id] = loaded
+        await self._reloaded(meeting_id)
 
     async def rewrite(self, meeting_id: str,
                       transform: Callable[[list[Event]], list[Event]]) -> LiveMeeting:

@@ -138,6 +138,40 @@ class LiveMeeting:
             else:
                 done.set_result(None)
 
+    # -- cluster (server/cluster, --redis-url): events other processes appended ----
+
+    async def absorb(self, events: Sequence[Event]
+                     ) -> tuple[list[Event], list[Effect]] | None:
+        """Fold (state and boards) and deliver, in their place in the order, events of
+        this meeting's log that another process appended. Returns those that were new
+        here with their effects (as ``commit_effects``), or None if the meeting must be
+        reloaded from its log instead (a gap, or memory ahead of the log with events it
+        refused)."""
+        async with self._turn:
+            await self._turn.wait_for(lambda: self._published == self._committed)
+            fresh = [e for e in events if e.seq > self.durable]
+            if self.broken or (fresh and fresh[0].seq != self.durable + 1):
+                return None
+            todo: list[Effect] = []
+            if not fresh:
+                return [], todo
+            try:
+                for event in fresh:
+                    todo += effects(self.state, event)
+                    self.boards.fold(event, absorbed=True)
+                    self.state.apply(event)
+                    self.recent.append(event)
+            except Exception:
+                self.broken = True
+                return None
+            self._committed = self._published = self.durable = fresh[-1].seq
+            try:
+                await self._broadcaster.deliver(self.state.id, fresh)
+            finally:
+                await self._answer_readers()
+                self._turn.notify_all()
+            return fresh, todo
+
     async def drained(self) -> None:
         """Wait until every committed event went through the store, taken or refused."""
         async with self._turn:

@@ -9,6 +9,7 @@ from typing import Generic, Protocol, TypeVar
 from rooms import Entry, Event
 from server.clock import Clock
 from server.store import LogStore
+from server.store.base import SeqConflict
 
 
 class Folded(Protocol):
@@ -34,11 +35,28 @@ class Ledger(Generic[S]):
 
     async def execute(self, actor: str, decide: Callable[[S], Sequence[Entry]]) -> list[Event]:
         async with self._lock:
-            now, seq = self._clock.now_ms(), self.state.seq
-            events = [Event(seq + i + 1, now, actor, d.type, d.data)
-                      for i, d in enumerate(decide(self.state))]
-            if events:
-                await self._store.append(self._key, events)
-                for event in events:
-                    self.state.apply(event)
-            return events
+            for attempt in range(8):
+                now, seq = self._clock.now_ms(), self.state.seq
+                events = [Event(seq + i + 1, now, actor, d.type, d.data)
+                          for i, d in enumerate(decide(self.state))]
+                if events:
+                    try:
+                        await self._store.append(self._key, events)
+                    except SeqConflict:  # cluster: another process appended first
+                        if attempt == 7:
+                            raise
+                        await self._read_missed()
+                        continue
+                    for event in events:
+                        self.state.apply(event)
+                return events
+            raise AssertionError("unreachable")
+
+    async def catch_up(self) -> None:
+        """Cluster: fold what other processes appended to this log."""
+        async with self._lock:
+            await self._read_missed()
+
+    async def _read_missed(self) -> None:
+        for event in await self._store.read(self._key, self.state.seq):
+            self.state.apply(event)

@@ -10,6 +10,15 @@ class StoreError(Exception):
     code = "store_unavailable"
 
 
+class SeqConflict(StoreError):
+    """The append does not continue the log: another process appended first (Redis).
+    ``last`` is the log's last seq; read after it, fold, decide again."""
+
+    def __init__(self, last: int, message: str) -> None:
+        super().__init__(message)
+        self.last = last
+
+
 class LogStore(Protocol):
     async def append(self, meeting: str, events: Sequence[Event]) -> None:
         """Make ``events`` durable; returns once they survive a restart."""

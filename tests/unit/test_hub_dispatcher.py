@@ -111,9 +111,9 @@ class CountingHub(Hub):
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, store: FlakyStore | None = None) -> None:
         self.trail: list[tuple[Any, ...]] = []
-        self.store = FlakyStore()
+        self.store = store or FlakyStore()  # shared: two processes on one log (cluster)
         self.clock = Clock()
         self.conns = Connections()
         self.scheduler = Scheduler(self.clock)
@@ -250,3 +250,50 @@ async def test_a_connection_of_a_removed_meeting_is_still_forgotten(world: World
 def test_audiences_are_plain_values() -> None:
     assert ToParticipant("m", "p") == ToParticipant("m", "p")
     assert ToMeeting("m") != ToRoom("m", "plenary")
+
+
+async def test_events_another_process_appended_take_the_same_effects_path(world: World) -> None:
+    """Cluster (--redis-url): a round opened on another process is folded here (state and
+    boards), delivered in log order, and its effects carried out as after a local commit
+    (timer armed, media re-planned); its follow-up (the seed) is that process's, not
+    decided again here."""
+    m = await world.meeting(4)
+    other = World(world.store)  # the second process, on the same log
+    assert await other.hub.adopt(m) is not None
+    await world.hub.execute(m, "f", lambda s: b.preview(
+        s, "f", "r1", RoundSpec(group_count=2, prompts=["Why?", "How?"]), seed=3))
+    [opened] = await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    rooms = opened.data["rooms"]
+    in_log = len(await world.store.read(m))
+    fresh = await other.hub.absorb(m, await world.store.read(m))
+    assert [e.seq for e in fresh] == list(range(7, in_log + 1))  # preview, opening, 2 seeds
+    assert len(await world.store.read(m)) == in_log  # the seed was not decided twice
+    kinds = [step[0] if step[0] != "send" else step[1] for step in other.trail]
+    assert kinds == ["round.previewed", "move", "round.opened", "board.updated",
+                     "board.updated", "next_round", "media"], other.trail
+    assert other.trail[-1] == ("media", frozenset({"plenary", *rooms}))
+    assert other.scheduler.pending(f"round:{m}")  # the deadline is armed here too
+    assert other.hub.get(m).state.current() is not None
+    board = await other.hub.get(m).boards.of(rooms[0])
+    assert board.element_count == 1  # the seed is on the board here as well
+    assert await other.hub.absorb(m, await world.store.read(m)) == []  # never twice
+
+
+async def test_a_reload_after_a_lost_race_delivers_what_was_missed_with_its_effects(
+        world: World) -> None:
+    """Cluster: this process's append lost to another process's round opening; the
+    reload delivers the opening before anything newer and re-plans media for it."""
+    m = await world.meeting(4)
+    other = World(world.store)
+    await other.hub.adopt(m)
+    await world.hub.execute(m, "f", lambda s: b.preview(
+        s, "f", "r1", RoundSpec(group_count=2), seed=3))
+    await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    with pytest.raises(StoreError):  # the memory store refuses; Redis says SeqConflict
+        await other.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c1", "Hej"))
+    other.trail.clear()
+    await other.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c2", "Hej"))
+    kinds = [step[0] if step[0] != "send" else step[1] for step in other.trail]
+    assert kinds[:3] == ["round.previewed", "move", "round.opened"], other.trail
+    assert "media" in kinds and kinds[-1] == "chat.sent", other.trail
+    assert other.scheduler.pending(f"round:{m}")

@@ -91,3 +91,38 @@ async def test_hand_out_with_nothing_in_flight_goes_at_once() -> None:
         seen.seen.append(f"welcome@{seq}")
     assert await live.hand_out(lambda: live.state.seq, send) == 1
     assert seen.seen == [1, "welcome@1"]
+
+
+async def test_absorb_folds_and_delivers_other_processes_events_in_their_place() -> None:
+    """Cluster: events another process appended are folded and delivered after the
+    local ones in flight, never twice; a gap, or memory ahead of the log with an event
+    the log refused, asks for a reload instead (None)."""
+    live, store, seen = await meeting()
+    other = LiveMeeting(new_state(), MemoryStore(), Recorder())  # the other process's view
+    for e in await store.read("m"):
+        other.state.apply(e)
+    theirs = other.commit("bo", cmd.join(other.state.meeting, "bo", Role.PARTICIPANT,
+                                         name="Bo", municipality="Vasa"), 3)  # seq 2
+    store.gate = asyncio.Event()
+    mine = joining(live, "anna")  # seq 2 here too: it will lose the race
+    publishing = asyncio.create_task(live.publish(mine))
+    await MemoryStore.append(store, "m", theirs)  # the other process won seq 2
+    absorbing = asyncio.create_task(live.absorb(theirs))
+    await asyncio.sleep(0)
+    assert not absorbing.done()  # waits for the local append in flight
+    store.gate.set()
+    with pytest.raises(StoreError):
+        await publishing
+    assert await absorbing is None  # memory holds anna's refused join: reload
+    fresh = LiveMeeting(new_state(), store, seen)
+    for e in await store.read("m", 0):
+        fresh.state.apply(e)
+    fresh.durable = fresh.state.seq
+    fresh._published = fresh._committed = fresh.state.seq
+    more = other.commit("bo", cmd.chat(other.state.meeting, "bo", "c1", "hej"), 4)  # seq 3
+    await store.append("m", more)
+    absorbed = await fresh.absorb([*theirs, *more])  # seq 2 already held: not again
+    assert absorbed is not None and absorbed[0] == more
+    assert seen.seen[-1] == 3 and seen.seen.count(3) == 1
+    gap = Event(9, 5, "bo", "chat.sent", {"id": "c9", "room": "plenary", "text": "x"})
+    assert await fresh.absorb([gap]) is None  # seq 4..8 missing: reload from the log

@@ -7,12 +7,25 @@ import pytest
 
 from rooms import Event
 from server.store import LogStore, MemoryStore, SQLiteStore, StoreError
+from server.store.redis_store import RedisStore
+from tests.redis_support import RedisServer
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 async def store(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[LogStore]:  # type: ignore[no-untyped-def]
-    impl = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "s.db")
-    async with impl as opened:
+    if request.param == "redis":
+        server = request.getfixturevalue("redis_server")
+        impl: LogStore = RedisStore(server.url, prefix=f"t{tmp_path.name}:")
+    else:
+        impl = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "s.db")
+    async with impl as opened:  # type: ignore[attr-defined]
         yield opened
 
 
@@ -90,6 +103,71 @@ async def test_read_range_and_rewrite(store: LogStore) -> None:
     assert await store.latest_snapshot("m10") == (1, b"other")  # another meeting's stays
     await store.append("m1", [ev(3)])  # the log continues after the rewrite
     assert [e.seq for e in await store.read("m1")] == [1, 2, 3]
+
+
+async def test_redis_appends_from_two_clients_get_one_order(redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two processes' stores racing for the same seq: exactly one wins, the other
+    learns the log's last seq (SeqConflict) and nothing is overwritten."""
+    import asyncio
+
+    from server.store.base import SeqConflict
+    prefix = f"race{tmp_path.name}:"
+    async with RedisStore(redis_server.url, prefix) as a, RedisStore(redis_server.url, prefix) as b:
+        await a.append("m1", [ev(1)])
+        results = await asyncio.gather(a.append("m1", [ev(2, "a")]),
+                                       b.append("m1", [ev(2, "b")]), return_exceptions=True)
+        losers = [r for r in results if isinstance(r, SeqConflict)]
+        assert len(losers) == 1 and losers[0].last == 2
+        winner = "a" if results[0] is None else "b"
+        assert [e.type for e in await b.read("m1")] == ["chat.sent", winner]
+        await a.save_snapshot("m1", 5, b"new")
+        await b.save_snapshot("m1", 3, b"old")  # never replaces a newer snapshot
+        assert await a.latest_snapshot("m1") == (5, b"new")
+
+
+async def test_redis_down_fails_fast_with_store_unavailable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from tests.redis_support import free_port
+    async with RedisStore(f"redis://127.0.0.1:{free_port()}/0", op_timeout_s=0.5) as st:
+        started = time.monotonic()
+        for call in (st.ping(), st.append("m1", [ev(1)]), st.read("m1")):
+            with pytest.raises(StoreError) as info:
+                await call
+            assert info.value.code == "store_unavailable"
+        assert time.monotonic() - started < 3 * 1.0
+
+
+async def test_appends_in_flight_to_one_log_keep_their_order(store: LogStore) -> None:
+    """Many appends to one log awaited together (a burst of commands on one meeting)
+    all land, in call order, none refused (Redis: they must not race each other)."""
+    import asyncio
+    await asyncio.gather(*(store.append("m1", [ev(i)]) for i in range(1, 61)))
+    assert [e.seq for e in await store.read("m1")] == list(range(1, 61))
+
+
+async def test_redis_that_stops_answering_fails_commands_within_a_second(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A Redis that hangs (SIGSTOP), not one that refuses: every command still fails
+    with store_unavailable within the deadline, and works again once it answers."""
+    import signal
+    import time
+
+    server = RedisServer(tmp_path / "hung").start()
+    try:
+        async with RedisStore(server.url, op_timeout_s=0.8) as st:
+            await st.append("m1", [ev(1)])
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGSTOP)
+            for call in (st.ping(), st.append("m1", [ev(2)]), st.read("m1")):
+                started = time.monotonic()
+                with pytest.raises(StoreError):
+                    await call
+                assert time.monotonic() - started < 1.0
+            server.proc.send_signal(signal.SIGCONT)
+            await st.ping()
+            assert [e.seq for e in await st.read("m1")] in ([1], [1, 2])
+    finally:
+        server.kill()
 
 
 async def test_closing_answers_the_commit_in_flight_and_the_pending_one(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,325 @@
+"""Several processes, one deployment: what ``--redis-url`` turns on.
+
+- The store is ``RedisStore``: every log (meetings, programmes, the organisers),
+  snapshots and board snapshots are shared; appends are ordered per log across
+  processes (``SeqConflict`` → catch up → decide again, in ``Hub.apply``).
+- **Delivery from the log.** One task per process (``Node._follow``) tails, with
+  ``XREAD BLOCK``, the stream of every meeting it holds and of every programme, and
+  the stream of newly created logs. Events another process appended are folded into
+  the live meeting and delivered to this process's clients in log order
+  (``Hub.absorb`` → ``LiveMeeting.absorb`` → ``Dispatcher.deliver``, then the
+  effects of ``server.effects`` as after a local commit: a round opened elsewhere
+  arms/syncs the timer and re-plans media here too); nothing goes through pub/sub, so
+  nothing logged can be lost or reordered on the way, and the encode-once fan-out
+  stays the delivery path.
+- **Ephemeral messages** (presence, signal, speaking: never logged) go through
+  ``ClusterFanout``, the fan-out port (``server.fanout``) that also relays them over
+  Redis pub/sub (at most once, as they are on one process if a socket drops); each
+  process resolves the same audience against its own connections.
+- **Rewritten logs** (erasure, retention): ``RedisStore.rewrite`` announces them on a
+  channel; every process re-reads them (``Hub.reread``).
+- **Presence** across processes and the reaping of dead ones: ``presence.py``.
+- **Deadlines** in a Redis sorted set, fired once: ``timers.py``.
+- The secret key and the admin token are shared through Redis (``shared_credentials``).
+"""
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Awaitable
+from typing import Any
+
+import msgspec
+import redis
+from aiohttp import web
+
+from programmes import Programme
+from rooms.events import MeetingEnded
+from server.config import Settings
+from server.credentials import Credentials
+from server.dispatcher import Dispatcher
+from server.effects import PresenceChanged
+from server.fanout import (
+    Audience,
+    SocketFanout,
+    ToConnection,
+    ToConnections,
+    ToFacilitators,
+    ToMeeting,
+    ToParticipant,
+    ToRoom,
+)
+from server.gateway import Gateway
+from server.hub import Hub
+from server.organisers.ledger import Ledger
+from server.store import StoreError
+from server.store.namespaces import ORGANISERS, PROGRAMME_PREFIX, is_meeting_log, programme_log
+from server.store.redis_store import RedisStore
+
+from .presence import ClusterConnections, Presence
+from .timers import ClusterRoundTimer
+
+log = logging.getLogger("ledarstig.cluster")
+#: Client-bound messages that are not in any log and must reach the other processes.
+RELAYED = frozenset({"presence", "signal", "speaking", "typing"})
+TAIL_BLOCK_MS = 1000
+_pack = msgspec.msgpack.Encoder().encode
+_unpack = msgspec.msgpack.Decoder().decode
+
+_AUDIENCES: dict[str, type[Any]] = {k.__name__: k for k in (
+    ToConnection, ToParticipant, ToRoom, ToFacilitators, ToMeeting, ToConnections)}
+
+__all__ = ["ClusterConnections", "ClusterFanout", "ClusterRoundTimer", "Node", "decode_audience",
+           "adopt_meetings", "shared_credentials"]
+
+
+def shared_credentials(settings: Settings, prefix: str = "ls:") -> Credentials:
+    """The secret key and admin token of the whole deployment: from settings, or made
+    once by whichever process starts first and kept in Redis."""
+    assert settings.redis_url
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5,
+                                  socket_connect_timeout=5)
+    try:
+        def value(name: str, given: str | None) -> tuple[str, bool]:
+            if given:
+                return given, False
+            created = bool(client.set(prefix + name, secrets.token_urlsafe(32), nx=True))
+            return client.get(prefix + name).decode(), created  # type: ignore[union-attr]
+        token, created = value("admin_token", settings.admin_token)
+        secret, _ = value("secret_key", settings.secret_key)
+    finally:
+        client.close()
+    return Credentials(token, secret, created)
+
+
+class ClusterFanout(SocketFanout):
+    """The fan-out port of a process in a deployment: sends to this process's
+    connections, and queues what is never logged (``RELAYED``) for the other
+    processes, which resolve the same audience against their own (``Node``)."""
+
+    def __init__(self, sio: Any) -> None:
+        super().__init__(sio)
+        self.outbox: asyncio.Queue[bytes] = asyncio.Queue()
+        self.proc = ""  # set by the Node
+
+    async def send(self, name: str, data: Any, to: Audience) -> None:
+        await super().send(name, data, to)
+        if name in RELAYED:
+            self.outbox.put_nowait(_pack([self.proc, name, data, type(to).__name__,
+                                          msgspec.to_builtins(to)]))
+
+    async def send_here(self, name: str, data: Any, to: Audience) -> None:
+        """Relayed from another process: to this process's connections only."""
+        await super().send(name, data, to)
+
+
+def decode_audience(kind: str, fields: Any) -> Audience:
+    cls = _AUDIENCES[kind]
+    if cls is ToConnections:
+        return ToConnections(tuple(fields["sids"]))
+    return cls(**fields)  # type: ignore[no-any-return]
+
+
+class Node:
+    """This process's part in the deployment; started and stopped by ``server.app``."""
+
+    def __init__(self, app: Any, store: RedisStore, hub: Hub, gateway: Gateway,
+                 fanout: ClusterFanout, dispatcher: Dispatcher, conns: ClusterConnections,
+                 timer: ClusterRoundTimer) -> None:
+        self.app, self.store, self.hub, self.gateway = app, store, hub, gateway
+        self.fanout, self.dispatcher = fanout, dispatcher
+        self.conns, self.timer = conns, timer
+        self.presence = Presence(store, conns, self._presence_changed, self._dead)
+        fanout.proc = self.presence.proc
+        self._relay_channel = f"{store.prefix}relay"
+        # Small adapter (no seam for it yet): a link to a meeting another process
+        # created a moment ago is accepted here too; the handshake loads it first.
+        self._connect = gateway.on_connect
+        gateway.sio.on("connect", self._on_connect)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def proc(self) -> str:
+        return self.presence.proc
+
+    async def start(self) -> None:
+        await self.presence.start()
+        for name, coro in (("cluster-follow", self._follow()),
+                           ("cluster-relay-in", self._relay_in()),
+                           ("cluster-relay-out", self._relay_out()),
+                           ("cluster-presence", self.presence.run()),
+                           ("cluster-timers", self.timer.run())):
+            self._tasks.append(asyncio.create_task(self._forever(name, coro), name=name))
+
+    async def stop(self) -> None:
+        await self.presence.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @staticmethod
+    async def _forever(name: str, coro: Awaitable[None]) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("cluster task %s stopped", name)
+
+    # -- delivery from the log --------------------------------------------------
+
+    async def _follow(self) -> None:
+        created: str | None = None
+        while True:
+            try:
+                if created is None:
+                    created = await self.store.created_position()
+                found = await self.store.tail(self._positions(created), TAIL_BLOCK_MS)
+            except StoreError:
+                await asyncio.sleep(0.5)  # Redis down: try again, from the same positions
+                continue
+            for key, events in found:
+                try:
+                    if key == self.store.created_key:
+                        created = events[-1].actor
+                        for event in events:
+                            await self._adopt(event.data["key"])
+                    elif is_meeting_log(key):
+                        fresh = await self.hub.absorb(key, events)
+                        if any(e.type == MeetingEnded.TYPE for e in fresh):
+                            await self.gateway.close_meeting(key)  # ended elsewhere
+                    else:
+                        ledger = self._ledger(key)
+                        if ledger is not None:
+                            await ledger.catch_up()
+                except StoreError:
+                    log.warning("could not take in what %s appended; will retry", key)
+                except Exception:
+                    log.exception("taking in events of %s failed", key)
+
+    def _positions(self, created: str) -> dict[str, Any]:
+        positions: dict[str, Any] = {live.id: live.durable for live in self.hub.all()}
+        workspace = self._workspace()
+        if workspace is not None:
+            positions[ORGANISERS] = workspace.accounts.state.seq
+            for pid, ledger in workspace.programmes.items():
+                positions[programme_log(pid)] = ledger.state.seq
+        positions[self.store.created_key] = created
+        return positions
+
+    def _workspace(self) -> Any:
+        from server.organisers import WORKSPACE
+        return self.app.get(WORKSPACE)
+
+    def _ledger(self, key: str) -> Ledger[Any] | None:
+        workspace = self._workspace()
+        if workspace is None:
+            return None
+        if key == ORGANISERS:
+            return workspace.accounts  # type: ignore[no-any-return]
+        return workspace.programmes.get(key[len(PROGRAMME_PREFIX):])  # type: ignore[no-any-return]
+
+    async def _adopt(self, key: str) -> None:
+        if is_meeting_log(key):
+            live = await self.hub.adopt(key)
+            if live is not None:
+                self.timer.sync(live)  # as at recovery (``sync_all``)
+            return
+        workspace = self._workspace()
+        if workspace is not None and key.startswith(PROGRAMME_PREFIX):
+            pid = key[len(PROGRAMME_PREFIX):]
+            if pid not in workspace.programmes:
+                ledger = await Ledger.load(self.store, key, Programme(), workspace.clock)
+                workspace.programmes.setdefault(pid, ledger)
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        """A link to a meeting created a moment ago on another process: load it first."""
+        with contextlib.suppress(Exception):
+            token = auth.get("token") if isinstance(auth, dict) else None
+            if isinstance(token, str):
+                meeting = self.gateway.tokens.read_invite(token).meeting
+                await self.hub.adopt(meeting)
+        return await self._connect(sid, environ, auth)
+
+    # -- rewritten logs (erasure, deleted recordings, removed meetings) ----------
+
+    async def _rewritten(self, key: str) -> None:
+        """``RedisStore.rewrite`` on any process (this one too: then it is already
+        reloaded, and reading again costs little): erased data must not live on here."""
+        if is_meeting_log(key):
+            await self.hub.reread(key)
+
+    # -- ephemeral messages ----------------------------------------------------
+
+    async def _relay_out(self) -> None:
+        while True:
+            raw = await self.fanout.outbox.get()
+            try:
+                await self.store._call(self.store.redis.publish(self._relay_channel, raw))
+            except StoreError:
+                log.debug("an ephemeral message was not relayed (Redis unavailable)")
+
+    async def _relay_in(self) -> None:
+        while True:
+            pubsub = self.store.tail_client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._relay_channel, self.presence.channel,
+                                       self.store.rewritten_channel)
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    channel = message["channel"].decode()
+                    if channel == self.presence.channel:
+                        await self.presence.on_message(message["data"])
+                        continue
+                    if channel == self.store.rewritten_channel:
+                        await self._rewritten(message["data"].decode())
+                        continue
+                    proc, event, data, kind, fields = _unpack(message["data"])
+                    if proc != self.proc:
+                        await self.fanout.send_here(event, data, decode_audience(kind, fields))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.debug("relay subscription lost; subscribing again", exc_info=True)
+                await asyncio.sleep(0.5)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    # -- presence --------------------------------------------------------------
+
+    async def _presence_changed(self, meeting: str, pid: str, online: bool) -> None:
+        """Someone came or went on another process: a fact like a local one, carried
+        out through the effects (re-plan our clients' peers, place a returner, the
+        presence log: each decision is logged once, whoever commits it first)."""
+        if await self.hub.adopt(meeting) is None:
+            return
+        await self.dispatcher.happened(meeting, PresenceChanged(pid, online))
+
+    async def _dead(self, proc: str, pairs: list[tuple[str, str]]) -> None:
+        """A process died holding these participants: they get the grace period (as
+        after a restart), and everyone is told they are offline."""
+        for meeting, pid in pairs:
+            if self.conns.online(meeting, pid):
+                continue  # already back, here or elsewhere
+            self.gateway.give_grace(meeting, pid)
+            await self.fanout.send("presence", {"participant": pid, "online": False},
+                                   ToMeeting(meeting))
+
+
+@web.middleware
+async def adopt_meetings(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A REST call about a meeting another process created a moment ago: load it first
+    (the tail would in a few milliseconds; the request may come sooner)."""
+    from server.keys import HUB
+    meeting = request.match_info.get("id") or request.match_info.get("meeting")
+    hub = request.app.get(HUB)
+    if meeting and hub is not None:
+        with contextlib.suppress(StoreError):
+            await hub.adopt(meeting)
+    return await handler(request)  # type: ignore[no-any-return]

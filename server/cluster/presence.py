@@ -1,0 +1,215 @@
+"""Who is online on the other processes, and what happens when one dies.
+
+Each process has an id, a heartbeat key in Redis that expires ``HEARTBEAT_TTL_MS``
+after its last beat, and a hash of the (meeting, participant) pairs it holds
+connections for. Changes are published (pub/sub: at most once) and every process
+re-reads the hashes every ``RESYNC_S`` seconds, so a lost message costs seconds,
+not correctness. A process whose heartbeat expired is claimed by exactly one
+survivor (``SREM`` answers 1 once), which removes its presence and gives each of
+its participants the grace period, as a restart does.
+
+``ClusterConnections`` answers "is this participant online" for the whole
+deployment: remote participants appear with no local connection ids.
+"""
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from server.connections import Connection, Connections, Phase
+from server.store import StoreError
+from server.store.redis_store import RedisStore
+
+log = logging.getLogger("ledarstig.cluster.presence")
+HEARTBEAT_S = 0.5
+HEARTBEAT_TTL_MS = 2000
+RESYNC_S = 5.0
+_pack = msgspec.msgpack.Encoder().encode
+_unpack = msgspec.msgpack.Decoder().decode
+_EMPTY: set[str] = set()
+
+
+class ClusterConnections(Connections):
+    """Local connections, plus the participants other processes hold."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.remote: dict[str, dict[str, set[str]]] = {}  # meeting -> pid -> process ids
+        self.changed: Callable[[str, str, bool], None] = lambda meeting, pid, online: None
+
+    def bind(self, conn: Connection, participant: str) -> None:
+        first = not self.by_meeting.get(conn.meeting, {}).get(participant)
+        super().bind(conn, participant)
+        if first:
+            self.changed(conn.meeting, participant, True)
+
+    def unbind(self, conn: Connection, to: Phase = Phase.AUTHENTICATED) -> None:
+        pid = conn.participant
+        held = pid is not None and conn.sid in self.by_meeting.get(conn.meeting, {}).get(pid, ())
+        super().unbind(conn, to)
+        if held and pid is not None and not self.by_meeting.get(conn.meeting, {}).get(pid):
+            self.changed(conn.meeting, pid, False)
+
+    def online_set(self, meeting: str) -> dict[str, set[str]]:
+        local = self.by_meeting.get(meeting, {})
+        remote = self.remote.get(meeting)
+        if not remote:
+            return local
+        merged = {pid: _EMPTY for pid, procs in remote.items() if procs}
+        merged.update(local)
+        return merged
+
+    def set_remote(self, proc: str, meeting: str, pid: str, online: bool) -> bool:
+        """Record another process's presence; True if the participant's online state
+        for the whole deployment changed."""
+        before = bool(self.online_set(meeting).get(pid) is not None)
+        procs = self.remote.setdefault(meeting, {}).setdefault(pid, set())
+        (procs.add if online else procs.discard)(proc)
+        if not procs:
+            del self.remote[meeting][pid]
+        return before != bool(self.online_set(meeting).get(pid) is not None)
+
+
+class Presence:
+    def __init__(self, store: RedisStore, conns: ClusterConnections,
+                 on_change: Callable[[str, str, bool], Awaitable[None]],
+                 on_dead: Callable[[str, list[tuple[str, str]]], Awaitable[None]]) -> None:
+        self.store, self.redis, self.conns = store, store.redis, conns
+        self.proc = secrets.token_hex(6)
+        self._p = store.prefix
+        self._on_change, self._on_dead = on_change, on_dead
+        self._outbox: asyncio.Queue[tuple[str, str, bool]] = asyncio.Queue()
+        conns.changed = lambda m, pid, online: self._outbox.put_nowait((m, pid, online))
+
+    @property
+    def channel(self) -> str:
+        return f"{self._p}presence"
+
+    def _alive(self, proc: str) -> str:
+        return f"{self._p}proc:{proc}"
+
+    def _held(self, proc: str) -> str:
+        return f"{self._p}online:{proc}"
+
+    async def start(self) -> None:
+        await self._beat()
+        with contextlib.suppress(StoreError):
+            await self._resync()
+
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(self._beating(), name="cluster-heartbeat"),
+                 asyncio.create_task(self._publishing(), name="cluster-presence-out")]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def stop(self) -> None:
+        """A clean stop (SIGTERM, a rolling upgrade): stop beating at once, so a survivor
+        claims our participants within a beat and gives them the grace period, as if
+        we had died; those who reconnect elsewhere in time are simply online there."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(0.5):
+                await self.redis.delete(self._alive(self.proc))
+
+    async def on_message(self, raw: bytes) -> None:
+        proc, meeting, pid, online = _unpack(raw)
+        if proc == self.proc:
+            return
+        if self.conns.set_remote(proc, meeting, pid, bool(online)):
+            await self._on_change(meeting, pid, bool(online))
+
+    async def _beat(self) -> None:
+        async with asyncio.timeout(self.store.op_timeout_s):
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(self._alive(self.proc), 1, px=HEARTBEAT_TTL_MS)
+            pipe.sadd(f"{self._p}procs", self.proc)
+            await pipe.execute()
+
+    async def _beating(self) -> None:
+        since_resync = 0.0
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)  # real time: heartbeats are between processes
+            since_resync += HEARTBEAT_S
+            try:
+                await self._beat()
+                await self._reap()
+                if since_resync >= RESYNC_S:
+                    since_resync = 0.0
+                    await self._resync()
+            except Exception:  # Redis down: beat again later
+                log.debug("heartbeat failed", exc_info=True)
+
+    async def _publishing(self) -> None:
+        while True:
+            meeting, pid, online = await self._outbox.get()
+            field = f"{meeting}\t{pid}"
+            try:
+                async with asyncio.timeout(self.store.op_timeout_s):
+                    pipe = self.redis.pipeline(transaction=False)
+                    if online:
+                        pipe.hset(self._held(self.proc), field, 1)
+                    else:
+                        pipe.hdel(self._held(self.proc), field)
+                    pipe.publish(self.channel, _pack([self.proc, meeting, pid, int(online)]))
+                    await pipe.execute()
+            except Exception:
+                log.warning("presence of %s in %s not shared (the resync will)", pid, meeting)
+
+    async def _resync(self) -> None:
+        """Re-read every live process's presence (what pub/sub may have dropped), and
+        rewrite our own (a survivor may have reaped us while Redis was unreachable)."""
+        held = {f"{m}\t{pid}": 1 for m, online in self.conns.by_meeting.items()
+                for pid, sids in online.items() if sids}
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(self._held(self.proc))
+        if held:
+            pipe.hset(self._held(self.proc), mapping=held)
+        pipe.sadd(f"{self._p}procs", self.proc)
+        await self.store._call(pipe.execute())
+        procs = [p.decode() for p in await self.store._call(self.redis.smembers(f"{self._p}procs"))]
+        fresh: dict[str, dict[str, set[str]]] = {}
+        for proc in procs:
+            if proc == self.proc:
+                continue
+            for field in await self.store._call(self.redis.hkeys(self._held(proc))):
+                meeting, pid = field.decode().split("\t", 1)
+                fresh.setdefault(meeting, {}).setdefault(pid, set()).add(proc)
+        old = self.conns.remote
+        self.conns.remote = fresh
+        for meeting in set(old) | set(fresh):
+            for pid in set(old.get(meeting, {})) | set(fresh.get(meeting, {})):
+                was = bool(old.get(meeting, {}).get(pid)) or pid in self.conns.by_meeting.get(
+                    meeting, {})
+                now = pid in self.conns.online_set(meeting)
+                if was != now:
+                    await self._on_change(meeting, pid, now)
+
+    async def _reap(self) -> None:
+        """Claim each process whose heartbeat expired; exactly one survivor gets it."""
+        procs = [p.decode() for p in await self.store._call(self.redis.smembers(f"{self._p}procs"))]
+        for proc in procs:
+            if proc == self.proc or await self.store._call(self.redis.exists(self._alive(proc))):
+                continue
+            if not await self.store._call(self.redis.srem(f"{self._p}procs", proc)):
+                continue  # another survivor claimed it
+            held = await self.store._call(self.redis.hkeys(self._held(proc)))
+            await self.store._call(self.redis.delete(self._held(proc)))
+            pairs = [tuple(f.decode().split("\t", 1)) for f in held]
+            log.warning("process %s stopped beating; %d participants get their grace",
+                        proc, len(pairs))
+            for meeting, pid in pairs:
+                await self.store._call(self.redis.publish(
+                    self.channel, _pack([proc, meeting, pid, 0])))
+                await self.on_message(_pack([proc, meeting, pid, 0]))
+            await self._on_dead(proc, pairs)  # type: ignore[arg-type]
+
+
+def unpack(raw: bytes) -> Any:
+    return _unpack(raw)
