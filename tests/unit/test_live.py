@@ -91,3 +91,26 @@ async def test_hand_out_with_nothing_in_flight_goes_at_once() -> None:
         seen.seen.append(f"welcome@{seq}")
     assert await live.hand_out(lambda: live.state.seq, send) == 1
     assert seen.seen == [1, "welcome@1"]
+
+
+async def test_commit_folds_the_typed_draft_without_decoding_its_dict(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The draft a command decided is folded as it is; its ``data`` dict (logged and
+    sent) is not decoded back into the same class. The fold from the log agrees."""
+    live, store, _ = await meeting()
+    await live.publish(joining(live, "anna"))
+    import facilitation.session
+    import rooms.meeting
+
+    def no_decode(event: Event) -> object:
+        raise AssertionError(f"decoded {event.type} again")
+    monkeypatch.setattr(facilitation.session, "decode", no_decode)
+    monkeypatch.setattr(rooms.meeting, "decode", no_decode)
+    events = live.commit("anna", cmd.chat(live.state.meeting, "anna", "c1", " hej "), 3)
+    await live.publish(events)
+    assert events[0].data == {"id": "c1", "room": "plenary", "text": "hej"}
+    monkeypatch.undo()
+    replay = new_state()
+    from facilitation.session import fold
+    fold(await store.read("m"), replay)
+    assert replay == live.state
