@@ -35,6 +35,7 @@ import socketio
 from aiohttp.web import WebSocketResponse
 from engineio import async_socket as eio_async_socket
 from engineio import exceptions as eio_exceptions
+from engineio import json as eio_json
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
@@ -95,6 +96,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # Our websocket wrapper: no permessage-deflate, and a handle for the fast path.
         self.eio._async = {**self.eio._async, "websocket": _FastWebSocket}
         self.eio.create_queue = _LeanQueue  # each Engine.IO socket's send queue
+        if self.packet_class is sio_packet.Packet:
+            self.packet_class = _JsonPacket  # decodes with one JSON decoder made once
         ThrottledErrors.install()
 
     async def fanout(self, event: str, data: Any, to: str | list[str]) -> None:
@@ -416,13 +419,33 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
+class _Json:
+    """engine.io's ``json`` module for Socket.IO packets, with its ``loads`` (stdlib's,
+    integers of at most 100 digits) made by one decoder instead of a new one per call."""
+
+    dumps = staticmethod(json.dumps)
+    _decode = json.JSONDecoder(parse_int=eio_json._safe_int).decode
+
+    @staticmethod
+    def loads(s: Any) -> Any:
+        if type(s) is not str or s.startswith("\ufeff"):
+            return eio_json.loads(s)  # what json.loads says about bytes or a BOM
+        return _Json._decode(s)
+
+
+class _JsonPacket(sio_packet.Packet):  # type: ignore[misc]
+    """python-socketio's JSON packet, decoding with ``_Json``."""
+
+    json = _Json
+
+
 def encode_event(packet_class: Any, event: str, data: Any) -> str | bytes | list[Any]:
     """The Socket.IO EVENT packet ``[event, data]`` on the default namespace, as
     ``packet_class(EVENT, data=[event, data], namespace="/").encode()`` makes it. For
     the JSON format without binary parts that is "2" + compact JSON; made directly, it
     skips python-socketio's walk of the whole payload looking for bytes (stdlib json
     refuses bytes, and then the packet class makes the binary event)."""
-    if packet_class is sio_packet.Packet:
+    if packet_class is sio_packet.Packet or packet_class is _JsonPacket:
         try:
             return "2" + _compact_json([event, data])
         except TypeError:
@@ -436,7 +459,8 @@ def encode_ack(packet_class: Any, namespace: str, id: int,
     """The Socket.IO ACK packet answering event ``id``, as
     ``packet_class(ACK, namespace=namespace, id=id, data=args).encode()`` makes it; for
     JSON on the default namespace without binary parts: "3" + id + compact JSON."""
-    if packet_class is sio_packet.Packet and namespace == NAMESPACE:
+    if (packet_class is sio_packet.Packet or packet_class is _JsonPacket) \
+            and namespace == NAMESPACE:
         try:
             return "3" + str(id) + _compact_json(args)
         except TypeError:

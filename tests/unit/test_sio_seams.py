@@ -188,3 +188,31 @@ def test_handle_event_internal_we_restate_is_unchanged() -> None:
     from socketio import AsyncServer
 
     assert _digest(AsyncServer._handle_event_internal) == "472e8b723a12d507"
+
+
+@pytest.mark.parametrize("encoded", [
+    '2["chat",{"text":"hej åäö 👋","n":[1,2.5,null,true,1e400]}]',
+    '2/other,17["x",{"deep":[[[{"a":"\\u00e5"}]]]}]', "42[1]", '3["ack"]',
+])
+def test_our_json_packet_decodes_as_python_socketio_does(encoded: str) -> None:
+    from socketio import packet as sio_packet
+
+    from server.sio import _Json, _JsonPacket
+
+    ours, theirs = _JsonPacket(encoded_packet=encoded), sio_packet.Packet(encoded_packet=encoded)
+    assert (ours.packet_type, ours.namespace, ours.id) == \
+        (theirs.packet_type, theirs.namespace, theirs.id)
+    assert repr(ours.data) == repr(theirs.data)
+    assert _Json._decode.__self__ is _JsonPacket.json._decode.__self__  # made once
+
+
+@pytest.mark.parametrize("bad", ['2["x",' + "1" * 101 + "]", "\ufeff[1]", "2[1,]", "2{"])
+def test_our_json_packet_refuses_what_python_socketio_refuses(bad: str) -> None:
+    from socketio import packet as sio_packet
+
+    from server.sio import _JsonPacket
+
+    with pytest.raises(ValueError):
+        sio_packet.Packet(encoded_packet=bad)
+    with pytest.raises(ValueError):
+        _JsonPacket(encoded_packet=bad)
