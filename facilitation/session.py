@@ -96,8 +96,11 @@ class Session(msgspec.Struct):
     def id(self) -> str:
         return self.meeting.id
 
-    def apply(self, event: Event) -> None:
-        body = decode(event)
+    def apply(self, event: Event, body: Draft | None = None) -> None:
+        """Fold one event (``body``: its typed data, when the caller has it already, as
+        ``LiveMeeting.commit`` has the draft it numbered: no round trip through a dict)."""
+        if body is None:
+            body = decode(event)
         self.meeting.apply(event, body)
         reducer = _REDUCERS.get(type(body))
         if reducer is not None:

@@ -49,7 +49,9 @@ REACTIONS = frozenset({"👍", "👏", "❤️", "😂", "😮", "🎉", "🤔",
 def clean_text(value: str, *, field: str, max_len: int, required: bool = True) -> str:
     """Trim, normalise and bound a piece of user text, or raise ``InvalidValue``."""
     text = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\t" for ch in text):
+    # isprintable(): no control character or surrogate at all (the usual case, at C speed)
+    if not text.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cs")
+                                      and ch not in "\n\t" for ch in text):
         raise InvalidValue(f"The {field} contains control characters or broken Unicode.")
     if required and not text:
         raise InvalidValue(f"The {field} must not be empty.")

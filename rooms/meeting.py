@@ -167,7 +167,7 @@ def _updated(m: Meeting, e: Event, b: MeetingUpdated) -> None:
     if b.starts_at is not UNSET:
         m.starts_at = b.starts_at
     if b.facilitators is not UNSET:
-        m.facilitators = b.facilitators
+        m.facilitators = list(b.facilitators)  # not the draft's list (see Session.apply)
     if b.cohort is not UNSET:
         m.cohort = b.cohort
 

@@ -95,7 +95,7 @@ class Dispatcher:
 
     async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
         for event in events:
-            self._metrics.events.labels(event.type).inc()
+            self._metrics.event(event.type).inc()
             for effect in delivery(meeting, event):
                 await self._carry_out(meeting, effect)
 

@@ -18,8 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from facilitation.session import Session
-from rooms import Event, audience, moves_of
+from rooms import EVENTS, Event, audience, moves_of
 from rooms.events import (
+    MOVERS,
     MeetingEnded,
     MixConstrained,
     ParticipantJoined,
@@ -174,6 +175,12 @@ _MEMBERSHIP = frozenset({ParticipantLeft.TYPE, StageAdded.TYPE, StageRemoved.TYP
 _REPLAN_NEXT = frozenset({ParticipantJoined.TYPE, ParticipantLeft.TYPE, RoundOpened.TYPE,
                           RoundClosed.TYPE, MixConstrained.TYPE})
 
+# Event types no rule below looks at (chat, reactions, hands, board updates, ...): their
+# effects are none, known without reading the event (the bulk of a busy meeting's log).
+_QUIET = frozenset(t for t in EVENTS
+                   if not (t.startswith("round.") or t in _REPLAN_NEXT or t in MOVERS
+                           or t in _MEMBERSHIP or t == MeetingEnded.TYPE))
+
 # -- the rules ---------------------------------------------------------------------
 
 
@@ -198,6 +205,8 @@ def effects(before: Session, happened: Event | Fact) -> list[Effect]:
 
 
 def _of_event(before: Session, event: Event) -> list[Effect]:
+    if event.type in _QUIET:
+        return []
     out: list[Effect] = []
     moves = moves_of(event)
     if event.type.startswith("round."):

@@ -66,7 +66,7 @@ class LiveMeeting:
             try:
                 todo += effects(self.state, event)
                 self.boards.fold(event)
-                self.state.apply(event)
+                self.state.apply(event, draft)  # the typed draft: no decode of its dict
             except Exception:
                 self.broken = events != []  # earlier drafts applied, never published
                 raise

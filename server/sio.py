@@ -35,6 +35,7 @@ import socketio
 from aiohttp.web import WebSocketResponse
 from engineio import async_socket as eio_async_socket
 from engineio import exceptions as eio_exceptions
+from engineio import json as eio_json
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
@@ -95,6 +96,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # Our websocket wrapper: no permessage-deflate, and a handle for the fast path.
         self.eio._async = {**self.eio._async, "websocket": _FastWebSocket}
         self.eio.create_queue = _LeanQueue  # each Engine.IO socket's send queue
+        if self.packet_class is sio_packet.Packet:
+            self.packet_class = _JsonPacket  # decodes with one JSON decoder made once
         ThrottledErrors.install()
 
     async def fanout(self, event: str, data: Any, to: str | list[str]) -> None:
@@ -132,6 +135,21 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if sock is not None and not self._deliver(sock, packets,
                                                   b"".join(p.frame for p in packets)):
             await self._cut(eio_sid)
+
+    async def _handle_event_internal(self, server: Any, sid: str, eio_sid: str, data: Any,
+                                     namespace: str, id: int | None) -> None:
+        """python-socketio's, with the ACK made by ``encode_ack``: no packet object and
+        no walk of the answer looking for bytes, for every command a client sends."""
+        r = await server._trigger_event(data[0], namespace, sid, *data[1:])
+        if r != self.not_handled and id is not None:
+            args = [] if r is None else list(r) if isinstance(r, tuple) else [r]
+            encoded = encode_ack(self.packet_class, namespace, id, args)
+            packets = [_Preencoded(p)
+                       for p in (encoded if isinstance(encoded, list) else [encoded])]
+            sock = self.eio.sockets.get(eio_sid)
+            if sock is not None and not self._deliver(sock, packets,
+                                                      b"".join(p.frame for p in packets)):
+                await self._cut(eio_sid)
 
     def _deliver(self, sock: Any, packets: "list[_Preencoded]", frame: bytes) -> bool:
         """Write ``frame`` to an idle websocket, or queue ``packets`` on the Engine.IO
@@ -401,19 +419,54 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
+class _Json:
+    """engine.io's ``json`` module for Socket.IO packets, with its ``loads`` (stdlib's,
+    integers of at most 100 digits) made by one decoder instead of a new one per call."""
+
+    dumps = staticmethod(json.dumps)
+    _decode = json.JSONDecoder(parse_int=eio_json._safe_int).decode
+
+    @staticmethod
+    def loads(s: Any) -> Any:
+        if type(s) is not str or s.startswith("\ufeff"):
+            return eio_json.loads(s)  # what json.loads says about bytes or a BOM
+        return _Json._decode(s)
+
+
+class _JsonPacket(sio_packet.Packet):  # type: ignore[misc]
+    """python-socketio's JSON packet, decoding with ``_Json``."""
+
+    json = _Json
+
+
 def encode_event(packet_class: Any, event: str, data: Any) -> str | bytes | list[Any]:
     """The Socket.IO EVENT packet ``[event, data]`` on the default namespace, as
     ``packet_class(EVENT, data=[event, data], namespace="/").encode()`` makes it. For
     the JSON format without binary parts that is "2" + compact JSON; made directly, it
     skips python-socketio's walk of the whole payload looking for bytes (stdlib json
     refuses bytes, and then the packet class makes the binary event)."""
-    if packet_class is sio_packet.Packet:
+    if packet_class is sio_packet.Packet or packet_class is _JsonPacket:
         try:
             return "2" + _compact_json([event, data])
         except TypeError:
             pass
     return packet_class(sio_packet.EVENT, namespace=NAMESPACE,  # type: ignore[no-any-return]
                         data=[event, data]).encode()
+
+
+def encode_ack(packet_class: Any, namespace: str, id: int,
+               args: list[Any]) -> str | bytes | list[Any]:
+    """The Socket.IO ACK packet answering event ``id``, as
+    ``packet_class(ACK, namespace=namespace, id=id, data=args).encode()`` makes it; for
+    JSON on the default namespace without binary parts: "3" + id + compact JSON."""
+    if (packet_class is sio_packet.Packet or packet_class is _JsonPacket) \
+            and namespace == NAMESPACE:
+        try:
+            return "3" + str(id) + _compact_json(args)
+        except TypeError:
+            pass
+    return packet_class(sio_packet.ACK, namespace=namespace,  # type: ignore[no-any-return]
+                        id=id, data=args).encode()
 
 
 def ws_frame(message: str | bytes) -> bytes:

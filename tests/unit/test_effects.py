@@ -1,5 +1,7 @@
 """server.effects: what the server does about an event or a fact, decided without a server."""
 
+from typing import Any
+
 from facilitation import breakouts as b
 from facilitation import steering
 from facilitation.breakouts import RoundSpec
@@ -94,6 +96,24 @@ def test_chat_is_delivered_to_its_room_and_changes_nothing_else() -> None:
     event = log.event("p0", draft)
     assert effects(log.state, event) == []
     assert delivery("m", event) == [Deliver(event, ToRoom("m", PLENARY))]
+
+
+def test_an_event_no_rule_looks_at_is_answered_without_reading_it(monkeypatch: Any) -> None:
+    """Chat, hands, reactions, board updates: no effects, known from the type alone."""
+    import server.effects as fx
+
+    log = Log()
+    [draft] = cmd.chat(log.state.meeting, "p0", "c1", "Hej")
+    event = log.event("p0", draft)
+
+    def no(*_: object) -> None:
+        raise AssertionError("read the event")
+    monkeypatch.setattr(fx, "moves_of", no)
+    monkeypatch.setattr(fx, "_media_rooms", no)
+    assert effects(log.state, event) == []
+    assert {"chat.sent", "board.updated", "hand.raised", "reaction.sent"} <= fx._QUIET
+    assert not fx._QUIET & ({"round.opened", "meeting.ended", "participant.joined",
+                             "participant.left", "participant.moved", "stage.added"})
 
 
 def test_a_moving_event_readdresses_before_it_is_sent() -> None:

@@ -126,3 +126,26 @@ async def test_absorb_folds_and_delivers_other_processes_events_in_their_place()
     assert seen.seen[-1] == 3 and seen.seen.count(3) == 1
     gap = Event(9, 5, "bo", "chat.sent", {"id": "c9", "room": "plenary", "text": "x"})
     assert await fresh.absorb([gap]) is None  # seq 4..8 missing: reload from the log
+
+
+async def test_commit_folds_the_typed_draft_without_decoding_its_dict(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The draft a command decided is folded as it is; its ``data`` dict (logged and
+    sent) is not decoded back into the same class. The fold from the log agrees."""
+    live, store, _ = await meeting()
+    await live.publish(joining(live, "anna"))
+    import facilitation.session
+    import rooms.meeting
+
+    def no_decode(event: Event) -> object:
+        raise AssertionError(f"decoded {event.type} again")
+    monkeypatch.setattr(facilitation.session, "decode", no_decode)
+    monkeypatch.setattr(rooms.meeting, "decode", no_decode)
+    events = live.commit("anna", cmd.chat(live.state.meeting, "anna", "c1", " hej "), 3)
+    await live.publish(events)
+    assert events[0].data == {"id": "c1", "room": "plenary", "text": "hej"}
+    monkeypatch.undo()
+    replay = new_state()
+    from facilitation.session import fold
+    fold(await store.read("m"), replay)
+    assert replay == live.state

@@ -162,3 +162,57 @@ def test_a_token_bucket_makes_its_refusal_log_only_when_refusing() -> None:
     assert bucket._refusals is None and bucket.strikes == 0 and not bucket.flooding
     assert bucket.allow(0.0) and not bucket.allow(0.0) and not bucket.allow(0.0)
     assert bucket.strikes == 2 and bucket.flooding
+
+
+@pytest.mark.parametrize("answer", [
+    [{"ok": True, "data": {"id": "a1b2c3", "seq": 7, "text": "hej åäö 👋"}}],
+    [{"ok": False, "error": {"code": "x", "message": "</script>"}}],
+    [], [None], [1, "two"], [{"blob": b"\x00\x01"}],  # binary: the packet class's answer
+])
+@pytest.mark.parametrize("namespace", ["/", "/other"])
+def test_encode_ack_is_what_python_socketio_makes(answer: Any, namespace: str) -> None:
+    from socketio import msgpack_packet
+    from socketio import packet as sio_packet
+
+    from server.sio import encode_ack
+
+    for cls in (sio_packet.Packet, msgpack_packet.MsgPackPacket):
+        for id in (0, 7, 123456):
+            theirs = cls(sio_packet.ACK, namespace=namespace, id=id, data=answer).encode()
+            assert encode_ack(cls, namespace, id, answer) == theirs
+
+
+def test_handle_event_internal_we_restate_is_unchanged() -> None:
+    """SocketServer._handle_event_internal re-states python-socketio 5.18's (the ACK
+    made by encode_ack)."""
+    from socketio import AsyncServer
+
+    assert _digest(AsyncServer._handle_event_internal) == "472e8b723a12d507"
+
+
+@pytest.mark.parametrize("encoded", [
+    '2["chat",{"text":"hej åäö 👋","n":[1,2.5,null,true,1e400]}]',
+    '2/other,17["x",{"deep":[[[{"a":"\\u00e5"}]]]}]', "42[1]", '3["ack"]',
+])
+def test_our_json_packet_decodes_as_python_socketio_does(encoded: str) -> None:
+    from socketio import packet as sio_packet
+
+    from server.sio import _Json, _JsonPacket
+
+    ours, theirs = _JsonPacket(encoded_packet=encoded), sio_packet.Packet(encoded_packet=encoded)
+    assert (ours.packet_type, ours.namespace, ours.id) == \
+        (theirs.packet_type, theirs.namespace, theirs.id)
+    assert repr(ours.data) == repr(theirs.data)
+    assert _Json._decode.__self__ is _JsonPacket.json._decode.__self__  # made once
+
+
+@pytest.mark.parametrize("bad", ['2["x",' + "1" * 101 + "]", "\ufeff[1]", "2[1,]", "2{"])
+def test_our_json_packet_refuses_what_python_socketio_refuses(bad: str) -> None:
+    from socketio import packet as sio_packet
+
+    from server.sio import _JsonPacket
+
+    with pytest.raises(ValueError):
+        sio_packet.Packet(encoded_packet=bad)
+    with pytest.raises(ValueError):
+        _JsonPacket(encoded_packet=bad)
