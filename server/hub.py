@@ -255,7 +255,9 @@ class Hub:
             raise MeetingNotEnded("End the meeting first.")
         await live.drained()
         await self._store.rewrite(meeting_id, [])  # type: ignore[attr-defined]
-        del self._meetings[meeting_id]
+        # With --redis-url the rewrite is announced to every process, this one too: its
+        # ``reread`` may already have dropped the meeting while the rewrite was awaited.
+        self._meetings.pop(meeting_id, None)
 
     async def _snapshot_due(self, live: LiveMeeting) -> None:
         """The meeting every ``snapshot_every`` events; a board every ``SNAPSHOT_EVERY``

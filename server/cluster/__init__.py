@@ -154,11 +154,18 @@ class Node:
 
     async def stop(self) -> None:
         await self.presence.stop()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # A cancellation that lands inside a Redis call can come back as a connection
+        # error, which the loops take for an outage and retry: cancel until they stop
+        # (an ``await task`` once hung a shutdown for good).
+        pending = set(self._tasks)
+        for _ in range(20):
+            if not pending:
+                break
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=0.25)
+        for task in pending:
+            log.warning("cluster task %s did not stop", task.get_name())
 
     @staticmethod
     async def _forever(name: str, coro: Awaitable[None]) -> None:
@@ -179,6 +186,7 @@ class Node:
                     created = await self.store.created_position()
                 found = await self.store.tail(self._positions(created), TAIL_BLOCK_MS)
             except StoreError:
+                _unless_cancelled()
                 await asyncio.sleep(0.5)  # Redis down: try again, from the same positions
                 continue
             for key, events in found:
@@ -260,6 +268,7 @@ class Node:
             try:
                 await self.store._call(self.store.redis.publish(self._relay_channel, raw))
             except StoreError:
+                _unless_cancelled()
                 log.debug("an ephemeral message was not relayed (Redis unavailable)")
 
     async def _relay_in(self) -> None:
@@ -323,3 +332,10 @@ async def adopt_meetings(request: web.Request, handler: Any) -> web.StreamRespon
         with contextlib.suppress(StoreError):
             await hub.adopt(meeting)
     return await handler(request)  # type: ignore[no-any-return]
+
+
+def _unless_cancelled() -> None:
+    """Re-raise a cancellation that a Redis call turned into a connection error."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
