@@ -135,9 +135,6 @@ class Boards:
     async def replay(self, meeting: str, room: str, upto: int | None = None) -> Board:
         return (await replay(self._store, meeting, room, upto))[0]
 
-    def forget_meeting(self, meeting: str) -> None:
-        """Kept for callers that drop a removed meeting: its boards went with it."""
-
 
 def _is_update_of(event: Event, room: str) -> bool:
     return event.type == BoardUpdated.TYPE and event.data.get("room") == room

@@ -192,11 +192,14 @@ class Gateway:
         await self.dispatcher.happened(conn.meeting, Detached(sid, pid))
         if pid is None or self.stopping or self.conns.online(conn.meeting, pid):
             return  # when stopping, the next start gives everyone present their grace
-        self.scheduler.after(_grace_key(conn.meeting, pid), self.settings.grace_s,
-                             lambda: self._expire(conn.meeting, pid))
-        await self.fanout.send("presence", {"participant": pid, "online": False},
-                               ToMeeting(conn.meeting))
-        await self.dispatcher.happened(conn.meeting, PresenceChanged(pid, False))
+        self.give_grace(conn.meeting, pid)
+        await self._presence(conn.meeting, pid, False)
+
+    async def _presence(self, meeting: str, pid: str, online: bool) -> None:
+        """Tell the meeting a participant came online or went offline; then its effects."""
+        await self.fanout.send("presence", {"participant": pid, "online": online},
+                               ToMeeting(meeting))
+        await self.dispatcher.happened(meeting, PresenceChanged(pid, online))
 
     async def _expire(self, meeting: str, participant: str) -> None:
         if not self.conns.online(meeting, participant):
@@ -213,8 +216,7 @@ class Gateway:
         """Everyone present when the server stopped gets a grace period to return."""
         for live in self.hub.all():
             for part in live.state.meeting.present():
-                self.scheduler.after(_grace_key(live.id, part.id), self.settings.grace_s,
-                                     lambda m=live.id, pid=part.id: self._expire(m, pid))
+                self.give_grace(live.id, part.id)
 
     async def close_meeting(self, meeting: str) -> None:
         """Disconnect everyone of a meeting that has ended."""
@@ -314,9 +316,7 @@ class Gateway:
             await self._replace(old)
         await self.dispatcher.happened(conn.meeting, Attached(conn.sid, pid))
         if not was_online:
-            await self.fanout.send("presence", {"participant": pid, "online": True},
-                                   ToMeeting(conn.meeting))
-            await self.dispatcher.happened(conn.meeting, PresenceChanged(pid, True))
+            await self._presence(conn.meeting, pid, True)
         return {"participant": pid, "seq": welcome["seq"],
                 "resume_token": welcome["resume_token"]}
 

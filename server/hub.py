@@ -53,7 +53,6 @@ class Hub:
                  snapshot_every: int = 1000, board_limits: BoardLimits | None = None) -> None:
         self._store = store
         self._board_limits = board_limits or BoardLimits()
-        self._broadcaster = dispatch
         self._dispatch = dispatch
         self._clock = clock
         self._snapshot_every = snapshot_every
@@ -95,7 +94,7 @@ class Hub:
     async def create(self, title: str, starts_at: str, cohort: str) -> LiveMeeting:
         meeting_id = uuid.uuid4().hex[:12]
         draft = cmd.create_meeting(meeting_id, title, starts_at, cohort)
-        live = LiveMeeting(new_state(), self._store, self._broadcaster, self._board_limits)
+        live = LiveMeeting(new_state(), self._store, self._dispatch, self._board_limits)
         events, todo = live.commit_effects(SYSTEM, [draft], self._clock.now_ms())
         await live.publish(events)
         # cluster: the tail may have adopted it from the log meanwhile; keep that one
@@ -280,7 +279,7 @@ class Hub:
                 state, after = restored, snap[0]
         events = await self._store.read(meeting_id, after)
         fold(events, state)
-        live = LiveMeeting(state, self._store, self._broadcaster, self._board_limits)
+        live = LiveMeeting(state, self._store, self._dispatch, self._board_limits)
         live.recent.extend(events)  # the deque keeps only the newest
         live.snapshot_seq = after
         return live

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from server import privacy
 from server.clock import sleep
-from server.keys import BOARDS, CREDENTIALS, HUB, SETTINGS, STORE
+from server.keys import CREDENTIALS, HUB, SETTINGS, STORE
 from server.organisers import WORKSPACE
 from server.review import read_range
 from server.review_pages import REVIEW
@@ -46,7 +46,6 @@ async def sweep(app: web.Application, now_ms: int) -> dict[str, list[str]]:
         if not _cohort_running(app, s.meeting.cohort, now_ms):
             async with review.rewriting(live.id):
                 await hub.remove(live.id)
-            app[BOARDS].forget_meeting(live.id)
             done["removed"].append(live.id)
         elif stripped:
             review.build_later(hub.get(live.id))

@@ -39,9 +39,6 @@ class RoundTimer:
             meeting = live.id
             self._scheduler.at_wall(key, due, lambda: self._fire(meeting))
 
-    def resync(self, meeting: str) -> None:
-        self.sync(self._hub.get(meeting))
-
     def sync_all(self) -> None:
         for live in self._hub.all():
             self.sync(live)

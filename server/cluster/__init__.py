@@ -266,7 +266,7 @@ class Node:
         while True:
             raw = await self.fanout.outbox.get()
             try:
-                await self.store._call(self.store.redis.publish(self._relay_channel, raw))
+                await self.store.call(self.store.redis.publish(self._relay_channel, raw))
             except StoreError:
                 _unless_cancelled()
                 log.debug("an ephemeral message was not relayed (Redis unavailable)")

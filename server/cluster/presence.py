@@ -17,7 +17,6 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import msgspec
 
@@ -120,10 +119,12 @@ class Presence:
 
     async def on_message(self, raw: bytes) -> None:
         proc, meeting, pid, online = _unpack(raw)
-        if proc == self.proc:
-            return
-        if self.conns.set_remote(proc, meeting, pid, bool(online)):
-            await self._on_change(meeting, pid, bool(online))
+        if proc != self.proc:
+            await self._remote(proc, meeting, pid, bool(online))
+
+    async def _remote(self, proc: str, meeting: str, pid: str, online: bool) -> None:
+        if self.conns.set_remote(proc, meeting, pid, online):
+            await self._on_change(meeting, pid, online)
 
     async def _beat(self) -> None:
         async with asyncio.timeout(self.store.op_timeout_s):
@@ -172,13 +173,13 @@ class Presence:
         if held:
             pipe.hset(self._held(self.proc), mapping=held)
         pipe.sadd(f"{self._p}procs", self.proc)
-        await self.store._call(pipe.execute())
-        procs = [p.decode() for p in await self.store._call(self.redis.smembers(f"{self._p}procs"))]
+        await self.store.call(pipe.execute())
+        procs = [p.decode() for p in await self.store.call(self.redis.smembers(f"{self._p}procs"))]
         fresh: dict[str, dict[str, set[str]]] = {}
         for proc in procs:
             if proc == self.proc:
                 continue
-            for field in await self.store._call(self.redis.hkeys(self._held(proc))):
+            for field in await self.store.call(self.redis.hkeys(self._held(proc))):
                 meeting, pid = field.decode().split("\t", 1)
                 fresh.setdefault(meeting, {}).setdefault(pid, set()).add(proc)
         old = self.conns.remote
@@ -193,23 +194,22 @@ class Presence:
 
     async def _reap(self) -> None:
         """Claim each process whose heartbeat expired; exactly one survivor gets it."""
-        procs = [p.decode() for p in await self.store._call(self.redis.smembers(f"{self._p}procs"))]
+        procs = [p.decode() for p in await self.store.call(self.redis.smembers(f"{self._p}procs"))]
         for proc in procs:
-            if proc == self.proc or await self.store._call(self.redis.exists(self._alive(proc))):
+            if proc == self.proc or await self.store.call(self.redis.exists(self._alive(proc))):
                 continue
-            if not await self.store._call(self.redis.srem(f"{self._p}procs", proc)):
+            if not await self.store.call(self.redis.srem(f"{self._p}procs", proc)):
                 continue  # another survivor claimed it
-            held = await self.store._call(self.redis.hkeys(self._held(proc)))
-            await self.store._call(self.redis.delete(self._held(proc)))
+            held = await self.store.call(self.redis.hkeys(self._held(proc)))
+            await self.store.call(self.redis.delete(self._held(proc)))
             pairs = [tuple(f.decode().split("\t", 1)) for f in held]
             log.warning("process %s stopped beating; %d participants get their grace",
                         proc, len(pairs))
+            pipe = self.redis.pipeline(transaction=False)
             for meeting, pid in pairs:
-                await self.store._call(self.redis.publish(
-                    self.channel, _pack([proc, meeting, pid, 0])))
-                await self.on_message(_pack([proc, meeting, pid, 0]))
+                pipe.publish(self.channel, _pack([proc, meeting, pid, 0]))
+            await self.store.call(pipe.execute())
+            for meeting, pid in pairs:
+                await self._remote(proc, meeting, pid, False)
             await self._on_dead(proc, pairs)  # type: ignore[arg-type]
 
-
-def unpack(raw: bytes) -> Any:
-    return _unpack(raw)

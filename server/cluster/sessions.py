@@ -40,7 +40,7 @@ class RedisSessions(Sessions):
             self.pending.append((False, session))
 
     async def load(self, session_id: str) -> None:
-        raw = await self.store._call(self.store.redis.hget(self.key, session_id))
+        raw = await self.store.call(self.store.redis.hget(self.key, session_id))
         if raw is None:
             self._by_id.pop(session_id, None)
             return
@@ -57,7 +57,7 @@ class RedisSessions(Sessions):
                 pipe.hset(self.key, s.id, _pack((s.account, s.csrf, s.expires_at)))
             else:
                 pipe.hdel(self.key, s.id)
-        await self.store._call(pipe.execute())
+        await self.store.call(pipe.execute())
 
 
 @web.middleware

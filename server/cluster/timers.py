@@ -55,7 +55,6 @@ class ClusterRoundTimer:
         self._claim = store.redis.register_script(_CLAIM)
         self._zset, self._seqs = f"{store.prefix}timers", f"{store.prefix}timer-seq"
         self._queue: asyncio.Queue[tuple[str, int, int | None]] = asyncio.Queue()
-        self.fired: list[str] = []  # meetings this process ticked (tests, metrics)
 
     def sync(self, live: LiveMeeting) -> None:
         self._queue.put_nowait((live.id, live.state.seq, breakouts.next_due(live.state)))
@@ -76,7 +75,7 @@ class ClusterRoundTimer:
             meeting, seq, due = await self._queue.get()
             for _ in range(20):
                 try:
-                    await self._store._call(self._set(
+                    await self._store.call(self._set(
                         keys=[self._zset, self._seqs],
                         args=[meeting, seq, "" if due is None else due]))
                     break
@@ -90,7 +89,7 @@ class ClusterRoundTimer:
             await self._clock.wait(asyncio.Event(), self._clock.monotonic() + POLL_S)
             now = self._clock.now_ms()
             try:
-                due = await self._store._call(self._claim(keys=[self._zset],
+                due = await self._store.call(self._claim(keys=[self._zset],
                                                           args=[now, now + LEASE_MS]))
             except Exception:
                 continue  # Redis down: the deadlines wait there
@@ -101,7 +100,7 @@ class ClusterRoundTimer:
 
     async def _fire(self, meeting: str) -> None:
         try:
-            events = await self._hub.execute(
+            await self._hub.execute(
                 meeting, SYSTEM, lambda s: breakouts.tick(s, self._clock.now_ms()))
         except MeetingNotFound:
             return
@@ -109,6 +108,4 @@ class ClusterRoundTimer:
             log.warning("the timed step of %s failed; its lease will run out and it is "
                         "tried again", meeting, exc_info=True)
             return
-        if events:
-            self.fired.append(meeting)
         self.sync(self._hub.get(meeting))

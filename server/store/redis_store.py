@@ -106,11 +106,10 @@ class RedisStore:
         await self.close()
 
     async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await self.redis.aclose()
-            await self._pool.disconnect()
-            await self._tail_redis.aclose()
-            await self._tail_pool.disconnect()
+        for close in (self.redis.aclose, self._pool.disconnect, self._tail_redis.aclose,
+                      self._tail_pool.disconnect):
+            with contextlib.suppress(Exception):  # one failing must not keep the rest open
+                await close()
 
     # -- keys -----------------------------------------------------------------
 
@@ -159,7 +158,7 @@ class RedisStore:
                     first = run[0][0]
                     payloads = [p for _, batch, _ in run for p in batch]
                     try:
-                        ok, last = await self._call(self._append(
+                        ok, last = await self.call(self._append(
                             keys=[self.log_key(meeting), self.logs_key, self.created_key],
                             args=[meeting, first, *payloads]))
                         failure: StoreError | None = None if ok else SeqConflict(
@@ -189,7 +188,7 @@ class RedisStore:
         start = after + 1
         while start <= upto and len(out) < limit:
             count = min(PAGE, limit - len(out))
-            rows = await self._call(self.redis.xrange(key, f"{start}-0", f"{upto}-0",
+            rows = await self.call(self.redis.xrange(key, f"{start}-0", f"{upto}-0",
                                                       count=count))
             out += [_event(entry_id, fields) for entry_id, fields in rows]
             if len(rows) < count:
@@ -204,19 +203,19 @@ class RedisStore:
         pipe = self.redis.pipeline(transaction=False)
         for s in sorted(set(seqs)):
             pipe.xrange(key, f"{s}-0", f"{s}-0")
-        found = await self._call(pipe.execute())
+        found = await self.call(pipe.execute())
         return [_event(*rows[0]) for rows in found if rows]
 
     async def meetings(self) -> list[str]:
-        members = await self._call(self.redis.smembers(self.logs_key))
+        members = await self.call(self.redis.smembers(self.logs_key))
         return sorted(m.decode() for m in members)
 
     async def save_snapshot(self, meeting: str, seq: int, blob: bytes) -> None:
-        await self._call(self._snapshot(keys=[self._snap_key(meeting)],
+        await self.call(self._snapshot(keys=[self._snap_key(meeting)],
                                         args=[meeting, seq, blob]))
 
     async def latest_snapshot(self, meeting: str) -> tuple[int, bytes] | None:
-        seq, blob = await self._call(self.redis.hmget(self._snap_key(meeting),
+        seq, blob = await self.call(self.redis.hmget(self._snap_key(meeting),
                                                       [f"s:{meeting}", f"b:{meeting}"]))
         if seq is None or blob is None:
             return None
@@ -238,12 +237,12 @@ class RedisStore:
         else:
             pipe.srem(self.logs_key, meeting)
         pipe.publish(self.rewritten_channel, meeting)
-        await self._call(pipe.execute())
+        await self.call(pipe.execute())
         with contextlib.suppress(StoreError):
-            await self._call(self.redis.bgrewriteaof())
+            await self.call(self.redis.bgrewriteaof())
 
     async def ping(self) -> None:
-        await self._call(self.redis.set(f"{self.prefix}health", str(time.time())))
+        await self.call(self.redis.set(f"{self.prefix}health", str(time.time())))
 
     # -- added for the cluster ------------------------------------------------
 
@@ -251,10 +250,6 @@ class RedisStore:
     def rewritten_channel(self) -> str:
         """Pub/sub channel naming each log ``rewrite`` replaced or removed."""
         return f"{self.prefix}rewritten"
-
-    async def last_seq(self, meeting: str) -> int:
-        top = await self._call(self.redis.xrevrange(self.log_key(meeting), count=1))
-        return _seq(top[0][0]) if top else 0
 
     async def tail(self, positions: dict[str, Any], block_ms: int,
                    count: int = 1000) -> list[tuple[str, list[Event]]]:
@@ -288,10 +283,10 @@ class RedisStore:
         return self._tail_redis
 
     async def created_position(self) -> str:
-        top = await self._call(self.redis.xrevrange(self.created_key, count=1))
+        top = await self.call(self.redis.xrevrange(self.created_key, count=1))
         return top[0][0].decode() if top else "0-0"
 
-    async def _call(self, awaitable: Any) -> Any:
+    async def call(self, awaitable: Any) -> Any:
         try:
             async with asyncio.timeout(self.op_timeout_s):
                 return await awaitable
