@@ -111,8 +111,9 @@ async def test_review_access_and_bad_input(tmp_path: Path) -> None:
         anna = await m.participant("Anna")
         await anna.ok("chat", {"text": "hemligt"})
         base = f"/review/{m.id}"
-        for path in ("", "/state.json", "/events.json", "/timeline.jsonl", "/summary",
-                     "/summary.csv", "/boards/plenary.svg", "/moment", "/next.json?kind=chat"):
+        for path in ("", "/state.json", "/events.json", "/timeline.jsonl", "/timeline.msgpack",
+                     "/summary", "/summary.csv", "/boards/plenary.svg", "/boards/plenary.ybin",
+                     "/moment", "/next.json?kind=chat"):
             status, body = await get(server, base + path)
             assert status == 401, path
             assert b"hemligt" not in msgspec.json.encode(body) if isinstance(body, dict) \
@@ -129,6 +130,13 @@ async def test_review_access_and_bad_input(tmp_path: Path) -> None:
         for bad in ("seq=0", "seq=999999", "seq=x", "at=5", "at=abc"):
             status, body = await get(server, f"{base}/state.json?{bad}", ADMIN)
             assert status == 400 and body["error"]["code"] == "moment_outside", bad
+        for board in ("plenary.svg", "plenary.ybin"):
+            for bad in ("seq=0", "seq=999999", "seq=x"):
+                status, body = await get(server, f"{base}/boards/{board}?{bad}", ADMIN)
+                assert status == 400 and body["error"]["code"] == "moment_outside", (board, bad)
+        for board in ("nowhere.svg", "nowhere.ybin"):
+            status, body = await get(server, f"{base}/boards/{board}", ADMIN)
+            assert status == 404 and body["error"]["code"] == "unknown_room", board
         for bad in ("types=chat,nope", "limit=0", "after=-1"):
             status, body = await get(server, f"{base}/events.json?{bad}", ADMIN)
             assert status == 400 and body["error"]["code"] == "invalid_filter", bad
