@@ -10,9 +10,7 @@ within the debounce logs nothing at all.
 
 import logging
 
-from facilitation.session import Session
-from rooms import Draft
-from rooms.events import PresenceChanged
+from facilitation.presence import presence_changed
 from server.clock import Clock
 from server.connections import Connections
 from server.effects import Effect
@@ -21,16 +19,6 @@ from server.scheduler import Scheduler
 from server.store import StoreError
 
 log = logging.getLogger("ledarstig.presence")
-
-
-def presence_draft(s: Session, pid: str, online: bool, at: int) -> list[Draft]:
-    """The event, unless it would change nothing (already so, gone, or meeting over)."""
-    person = s.meeting.participants.get(pid)
-    if s.meeting.ended or person is None or not person.present:
-        return []
-    if (pid in s.online) == online:
-        return []
-    return [PresenceChanged(participant=pid, online=online, at=at)]
 
 
 class PresenceLog:
@@ -45,7 +33,7 @@ class PresenceLog:
         if self.conns.online(meeting, pid):
             self.scheduler.cancel(_key(meeting, pid))
             try:
-                return (await self.hub.apply(meeting, pid, lambda s: presence_draft(
+                return (await self.hub.apply(meeting, pid, lambda s: presence_changed(
                     s, pid, True, self.clock.now_ms())))[1]
             except (MeetingNotFound, StoreError):
                 log.warning("presence of %s in %s not logged", pid, meeting)
@@ -73,7 +61,7 @@ class PresenceLog:
     async def _log(self, meeting: str, pid: str, online: bool, at: int) -> None:
         try:
             await self.hub.execute(meeting, pid,
-                                   lambda s: presence_draft(s, pid, online, at))
+                                   lambda s: presence_changed(s, pid, online, at))
         except (MeetingNotFound, StoreError):
             log.warning("presence of %s in %s not logged", pid, meeting)
 

@@ -114,9 +114,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if type(self.manager) is not socketio.AsyncManager:
             await self.emit(event, data, to=to)  # a pub/sub manager must publish
             return
-        encoded = encode_event(self.packet_class, event, data)
-        packets = [_Preencoded(p) for p in (encoded if isinstance(encoded, list) else [encoded])]
-        frame = b"".join(p.frame for p in packets)
+        packets, frame = _frames(encode_event(self.packet_class, event, data))
         sockets = self.eio.sockets
         cut: list[str] = []
         for _, eio_sid in self.manager.get_participants(NAMESPACE, to):
@@ -129,11 +127,12 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         """python-socketio's one packet to one client (acks, CONNECT, DISCONNECT, errors),
         on the same path as ``fanout``: one connection's packets keep their order."""
-        encoded = pkt.encode()
-        packets = [_Preencoded(p) for p in (encoded if isinstance(encoded, list) else [encoded])]
+        await self._send_encoded(eio_sid, pkt.encode())
+
+    async def _send_encoded(self, eio_sid: str, encoded: Any) -> None:
+        """One encoded packet (a list when binary) to one connection, framed once."""
         sock = self.eio.sockets.get(eio_sid)
-        if sock is not None and not self._deliver(sock, packets,
-                                                  b"".join(p.frame for p in packets)):
+        if sock is not None and not self._deliver(sock, *_frames(encoded)):
             await self._cut(eio_sid)
 
     async def _handle_event_internal(self, server: Any, sid: str, eio_sid: str, data: Any,
@@ -143,13 +142,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         r = await server._trigger_event(data[0], namespace, sid, *data[1:])
         if r != self.not_handled and id is not None:
             args = [] if r is None else list(r) if isinstance(r, tuple) else [r]
-            encoded = encode_ack(self.packet_class, namespace, id, args)
-            packets = [_Preencoded(p)
-                       for p in (encoded if isinstance(encoded, list) else [encoded])]
-            sock = self.eio.sockets.get(eio_sid)
-            if sock is not None and not self._deliver(sock, packets,
-                                                      b"".join(p.frame for p in packets)):
-                await self._cut(eio_sid)
+            await self._send_encoded(eio_sid,
+                                     encode_ack(self.packet_class, namespace, id, args))
 
     def _deliver(self, sock: Any, packets: "list[_Preencoded]", frame: bytes) -> bool:
         """Write ``frame`` to an idle websocket, or queue ``packets`` on the Engine.IO
@@ -383,6 +377,13 @@ def _slim_environ(environ: dict[str, Any] | None) -> None:
 
 def _loopback(address: str) -> bool:
     return address in ("127.0.0.1", "::1") or address.startswith("127.")
+
+
+def _frames(encoded: Any) -> "tuple[list[_Preencoded], bytes]":
+    """An encoded Socket.IO packet (a list when it has binary attachments) as Engine.IO
+    packets, and the websocket frames of all of them joined."""
+    packets = [_Preencoded(p) for p in (encoded if isinstance(encoded, list) else [encoded])]
+    return packets, b"".join(p.frame for p in packets)
 
 
 class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
