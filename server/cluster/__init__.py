@@ -58,6 +58,7 @@ from server.store.namespaces import ORGANISERS, PROGRAMME_PREFIX, is_meeting_log
 from server.store.redis_store import RedisStore
 
 from .presence import ClusterConnections, Presence
+from .tabs import Tabs
 from .timers import ClusterRoundTimer
 
 log = logging.getLogger("ledarstig.cluster")
@@ -132,11 +133,18 @@ class Node:
         self.conns, self.timer = conns, timer
         self.presence = Presence(store, conns, self._presence_changed, self._dead)
         fanout.proc = self.presence.proc
+        self.tabs = Tabs(store, conns, self.presence.proc, gateway.replace)
+        shared = conns.changed  # set by Presence: first/last local connection of someone
+
+        def changed(meeting: str, pid: str, online: bool) -> None:
+            shared(meeting, pid, online)
+            if online:
+                self.tabs.claim(meeting, pid)
+        conns.changed = changed
         self._relay_channel = f"{store.prefix}relay"
-        # Small adapter (no seam for it yet): a link to a meeting another process
-        # created a moment ago is accepted here too; the handshake loads it first.
-        self._connect = gateway.on_connect
-        gateway.sio.on("connect", self._on_connect)
+        # A link to a meeting another process created a moment ago is accepted here
+        # too: the handshake loads it first.
+        gateway.adopt = hub.adopt
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -149,6 +157,7 @@ class Node:
                            ("cluster-relay-in", self._relay_in()),
                            ("cluster-relay-out", self._relay_out()),
                            ("cluster-presence", self.presence.run()),
+                           ("cluster-tabs", self.tabs.run()),
                            ("cluster-timers", self.timer.run())):
             self._tasks.append(asyncio.create_task(self._forever(name, coro), name=name))
 
@@ -243,15 +252,6 @@ class Node:
                 ledger = await Ledger.load(self.store, key, Programme(), workspace.clock)
                 workspace.programmes.setdefault(pid, ledger)
 
-    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
-        """A link to a meeting created a moment ago on another process: load it first."""
-        with contextlib.suppress(Exception):
-            token = auth.get("token") if isinstance(auth, dict) else None
-            if isinstance(token, str):
-                meeting = self.gateway.tokens.read_invite(token).meeting
-                await self.hub.adopt(meeting)
-        return await self._connect(sid, environ, auth)
-
     # -- rewritten logs (erasure, deleted recordings, removed meetings) ----------
 
     async def _rewritten(self, key: str) -> None:
@@ -276,7 +276,7 @@ class Node:
             pubsub = self.store.tail_client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self._relay_channel, self.presence.channel,
-                                       self.store.rewritten_channel)
+                                       self.store.rewritten_channel, self.tabs.channel)
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
@@ -287,6 +287,9 @@ class Node:
                         continue
                     if channel == self.store.rewritten_channel:
                         await self._rewritten(message["data"].decode())
+                        continue
+                    if channel == self.tabs.channel:
+                        await self.tabs.on_message(message["data"])
                         continue
                     proc, event, data, kind, fields = _unpack(message["data"])
                     if proc != self.proc:
