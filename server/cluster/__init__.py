@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -65,6 +65,8 @@ log = logging.getLogger("ledarstig.cluster")
 #: Client-bound messages that are not in any log and must reach the other processes.
 RELAYED = frozenset({"presence", "signal", "speaking", "typing"})
 TAIL_BLOCK_MS = 1000
+STORE_CHECK_S = 0.5  # how often the store is asked whether it answers
+RESTART_S = 0.5  # before a failed cluster loop starts again
 _pack = msgspec.msgpack.Encoder().encode
 _unpack = msgspec.msgpack.Decoder().decode
 
@@ -146,6 +148,7 @@ class Node:
         # too: the handshake loads it first.
         gateway.adopt = hub.adopt
         self._tasks: list[asyncio.Task[None]] = []
+        self.store_available = True
 
     @property
     def proc(self) -> str:
@@ -153,13 +156,14 @@ class Node:
 
     async def start(self) -> None:
         await self.presence.start()
-        for name, coro in (("cluster-follow", self._follow()),
-                           ("cluster-relay-in", self._relay_in()),
-                           ("cluster-relay-out", self._relay_out()),
-                           ("cluster-presence", self.presence.run()),
-                           ("cluster-tabs", self.tabs.run()),
-                           ("cluster-timers", self.timer.run())):
-            self._tasks.append(asyncio.create_task(self._forever(name, coro), name=name))
+        for name, loop in (("cluster-follow", self._follow),
+                           ("cluster-relay-in", self._relay_in),
+                           ("cluster-relay-out", self._relay_out),
+                           ("cluster-presence", self.presence.run),
+                           ("cluster-tabs", self.tabs.run),
+                           ("cluster-timers", self.timer.run),
+                           ("cluster-store", self._watch_store)):
+            self._tasks.append(asyncio.create_task(self._forever(name, loop), name=name))
 
     async def stop(self) -> None:
         await self.presence.stop()
@@ -177,13 +181,44 @@ class Node:
             log.warning("cluster task %s did not stop", task.get_name())
 
     @staticmethod
-    async def _forever(name: str, coro: Awaitable[None]) -> None:
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("cluster task %s stopped", name)
+    async def _forever(name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run ``loop`` while the process lives. Outages are handled inside each loop;
+        one that fails anyway (a defect), its inner tasks with it, is logged and
+        started again: a process must not silently stop beating or firing timers."""
+        while True:
+            try:
+                await loop()
+                log.error("cluster task %s ended; starting it again", name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("cluster task %s failed; starting it again", name)
+            await asyncio.sleep(RESTART_S)
+
+    # -- the store's availability, told to the clients --------------------------
+
+    async def _watch_store(self) -> None:
+        """Tell this process's clients when Redis stops answering and when it is back
+        (``server.store``): they show that they wait, and catch up afterwards. Commands
+        meanwhile fail with ``store_unavailable`` within the store's deadline."""
+        while True:
+            await asyncio.sleep(STORE_CHECK_S)  # real time, like the heartbeat
+            try:
+                await self.store.call(self.store.redis.ping())
+                available = True
+            except StoreError:
+                _unless_cancelled()
+                available = False
+            if available != self.store_available:
+                self.store_available = available
+                if available:
+                    log.warning("the store answers again")
+                else:
+                    log.warning("the store is unavailable; clients are told")
+                sids = tuple(self.conns.by_sid)
+                if sids:
+                    await self.fanout.send("server.store", {"available": available},
+                                           ToConnections(sids))
 
     # -- delivery from the log --------------------------------------------------
 

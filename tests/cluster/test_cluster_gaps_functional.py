@@ -2,11 +2,15 @@
 its own clients holds across processes too — a second tab, the sign-in throttle,
 organiser sessions' expiry, one retention sweep, supervised loops."""
 
+import os
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from server.clock import FakeClock
+from server.cluster import ClusterRoundTimer
 from tests.cluster_support import meeting_on
 from tests.redis_support import RedisServer
 from tests.support import RunningServer, start_server
@@ -63,3 +67,69 @@ async def test_a_link_to_a_meeting_this_process_has_not_taken_in_yet_is_accepted
     with pytest.raises(Exception):  # noqa: B017 - socketio.exceptions.ConnectionError
         await refused.connect()
     assert refused.connect_error["data"]["code"] == "token_invalid"
+
+
+@pytest.fixture
+async def one(redis: RedisServer, tmp_path: Path) -> AsyncIterator[RunningServer]:
+    server = await start_server(tmp_path / "one", redis_url=redis.url, grace_s=5.0,
+                                clock=FakeClock(flowing=True))
+    yield server
+    await server.stop()
+
+
+async def test_clients_are_told_when_redis_stops_answering_and_when_it_is_back(
+        one: RunningServer, redis: RedisServer) -> None:
+    meeting = await one.new_meeting()
+    anna = await meeting.participant("Anna")
+    waiting = one.client(meeting.tokens["participant"], meeting=meeting.id)  # not joined
+    for c in (anna, waiting):
+        c.sio.on("server.store", c._recorder("server.store"))
+    await waiting.connect()
+    assert redis.proc is not None
+    os.kill(redis.proc.pid, signal.SIGSTOP)  # a Redis that hangs
+    try:
+        for c in (anna, waiting):
+            assert await c.inbox.wait("server.store", timeout=4) == {"available": False}
+        failed = await anna.call("chat", {"text": "under avbrottet"})
+        assert failed["error"]["code"] == "store_unavailable"
+    finally:
+        os.kill(redis.proc.pid, signal.SIGCONT)
+    for c in (anna, waiting):
+        await c.inbox.wait("server.store", lambda d: d["available"] is True, timeout=4)
+        assert [d["available"] for d in c.inbox.named("server.store")] == [False, True]
+    assert (await anna.call("chat", {"text": "efter avbrottet"}))["ok"]
+
+
+async def test_a_cluster_loop_whose_inner_task_fails_is_started_again(
+        redis: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The timer's deadline writer dies once (a defect): the loop it belongs to fails
+    and starts again, so the round still ends on its deadline."""
+    write = ClusterRoundTimer._write
+    failures = []
+
+    async def failing_once(self: ClusterRoundTimer) -> None:
+        if not failures:
+            failures.append(1)
+            await self._queue.get()  # takes the first deadline with it, as a crash would
+            raise RuntimeError("a defect in the deadline writer")
+        await write(self)
+
+    monkeypatch.setattr(ClusterRoundTimer, "_write", failing_once)
+    monkeypatch.setattr("server.cluster.RESTART_S", 0.05)
+    server = await start_server(tmp_path / "t", redis_url=redis.url, grace_s=5.0,
+                                clock=FakeClock(flowing=True))
+    try:
+        meeting = await server.new_meeting()
+        fia = await meeting.facilitator()
+        await meeting.participant("Anna")
+        await meeting.participant("Bo", "Vasa")
+        await fia.ok("round.preview", {"group_count": 1, "duration_s": 60})
+        await fia.ok("round.open")
+        await fia.ok("chat", {"text": "efter öppningen"})  # the writer runs again by now
+        await server.advance(61)
+        closing = await fia.inbox.wait("event", lambda e: e["type"] in (
+            "round.closing", "round.closed"), timeout=5)
+        assert closing["data"].get("reason", "deadline") == "deadline"
+        assert failures == [1]
+    finally:
+        await server.stop()
