@@ -2,6 +2,7 @@
 its own clients holds across processes too — a second tab, the sign-in throttle,
 organiser sessions' expiry, one retention sweep, supervised loops."""
 
+import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator, Iterator
@@ -11,7 +12,12 @@ import pytest
 
 from server.clock import FakeClock
 from server.cluster import ClusterRoundTimer
+from server.cluster.sessions import RedisSessions
+from server.keys import STORE
+from server.organisers import WORKSPACE
+from server.organisers.sessions import COOKIE
 from tests.cluster_support import meeting_on
+from tests.organisers import Organiser, make_organiser
 from tests.redis_support import RedisServer
 from tests.support import RunningServer, start_server
 
@@ -133,3 +139,36 @@ async def test_a_cluster_loop_whose_inner_task_fails_is_started_again(
         assert failures == [1]
     finally:
         await server.stop()
+
+
+async def test_failed_sign_ins_on_one_process_count_on_the_other(
+        pair: list[RunningServer]) -> None:
+    a, b = pair
+    await make_organiser(a)
+    async with Organiser(a) as org:
+        for i in range(5):  # five failures in the window block the username
+            org.server = (a, b)[i % 2]
+            assert (await org.sign_in(password="guess guess guess")).status == 401
+        for server in (a, b):
+            org.server = server
+            resp = await org.sign_in()  # even the right password, on either process
+            assert resp.status == 429 and COOKIE not in resp.cookies
+        assert (await org.sign_in(username="someone-else")).status == 401
+
+
+async def test_organiser_sessions_expire_in_redis(
+        pair: list[RunningServer], redis: RedisServer) -> None:
+    a, b = pair
+    store = a.app[STORE]
+    await make_organiser(a)
+    a.app[WORKSPACE].sessions = RedisSessions(store, ttl_ms=600)
+    async with Organiser(a) as org:
+        assert (await org.sign_in()).status == 303
+        org.server = b
+        assert 'action="/signin"' not in await org.get("/o")  # signed in, on b too
+        keys = await store.redis.keys(f"{store.prefix}organiser-session:*")
+        assert len(keys) == 1 and 0 < await store.redis.pttl(keys[0]) <= 600
+        async with asyncio.timeout(3):
+            while await store.redis.exists(keys[0]):  # noqa: ASYNC110 - Redis expiry
+                await asyncio.sleep(0.05)
+        assert 'action="/signin"' in await org.get("/o")  # expired: signed out everywhere
