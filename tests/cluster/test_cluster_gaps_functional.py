@@ -3,6 +3,7 @@ its own clients holds across processes too — a second tab, the sign-in throttl
 organiser sessions' expiry, one retention sweep, supervised loops."""
 
 import asyncio
+import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from server import retention
 from server.clock import FakeClock
 from server.cluster import ClusterRoundTimer
 from server.cluster.sessions import RedisSessions
@@ -172,3 +174,24 @@ async def test_organiser_sessions_expire_in_redis(
             while await store.redis.exists(keys[0]):  # noqa: ASYNC110 - Redis expiry
                 await asyncio.sleep(0.05)
         assert 'action="/signin"' in await org.get("/o")  # expired: signed out everywhere
+
+
+async def test_one_retention_sweep_per_period_for_the_whole_deployment(
+        redis: RedisServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="ledarstig.retention")
+    servers = [await start_server(tmp_path / f"r{i}", redis_url=redis.url) for i in range(2)]
+    try:
+        def said(text: str) -> list[logging.LogRecord]:
+            return [r for r in caplog.records
+                    if r.name == "ledarstig.retention" and r.getMessage().startswith(text)]
+        async with asyncio.timeout(3):  # each process tries at start
+            while len(said("retention swept") + said("retention: another")) < 2:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        assert len(said("retention swept")) == 1
+        assert len(said("retention: another process sweeps this period")) == 1
+        store = servers[0].app[STORE]
+        ttl = await store.redis.pttl(f"{store.prefix}lease:retention")
+        assert 0 < ttl <= retention.SWEEP_EVERY_S * 1000  # the next period: one sweep again
+    finally:
+        for s in servers:
+            await s.stop()
