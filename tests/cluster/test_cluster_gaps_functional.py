@@ -1,6 +1,7 @@
-"""Two servers (in this process) sharing one redis-server: what one process does for
-its own clients holds across processes too — a second tab, the sign-in throttle,
-organiser sessions' expiry, one retention sweep, supervised loops."""
+"""Servers (in this process) sharing one redis-server: a link to a meeting created
+elsewhere, clients told of a Redis outage, supervised loops, the sign-in throttle,
+organiser sessions' expiry, one retention sweep (a second tab on another process:
+``test_cluster_functional.py``)."""
 
 import asyncio
 import logging
@@ -38,28 +39,6 @@ async def pair(redis: RedisServer, tmp_path: Path) -> AsyncIterator[list[Running
     yield servers
     for s in servers:
         await s.stop()
-
-
-async def test_a_second_tab_on_another_process_replaces_the_first(
-        pair: list[RunningServer]) -> None:
-    a, b = pair
-    meeting = await a.new_meeting()
-    anna = await meeting.participant("Anna")  # the first tab, on a
-    bo = await meeting_on(b, meeting).participant("Bo", "Vasa")
-    tab2 = b.client(meeting.tokens["participant"], meeting=meeting.id,
-                    resume=anna.resume_token)
-    await tab2.connect()
-    answer = await tab2.call("join", {})
-    assert answer["ok"] and answer["data"]["participant"] == anna.participant, answer
-    await anna.inbox.wait("session.replaced", timeout=3)
-    assert await anna.disconnected()
-    assert (await tab2.call("chat", {"text": "från andra fliken"}))["ok"]
-    await bo.inbox.wait("event", lambda e: e["data"].get("text") == "från andra fliken")
-    # the replaced tab left nobody offline and no one left the meeting
-    assert not [p for p in bo.inbox.named("presence")
-                if p["participant"] == anna.participant and not p["online"]]
-    assert tab2.sio.connected and not tab2.inbox.named("session.replaced")
-    assert bo.inbox.events("participant.left") == []
 
 
 async def test_a_link_to_a_meeting_this_process_has_not_taken_in_yet_is_accepted(
