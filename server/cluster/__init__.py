@@ -200,7 +200,9 @@ class Node:
     async def _watch_store(self) -> None:
         """Tell this process's clients when Redis stops answering and when it is back
         (``server.store``): they show that they wait, and catch up afterwards. Commands
-        meanwhile fail with ``store_unavailable`` within the store's deadline."""
+        meanwhile fail with ``store_unavailable`` within the store's deadline. Who
+        connects during an outage is told at the next check."""
+        told: set[str] = set()  # connections told of the current outage
         while True:
             await asyncio.sleep(STORE_CHECK_S)  # real time, like the heartbeat
             try:
@@ -211,14 +213,21 @@ class Node:
                 available = False
             if available != self.store_available:
                 self.store_available = available
+                log.warning("the store answers again" if available else
+                            "the store is unavailable; clients are told")
                 if available:
-                    log.warning("the store answers again")
-                else:
-                    log.warning("the store is unavailable; clients are told")
-                sids = tuple(self.conns.by_sid)
-                if sids:
-                    await self.fanout.send("server.store", {"available": available},
-                                           ToConnections(sids))
+                    told.clear()
+                    await self._tell_store(tuple(self.conns.by_sid), True)
+            if not available:
+                told &= self.conns.by_sid.keys()
+                fresh = tuple(sid for sid in self.conns.by_sid if sid not in told)
+                told.update(fresh)
+                await self._tell_store(fresh, False)
+
+    async def _tell_store(self, sids: tuple[str, ...], available: bool) -> None:
+        if sids:
+            await self.fanout.send("server.store", {"available": available},
+                                   ToConnections(sids))
 
     # -- delivery from the log --------------------------------------------------
 

@@ -52,6 +52,10 @@ async def test_the_page_shows_it_waits_while_redis_is_down_and_catches_up_after(
     os.kill(redis.proc.pid, signal.SIGSTOP)  # a Redis that hangs
     try:
         await expect(status).to_have_text(STORE_DOWN, timeout=5000)
+        await page.evaluate("window.ledarstig.conn.socket.io.engine.close()")  # a drop too
+        await expect(status).to_have_text(
+            "Anslutningen bröts – ansluter igen …", timeout=3000)
+        await expect(status).to_have_text(STORE_DOWN, timeout=5000)  # back, still waiting
         await expect(page.locator(".meeting")).to_be_visible()  # no error screen
     finally:
         os.kill(redis.proc.pid, signal.SIGCONT)

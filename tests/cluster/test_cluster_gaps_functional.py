@@ -79,9 +79,13 @@ async def test_clients_are_told_when_redis_stops_answering_and_when_it_is_back(
             assert await c.inbox.wait("server.store", timeout=4) == {"available": False}
         failed = await anna.call("chat", {"text": "under avbrottet"})
         assert failed["error"]["code"] == "store_unavailable"
+        late = one.client(meeting.tokens["participant"], meeting=meeting.id)
+        late.sio.on("server.store", late._recorder("server.store"))
+        await late.connect()  # during the outage: told too
+        assert await late.inbox.wait("server.store", timeout=4) == {"available": False}
     finally:
         os.kill(redis.proc.pid, signal.SIGCONT)
-    for c in (anna, waiting):
+    for c in (anna, waiting, late):
         await c.inbox.wait("server.store", lambda d: d["available"] is True, timeout=4)
         assert [d["available"] for d in c.inbox.named("server.store")] == [False, True]
     assert (await anna.call("chat", {"text": "efter avbrottet"}))["ok"]

@@ -75,7 +75,8 @@ export class App {
 
   connected() {
     clearTimeout(this.connectTimer)
-    this.view?.setConnection(this.storeDown ? 'store_down' : 'online')
+    this.storeDown = false // a new connection, maybe to another process: resume() tells
+    this.view?.setConnection('online')
     if (this.conn.resume) this.resume()
     else if (!this.screen || this.screenArgs) this.showJoin()
   }
@@ -83,9 +84,13 @@ export class App {
   async resume() {
     try {
       await this.conn.request('join', {})
+      if (this.storeDown) this.storeStatus(true)
     } catch (err) {
       if (err.code === 'meeting_ended') this.fatal('meeting_ended')
-      else if (err.code === 'store_unavailable') setTimeout(() => this.resume(), 1000)
+      else if (err.code === 'store_unavailable') {
+        this.storeStatus(false) // the store is down: wait, and resume when it is back
+        setTimeout(() => { if (this.conn.connected) this.resume() }, 1000)
+      }
       else if (err.code !== 'offline' && err.code !== 'timeout') this.fatal('failed', errorText(err))
     }
   }
