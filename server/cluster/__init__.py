@@ -20,6 +20,11 @@
   channel; every process re-reads them (``Hub.reread``).
 - **Presence** across processes and the reaping of dead ones: ``presence.py``.
 - **Deadlines** in a Redis sorted set, fired once: ``timers.py``.
+- **A second tab** on another process replaces the first: ``tabs.py``.
+- **Redis down:** the clients are told (``server.store``) when it stops answering and
+  when it is back (``Node._watch_store``).
+- Every loop here is supervised (``Node._forever``): one that fails is logged and
+  started again.
 - The secret key and the admin token are shared through Redis (``shared_credentials``).
 """
 
