@@ -83,6 +83,9 @@ class Gateway:
         self._handlers: dict[str, tuple[type[Any], Handler, authz.EventRule]] = {}
         # Admits a personal link (revoked? cohort over? facilitator?); see server.organisers.
         self.admit: Callable[[Invite], Invite] = lambda invite: invite
+        # Loads a link's meeting before the checks, if this process does not hold it
+        # yet (server/cluster: created a moment ago on another process).
+        self.adopt: Callable[[str], Awaitable[object]] | None = None
         self.stopping = False  # the server is shutting down: no presence, no grace
         self.closers: list[Callable[[], None]] = []  # run when the server stops
         sio.on("connect", self.on_connect)
@@ -112,6 +115,8 @@ class Gateway:
     # -- connection lifecycle -------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        if self.adopt is not None:
+            await self._adopt(auth)
         try:
             conn = self._authenticate(sid, auth)
         except socketio.exceptions.ConnectionRefusedError:
@@ -142,6 +147,15 @@ class Gateway:
             log.info("closing %s: authenticated but never joined", sid)
             await self.sio.close_with(sid, "join_timeout",
                                       "The connection was idle before joining; connect again.")
+
+    async def _adopt(self, auth: Any) -> None:
+        """The ``adopt`` hook for the link's meeting; a bad link is refused afterwards."""
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if isinstance(token, str) and self.adopt is not None:
+            try:
+                await self.adopt(self.tokens.read_invite(token).meeting)
+            except (TokenError, StoreError):
+                return  # refused (bad link) or not found (store down) by the checks
 
     def _authenticate(self, sid: str, auth: Any) -> Connection:
         try:
@@ -313,7 +327,7 @@ class Gateway:
             conn.meeting, lambda _: self._welcome(conn, pid, conn.take_resume_seq()),
             self._send_welcome(conn.sid))
         for old in replaced:
-            await self._replace(old)
+            await self.replace(old)
         await self.dispatcher.happened(conn.meeting, Attached(conn.sid, pid))
         if not was_online:
             await self._presence(conn.meeting, pid, True)
@@ -349,7 +363,8 @@ class Gateway:
         return [e.to_wire() for e in visible(missed, pid, me.room,
                                              me.role is Role.FACILITATOR)]
 
-    async def _replace(self, sid: str) -> None:
+    async def replace(self, sid: str) -> None:
+        """A newer connection of the same participant took over (a second tab)."""
         old = self.conns.by_sid.get(sid)
         if old is None:
             return

@@ -162,17 +162,16 @@ class Hub:
                 return
             await live.drained()  # the log must hold all it will hold before we read it
             log.warning("reloading meeting %s from its log after a store failure", meeting_id)
-            fresh = await self._load(meeting_id)
+            judged: list[Effect] = []
+            fresh = await self._load(meeting_id, judge_after=live.durable, judged=judged)
             # Cluster: events other processes appended meanwhile reach our clients
             # before anything newer (with one process the store refused them all).
             missed = [e for e in fresh.recent if e.seq > live.durable]
             if missed:
                 await self._dispatch.deliver(meeting_id, missed)
             self._meetings[meeting_id] = fresh
-        if missed:  # their effects here as for absorbed events (``absorb``), judged
-            # against the reloaded state: the states before them are not kept
-            await self._dispatch.run(meeting_id, self._local(
-                [x for e in missed for x in effects(fresh.state, e)]))
+        if judged:  # their effects here as for absorbed events (``absorb``)
+            await self._dispatch.run(meeting_id, self._local(judged))
         await self._reloaded(meeting_id)
 
     async def _reloaded(self, meeting_id: str) -> None:
@@ -270,15 +269,26 @@ class Hub:
             for room, state in live.boards.due_snapshots():
                 await self._store.save_snapshot(snapshot_key(live.id, room), seq, state)
 
-    async def _load(self, meeting_id: str) -> LiveMeeting:
+    async def _load(self, meeting_id: str, judge_after: int | None = None,
+                    judged: list[Effect] | None = None) -> LiveMeeting:
+        """The meeting from its snapshot and log. With ``judge_after``: the effects of
+        each event after that seq, judged against the state just before it, go into
+        ``judged`` (a reload after a lost race: what the other processes did)."""
         state, after = new_state(), 0
         snap = await self._store.latest_snapshot(meeting_id)
-        if snap is not None:
+        if snap is not None and (judge_after is None or snap[0] <= judge_after):
             restored = decode_snapshot(snap[1])
             if restored is not None and restored.seq == snap[0]:
                 state, after = restored, snap[0]
         events = await self._store.read(meeting_id, after)
-        fold(events, state)
+        if judge_after is None or judged is None:
+            fold(events, state)
+        else:
+            known = [e for e in events if e.seq <= judge_after]
+            fold(known, state)
+            for event in events[len(known):]:
+                judged += effects(state, event)
+                state.apply(event)
         live = LiveMeeting(state, self._store, self._dispatch, self._board_limits)
         live.recent.extend(events)  # the deque keeps only the newest
         live.snapshot_seq = after

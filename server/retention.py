@@ -65,12 +65,23 @@ def _cohort_running(app: web.Application, cohort: str, now_ms: int) -> bool:
     return date.fromisoformat(found.ends_on) >= today
 
 
+async def my_turn(app: web.Application) -> bool:
+    """Several processes (``--redis-url``): one sweep per period for the deployment, by
+    whichever process takes the period's lease first."""
+    lease = getattr(app[STORE], "lease", None)
+    return lease is None or bool(await lease("retention", SWEEP_EVERY_S))
+
+
 async def run(app: web.Application) -> None:
     while True:
         try:
-            result = await sweep(app, app[WORKSPACE].clock.now_ms())
-            if result["stripped"] or result["removed"]:
-                log.info("retention: %s", result)
+            if await my_turn(app):
+                result = await sweep(app, app[WORKSPACE].clock.now_ms())
+                log.debug("retention swept: %s", result)
+                if result["stripped"] or result["removed"]:
+                    log.info("retention: %s", result)
+            else:
+                log.debug("retention: another process sweeps this period")
         except (StoreError, Exception):  # the sweep must survive anything
             log.exception("retention sweep failed")
         await sleep(app[WORKSPACE].clock, SWEEP_EVERY_S)

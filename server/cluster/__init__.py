@@ -20,6 +20,11 @@
   channel; every process re-reads them (``Hub.reread``).
 - **Presence** across processes and the reaping of dead ones: ``presence.py``.
 - **Deadlines** in a Redis sorted set, fired once: ``timers.py``.
+- **A second tab** on another process replaces the first: ``tabs.py``.
+- **Redis down:** the clients are told (``server.store``) when it stops answering and
+  when it is back (``Node._watch_store``).
+- Every loop here is supervised (``Node._forever``): one that fails is logged and
+  started again.
 - The secret key and the admin token are shared through Redis (``shared_credentials``).
 """
 
@@ -27,7 +32,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -58,12 +63,15 @@ from server.store.namespaces import ORGANISERS, PROGRAMME_PREFIX, is_meeting_log
 from server.store.redis_store import RedisStore
 
 from .presence import ClusterConnections, Presence
+from .tabs import Tabs
 from .timers import ClusterRoundTimer
 
 log = logging.getLogger("ledarstig.cluster")
 #: Client-bound messages that are not in any log and must reach the other processes.
 RELAYED = frozenset({"presence", "signal", "speaking", "typing"})
 TAIL_BLOCK_MS = 1000
+STORE_CHECK_S = 0.5  # how often the store is asked whether it answers
+RESTART_S = 0.5  # before a failed cluster loop starts again
 _pack = msgspec.msgpack.Encoder().encode
 _unpack = msgspec.msgpack.Decoder().decode
 
@@ -132,12 +140,20 @@ class Node:
         self.conns, self.timer = conns, timer
         self.presence = Presence(store, conns, self._presence_changed, self._dead)
         fanout.proc = self.presence.proc
+        self.tabs = Tabs(store, conns, self.presence.proc, gateway.replace)
+        shared = conns.changed  # set by Presence: first/last local connection of someone
+
+        def changed(meeting: str, pid: str, online: bool) -> None:
+            shared(meeting, pid, online)
+            if online:
+                self.tabs.claim(meeting, pid)
+        conns.changed = changed
         self._relay_channel = f"{store.prefix}relay"
-        # Small adapter (no seam for it yet): a link to a meeting another process
-        # created a moment ago is accepted here too; the handshake loads it first.
-        self._connect = gateway.on_connect
-        gateway.sio.on("connect", self._on_connect)
+        # A link to a meeting another process created a moment ago is accepted here
+        # too: the handshake loads it first.
+        gateway.adopt = hub.adopt
         self._tasks: list[asyncio.Task[None]] = []
+        self.store_available = True
 
     @property
     def proc(self) -> str:
@@ -145,12 +161,14 @@ class Node:
 
     async def start(self) -> None:
         await self.presence.start()
-        for name, coro in (("cluster-follow", self._follow()),
-                           ("cluster-relay-in", self._relay_in()),
-                           ("cluster-relay-out", self._relay_out()),
-                           ("cluster-presence", self.presence.run()),
-                           ("cluster-timers", self.timer.run())):
-            self._tasks.append(asyncio.create_task(self._forever(name, coro), name=name))
+        for name, loop in (("cluster-follow", self._follow),
+                           ("cluster-relay-in", self._relay_in),
+                           ("cluster-relay-out", self._relay_out),
+                           ("cluster-presence", self.presence.run),
+                           ("cluster-tabs", self.tabs.run),
+                           ("cluster-timers", self.timer.run),
+                           ("cluster-store", self._watch_store)):
+            self._tasks.append(asyncio.create_task(self._forever(name, loop), name=name))
 
     async def stop(self) -> None:
         await self.presence.stop()
@@ -168,13 +186,53 @@ class Node:
             log.warning("cluster task %s did not stop", task.get_name())
 
     @staticmethod
-    async def _forever(name: str, coro: Awaitable[None]) -> None:
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("cluster task %s stopped", name)
+    async def _forever(name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run ``loop`` while the process lives. Outages are handled inside each loop;
+        one that fails anyway (a defect), its inner tasks with it, is logged and
+        started again: a process must not silently stop beating or firing timers."""
+        while True:
+            try:
+                await loop()
+                log.error("cluster task %s ended; starting it again", name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("cluster task %s failed; starting it again", name)
+            await asyncio.sleep(RESTART_S)
+
+    # -- the store's availability, told to the clients --------------------------
+
+    async def _watch_store(self) -> None:
+        """Tell this process's clients when Redis stops answering and when it is back
+        (``server.store``): they show that they wait, and catch up afterwards. Commands
+        meanwhile fail with ``store_unavailable`` within the store's deadline. Who
+        connects during an outage is told at the next check."""
+        told: set[str] = set()  # connections told of the current outage
+        while True:
+            await asyncio.sleep(STORE_CHECK_S)  # real time, like the heartbeat
+            try:
+                await self.store.call(self.store.redis.ping())
+                available = True
+            except StoreError:
+                _unless_cancelled()
+                available = False
+            if available != self.store_available:
+                self.store_available = available
+                log.warning("the store answers again" if available else
+                            "the store is unavailable; clients are told")
+                if available:
+                    told.clear()
+                    await self._tell_store(tuple(self.conns.by_sid), True)
+            if not available:
+                told &= self.conns.by_sid.keys()
+                fresh = tuple(sid for sid in self.conns.by_sid if sid not in told)
+                told.update(fresh)
+                await self._tell_store(fresh, False)
+
+    async def _tell_store(self, sids: tuple[str, ...], available: bool) -> None:
+        if sids:
+            await self.fanout.send("server.store", {"available": available},
+                                   ToConnections(sids))
 
     # -- delivery from the log --------------------------------------------------
 
@@ -243,15 +301,6 @@ class Node:
                 ledger = await Ledger.load(self.store, key, Programme(), workspace.clock)
                 workspace.programmes.setdefault(pid, ledger)
 
-    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
-        """A link to a meeting created a moment ago on another process: load it first."""
-        with contextlib.suppress(Exception):
-            token = auth.get("token") if isinstance(auth, dict) else None
-            if isinstance(token, str):
-                meeting = self.gateway.tokens.read_invite(token).meeting
-                await self.hub.adopt(meeting)
-        return await self._connect(sid, environ, auth)
-
     # -- rewritten logs (erasure, deleted recordings, removed meetings) ----------
 
     async def _rewritten(self, key: str) -> None:
@@ -276,7 +325,7 @@ class Node:
             pubsub = self.store.tail_client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self._relay_channel, self.presence.channel,
-                                       self.store.rewritten_channel)
+                                       self.store.rewritten_channel, self.tabs.channel)
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
@@ -287,6 +336,9 @@ class Node:
                         continue
                     if channel == self.store.rewritten_channel:
                         await self._rewritten(message["data"].decode())
+                        continue
+                    if channel == self.tabs.channel:
+                        await self.tabs.on_message(message["data"])
                         continue
                     proc, event, data, kind, fields = _unpack(message["data"])
                     if proc != self.proc:

@@ -64,11 +64,11 @@ class ClusterRoundTimer:
             self.sync(live)
 
     async def run(self) -> None:
-        writer = asyncio.create_task(self._write(), name="cluster-timer-writer")
-        try:
-            await self._poll()
-        finally:
-            writer.cancel()
+        """The writer and the poller; if either fails, both stop and ``run`` raises
+        (``Node`` starts it again: a dead writer must not go unnoticed)."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._write(), name="cluster-timer-writer")
+            group.create_task(self._poll(), name="cluster-timer-poll")
 
     async def _write(self) -> None:
         while True:

@@ -55,21 +55,22 @@ def csrf_ok(session: OrganiserSession, given: str | None) -> bool:
 
 class SignInThrottle:
     """Slows password guessing: after ``limit`` failures for one username within
-    ``window_ms``, that username is refused until the window has passed."""
+    ``window_ms``, that username is refused until the window has passed. Asynchronous:
+    with several processes the counts live in Redis (``server.cluster.sessions``)."""
 
     def __init__(self, limit: int = 5, window_ms: int = 15 * 60 * 1000) -> None:
         self._limit, self._window = limit, window_ms
         self._failures: dict[str, list[int]] = {}
 
-    def blocked(self, username: str, now_ms: int) -> bool:
+    async def blocked(self, username: str, now_ms: int) -> bool:
         recent = [t for t in self._failures.get(username, []) if now_ms - t < self._window]
         self._failures[username] = recent
         return len(recent) >= self._limit
 
-    def failed(self, username: str, now_ms: int) -> None:
+    async def failed(self, username: str, now_ms: int) -> None:
         if len(self._failures) > 10_000:
             self._failures.clear()
         self._failures.setdefault(username, []).append(now_ms)
 
-    def succeeded(self, username: str) -> None:
+    async def succeeded(self, username: str) -> None:
         self._failures.pop(username, None)

@@ -66,14 +66,14 @@ async def signin(request: web.Request) -> web.StreamResponse:
         return _signin_page(request, t.raw("error.csrf"), status=403)
     workspace = request.app[WORKSPACE]
     username, now = str(data.get("username", "")).strip().lower()[:64], workspace.clock.now_ms()
-    if workspace.throttle.blocked(username, now):
+    if await workspace.throttle.blocked(username, now):
         return _signin_page(request, t.raw("signin.throttled"), status=429)
     account = await acc.verify(workspace.accounts.state, username,
                                str(data.get("password", "")))
     if account is None:
-        workspace.throttle.failed(username, now)
+        await workspace.throttle.failed(username, now)
         return _signin_page(request, t.raw("signin.wrong"), status=401)
-    workspace.throttle.succeeded(username)
+    await workspace.throttle.succeeded(username)
     session = workspace.sessions.open(account.id, workspace.clock.now_ms())
     response = web.HTTPSeeOther("/o")
     response.set_cookie(COOKIE, session.id, max_age=TTL_MS // 1000, path="/", httponly=True,

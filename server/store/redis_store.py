@@ -282,6 +282,12 @@ class RedisStore:
         """A client for blocking reads and subscriptions (its own small pool)."""
         return self._tail_redis
 
+    async def lease(self, name: str, seconds: float) -> bool:
+        """Take the lease ``name`` for ``seconds`` unless another process holds it: a
+        task the deployment runs once per period (the retention sweep)."""
+        return bool(await self.call(self.redis.set(
+            f"{self.prefix}lease:{name}", 1, nx=True, px=max(1, int(seconds * 1000)))))
+
     async def created_position(self) -> str:
         top = await self.call(self.redis.xrevrange(self.created_key, count=1))
         return top[0][0].decode() if top else "0-0"

@@ -231,3 +231,25 @@ async def test_rolling_restart_clients_move_on_with_nothing_lost(procs: list[Pro
     await back.inbox.wait("event", lambda e: e["data"].get("text") == "efter")
     events = await log_of(c, meeting.id)
     assert [e["type"] for e in events].count("participant.left") == 0
+
+
+async def test_a_second_tab_on_another_process_replaces_the_first(procs: list[Proc]) -> None:
+    a, b, c = procs
+    meeting = await a.new_meeting()
+    anna = await join(a, meeting.tokens["participant"], meeting.id, "Anna")  # first tab
+    bo = await join(c, meeting.tokens["participant"], meeting.id, "Bo", "Åbo")
+    tab2 = b.client(meeting.tokens["participant"], meeting=meeting.id,
+                    resume=anna.resume_token, last_seq=anna.last_seq())
+    await tab2.connect()
+    answer = await tab2.call("join", {})
+    assert answer["ok"] and answer["data"]["participant"] == anna.participant, answer
+    await anna.inbox.wait("session.replaced", timeout=3)
+    assert await anna.disconnected()
+    await tab2.ok("chat", {"text": "från andra fliken"})
+    await bo.inbox.wait("event", lambda e: e["data"].get("text") == "från andra fliken")
+    assert tab2.sio.connected and not tab2.inbox.named("session.replaced")
+    # replaced, not gone: never shown offline, nobody left
+    assert not [p for p in bo.inbox.named("presence")
+                if p["participant"] == anna.participant and not p["online"]]
+    events = await log_of(a, meeting.id)
+    assert [e["type"] for e in events].count("participant.left") == 0

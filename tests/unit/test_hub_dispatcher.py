@@ -309,3 +309,21 @@ async def test_a_reload_after_a_lost_race_delivers_what_was_missed_with_its_effe
     assert kinds[:3] == ["round.previewed", "move", "round.opened"], other.trail
     assert "media" in kinds and kinds[-1] == "chat.sent", other.trail
     assert other.scheduler.pending(f"round:{m}")
+
+
+async def test_a_reload_judges_each_missed_event_against_the_state_before_it(
+        world: World) -> None:
+    """The missed opening moved everyone out of the plenary: the media of the plenary is
+    re-planned too (judged against the reloaded state, everyone already was in a group)."""
+    m = await world.meeting(4)
+    other = World(world.store)
+    await other.hub.adopt(m)
+    await world.hub.execute(m, "f", lambda s: b.preview(
+        s, "f", "r1", RoundSpec(group_count=2), seed=3))
+    [opened] = await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    with pytest.raises(StoreError):  # lost the race: reloads before the next command
+        await other.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c1", "Hej"))
+    other.trail.clear()
+    await other.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c2", "Hej"))
+    media = [step[1] for step in other.trail if step[0] == "media"]
+    assert frozenset({"plenary", *opened.data["rooms"]}) in media, other.trail

@@ -41,6 +41,7 @@ export class App {
       closedByServer: () => this.closedByServer(),
       reconnecting: (n) => this.reconnecting(n),
       restarting: () => this.restarting(),
+      store: (available) => this.storeStatus(available),
     } })
     this.conn.resume = readSession(this.meeting)?.resume_token ?? null
     const known = this.conn.resume ? null : readKnown(this.meeting)
@@ -74,6 +75,7 @@ export class App {
 
   connected() {
     clearTimeout(this.connectTimer)
+    this.storeDown = false // a new connection, maybe to another process: resume() tells
     this.view?.setConnection('online')
     if (this.conn.resume) this.resume()
     else if (!this.screen || this.screenArgs) this.showJoin()
@@ -82,8 +84,13 @@ export class App {
   async resume() {
     try {
       await this.conn.request('join', {})
+      if (this.storeDown) this.storeStatus(true)
     } catch (err) {
       if (err.code === 'meeting_ended') this.fatal('meeting_ended')
+      else if (err.code === 'store_unavailable') {
+        this.storeStatus(false) // the store is down: wait, and resume when it is back
+        setTimeout(() => { if (this.conn.connected) this.resume() }, 1000)
+      }
       else if (err.code !== 'offline' && err.code !== 'timeout') this.fatal('failed', errorText(err))
     }
   }
@@ -164,6 +171,23 @@ export class App {
   /** A restart is not an error: say so calmly; the connection comes back by itself. */
   restarting() {
     if (!this.ended && !this.replaced) this.view?.setConnection('restarting')
+  }
+
+  /** The server cannot reach its store (several processes, Redis): nothing can be saved, so
+   *  the meeting waits; when the store is back, catch up on what was logged meanwhile. */
+  storeStatus(available) {
+    this.storeDown = !available
+    if (this.ended || this.replaced) return
+    this.view?.setConnection(available ? 'online' : 'store_down')
+    if (available && this.joined) this.catchUp()
+  }
+
+  async catchUp() {
+    try {
+      const { welcome } = await this.conn.request('sync', { last_seq: this.store.seq ?? 0 })
+      if (welcome.snapshot) this.welcome(welcome)
+      else for (const e of welcome.missed ?? []) this.event(e)
+    } catch { /* a later notice or reconnection catches up */ }
   }
 
   slow() {

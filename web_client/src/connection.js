@@ -47,7 +47,7 @@ class SendBudget {
 
 export class Connection {
   /** handlers: {connected(), refused(code, message), dropped(reason), closedByServer(), reconnecting(attempt),
-   *  restarting()} */
+   *  restarting(), store(available)} */
   constructor({ meeting, token, handlers }) {
     this.meeting = meeting
     this.token = token
@@ -70,6 +70,7 @@ export class Connection {
     })
     this.socket.on('connect', () => { this.restarted(); handlers.connected() })
     this.socket.on('server.restarting', () => this.onRestarting())
+    this.socket.on('server.store', (s) => handlers.store?.(Boolean(s?.available)))
     this.socket.on('connect_error', (err) => this.onConnectError(err))
     // The server closes a connection that has not joined in time (join_timeout); that
     // is no error for someone still on the join form: connect again when they send it.

@@ -240,6 +240,7 @@ export class MeetingView {
 
   setConnection(state, attempt = 0) {
     const text = state === 'online' ? '' : state === 'reconnecting' ? t('conn.reconnecting')
+      : state === 'store_down' ? t('conn.store_down')
       : state === 'restarting' ? t('conn.restarting') : t('conn.closed')
     this.status.textContent = text
     this.status.className = `conn-status ${state}`
