@@ -166,6 +166,8 @@ async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
     node = (Node(app, app[STORE], hub, gateway, fanout, dispatcher, conns,  # type: ignore[arg-type]
                  timer) if cluster else None)
     if node is not None:
+        from server.sfu.shared import SharedRooms
+        video.share(SharedRooms(app[STORE], node.proc))  # one Janus, rooms shared
         await node.start()  # knows who is online elsewhere before any grace is armed
     gateway.start_grace_after_restart()
     presence.after_restart()
