@@ -16,8 +16,14 @@ same process or not (the cross-process path: append → XREAD on the other proce
 fold → fan-out). CPU is user+system of the server processes from /proc; Redis's and
 nginx's own CPU is reported beside it.
 
+Also, with ``--only transport``: the cross-process path alone, stream tailing (what
+we do) against plain pub/sub (``bench.cluster_transport``); and for every Redis set-up
+the connections each process's Redis pool opened (its peak of commands in flight,
+bounded at 64: issue 18 item 7).
+
 Run: ``.venv/bin/python -m bench.bench_cluster [--quick]``. It cannot show scaling on
-two cores; docs/benchmarks.md works out what N processes on N cores should carry.
+two cores; docs/benchmarks.md works out what N processes on N cores should carry. The
+load average is printed before and after each set-up: on a shared machine, say it.
 """
 
 import argparse
@@ -149,6 +155,17 @@ class Setup:
             h.kill()
             h.wait()
 
+    def pool_connections(self) -> list[int]:
+        """Per server process: connections its Redis command pool opened (peak in flight)."""
+        out = []
+        for port, _ in self.servers:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/metrics")
+            text = conn.getresponse().read().decode()
+            found = re.search(r"^ledarstig_redis_connections (\S+)$", text, re.M)
+            out.append(int(float(found.group(1))) if found else -1)
+        return out
+
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         conn = http.client.HTTPConnection("127.0.0.1", self.entry, timeout=10)
         conn.request("POST", path, body=json.dumps(body or {}), headers={
@@ -214,6 +231,7 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
             async with asyncio.timeout(20):
                 await enough.wait()
         cpu3, helper3 = setup.cpu()
+        pool = setup.pool_connections() if setup.redis_url else []
         for c in clients:
             await c.close()
     everything = latencies["same"] + latencies["cross"]
@@ -227,6 +245,8 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
         "latency_ms_p50": round(pct(everything, 0.5) * 1000, 2),
         "latency_ms_p99": round(pct(everything, 0.99) * 1000, 2),
     }
+    if pool:
+        out["redis_pool_connections_opened"] = pool
     if latencies["cross"]:
         for kind in ("same", "cross"):
             out[f"{kind}_process_ms_p50"] = round(pct(latencies[kind], 0.5) * 1000, 2)
@@ -250,8 +270,14 @@ async def main() -> None:
     rate = args.rate or (40.0 if args.quick else 25.0)
     results = []
     only = args.only.split(",") if args.only else None
-    for name in ("sqlite", "redis", "redis x2 + nginx", "redis x2 (direct, latency split)"):
+    for name in ("sqlite", "redis", "redis x2 + nginx", "redis x2 (direct, latency split)",
+                 "transport"):
         if only and not any(name.startswith(o) for o in only):
+            continue
+        print(json.dumps({"setup": name, "loadavg_before": os.getloadavg()}), flush=True)
+        if name == "transport":
+            from bench.cluster_transport import compare
+            await compare(args.quick)
             continue
         with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
             setup = Setup(name, Path(tmp))
@@ -272,6 +298,7 @@ async def main() -> None:
                 setup.stop()
             # each lost append race reloads the meeting from its log (a warning line)
             result["reloads_after_lost_race"] = reloads(Path(tmp))
+        result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
         results.append(result)
         print(json.dumps(result), flush=True)
 

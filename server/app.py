@@ -118,6 +118,7 @@ def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
         if app[SETTINGS].redis_url:  # cluster (server/cluster): every log in Redis
             from server.store.redis_store import RedisStore
             async with RedisStore(app[SETTINGS].redis_url, startup_timeout_s=5.0) as shared:
+                metrics.redis_connections.set_function(shared.connections_opened)
                 app[STORE] = shared
                 yield
             return

@@ -277,6 +277,12 @@ class RedisStore:
                 out.append((name[plen:], [_event(rid, fields) for rid, fields in rows]))
         return out
 
+    def connections_opened(self) -> int:
+        """How many connections the command pool has opened: the peak of commands in
+        flight at once, bounded by ``max_connections`` (a pool never closes one)."""
+        pool = self._pool
+        return len(pool._available_connections) + len(pool._in_use_connections)
+
     @property
     def tail_client(self) -> aioredis.Redis:
         """A client for blocking reads and subscriptions (its own small pool)."""
