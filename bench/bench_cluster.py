@@ -217,6 +217,7 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
         cpu1, helper1 = setup.cpu()
         await asyncio.sleep(1.0)  # let presence settle before measuring deliveries
         cpu2, helper2 = setup.cpu()
+        settle_s = clock() - join_s - started
         count = int(rate * seconds)
         received[0] = 0
         t0 = clock()
@@ -231,6 +232,7 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
             async with asyncio.timeout(20):
                 await enough.wait()
         cpu3, helper3 = setup.cpu()
+        deliver_s = clock() - t0
         pool = setup.pool_connections() if setup.redis_url else []
         for c in clients:
             await c.close()
@@ -239,6 +241,10 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
         "setup": setup.name, "participants": n, "join_wall_s": round(join_s, 2),
         "server_cpu_ms_per_join": round((cpu1 - cpu0) / n * 1000, 2),
         "helper_cpu_ms_per_join": round((helper1 - helper0) / n * 1000, 2),
+        # what the processes spend with nothing to do (heartbeats, timer polls, tails):
+        # paid per second, not per delivery
+        "server_cpu_ms_per_s_quiet": round((cpu2 - cpu1) / settle_s * 1000, 1),
+        "delivery_wall_s": round(deliver_s, 2),
         "messages": count, "deliveries": received[0], "expected": expected,
         "server_cpu_us_per_delivery": round((cpu3 - cpu2) / max(1, received[0]) * 1e6, 1),
         "helper_cpu_us_per_delivery": round((helper3 - helper2) / max(1, received[0]) * 1e6, 1),

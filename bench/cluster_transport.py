@@ -128,9 +128,10 @@ def start_redis(port: int, folder: str) -> "subprocess.Popen[bytes]":
          "--dir", folder], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def compare(quick: bool = False, meetings: int = 20, rate: float = 0.0,
+async def compare(quick: bool = False, meetings: tuple[int, ...] = (20, 200), rate: float = 0.0,
                   seconds: float = 0.0) -> list[dict[str, Any]]:
-    """Both options, in turn (alternating twice unless ``quick``), on a fresh Redis."""
+    """Both options, in turn (alternating twice unless ``quick``), on a fresh Redis, for
+    a reader holding each number of ``meetings`` (one ``XREAD`` names them all)."""
     rate = rate or (500.0 if quick else 2000.0)
     seconds = seconds or (1.0 if quick else 5.0)
     results = []
@@ -147,22 +148,24 @@ async def compare(quick: bool = False, meetings: int = 20, rate: float = 0.0,
                     break
                 except Exception:
                     await asyncio.sleep(0.05)  # a starting redis-server: nothing to await
-            for mode in (["tail", "pubsub"] if quick else ["tail", "pubsub"] * 2):
+            runs = [(m, mode) for m in (meetings[:1] if quick else meetings)
+                    for mode in (["tail", "pubsub"] if quick else ["tail", "pubsub"] * 2)]
+            for held, mode in runs:
                 await probe.flushdb()
                 count = int(rate * seconds)
                 child = await asyncio.create_subprocess_exec(
                     "taskset", "-c", "0", sys.executable, "-m", "bench.cluster_transport",
                     "--role", "reader", "--mode", mode, "--redis", url,
-                    "--meetings", str(meetings), "--count", str(count),
+                    "--meetings", str(held), "--count", str(count),
                     cwd=ROOT, stdout=asyncio.subprocess.PIPE)
                 assert child.stdout is not None
                 assert (await child.stdout.readline()).strip() == b"ready"
                 r0 = sample(redis_proc.pid).cpu_s
-                await writer(url, mode, meetings, rate, seconds)
+                await writer(url, mode, held, rate, seconds)
                 out = json.loads((await child.stdout.read()).decode())
                 await child.wait()
                 r1 = sample(redis_proc.pid).cpu_s
-                out = {"option": mode, "meetings": meetings, "events_per_s": rate,
+                out = {"option": mode, "meetings": held, "events_per_s": rate,
                        "events": count, **out,
                        "redis_cpu_us_per_event": round((r1 - r0) / count * 1e6, 1)}
                 results.append(out)
@@ -180,16 +183,16 @@ def main() -> None:
     parser.add_argument("--role", default="compare")
     parser.add_argument("--mode", default="tail")
     parser.add_argument("--redis", default="")
-    parser.add_argument("--meetings", type=int, default=20)
+    parser.add_argument("--meetings", type=int, nargs="+", default=[20, 200])
     parser.add_argument("--count", type=int, default=0)
     parser.add_argument("--rate", type=float, default=0.0)
     parser.add_argument("--seconds", type=float, default=0.0)
     args = parser.parse_args()
     if args.role == "reader":
-        print(json.dumps(asyncio.run(reader(args.redis, args.mode, args.meetings,
+        print(json.dumps(asyncio.run(reader(args.redis, args.mode, args.meetings[0],
                                             args.count))), flush=True)
     else:
-        asyncio.run(compare(args.quick, args.meetings, args.rate, args.seconds))
+        asyncio.run(compare(args.quick, tuple(args.meetings), args.rate, args.seconds))
 
 
 if __name__ == "__main__":
