@@ -174,7 +174,7 @@ class Setup:
 
 
 async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: float,
-                    direct: list[int]) -> dict[str, Any]:
+                    direct: list[int], idle_s: float = 3.0) -> dict[str, Any]:
     meeting = setup.post("/api/meetings", {"title": "Bench",
                                            "starts_at": "2026-12-01T09:00:00Z"})["id"]
     token = setup.post(f"/api/meetings/{meeting}/invites")["participant"]["token"]
@@ -198,6 +198,11 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
 
     async with new_session() as session:
         clients: list[SioClient] = []
+        # what the processes spend with no client at all (heartbeats, timer polls,
+        # blocked tails): paid per second, whatever the load
+        idle0, idle_at = setup.cpu()[0], clock()
+        await asyncio.sleep(idle_s)
+        idle_ms_per_s = (setup.cpu()[0] - idle0) / (clock() - idle_at) * 1000
         cpu0, helper0 = setup.cpu()
         started = clock()
         for batch in range(0, n, 50):
@@ -217,7 +222,6 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
         cpu1, helper1 = setup.cpu()
         await asyncio.sleep(1.0)  # let presence settle before measuring deliveries
         cpu2, helper2 = setup.cpu()
-        settle_s = clock() - join_s - started
         count = int(rate * seconds)
         received[0] = 0
         t0 = clock()
@@ -241,12 +245,12 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
         "setup": setup.name, "participants": n, "join_wall_s": round(join_s, 2),
         "server_cpu_ms_per_join": round((cpu1 - cpu0) / n * 1000, 2),
         "helper_cpu_ms_per_join": round((helper1 - helper0) / n * 1000, 2),
-        # what the processes spend with nothing to do (heartbeats, timer polls, tails):
-        # paid per second, not per delivery
-        "server_cpu_ms_per_s_quiet": round((cpu2 - cpu1) / settle_s * 1000, 1),
+        "server_cpu_ms_per_s_idle": round(idle_ms_per_s, 1),
         "delivery_wall_s": round(deliver_s, 2),
         "messages": count, "deliveries": received[0], "expected": expected,
         "server_cpu_us_per_delivery": round((cpu3 - cpu2) / max(1, received[0]) * 1e6, 1),
+        "server_cpu_us_per_delivery_net_of_idle": round(
+            (cpu3 - cpu2 - idle_ms_per_s / 1000 * deliver_s) / max(1, received[0]) * 1e6, 1),
         "helper_cpu_us_per_delivery": round((helper3 - helper2) / max(1, received[0]) * 1e6, 1),
         "latency_ms_p50": round(pct(everything, 0.5) * 1000, 2),
         "latency_ms_p99": round(pct(everything, 0.99) * 1000, 2),
@@ -299,7 +303,8 @@ async def main() -> None:
                         setup.entry, direct = ports[0], ports
                 else:
                     setup.entry = setup.start_server("n1")
-                result = await run_setup(setup, n, senders, rate, seconds, direct)
+                result = await run_setup(setup, n, senders, rate, seconds, direct,
+                                         idle_s=0.5 if args.quick else 3.0)
             finally:
                 setup.stop()
             # each lost append race reloads the meeting from its log (a warning line)
