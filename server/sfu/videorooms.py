@@ -303,18 +303,20 @@ class VideoRooms:
         """Drop the feeds of processes that died (their Janus session lingers a while)."""
         while True:
             await asyncio.sleep(SWEEP_S)
-            procs = {f.proc for room in self._rooms.values() for f in room.feeds.values()
-                     if f.proc}
             try:
-                dead = await self.rooms.dead(procs) if procs else set()
-                for meeting, room in list(self._rooms.items()):
-                    drop = [pid for pid, f in room.feeds.items() if f.proc in dead]
-                    for pid in drop:
-                        room.gone.add(room.feeds.pop(pid).id)
-                    if drop:
-                        await self._announce(meeting)
+                await self.sweep()
             except Exception:
                 log.debug("checking other processes' feeds failed", exc_info=True)
+
+    async def sweep(self) -> None:
+        procs = {f.proc for room in self._rooms.values() for f in room.feeds.values() if f.proc}
+        dead = await self.rooms.dead(procs) if procs else set()
+        for meeting, room in list(self._rooms.items()):
+            drop = [pid for pid, f in room.feeds.items() if f.proc in dead]
+            for pid in drop:
+                room.gone.add(room.feeds.pop(pid).id)
+            if drop:
+                await self._announce(meeting)
 
     async def _share(self, meeting: str, room: int, participant: str, feed: Feed) -> None:
         """Tell the other processes that one of our feeds went live or stopped."""
