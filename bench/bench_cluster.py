@@ -16,8 +16,14 @@ same process or not (the cross-process path: append → XREAD on the other proce
 fold → fan-out). CPU is user+system of the server processes from /proc; Redis's and
 nginx's own CPU is reported beside it.
 
+Also, with ``--only transport``: the cross-process path alone, stream tailing (what
+we do) against plain pub/sub (``bench.cluster_transport``); and for every Redis set-up
+the connections each process's Redis pool opened (its peak of commands in flight,
+bounded at 64: issue 18 item 7).
+
 Run: ``.venv/bin/python -m bench.bench_cluster [--quick]``. It cannot show scaling on
-two cores; docs/benchmarks.md works out what N processes on N cores should carry.
+two cores; docs/benchmarks.md works out what N processes on N cores should carry. The
+load average is printed before and after each set-up: on a shared machine, say it.
 """
 
 import argparse
@@ -149,6 +155,17 @@ class Setup:
             h.kill()
             h.wait()
 
+    def pool_connections(self) -> list[int]:
+        """Per server process: connections its Redis command pool opened (peak in flight)."""
+        out = []
+        for port, _ in self.servers:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/metrics")
+            text = conn.getresponse().read().decode()
+            found = re.search(r"^ledarstig_redis_connections (\S+)$", text, re.M)
+            out.append(int(float(found.group(1))) if found else -1)
+        return out
+
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         conn = http.client.HTTPConnection("127.0.0.1", self.entry, timeout=10)
         conn.request("POST", path, body=json.dumps(body or {}), headers={
@@ -157,7 +174,7 @@ class Setup:
 
 
 async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: float,
-                    direct: list[int]) -> dict[str, Any]:
+                    direct: list[int], idle_s: float = 3.0) -> dict[str, Any]:
     meeting = setup.post("/api/meetings", {"title": "Bench",
                                            "starts_at": "2026-12-01T09:00:00Z"})["id"]
     token = setup.post(f"/api/meetings/{meeting}/invites")["participant"]["token"]
@@ -181,6 +198,11 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
 
     async with new_session() as session:
         clients: list[SioClient] = []
+        # what the processes spend with no client at all (heartbeats, timer polls,
+        # blocked tails): paid per second, whatever the load
+        idle0, idle_at = setup.cpu()[0], clock()
+        await asyncio.sleep(idle_s)
+        idle_ms_per_s = (setup.cpu()[0] - idle0) / (clock() - idle_at) * 1000
         cpu0, helper0 = setup.cpu()
         started = clock()
         for batch in range(0, n, 50):
@@ -214,6 +236,8 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
             async with asyncio.timeout(20):
                 await enough.wait()
         cpu3, helper3 = setup.cpu()
+        deliver_s = clock() - t0
+        pool = setup.pool_connections() if setup.redis_url else []
         for c in clients:
             await c.close()
     everything = latencies["same"] + latencies["cross"]
@@ -221,12 +245,18 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
         "setup": setup.name, "participants": n, "join_wall_s": round(join_s, 2),
         "server_cpu_ms_per_join": round((cpu1 - cpu0) / n * 1000, 2),
         "helper_cpu_ms_per_join": round((helper1 - helper0) / n * 1000, 2),
+        "server_cpu_ms_per_s_idle": round(idle_ms_per_s, 1),
+        "delivery_wall_s": round(deliver_s, 2),
         "messages": count, "deliveries": received[0], "expected": expected,
         "server_cpu_us_per_delivery": round((cpu3 - cpu2) / max(1, received[0]) * 1e6, 1),
+        "server_cpu_us_per_delivery_net_of_idle": round(
+            (cpu3 - cpu2 - idle_ms_per_s / 1000 * deliver_s) / max(1, received[0]) * 1e6, 1),
         "helper_cpu_us_per_delivery": round((helper3 - helper2) / max(1, received[0]) * 1e6, 1),
         "latency_ms_p50": round(pct(everything, 0.5) * 1000, 2),
         "latency_ms_p99": round(pct(everything, 0.99) * 1000, 2),
     }
+    if pool:
+        out["redis_pool_connections_opened"] = pool
     if latencies["cross"]:
         for kind in ("same", "cross"):
             out[f"{kind}_process_ms_p50"] = round(pct(latencies[kind], 0.5) * 1000, 2)
@@ -250,8 +280,14 @@ async def main() -> None:
     rate = args.rate or (40.0 if args.quick else 25.0)
     results = []
     only = args.only.split(",") if args.only else None
-    for name in ("sqlite", "redis", "redis x2 + nginx", "redis x2 (direct, latency split)"):
+    for name in ("sqlite", "redis", "redis x2 + nginx", "redis x2 (direct, latency split)",
+                 "transport"):
         if only and not any(name.startswith(o) for o in only):
+            continue
+        print(json.dumps({"setup": name, "loadavg_before": os.getloadavg()}), flush=True)
+        if name == "transport":
+            from bench.cluster_transport import compare
+            await compare(args.quick)
             continue
         with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
             setup = Setup(name, Path(tmp))
@@ -267,11 +303,13 @@ async def main() -> None:
                         setup.entry, direct = ports[0], ports
                 else:
                     setup.entry = setup.start_server("n1")
-                result = await run_setup(setup, n, senders, rate, seconds, direct)
+                result = await run_setup(setup, n, senders, rate, seconds, direct,
+                                         idle_s=0.5 if args.quick else 3.0)
             finally:
                 setup.stop()
             # each lost append race reloads the meeting from its log (a warning line)
             result["reloads_after_lost_race"] = reloads(Path(tmp))
+        result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
         results.append(result)
         print(json.dumps(result), flush=True)
 

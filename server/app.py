@@ -118,6 +118,7 @@ def _store_ctx(given: LogStore | None):  # type: ignore[no-untyped-def]
         if app[SETTINGS].redis_url:  # cluster (server/cluster): every log in Redis
             from server.store.redis_store import RedisStore
             async with RedisStore(app[SETTINGS].redis_url, startup_timeout_s=5.0) as shared:
+                metrics.redis_connections.set_function(shared.connections_opened)
                 app[STORE] = shared
                 yield
             return
@@ -166,6 +167,8 @@ async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
     node = (Node(app, app[STORE], hub, gateway, fanout, dispatcher, conns,  # type: ignore[arg-type]
                  timer) if cluster else None)
     if node is not None:
+        from server.sfu.shared import SharedRooms
+        video.share(SharedRooms(app[STORE], node.proc))  # one Janus, rooms shared
         await node.start()  # knows who is online elsewhere before any grace is armed
     gateway.start_grace_after_restart()
     presence.after_restart()

@@ -28,6 +28,10 @@ class Metrics:
         self.timer_lateness = Histogram(
             "ledarstig_timer_lateness_seconds", "How late scheduled jobs fire.",
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0), registry=r)
+        self.redis_connections = Gauge(
+            "ledarstig_redis_connections",
+            "Connections the Redis command pool has opened: the most commands ever in "
+            "flight at once (--redis-url; the pool holds at most 64).", registry=r)
         self.recovery = Gauge("ledarstig_recovery_seconds",
                               "Time the last start-up took to fold every meeting.", registry=r)
 

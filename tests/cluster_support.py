@@ -55,7 +55,7 @@ class Proc:
 
 
 def spawn(redis_url: str, folder: Path, name: str, grace_s: float = 60.0,
-          port: int | None = None) -> Proc:
+          port: int | None = None, extra: tuple[str, ...] = ()) -> Proc:
     port = port or free_port()
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / f"{name}.log"
@@ -65,7 +65,7 @@ def spawn(redis_url: str, folder: Path, name: str, grace_s: float = 60.0,
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
              "--data-dir", str(folder / name), "--redis-url", redis_url, "--grace", str(grace_s),
              "--log-format", "console", "--loop", "asyncio", "--no-gc-freeze",
-             "--node-name", name],
+             "--node-name", name, *extra],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return Proc(port, popen, log)
 

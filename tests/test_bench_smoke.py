@@ -115,3 +115,24 @@ def test_framing_matches_python_socketio() -> None:
         packet.EVENT, 3, ["relay", {"a": 1}], "/")
     ack = msgpack_packet.MsgPackPacket(packet.ACK, data=[True], id=3, namespace="/").encode()
     assert codec.decode_binary(ack).data == [True]
+
+
+def test_bench_cluster_quick_runs_and_reports_the_pool_and_both_transports() -> None:
+    """bench/bench_cluster.py (issue 18's figures) still runs: two processes on Redis
+    deliver everything, each reports its Redis pool's peak (within its 64), and the
+    cross-process transport options (tailing, pub/sub) both carry every event."""
+    import shutil
+    if shutil.which("redis-server") is None or shutil.which("taskset") is None:
+        pytest.skip("redis-server and taskset are needed (./scripts/test installs redis)")
+    argv = [sys.executable, "-m", "bench.bench_cluster", "--quick",
+            "--only", "redis x2 (direct,transport"]
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=110)
+    assert proc.returncode == 0, f"bench_cluster failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    (two,) = [r for r in rows if r.get("setup", "").startswith("redis x2") and "expected" in r]
+    assert two["deliveries"] == two["expected"] > 0
+    assert two["server_cpu_us_per_delivery"] > 0 and two["cross_process_ms_p99"] > 0
+    assert all(0 < n <= 64 for n in two["redis_pool_connections_opened"])
+    options = {r["option"]: r for r in rows if "option" in r}
+    assert set(options) == {"tail", "pubsub"}
+    assert all(r["received"] == r["events"] > 0 for r in options.values())

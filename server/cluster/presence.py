@@ -9,7 +9,9 @@ survivor (``SREM`` answers 1 once), which removes its presence and gives each of
 its participants the grace period, as a restart does.
 
 ``ClusterConnections`` answers "is this participant online" for the whole
-deployment: remote participants appear with no local connection ids.
+deployment: remote participants appear with no local connection ids. The merged
+view is kept up to date entry by entry, so one presence message costs the same in
+a meeting of 5 or 500, and a resync walks each meeting once.
 """
 
 import asyncio
@@ -31,6 +33,12 @@ RESYNC_S = 5.0
 _pack = msgspec.msgpack.Encoder().encode
 _unpack = msgspec.msgpack.Decoder().decode
 _EMPTY: set[str] = set()
+_NOBODY: dict[str, set[str]] = {}
+
+
+def alive_key(prefix: str, proc: str) -> str:
+    """The heartbeat key of a process: it exists while the process beats."""
+    return f"{prefix}proc:{proc}"
 
 
 class ClusterConnections(Connections):
@@ -39,11 +47,16 @@ class ClusterConnections(Connections):
     def __init__(self) -> None:
         super().__init__()
         self.remote: dict[str, dict[str, set[str]]] = {}  # meeting -> pid -> process ids
+        # meeting -> pid -> local connection ids (the very set of ``by_meeting``), or
+        # no ids for one held only elsewhere: what ``online_set`` answers, as it is.
+        self._merged: dict[str, dict[str, set[str]]] = {}
         self.changed: Callable[[str, str, bool], None] = lambda meeting, pid, online: None
 
     def bind(self, conn: Connection, participant: str) -> None:
         first = not self.by_meeting.get(conn.meeting, {}).get(participant)
         super().bind(conn, participant)
+        self._merged.setdefault(conn.meeting, {})[participant] = (
+            self.by_meeting[conn.meeting][participant])
         if first:
             self.changed(conn.meeting, participant, True)
 
@@ -52,26 +65,56 @@ class ClusterConnections(Connections):
         held = pid is not None and conn.sid in self.by_meeting.get(conn.meeting, {}).get(pid, ())
         super().unbind(conn, to)
         if held and pid is not None and not self.by_meeting.get(conn.meeting, {}).get(pid):
+            self._refresh(conn.meeting, pid)
             self.changed(conn.meeting, pid, False)
 
+    def _refresh(self, meeting: str, pid: str) -> bool:
+        """Bring ``pid``'s merged entry up to date; whether they are online anywhere."""
+        local = self.by_meeting.get(meeting, {}).get(pid)
+        merged = self._merged.setdefault(meeting, {})
+        if local:
+            merged[pid] = local
+        elif self.remote.get(meeting, {}).get(pid):
+            merged[pid] = _EMPTY
+        else:
+            merged.pop(pid, None)
+            if not merged:
+                del self._merged[meeting]
+            return False
+        return True
+
     def online_set(self, meeting: str) -> dict[str, set[str]]:
-        local = self.by_meeting.get(meeting, {})
-        remote = self.remote.get(meeting)
-        if not remote:
-            return local
-        merged = {pid: _EMPTY for pid, procs in remote.items() if procs}
-        merged.update(local)
-        return merged
+        return self._merged.get(meeting) or {}
+
+    def online(self, meeting: str, participant: str) -> bool:
+        return participant in self._merged.get(meeting, _NOBODY)
 
     def set_remote(self, proc: str, meeting: str, pid: str, online: bool) -> bool:
         """Record another process's presence; True if the participant's online state
         for the whole deployment changed."""
-        before = bool(self.online_set(meeting).get(pid) is not None)
-        procs = self.remote.setdefault(meeting, {}).setdefault(pid, set())
+        before = pid in self._merged.get(meeting, _NOBODY)
+        held = self.remote.setdefault(meeting, {})
+        procs = held.setdefault(pid, set())
         (procs.add if online else procs.discard)(proc)
         if not procs:
-            del self.remote[meeting][pid]
-        return before != bool(self.online_set(meeting).get(pid) is not None)
+            del held[pid]
+            if not held:
+                del self.remote[meeting]
+        return before != self._refresh(meeting, pid)
+
+    def replace_remote(self, fresh: dict[str, dict[str, set[str]]]
+                       ) -> list[tuple[str, str, bool]]:
+        """Every other process's presence, re-read (the resync): the participants
+        whose online state for the deployment changed, and to what."""
+        old, self.remote = self.remote, fresh
+        changes = []
+        for meeting in old.keys() | fresh.keys():
+            # held elsewhere before and after: no change, whoever holds them
+            for pid in old.get(meeting, _NOBODY).keys() ^ fresh.get(meeting, _NOBODY).keys():
+                was = pid in self._merged.get(meeting, _NOBODY)
+                if was != self._refresh(meeting, pid):
+                    changes.append((meeting, pid, not was))
+        return changes
 
 
 class Presence:
@@ -90,7 +133,7 @@ class Presence:
         return f"{self._p}presence"
 
     def _alive(self, proc: str) -> str:
-        return f"{self._p}proc:{proc}"
+        return alive_key(self._p, proc)
 
     def _held(self, proc: str) -> str:
         return f"{self._p}online:{proc}"
@@ -182,15 +225,8 @@ class Presence:
             for field in await self.store.call(self.redis.hkeys(self._held(proc))):
                 meeting, pid = field.decode().split("\t", 1)
                 fresh.setdefault(meeting, {}).setdefault(pid, set()).add(proc)
-        old = self.conns.remote
-        self.conns.remote = fresh
-        for meeting in set(old) | set(fresh):
-            for pid in set(old.get(meeting, {})) | set(fresh.get(meeting, {})):
-                was = bool(old.get(meeting, {}).get(pid)) or pid in self.conns.by_meeting.get(
-                    meeting, {})
-                now = pid in self.conns.online_set(meeting)
-                if was != now:
-                    await self._on_change(meeting, pid, now)
+        for meeting, pid, now in self.conns.replace_remote(fresh):
+            await self._on_change(meeting, pid, now)
 
     async def _reap(self) -> None:
         """Claim each process whose heartbeat expired; exactly one survivor gets it."""

@@ -8,6 +8,12 @@ once Janus answers. One VideoRoom per meeting's plenary, created when the
 first participant publishes and destroyed when the meeting ends. Each
 connection has at most one publisher handle and one subscriber handle.
 
+With several processes (``--redis-url``) they all use one Janus, and the
+``Rooms`` port (``server.sfu.registry``; Redis-backed in ``server.sfu.shared``)
+gives every process the same VideoRoom id per meeting, tells each of them the
+feeds the others publish (kept beside our own in ``VideoRoom.feeds``, with the
+publishing process), and lets exactly one of them destroy the room at the end.
+
 Janus learns only random ids: the VideoRoom id, the participant id, and what
 WebRTC itself carries; never names or tokens.
 """
@@ -15,7 +21,6 @@ WebRTC itself carries; never names or tokens.
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +31,14 @@ from rooms.media import Sfu
 from server.config import Settings
 from server.sfu.exceptions import JanusError, NoSubscription, SfuError, SfuUnavailable
 from server.sfu.janus import Handle, JanusSession, Json
+from server.sfu.registry import LocalRooms, RemoteFeed, Rooms
+from server.store import StoreError
 
 log = logging.getLogger("ledarstig.sfu")
 RETRY_S = (0.5, 1.0, 2.0, 3.0)  # reconnect back-off, then every 3 s
 LOW, HIGH = 0, 1  # simulcast substreams: the client's "l" (1/4 scale) and "h" layers
+SWEEP_S = 2.0  # how often feeds of other processes are checked for a dead publisher
+ROOM_EXISTS = 427  # Janus VideoRoom: another process created the room first
 
 
 @dataclass
@@ -37,12 +46,15 @@ class Feed:
     id: int
     streams: list[Json] = field(default_factory=list)  # Janus's {type, mid, ...}
     live: bool = False
+    proc: str = ""  # the process that publishes it; "" for this one
 
 
 @dataclass
 class VideoRoom:
     janus_id: int
     feeds: dict[str, Feed] = field(default_factory=dict)  # participant -> feed
+    created: bool = False  # known to exist in Janus (created here, or found there)
+    gone: set[int] = field(default_factory=set)  # feeds of other processes that stopped
 
     def live(self) -> list[str]:
         return sorted(pid for pid, f in self.feeds.items() if f.live)
@@ -55,6 +67,7 @@ class Seat:
     meeting: str
     participant: str
     publisher: Handle | None = None
+    feed: Feed | None = None  # what the publisher handle publishes
     subscriber: Handle | None = None
     streams: list[Json] = field(default_factory=list)  # what the subscriber asked for
     carried: list[Json] = field(default_factory=list)  # mid -> participant, from Janus
@@ -63,8 +76,10 @@ class Seat:
 
 
 class VideoRooms:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, rooms: Rooms | None = None) -> None:
         self._settings = settings
+        self.rooms: Rooms = rooms or LocalRooms()
+        self._loaded: set[str] = set()  # meetings whose other processes' feeds we follow
         self.status = Sfu.DOWN if settings.janus_url else Sfu.OFF
         self.on_status: list[Callable[[], Awaitable[None]]] = []
         self.on_feeds: list[Callable[[str, list[str]], Awaitable[None]]] = []
@@ -85,7 +100,16 @@ class VideoRooms:
             self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
             self._tasks = [asyncio.create_task(self._supervise(), name="sfu-supervisor"),
                            asyncio.create_task(self._work(), name="sfu-jobs")]
+            if self.rooms.shared:
+                self._tasks += [
+                    asyncio.create_task(self.rooms.run(self._remote, self._reload_all),
+                                        name="sfu-shared-feeds"),
+                    asyncio.create_task(self._sweep(), name="sfu-dead-publishers")]
         return self
+
+    def share(self, rooms: Rooms) -> None:
+        """Several processes: rooms and feeds through ``rooms`` (before starting)."""
+        self.rooms = rooms
 
     async def __aexit__(self, *exc: object) -> None:
         for task in self._tasks:
@@ -111,10 +135,14 @@ class VideoRooms:
                     log.warning("video server unavailable: %s", exc.message)
             except Exception:  # the supervisor must outlive any surprise from Janus
                 log.exception("video server session failed")
+            own = [(m, pid, f.id) for m, room in self._rooms.items()
+                   for pid, f in room.feeds.items() if f.live and not f.proc]
             self._session = None
             self._rooms.clear()
             self._seats.clear()
+            self._loaded.clear()
             await self._set_status(Sfu.DOWN)
+            await self._withdraw(own)
             await asyncio.sleep(RETRY_S[min(failures, len(RETRY_S) - 1)])  # back-off
             failures += 1
 
@@ -144,6 +172,12 @@ class VideoRooms:
     # -- rooms ------------------------------------------------------------------
 
     def feeds(self, meeting: str) -> list[str]:
+        """The meeting's live feeds, whichever process publishes them. The first time
+        a meeting is asked for, the other processes' feeds are read in the background
+        (and announced, if any)."""
+        if self.rooms.shared and meeting not in self._loaded and self.status is Sfu.UP:
+            self._loaded.add(meeting)
+            self.later(lambda: self._load(meeting))
         room = self._rooms.get(meeting)
         return room.live() if room is not None else []
 
@@ -153,14 +187,20 @@ class VideoRooms:
         return self._session
 
     async def _room(self, meeting: str) -> VideoRoom:
+        """The meeting's VideoRoom, created in Janus if this process has not yet; the
+        id is the deployment's (``Rooms.room_id``), and a room another process created
+        first is taken as it is."""
         async with self._room_locks.setdefault(meeting, asyncio.Lock()):
             room = self._rooms.get(meeting)
-            if room is None:
-                room = VideoRoom(secrets.randbelow(2**52) + 1)
-                handle = await self._live_session().attach()
+            if room is None or not room.created:
+                janus_id = await self.rooms.room_id(meeting)
+                session = self._live_session()
+                room = self._rooms.setdefault(meeting, VideoRoom(janus_id))
+                room.janus_id = janus_id
+                handle = await session.attach()
                 try:
                     await handle.request({
-                        "request": "create", "room": room.janus_id, "permanent": False,
+                        "request": "create", "room": janus_id, "permanent": False,
                         "is_private": True, "publishers": 100, "videocodec": "vp8",
                         # 800 kbit/s: room for both simulcast layers (600 + 100 kbit/s);
                         # a keyframe request every 2 s, since Janus's own request on a
@@ -168,24 +208,132 @@ class VideoRooms:
                         "audiocodec": "opus", "bitrate": 800_000, "fir_freq": 2,
                         "notify_joining": False,
                         "admin_key": self._settings.janus_admin_key or ""})
+                except JanusError as exc:
+                    if exc.janus_code != ROOM_EXISTS:
+                        raise
                 finally:
                     await handle.detach()
-                self._rooms[meeting] = room
+                room.created = True
             return room
 
     async def close_meeting(self, meeting: str) -> None:
-        """Destroy a meeting's VideoRoom (the meeting ended)."""
+        """Destroy a meeting's VideoRoom (the meeting ended): every process forgets it,
+        and the one ``Rooms.release`` answers destroys it."""
         room = self._rooms.pop(meeting, None)
         self._room_locks.pop(meeting, None)
-        if room is None or self._session is None:
+        self._loaded.discard(meeting)
+        known = room.janus_id if room is not None and room.created else None
+        try:
+            janus_id = await self.rooms.release(meeting, known)
+        except StoreError:
+            log.warning("the VideoRoom of meeting %s was not released", meeting)
+            return
+        if janus_id is None or self._session is None:
             return
         with contextlib.suppress(SfuError):
             handle = await self._session.attach()
             try:
-                await handle.request({"request": "destroy", "room": room.janus_id,
+                await handle.request({"request": "destroy", "room": janus_id,
                                       "admin_key": self._settings.janus_admin_key or ""})
+                log.info("destroyed the VideoRoom of meeting %s", meeting)
             finally:
                 await handle.detach()
+
+    # -- other processes' feeds --------------------------------------------------
+
+    async def _load(self, meeting: str) -> None:
+        """Take in what the other processes publish in ``meeting`` (the shared list is
+        the truth: ours are kept, theirs replaced)."""
+        try:
+            found = {f.participant: f for f in await self.rooms.feeds(meeting)}
+        except StoreError:
+            self._loaded.discard(meeting)  # asked again at the next plan
+            return
+        if meeting not in self._loaded:
+            return  # closed meanwhile
+        room = self._rooms.get(meeting)
+        if room is None and not found:
+            return
+        if room is None:
+            room = self._rooms[meeting] = VideoRoom(next(iter(found.values())).room)
+        changed = False
+        for pid, feed in list(room.feeds.items()):
+            if feed.proc and (pid not in found or found[pid].feed != feed.id):
+                del room.feeds[pid]
+                changed = True
+        for pid, f in found.items():
+            here = room.feeds.get(pid)
+            if f.feed in room.gone or (here is not None and (not here.proc or here.id == f.feed)):
+                continue
+            room.feeds[pid] = Feed(f.feed, list(f.streams or []), True, f.proc)
+            changed = True
+        if changed:
+            await self._announce(meeting)
+
+    async def _reload_all(self) -> None:
+        for meeting in list(self._loaded):
+            await self._load(meeting)
+
+    async def _remote(self, change: RemoteFeed) -> None:
+        """Another process's feed went live or stopped."""
+        if change.meeting not in self._loaded:
+            return  # no one here receives that meeting; read when someone does
+        room = self._rooms.get(change.meeting)
+        here = room.feeds.get(change.participant) if room is not None else None
+        if change.streams is None:
+            if room is None:
+                return
+            room.gone.add(change.feed)
+            if here is None or not here.proc or here.id != change.feed:
+                return
+            del room.feeds[change.participant]
+        else:
+            if room is None:
+                room = self._rooms[change.meeting] = VideoRoom(change.room)
+            if change.feed in room.gone or (here is not None and not here.proc):
+                return  # stopped already; or published through this process: ours stands
+            room.feeds[change.participant] = Feed(change.feed, list(change.streams), True,
+                                                  change.proc)
+        try:
+            await self._announce(change.meeting)
+        except Exception:
+            log.exception("announcing the feeds of %s failed", change.meeting)
+
+    async def _sweep(self) -> None:
+        """Drop the feeds of processes that died (their Janus session lingers a while)."""
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                await self.sweep()
+            except Exception:
+                log.debug("checking other processes' feeds failed", exc_info=True)
+
+    async def sweep(self) -> None:
+        procs = {f.proc for room in self._rooms.values() for f in room.feeds.values() if f.proc}
+        dead = await self.rooms.dead(procs) if procs else set()
+        for meeting, room in list(self._rooms.items()):
+            drop = [pid for pid, f in room.feeds.items() if f.proc in dead]
+            for pid in drop:
+                room.gone.add(room.feeds.pop(pid).id)
+            if drop:
+                await self._announce(meeting)
+
+    async def _share(self, meeting: str, room: int, participant: str, feed: Feed) -> None:
+        """Tell the other processes that one of our feeds went live or stopped."""
+        if not self.rooms.shared:
+            return
+        try:
+            if feed.live:
+                await self.rooms.published(meeting, room, participant, feed.id, feed.streams)
+            else:
+                await self.rooms.unpublished(meeting, participant, feed.id)
+        except StoreError:
+            log.warning("the feed of %s in %s was not shared", participant, meeting)
+
+    async def _withdraw(self, own: list[tuple[str, str, int]]) -> None:
+        """The Janus session is lost: our feeds are gone for the other processes too."""
+        for meeting, pid, feed_id in own:
+            await self._share(meeting, 0, pid, Feed(feed_id))
 
     # -- publishing -------------------------------------------------------------
 
@@ -205,8 +353,10 @@ class VideoRooms:
             seat.publisher = handle
             joined, _ = await handle.message({"request": "join", "ptype": "publisher",
                                               "room": room.janus_id})
-            feed = room.feeds[participant] = Feed(int(joined["id"]))
-            handle.on_event = lambda e: self._publisher_event(meeting, participant, feed, e)
+            feed = seat.feed = room.feeds[participant] = Feed(int(joined["id"]))
+            janus_id = room.janus_id
+            handle.on_event = lambda e: self._publisher_event(meeting, janus_id, participant,
+                                                              feed, e)
             configured, answer = await handle.message(
                 {"request": "configure", "audio": True, "video": True}, jsep=offer)
             feed.streams = list(configured.get("streams", []))
@@ -214,7 +364,8 @@ class VideoRooms:
                 raise JanusError(0, "no answer to the offer")
             return answer
 
-    def _publisher_event(self, meeting: str, participant: str, feed: Feed, event: Json) -> None:
+    def _publisher_event(self, meeting: str, room: int, participant: str, feed: Feed,
+                         event: Json) -> None:
         kind = event.get("janus")
         if kind == "media" and event.get("receiving") and not feed.live:
             feed.live = True
@@ -222,7 +373,12 @@ class VideoRooms:
             feed.live = False
         else:
             return
-        self.later(lambda: self._announce(meeting))
+        live = feed.live
+
+        async def changed() -> None:
+            await self._share(meeting, room, participant, Feed(feed.id, feed.streams, live))
+            await self._announce(meeting)
+        self.later(changed)
 
     async def _announce(self, meeting: str) -> None:
         feeds = self.feeds(meeting)
@@ -231,12 +387,15 @@ class VideoRooms:
 
     async def _unpublish(self, seat: Seat) -> None:
         handle, seat.publisher = seat.publisher, None
+        feed, seat.feed = seat.feed, None
         if handle is None:
             return
         room = self._rooms.get(seat.meeting)
-        feed = room.feeds.pop(seat.participant, None) if room is not None else None
+        if room is not None and feed is not None and room.feeds.get(seat.participant) is feed:
+            del room.feeds[seat.participant]
         await handle.detach()
         if feed is not None and feed.live:
+            await self._share(seat.meeting, 0, seat.participant, Feed(feed.id))
             await self._announce(seat.meeting)
 
     # -- subscribing ------------------------------------------------------------

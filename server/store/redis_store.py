@@ -91,8 +91,9 @@ class RedisStore:
         self._queued: dict[str, list[tuple[int, list[bytes], asyncio.Future[None]]]] = {}
         self._writing: set[str] = set()
         self._writers: set[asyncio.Task[None]] = set()
-        # Tailing blocks a connection: its own pool, with a longer socket timeout.
-        self._tail_pool = make_pool(url, 4, op_timeout_s, socket_timeout=5.0)
+        # Tailing and subscriptions hold connections (the log tail, the relay and the
+        # video server's feeds): their own pool, with a longer socket timeout.
+        self._tail_pool = make_pool(url, 8, op_timeout_s, socket_timeout=5.0)
         self._tail_redis = aioredis.Redis(connection_pool=self._tail_pool)
 
     def serving(self) -> None:
@@ -276,6 +277,12 @@ class RedisStore:
             else:
                 out.append((name[plen:], [_event(rid, fields) for rid, fields in rows]))
         return out
+
+    def connections_opened(self) -> int:
+        """How many connections the command pool has opened: the peak of commands in
+        flight at once, bounded by ``max_connections`` (a pool never closes one)."""
+        pool = self._pool
+        return len(pool._available_connections) + len(pool._in_use_connections)
 
     @property
     def tail_client(self) -> aioredis.Redis:

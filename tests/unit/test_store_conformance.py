@@ -184,3 +184,38 @@ async def test_closing_answers_the_commit_in_flight_and_the_pending_one(tmp_path
     await asyncio.wait_for(asyncio.gather(*first, *second), 1)
     async with SQLiteStore(tmp_path / "c.db") as again:
         assert len(await again.meetings()) == 40
+
+
+async def test_redis_pool_is_bounded_and_waits_under_the_benchmarks_burst(
+        redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The pool is sized on purpose (64) and, under bench/bench_cluster.py's join burst
+    taken four times over (200 joins at once instead of 50: each an append, a presence
+    write and publish, and a read), waits for a free connection instead of failing;
+    redis-py 8's own pool of the same size refuses the same burst (the pitfall)."""
+    import asyncio
+
+    import redis.asyncio as aioredis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    prefix = f"pool{tmp_path.name}:"
+    async with RedisStore(redis_server.url, prefix) as st:
+        assert st.max_connections == 64
+
+        async def join(i: int) -> None:
+            await st.append(f"m{i % 40}#{i // 40}", [ev(1)])
+            pipe = st.redis.pipeline(transaction=False)
+            pipe.hset(f"{prefix}online:p", f"m\t{i}", 1)
+            pipe.publish(f"{prefix}presence", b"x")
+            await st.call(pipe.execute())
+            assert await st.read(f"m{i % 40}#{i // 40}") == [ev(1)]
+        await asyncio.gather(*(join(i) for i in range(200)))
+        assert st.connections_opened() == 64  # it reached its bound, and waited there
+    plain = aioredis.Redis.from_url(redis_server.url, max_connections=64)
+    try:
+        results = await asyncio.gather(*(plain.xrange(f"{prefix}log:m{i % 40}#0")
+                                         for i in range(600)), return_exceptions=True)
+        refused = [r for r in results if isinstance(r, BaseException)]
+        assert refused and all(isinstance(r, RedisConnectionError) for r in refused)
+    finally:
+        await plain.aclose()
+        await plain.connection_pool.disconnect()
