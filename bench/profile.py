@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import collections
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,22 +100,57 @@ def summarize(collapsed: Path, top: int = 40) -> str:
     return "\n".join(out)
 
 
-def storms(ctx: RunContext, clients: int, size: int, seconds: float) -> tuple[Any, Any, Any]:
-    """Join storms one after another (fresh clients each) for about ``seconds``."""
+def storms(ctx: RunContext, clients: int, size: int, seconds: float,
+           spy: Callable[[], Callable[[], None]] | None = None) -> tuple[Any, Any, Any]:
+    """Join storms one after another (fresh clients each) for about ``seconds``. With
+    ``spy``, each storm is recorded on its own, from just before its start to its last
+    join (``spy()`` starts a recording and returns what stops it), so the samples hold
+    the joins only: not the rooms' creation, the disconnects or the collection after."""
     results: list[dict[str, Any]] = []
     first = last = None
+    cpu = 0.0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with ctx.fleet("join_storm", ctx.rooms(clients, size), {}) as fleet:
             fleet.gather("ready")
+            stop = spy() if spy is not None else None
             s0 = ctx.server()
-            fleet.release({"start_at": time.perf_counter() + 0.1})
+            fleet.release({"start_at": time.perf_counter() + (0.5 if spy else 0.1)})
             fleet.gather("joined", timeout=90)
             last = ctx.server()
+            cpu += last.cpu_s - s0.cpu_s
+            if stop is not None:
+                stop()
             first = first or s0
             fleet.release()
             results += fleet.results(timeout=60)
+            time.sleep(1.5 if spy else 0)  # let the disconnects and the collection pass
+    print(f"server CPU in the storms only: {cpu:.3f} s, "
+          f"{cpu * 1e6 / max(1, sum(len(r['join_s']) for r in results)):.0f} µs per join")
     return results, first, last
+
+
+def join_window_spy(py_spy: str, pid: int, rate: int,
+                    out: Path) -> Callable[[], Callable[[], None]]:
+    """A ``storms`` spy: one py-spy recording per storm, appended to ``out`` (raw)."""
+    out.write_text("")
+    part = out.with_suffix(".part")
+
+    def start() -> Callable[[], None]:
+        proc = subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", str(rate),
+                                 "--format", "raw", "--nonblocking", "-o", str(part)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)  # attached before the storm starts
+
+        def stop() -> None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+            if part.exists():
+                with out.open("a") as f:
+                    f.write(part.read_text())
+                part.unlink()
+        return stop
+    return start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--serializer", default="json")
     p.add_argument("--loop", default="asyncio")
     p.add_argument("--out", type=Path, default=REPO / "bench/results/profile")
+    p.add_argument("--join-window", action="store_true",
+                   help="connect_1000: record only from each storm's start to its last join")
     a = p.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
@@ -138,6 +177,13 @@ def main(argv: list[str] | None = None) -> int:
         workload, clients, size, extra = LOADS[a.load]
         params = {**extra, "warmup_s": 1.5, "duration_s": a.seconds}
         ctx = RunContext(target, url, a.serializer, RunSettings(gen_cpus=(1,)), a.out.parent)
+        if workload == "join_storm" and a.join_window:
+            t0 = time.monotonic()
+            start = join_window_spy(py_spy, target.pid, a.rate, a.out.with_suffix(".txt"))
+            results, s0, s1 = storms(ctx, clients, size, a.seconds, start)
+            print(f"{a.target} {a.load}: {sum(len(r['join_s']) for r in results)} joins, "
+                  f"{time.monotonic() - t0:.0f} s")
+            return _report(a.out.with_suffix(".txt"))
         spy = subprocess.Popen(
             [py_spy, "record", "--pid", str(target.pid), "--rate", str(a.rate), "--format",
              "raw", "--duration", str(int(a.seconds)), "--nonblocking", "-o",
@@ -158,8 +204,11 @@ def main(argv: list[str] | None = None) -> int:
               f"server CPU {100 * cpu / (s1.at - s0.at):.0f} %, {time.monotonic() - t0:.0f} s")
     finally:
         target.stop()
-    text = a.out.with_suffix(".txt")
-    if text.exists():
+    return _report(a.out.with_suffix(".txt"))
+
+
+def _report(text: Path) -> int:
+    if text.exists() and text.stat().st_size:
         print(categorize(text))
         print()
         print(summarize(text))
