@@ -143,10 +143,10 @@ class Dispatcher:
             case ForgetBoards() if s is not None:
                 s.hub.get(meeting).boards.forget()
             case SendBoard(pid, room, sid) if s is not None:
-                board = await s.hub.get(meeting).boards.of(room)
+                update = await s.hub.get(meeting).boards.state_of(room)
                 to = ToConnection(sid) if sid is not None else ToParticipant(meeting, pid)
                 await self._fanout.send("board.state", {
-                    "room": room, "update": board.state(),
+                    "room": room, "update": update,
                     "seq": s.hub.get(meeting).state.seq}, to)
             case SendPeerPlan(sid, pid) if s is not None:
                 await s.media.send_own(sid, meeting, pid)

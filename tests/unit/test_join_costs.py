@@ -1,10 +1,22 @@
 """What a join costs besides the bare Socket.IO handshake, kept down without changing
 what a client ends up with (issue 17, item 4; docs/benchmarks.md, "The join")."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import pytest
 from itsdangerous import URLSafeTimedSerializer
+from socketio import packet as sio_packet
 
+from facilitation import breakouts as b
+from rooms import PLENARY, SYSTEM, Event, Role
+from rooms.board import EMPTY_UPDATE, Board, BoardLimits, prompt_update
+from rooms.events import BoardUpdated
 from server.clock import FakeClock
+from server.effects import Effect
+from server.hub import Hub
+from server.sio import _JsonPacket, encode_event
+from server.store import MemoryStore
 from server.tokens import Tokens
 
 
@@ -28,3 +40,45 @@ def test_a_resume_token_is_itsdangerous_token_signed_without_its_per_call_serial
     odd = tokens.resume("a" * 60, "å" * 40)
     assert (tokens.read_resume(odd).meeting, tokens.read_resume(odd).participant) == (
         "a" * 60, "å" * 40)
+
+
+async def test_a_join_to_a_room_never_drawn_on_builds_no_board_and_sends_the_empty_one(
+        ) -> None:
+    store = MemoryStore()
+    hub = Hub(store, _Nowhere(), FakeClock())
+    m = (await hub.create("T", "2026-12-01", "A")).id
+    await hub.execute(m, "p", lambda s: b.join(s, "p", Role.PARTICIPANT, name="P",
+                                                municipality="Vasa"))
+    boards = hub.get(m).boards
+    assert await boards.state_of(PLENARY) == Board(BoardLimits()).state() == EMPTY_UPDATE
+    assert not boards.loaded(PLENARY)  # no document was made for it
+    update = prompt_update("n1", "x", "e1")
+    await hub.execute(m, SYSTEM, lambda s: [BoardUpdated(room=PLENARY, update=update,
+                                                         origin="prompt")])
+    drawn = Board.from_state(await boards.state_of(PLENARY), BoardLimits())
+    assert drawn.element_count == 1 and boards.loaded(PLENARY)
+
+
+@pytest.mark.parametrize("data", [
+    {"room": "plenary", "update": b"\x00\x00", "seq": 3},
+    {"type": "board.updated", "data": {"room": "r", "update": bytearray(b"a\x00")},
+     "more": [b"1", {"y": b"2"}, "å"], "n": None},
+    {"text": "å \u2028", "n": [1, 2.5, True, None]},
+])
+def test_an_event_is_encoded_as_python_socketio_encodes_it_without_its_packet(
+        data: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = sio_packet.Packet(sio_packet.EVENT, namespace="/", data=["ev", data]).encode()
+
+    def walk(*_: object) -> bool:
+        raise AssertionError("the payload was walked by python-socketio's packet")
+
+    monkeypatch.setattr(sio_packet.Packet, "data_is_binary", walk)
+    assert encode_event(_JsonPacket, "ev", data) == expected
+
+
+class _Nowhere:
+    async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
+        pass
+
+    async def run(self, meeting: str, effects: Sequence[Effect]) -> None:
+        pass
