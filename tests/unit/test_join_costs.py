@@ -12,9 +12,16 @@ from facilitation import breakouts as b
 from rooms import PLENARY, SYSTEM, Event, Role
 from rooms.board import EMPTY_UPDATE, Board, BoardLimits, prompt_update
 from rooms.events import BoardUpdated
+from rooms.media import room_plans
+from server import media_plans
 from server.clock import FakeClock
+from server.config import Settings
+from server.connections import Connection, Connections
 from server.effects import Effect
 from server.hub import Hub
+from server.limits import TokenBucket
+from server.media_plans import MediaPlans
+from server.sfu.videorooms import VideoRooms
 from server.sio import _JsonPacket, encode_event
 from server.store import MemoryStore
 from server.tokens import Tokens
@@ -82,3 +89,47 @@ class _Nowhere:
 
     async def run(self, meeting: str, effects: Sequence[Effect]) -> None:
         pass
+
+
+class _Sent:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, Any, Any]] = []
+
+    async def send(self, name: str, data: Any, to: Any) -> None:
+        self.items.append((name, data, to))
+
+
+async def test_a_join_plans_its_room_once_for_the_joiner_and_the_others(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    hub = Hub(MemoryStore(), _Nowhere(), FakeClock())
+    m = (await hub.create("T", "2026-12-01", "A")).id
+    conns, sent = Connections(), _Sent()
+    media = MediaPlans(hub, conns, sent, VideoRooms(Settings()), 8)  # type: ignore[arg-type]
+    passes: list[str] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        passes.append(args[1])
+        return room_plans(*args, **kwargs)
+
+    monkeypatch.setattr(media_plans, "room_plans", counted)
+    for i, pid in enumerate(("p1", "p2", "p3")):
+        await hub.execute(m, pid, lambda s, pid=pid: b.join(  # type: ignore[misc]
+            s, pid, Role.PARTICIPANT, name="P", municipality="Vasa"))
+        conn = Connection(f"s{i}", m, Role.PARTICIPANT, TokenBucket(10, 10, 0.0, 10, 1.0))
+        conn.authenticated(None, None)
+        conns.add(conn)
+        conns.bind(conn, pid)
+        passes.clear()
+        sent.items.clear()
+        await media.send_own(f"s{i}", m, pid)  # what Attached does
+        await media.refresh_rooms(m, frozenset({PLENARY}))  # what PresenceChanged does
+        assert passes == [PLENARY]  # one planner pass for both
+        plans = room_plans(hub.get(m).state.meeting, PLENARY, conns.online_set(m))
+        assert [(d["peers"], to.sid) for _, d, to in sent.items] == [  # joiner first
+            (plans[p].to_wire()["peers"], f"s{j}")
+            for j, p in [(i, pid), *((j, p) for j, p in enumerate(("p1", "p2", "p3")[:i]))]]
+    await media.refresh_rooms(m, frozenset({PLENARY}))
+    assert passes == [PLENARY]  # nothing changed: the same plans
+    conns.remove("s0")
+    await media.refresh_rooms(m, frozenset({PLENARY}))
+    assert passes == [PLENARY, PLENARY]  # one went offline: planned again
