@@ -60,12 +60,39 @@ CATEGORIES = (  # (label, frames that put a sample in it); the first label that 
 )
 
 
+JOIN_PARTS = (  # where one join's samples went (--join-window); the first label that matches
+    ("store thread: SQLite insert + commit", ("_worker (thread.py",)),
+    ("join: welcome built (snapshot, resume token, ICE)", ("Gateway._welcome (",)),
+    ("join: welcome encoded and sent", ("Gateway._send_welcome.",)),
+    ("join: participant.joined to the meeting", ("Dispatcher.deliver (",)),
+    ("join: peer plans (the joiner's, its room's re-plan)", ("MediaPlans.",)),
+    ("join: board.state", ("Dispatcher._send_board (",)),
+    ("join: presence logged (follow-up)", ("PresenceLog.",)),
+    ("join: presence to the meeting", ("Gateway._presence (",)),
+    ("join: log append (decide, fold, store hand-off, log order)", ("Hub.apply (",)),
+    ("join: the rest (bind, rooms entered, effects, dispatch, ack)",
+     ("Gateway.join (", "Gateway._handle (", "SocketServer._handle_event_internal (")),
+    ("connect: authenticate, `meeting`, Socket.IO CONNECT", ("SocketServer._handle_connect (",)),
+    ("websocket upgrade (HTTP 101)",
+     ("WebSocketResponse.prepare (", "WebSocketResponse.__init__ (")),
+    ("receive: read, unmask, decode, dispatch", ("_serve_websocket (",)),
+    ("Engine.IO handshake (session, OPEN)", ("AsyncServer._handle_connect (async_server.py",)),
+    ("frames out: writer tasks, corked writes",
+     ("_serve_websocket.<locals>.writer (", "SocketServer._uncork (")),
+    ("accept, HTTP request, transports",
+     ("_accept_connection", "RequestHandler.data_received (", "RequestHandler.start (",
+      "RequestHandler.connection_made (", "_SelectorSocketTransport._read_ready")),
+    ("event loop: select, callbacks, timers", ("BaseEventLoop._run_once (base_events.py",)),
+)
+
+
 def _short(frame: str) -> str:
     """"fn (path/to/file.py:12)" -> "fn (file.py"."""
     return frame.split(" (")[0] + " (" + frame.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
 
 
-def categorize(collapsed: Path) -> str:
+def categorize(collapsed: Path, categories: tuple[tuple[str, tuple[str, ...]], ...] = CATEGORIES
+               ) -> str:
     """Where the samples went, by the first category whose frame is on the stack."""
     counts: collections.Counter[str] = collections.Counter()
     total = 0
@@ -73,7 +100,7 @@ def categorize(collapsed: Path) -> str:
         stack, _, count = line.rpartition(" ")
         total += int(count)
         names = ";".join(_short(f) for f in stack.split(";"))
-        label = next((lab for lab, frames in CATEGORIES if any(f in names for f in frames)),
+        label = next((lab for lab, frames in categories if any(f in names for f in frames)),
                      "other")
         counts[label] += int(count)
     return "\n".join(f"{100 * n / total:5.1f} %  {label}" for label, n in counts.most_common())
@@ -119,6 +146,7 @@ def storms(ctx: RunContext, clients: int, size: int, seconds: float,
             fleet.gather("joined", timeout=90)
             last = ctx.server()
             cpu += last.cpu_s - s0.cpu_s
+            print(f"  storm: {last.cpu_s - s0.cpu_s:.2f} s server CPU", flush=True)
             if stop is not None:
                 stop()
             first = first or s0
@@ -183,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             results, s0, s1 = storms(ctx, clients, size, a.seconds, start)
             print(f"{a.target} {a.load}: {sum(len(r['join_s']) for r in results)} joins, "
                   f"{time.monotonic() - t0:.0f} s")
-            return _report(a.out.with_suffix(".txt"))
+            return _report(a.out.with_suffix(".txt"), JOIN_PARTS)
         spy = subprocess.Popen(
             [py_spy, "record", "--pid", str(target.pid), "--rate", str(a.rate), "--format",
              "raw", "--duration", str(int(a.seconds)), "--nonblocking", "-o",
@@ -207,9 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     return _report(a.out.with_suffix(".txt"))
 
 
-def _report(text: Path) -> int:
+def _report(text: Path, categories: tuple[tuple[str, tuple[str, ...]], ...] = CATEGORIES
+            ) -> int:
     if text.exists() and text.stat().st_size:
-        print(categorize(text))
+        print(categorize(text, categories))
         print()
         print(summarize(text))
     return 0

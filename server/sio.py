@@ -28,7 +28,7 @@ import json
 import logging
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import socketio
@@ -145,7 +145,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await self._send_encoded(eio_sid,
                                      encode_ack(self.packet_class, namespace, id, args))
 
-    def _deliver(self, sock: Any, packets: "list[_Preencoded]", frame: bytes) -> bool:
+    def _deliver(self, sock: Any, packets: "_Packets", frame: bytes) -> bool:
         """Write ``frame`` to an idle websocket, or queue ``packets`` on the Engine.IO
         socket; False when the connection's backlog is now over the limit."""
         if sock.closed or sock.closing:
@@ -379,20 +379,41 @@ def _loopback(address: str) -> bool:
     return address in ("127.0.0.1", "::1") or address.startswith("127.")
 
 
-def _frames(encoded: Any) -> "tuple[list[_Preencoded], bytes]":
+def _frames(encoded: Any) -> "tuple[_Packets, bytes]":
     """An encoded Socket.IO packet (a list when it has binary attachments) as Engine.IO
-    packets, and the websocket frames of all of them joined."""
-    packets = [_Preencoded(p) for p in (encoded if isinstance(encoded, list) else [encoded])]
-    return packets, b"".join(p.frame for p in packets)
+    packets, and the websocket frames of all of them joined (an Engine.IO message is
+    "4" + text, or the bytes themselves)."""
+    parts = encoded if isinstance(encoded, list) else [encoded]
+    if len(parts) == 1:
+        part = parts[0]
+        return _Packets(parts), ws_frame("4" + part if type(part) is str else part)
+    return _Packets(parts), b"".join(ws_frame("4" + part if type(part) is str else part)
+                                     for part in parts)
+
+
+class _Packets:
+    """The Engine.IO packets of one encoded message, made when first iterated: only a
+    recipient that is sent through its queue needs them, most need only the frame."""
+
+    __slots__ = ("_packets", "_parts")
+
+    def __init__(self, parts: list[str | bytes]) -> None:
+        self._parts = parts
+        self._packets: list[_Preencoded] | None = None
+
+    def __iter__(self) -> "Iterator[_Preencoded]":
+        if self._packets is None:
+            self._packets = [_Preencoded(part) for part in self._parts]
+        return iter(self._packets)
 
 
 class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
     """An Engine.IO message whose wire forms are computed once for all recipients.
 
-    WebSocket recipients get the raw form (text, or bytes for a binary message),
-    through their queue, or as ``frame``, the whole unmasked websocket frame, on the
-    fast path; long-polling recipients get the payload form, where a binary message
-    is base64 text (``b...``). All are cached, none through ``encode_cache``, which
+    WebSocket recipients get the raw form (text, or bytes for a binary message)
+    through their queue (on the fast path, the frame ``_frames`` made instead);
+    long-polling recipients get the payload form, where a binary message is base64
+    text (``b...``). Both are cached, neither through ``encode_cache``, which
     Engine.IO would return for either form.
     """
 
@@ -401,7 +422,6 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
         self._wire: str | bytes = super().encode()
         self.encode_cache = None
         self._b64: str | None = None
-        self._frame: bytes | None = None
 
     def encode(self, b64: bool = False) -> str | bytes:
         if not b64 or not self.binary:
@@ -409,12 +429,6 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
         if self._b64 is None:
             self._b64 = "b" + base64.b64encode(self.data).decode("ascii")
         return self._b64
-
-    @property
-    def frame(self) -> bytes:
-        if self._frame is None:
-            self._frame = ws_frame(self._wire)
-        return self._frame
 
 
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
@@ -709,9 +723,12 @@ def _idle_websocket(sock: Any) -> Any:
     only when the socket's Engine.IO writer task is parked on its empty queue is
     nothing else for this connection on its way, so a frame written now keeps order."""
     queue = sock.queue
-    if queue._queue or not any(not getter.done() for getter in queue._getters):
+    if queue._queue:
         return None
-    return _ws_transport(sock)
+    for getter in queue._getters:
+        if not getter.done():
+            return _ws_transport(sock)
+    return None
 
 
 def _buffered(sock: Any) -> int:

@@ -1,7 +1,9 @@
 """What a join costs besides the bare Socket.IO handshake, kept down without changing
 what a client ends up with (issue 17, item 4; docs/benchmarks.md, "The join")."""
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
@@ -13,7 +15,7 @@ from rooms import PLENARY, SYSTEM, Event, Role
 from rooms.board import EMPTY_UPDATE, Board, BoardLimits, prompt_update
 from rooms.events import BoardUpdated
 from rooms.media import room_plans
-from server import media_plans
+from server import media_plans, sio
 from server.clock import FakeClock
 from server.config import Settings
 from server.connections import Connection, Connections
@@ -21,6 +23,7 @@ from server.effects import Effect
 from server.hub import Hub
 from server.limits import TokenBucket
 from server.media_plans import MediaPlans
+from server.scheduler import Scheduler
 from server.sfu.videorooms import VideoRooms
 from server.sio import _JsonPacket, encode_event
 from server.store import MemoryStore
@@ -133,3 +136,60 @@ async def test_a_join_plans_its_room_once_for_the_joiner_and_the_others(
     conns.remove("s0")
     await media.refresh_rooms(m, frozenset({PLENARY}))
     assert passes == [PLENARY, PLENARY]  # one went offline: planned again
+
+
+def test_a_message_is_framed_without_engineio_packets_until_a_queue_needs_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[object] = []
+    real_init = sio._Preencoded.__init__
+
+    def counted(self: Any, payload: Any) -> None:
+        made.append(payload)
+        real_init(self, payload)
+
+    monkeypatch.setattr(sio._Preencoded, "__init__", counted)
+    for encoded in ('2["chat",{"t":"hej"}]',
+                    encode_event(_JsonPacket, "board.state", {"update": b"\x00\x00"})):
+        packets, frame = sio._frames(encoded)
+        assert made == []  # the fast path needs the frame only
+        parts = encoded if isinstance(encoded, list) else [encoded]
+        queued = list(packets)  # a queued recipient gets Engine.IO packets, made once
+        assert made == parts and list(packets) == queued and len(made) == len(parts)
+        assert frame == b"".join(sio.ws_frame(p.encode()) for p in queued)
+        made.clear()
+
+
+async def test_a_timer_due_after_the_first_does_not_wake_the_scheduler() -> None:
+    clock = FakeClock()
+    scheduler = Scheduler(clock)
+    fired: list[str] = []
+    counted = {1: asyncio.Event(), 102: asyncio.Event()}
+
+    def job(name: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            fired.append(name)
+            if len(fired) in counted:
+                counted[len(fired)].set()
+        return run
+
+    scheduler.after("first", 10, job("first"))
+    assert scheduler._wake.is_set()
+    scheduler._wake.clear()  # as the scheduler's loop does before it waits
+    for i in range(100):  # a storm's join timeouts, all after the first
+        scheduler.after(f"later{i}", 20, job(f"later{i}"))
+    assert not scheduler._wake.is_set()
+    scheduler.after("sooner", 5, job("sooner"))
+    assert scheduler._wake.is_set()
+    task = asyncio.create_task(scheduler.run())
+    try:
+        async with asyncio.timeout(5):
+            clock.advance(5)
+            await counted[1].wait()
+            assert fired == ["sooner"]
+            clock.advance(15)
+            await counted[102].wait()
+        assert fired[:2] == ["sooner", "first"] and len(set(fired)) == 102
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -14,7 +14,7 @@ from aiohttp.web import WebSocketResponse
 from engineio import async_socket
 from engineio.async_drivers import aiohttp as eio_aiohttp
 
-from server.sio import _EIO_HANDLER, _FastWebSocket, _Preencoded, ws_frame
+from server.sio import _EIO_HANDLER, _FastWebSocket, _frames, ws_frame
 
 
 class _Transport(asyncio.Transport):
@@ -46,9 +46,11 @@ async def test_our_frame_is_the_frame_aiohttps_server_writes(message: str | byte
 
 
 def test_preencoded_frame_is_the_raw_engineio_message() -> None:
-    text, binary = _Preencoded('2["event",{"seq":1}]'), _Preencoded(b"\x82\xa1a\x01")
-    assert text.frame == ws_frame('42["event",{"seq":1}]')
-    assert binary.frame == ws_frame(b"\x82\xa1a\x01")
+    text, binary = _frames('2["event",{"seq":1}]'), _frames(b"\x82\xa1a\x01")
+    assert text[1] == ws_frame('42["event",{"seq":1}]')
+    assert binary[1] == ws_frame(b"\x82\xa1a\x01")
+    assert [p.encode() for p in text[0]] == ['42["event",{"seq":1}]']
+    assert [p.encode() for p in binary[0]] == [b"\x82\xa1a\x01"]
 
 
 def _digest(fn: Any) -> str:
