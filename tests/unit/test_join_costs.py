@@ -11,6 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 from socketio import packet as sio_packet
 
 from facilitation import breakouts as b
+from facilitation.presence import presence_changed
 from rooms import PLENARY, SYSTEM, Event, Role
 from rooms.board import EMPTY_UPDATE, Board, BoardLimits, prompt_update
 from rooms.events import BoardUpdated
@@ -23,6 +24,7 @@ from server.effects import Effect
 from server.hub import Hub
 from server.limits import TokenBucket
 from server.media_plans import MediaPlans
+from server.presence_log import PresenceLog
 from server.scheduler import Scheduler
 from server.sfu.videorooms import VideoRooms
 from server.sio import _JsonPacket, encode_event
@@ -193,3 +195,31 @@ async def test_a_timer_due_after_the_first_does_not_wake_the_scheduler() -> None
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_a_joiner_already_online_in_the_log_is_not_decided_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    hub = Hub(MemoryStore(), _Nowhere(), clock)
+    m = (await hub.create("T", "2026-12-01", "A")).id
+    await hub.execute(m, "p1", lambda s: b.join(s, "p1", Role.PARTICIPANT, name="P",
+                                                 municipality="Vasa"))
+    conns = Connections()
+    conn = Connection("s1", m, Role.PARTICIPANT, TokenBucket(10, 10, 0.0, 10, 1.0))
+    conn.authenticated(None, None)
+    conns.add(conn)
+    conns.bind(conn, "p1")
+    presence = PresenceLog(hub, conns, Scheduler(clock), clock, debounce_s=30)
+    assert "p1" in hub.get(m).state.online  # a join counts as coming online
+
+    async def refuse(*_: object) -> None:
+        raise AssertionError("decided again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(hub, "apply", refuse)
+        assert await presence.changed(m, "p1", True) == []
+    # Offline in the log (a drop logged after the debounce): coming back is logged.
+    await hub.execute(m, "p1", lambda s: presence_changed(s, "p1", False, clock.now_ms()))
+    seq = hub.get(m).state.seq
+    await presence.changed(m, "p1", True)
+    assert hub.get(m).state.seq == seq + 1 and "p1" in hub.get(m).state.online
