@@ -3,11 +3,16 @@ what a client ends up with (issue 17, item 4; docs/benchmarks.md, "The join").""
 
 import asyncio
 import contextlib
+import hashlib
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
+import socketio
+from bidict import _base as bidict_base
 from itsdangerous import URLSafeTimedSerializer
+from socketio import base_manager
 from socketio import packet as sio_packet
 
 from facilitation import breakouts as b
@@ -223,3 +228,53 @@ async def test_a_joiner_already_online_in_the_log_is_not_decided_again(
     seq = hub.get(m).state.seq
     await presence.changed(m, "p1", True)
     assert hub.get(m).state.seq == seq + 1 and "p1" in hub.get(m).state.online
+
+
+def test_the_manager_we_restate_a_method_of_is_unchanged() -> None:
+    """``_IndexedManager.basic_disconnect`` is python-socketio 5's with the sid's rooms
+    from the index; a changed original must be read and folded in."""
+    source = inspect.getsource(base_manager.BaseManager.basic_disconnect)
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == "2933b50bc4b2ea7b"
+
+
+async def test_rooms_are_kept_per_sid_as_python_socketio_keeps_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ours, theirs = sio._IndexedManager(), socketio.AsyncManager()
+    for manager in (ours, theirs):
+        manager.set_server(socketio.AsyncServer())
+        manager.initialize()
+    sids: dict[str, list[str]] = {"ours": [], "theirs": []}
+    for i in range(300):  # connect, enter a meeting's rooms, some leave one
+        for name, manager in (("ours", ours), ("theirs", theirs)):
+            sid = await manager.connect(f"e{i}", "/")
+            sids[name].append(sid)
+            for room in (f"m:{i % 7}", f"r:{i % 7}:g{i % 3}", f"p:{i % 7}:{i}"):
+                await manager.enter_room(sid, "/", room)
+            if i % 5 == 0:
+                await manager.leave_room(sid, "/", f"r:{i % 7}:g{i % 3}")
+            if i % 11 == 0:
+                await manager.close_room(f"p:{i % 7}:{i}", "/")
+    for mine, other in zip(sids["ours"], sids["theirs"], strict=True):  # the sids differ
+        assert sorted(r if r != mine else "<sid>" for r in ours.get_rooms(mine, "/")) == sorted(
+            r if r != other else "<sid>" for r in theirs.get_rooms(other, "/"))
+    walked = 0
+    contains = bidict_base.BidictBase.__contains__
+
+    def counted(self: Any, key: Any) -> bool:
+        nonlocal walked
+        walked += 1
+        return contains(self, key)
+
+    monkeypatch.setattr(bidict_base.BidictBase, "__contains__", counted)
+    for name, manager in (("ours", ours), ("theirs", theirs)):
+        for sid in sids[name][::2]:  # half of them close
+            await manager.disconnect(sid, "/")
+        if name == "ours":
+            assert walked < 2000  # not every room once per disconnect (~900 rooms here)
+            walked = 0
+    for room in {*ours.rooms["/"], *theirs.rooms["/"]} - {None}:
+        if not room.startswith(("m:", "r:", "p:")):
+            continue  # a sid's own room: the sids differ
+        assert len(ours.rooms["/"].get(room, ())) == len(theirs.rooms["/"].get(room, ()))
+    assert len(ours.rooms["/"][None]) == len(theirs.rooms["/"][None]) == 150
+    assert len(ours._rooms_of) == 150
