@@ -91,18 +91,28 @@ def _short(frame: str) -> str:
     return frame.split(" (")[0] + " (" + frame.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
 
 
+def _stacks(collapsed: Path) -> list[tuple[str, int]]:
+    """(stack, samples) of each line of a raw py-spy recording; a line broken by a frame
+    name with a newline in it is left out."""
+    out = []
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if count.isdigit() and stack:
+            out.append((stack, int(count)))
+    return out
+
+
 def categorize(collapsed: Path, categories: tuple[tuple[str, tuple[str, ...]], ...] = CATEGORIES
                ) -> str:
     """Where the samples went, by the first category whose frame is on the stack."""
     counts: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        total += int(count)
+    for stack, n in _stacks(collapsed):
+        total += n
         names = ";".join(_short(f) for f in stack.split(";"))
         label = next((lab for lab, frames in categories if any(f in names for f in frames)),
                      "other")
-        counts[label] += int(count)
+        counts[label] += n
     return "\n".join(f"{100 * n / total:5.1f} %  {label}" for label, n in counts.most_common())
 
 
@@ -111,9 +121,7 @@ def summarize(collapsed: Path, top: int = 40) -> str:
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        n = int(count)
+    for stack, n in _stacks(collapsed):
         frames = stack.split(";")
         total += n
         names = [_short(f) for f in frames]
