@@ -587,19 +587,23 @@ class _FastWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
       state, so it could not be shared by all recipients; our messages are small);
     - the Engine.IO socket it serves gets a handle on it (``fast_ws``) for the
       fan-out fast path;
-    - it runs ``_serve_websocket`` instead of engine.io's ``_websocket_handler``.
+    - it runs ``_serve_websocket`` instead of engine.io's ``_websocket_handler``;
+    - a new session's answer (HTTP 101) and its Engine.IO OPEN packet go out in one
+      write, not two (``_open``).
     """
 
     async def __call__(self, environ: dict[str, Any]) -> Any:
         request = environ["aiohttp.request"]
-        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size,
-                                       compress=False)
+        self._sock = _HeldHeadersResponse(max_msg_size=self.server.max_http_buffer_size,
+                                          compress=False)
         await self._sock.prepare(request)
         self.environ = environ
         sock = getattr(self.handler, "__self__", None)  # the AsyncSocket upgrading
         if sock is None or getattr(self.handler, "__func__", None) is not _EIO_HANDLER:
+            self._sock._payload_writer.send_headers()
             await self.handler(self)  # not engine.io's handler: leave it alone
             return self._sock
+        _open(self._sock, sock)
         sock.fast_ws = self
         try:
             await _serve_websocket(sock, self)
@@ -612,6 +616,31 @@ class _FastWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         if not isinstance(msg.data, bytes | str):
             raise OSError()
         return msg.data
+
+
+class _HeldHeadersResponse(WebSocketResponse):  # type: ignore[misc]
+    """aiohttp's websocket response with its 101 headers held back at ``prepare`` (as
+    aiohttp holds a plain response's), for ``_open`` to send with the first frames."""
+
+    _send_headers_immediately = False
+
+
+def _open(response: WebSocketResponse, sock: Any) -> None:
+    """Send the held 101 headers; on a new session (not an upgrade from polling) with
+    the frames of what Engine.IO queued before the websocket was up (its OPEN packet)
+    in the same write, taken off the queue so the writer does not send them again."""
+    writer = response._payload_writer
+    frames = []
+    if not sock.connected:
+        queue = sock.queue
+        while queue._queue and queue._queue[0] is not None:
+            frames.append(ws_frame(queue.get_nowait().encode()))
+            queue.task_done()
+    if writer._headers_buf and not writer._headers_written:
+        headers, writer._headers_buf, writer._headers_written = writer._headers_buf, None, True
+        writer._write(headers + b"".join(frames) if frames else headers)
+    elif frames:
+        writer._write(b"".join(frames))
 
 
 _EIO_HANDLER = eio_async_socket.AsyncSocket._websocket_handler

@@ -218,3 +218,26 @@ def test_our_json_packet_refuses_what_python_socketio_refuses(bad: str) -> None:
         sio_packet.Packet(encoded_packet=bad)
     with pytest.raises(ValueError):
         _JsonPacket(encoded_packet=bad)
+
+
+async def test_aiohttp_holds_and_sends_headers_as_open_expects() -> None:
+    """``_HeldHeadersResponse`` and ``_open`` (server/sio.py): a response that does not
+    send its headers at once leaves them in its writer's ``_headers_buf``."""
+    from aiohttp.http_writer import StreamWriter
+    from aiohttp.web import Response, StreamResponse
+    from multidict import CIMultiDict
+
+    assert StreamResponse._send_headers_immediately is True
+    assert Response._send_headers_immediately is False  # aiohttp's own use of it
+    transport = _Transport()
+
+    class Protocol:
+        pass
+
+    protocol = Protocol()
+    protocol.transport = transport  # type: ignore[attr-defined]
+    writer = StreamWriter(protocol, asyncio.get_running_loop())  # type: ignore[arg-type]
+    await writer.write_headers("HTTP/1.1 101 Switching Protocols", CIMultiDict())
+    assert writer._headers_buf and writer._headers_written is False and not transport.out
+    writer._write(writer._headers_buf)
+    assert bytes(transport.out).startswith(b"HTTP/1.1 101")
