@@ -75,7 +75,11 @@ class _IndexedManager(socketio.AsyncManager):  # type: ignore[misc]
     def basic_enter_room(self, sid: str, namespace: str, room: Any,
                          eio_sid: str | None = None) -> None:
         super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
-        self._rooms_of.setdefault((namespace, sid), {})[room] = None
+        rooms = self._rooms_of.get((namespace, sid))
+        if rooms is None:
+            self._rooms_of[(namespace, sid)] = {room: None}
+        else:
+            rooms[room] = None
 
     def basic_leave_room(self, sid: str, namespace: str, room: Any) -> None:
         super().basic_leave_room(sid, namespace, room)
