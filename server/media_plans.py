@@ -51,15 +51,18 @@ class MediaPlans:
 
     def _plans(self, meeting: str, room: str) -> dict[str, PeerPlan]:
         """``room_plans`` of the room's online members, computed once per state of the
-        meeting and of its connections."""
+        meeting and of its connections. Kept only while who is online is this process's
+        own connections (``Connections.version`` counts their changes; with several
+        processes, others' participants come and go without it)."""
         state = self._hub.get(meeting).state
+        online = self._conns.online_set(meeting)
+        own = online is self._conns.by_meeting.get(meeting)
         key = (state.seq, room, self._conns.version, self._video.status)
         last = self._last
-        if last is not None and last[0] is state and last[1] == key:
+        if own and last is not None and last[0] is state and last[1] == key:
             return last[2]
-        plans = room_plans(state.meeting, room, self._conns.online_set(meeting), self._cap,
-                           self._video.status)
-        self._last = (state, key, plans)
+        plans = room_plans(state.meeting, room, online, self._cap, self._video.status)
+        self._last = (state, key, plans) if own else None
         return plans
 
     async def send(self, sid: str, plan: PeerPlan) -> None:

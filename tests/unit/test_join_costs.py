@@ -23,6 +23,7 @@ from rooms.events import BoardUpdated
 from rooms.media import room_plans
 from server import media_plans, sio
 from server.clock import FakeClock
+from server.cluster.presence import ClusterConnections
 from server.config import Settings
 from server.connections import Connection, Connections
 from server.effects import Effect
@@ -278,3 +279,27 @@ async def test_rooms_are_kept_per_sid_as_python_socketio_keeps_them(
         assert len(ours.rooms["/"].get(room, ())) == len(theirs.rooms["/"].get(room, ()))
     assert len(ours.rooms["/"][None]) == len(theirs.rooms["/"][None]) == 150
     assert len(ours._rooms_of) == 150
+
+
+async def test_plans_follow_participants_other_processes_hold() -> None:
+    """With several processes (server/cluster), others' participants come and go without
+    a change to this process's connections: the plans are not kept across that."""
+    hub = Hub(MemoryStore(), _Nowhere(), FakeClock())
+    m = (await hub.create("T", "2026-12-01", "A")).id
+    conns, sent = ClusterConnections(), _Sent()
+    media = MediaPlans(hub, conns, sent, VideoRooms(Settings()), 8)  # type: ignore[arg-type]
+    for pid in ("p1", "p2"):
+        await hub.execute(m, pid, lambda s, pid=pid: b.join(  # type: ignore[misc]
+            s, pid, Role.PARTICIPANT, name="P", municipality="Vasa"))
+    conn = Connection("s1", m, Role.PARTICIPANT, TokenBucket(10, 10, 0.0, 10, 1.0))
+    conn.authenticated(None, None)
+    conns.add(conn)
+    conns.bind(conn, "p1")
+    await media.send_own("s1", m, "p1")
+    assert sent.items[-1][1]["peers"] == []
+    conns.set_remote("other-process", m, "p2", True)  # p2 is online on another process
+    await media.refresh_rooms(m, frozenset({PLENARY}))
+    assert [p["id"] for p in sent.items[-1][1]["peers"]] == ["p2"]
+    conns.set_remote("other-process", m, "p2", False)
+    await media.refresh_rooms(m, frozenset({PLENARY}))
+    assert sent.items[-1][1]["peers"] == [] and len(sent.items) == 3
