@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import collections
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,22 +60,59 @@ CATEGORIES = (  # (label, frames that put a sample in it); the first label that 
 )
 
 
+JOIN_PARTS = (  # where one join's samples went (--join-window); the first label that matches
+    ("store thread: SQLite insert + commit", ("_worker (thread.py",)),
+    ("join: welcome built (snapshot, resume token, ICE)", ("Gateway._welcome (",)),
+    ("join: welcome encoded and sent", ("Gateway._send_welcome.",)),
+    ("join: participant.joined to the meeting", ("Dispatcher.deliver (",)),
+    ("join: peer plans (the joiner's, its room's re-plan)", ("MediaPlans.",)),
+    ("join: board.state", ("Dispatcher._send_board (",)),
+    ("join: presence logged (follow-up)", ("PresenceLog.",)),
+    ("join: presence to the meeting", ("Gateway._presence (",)),
+    ("join: log append (decide, fold, store hand-off, log order)", ("Hub.apply (",)),
+    ("join: the rest (bind, rooms entered, effects, dispatch, ack)",
+     ("Gateway.join (", "Gateway._handle (", "SocketServer._handle_event_internal (")),
+    ("connect: authenticate, `meeting`, Socket.IO CONNECT", ("SocketServer._handle_connect (",)),
+    ("websocket upgrade (HTTP 101)",
+     ("WebSocketResponse.prepare (", "WebSocketResponse.__init__ (")),
+    ("receive: read, unmask, decode, dispatch", ("_serve_websocket (",)),
+    ("Engine.IO handshake (session, OPEN)", ("AsyncServer._handle_connect (async_server.py",)),
+    ("frames out: writer tasks, corked writes",
+     ("_serve_websocket.<locals>.writer (", "SocketServer._uncork (")),
+    ("accept, HTTP request, transports",
+     ("_accept_connection", "RequestHandler.data_received (", "RequestHandler.start (",
+      "RequestHandler.connection_made (", "_SelectorSocketTransport._read_ready")),
+    ("event loop: select, callbacks, timers", ("BaseEventLoop._run_once (base_events.py",)),
+)
+
+
 def _short(frame: str) -> str:
     """"fn (path/to/file.py:12)" -> "fn (file.py"."""
     return frame.split(" (")[0] + " (" + frame.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
 
 
-def categorize(collapsed: Path) -> str:
+def _stacks(collapsed: Path) -> list[tuple[str, int]]:
+    """(stack, samples) of each line of a raw py-spy recording; a line broken by a frame
+    name with a newline in it is left out."""
+    out = []
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if count.isdigit() and stack:
+            out.append((stack, int(count)))
+    return out
+
+
+def categorize(collapsed: Path, categories: tuple[tuple[str, tuple[str, ...]], ...] = CATEGORIES
+               ) -> str:
     """Where the samples went, by the first category whose frame is on the stack."""
     counts: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        total += int(count)
+    for stack, n in _stacks(collapsed):
+        total += n
         names = ";".join(_short(f) for f in stack.split(";"))
-        label = next((lab for lab, frames in CATEGORIES if any(f in names for f in frames)),
+        label = next((lab for lab, frames in categories if any(f in names for f in frames)),
                      "other")
-        counts[label] += int(count)
+        counts[label] += n
     return "\n".join(f"{100 * n / total:5.1f} %  {label}" for label, n in counts.most_common())
 
 
@@ -82,9 +121,7 @@ def summarize(collapsed: Path, top: int = 40) -> str:
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        n = int(count)
+    for stack, n in _stacks(collapsed):
         frames = stack.split(";")
         total += n
         names = [_short(f) for f in frames]
@@ -98,22 +135,58 @@ def summarize(collapsed: Path, top: int = 40) -> str:
     return "\n".join(out)
 
 
-def storms(ctx: RunContext, clients: int, size: int, seconds: float) -> tuple[Any, Any, Any]:
-    """Join storms one after another (fresh clients each) for about ``seconds``."""
+def storms(ctx: RunContext, clients: int, size: int, seconds: float,
+           spy: Callable[[], Callable[[], None]] | None = None) -> tuple[Any, Any, Any]:
+    """Join storms one after another (fresh clients each) for about ``seconds``. With
+    ``spy``, each storm is recorded on its own, from just before its start to its last
+    join (``spy()`` starts a recording and returns what stops it), so the samples hold
+    the joins only: not the rooms' creation, the disconnects or the collection after."""
     results: list[dict[str, Any]] = []
     first = last = None
+    cpu = 0.0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with ctx.fleet("join_storm", ctx.rooms(clients, size), {}) as fleet:
             fleet.gather("ready")
+            stop = spy() if spy is not None else None
             s0 = ctx.server()
-            fleet.release({"start_at": time.perf_counter() + 0.1})
+            fleet.release({"start_at": time.perf_counter() + (0.5 if spy else 0.1)})
             fleet.gather("joined", timeout=90)
             last = ctx.server()
+            cpu += last.cpu_s - s0.cpu_s
+            print(f"  storm: {last.cpu_s - s0.cpu_s:.2f} s server CPU", flush=True)
+            if stop is not None:
+                stop()
             first = first or s0
             fleet.release()
             results += fleet.results(timeout=60)
+            time.sleep(1.5 if spy else 0)  # let the disconnects and the collection pass
+    print(f"server CPU in the storms only: {cpu:.3f} s, "
+          f"{cpu * 1e6 / max(1, sum(len(r['join_s']) for r in results)):.0f} µs per join")
     return results, first, last
+
+
+def join_window_spy(py_spy: str, pid: int, rate: int,
+                    out: Path) -> Callable[[], Callable[[], None]]:
+    """A ``storms`` spy: one py-spy recording per storm, appended to ``out`` (raw)."""
+    out.write_text("")
+    part = out.with_suffix(".part")
+
+    def start() -> Callable[[], None]:
+        proc = subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", str(rate),
+                                 "--format", "raw", "--nonblocking", "-o", str(part)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)  # attached before the storm starts
+
+        def stop() -> None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+            if part.exists():
+                with out.open("a") as f:
+                    f.write(part.read_text())
+                part.unlink()
+        return stop
+    return start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--serializer", default="json")
     p.add_argument("--loop", default="asyncio")
     p.add_argument("--out", type=Path, default=REPO / "bench/results/profile")
+    p.add_argument("--join-window", action="store_true",
+                   help="connect_1000: record only from each storm's start to its last join")
     a = p.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
@@ -138,6 +213,13 @@ def main(argv: list[str] | None = None) -> int:
         workload, clients, size, extra = LOADS[a.load]
         params = {**extra, "warmup_s": 1.5, "duration_s": a.seconds}
         ctx = RunContext(target, url, a.serializer, RunSettings(gen_cpus=(1,)), a.out.parent)
+        if workload == "join_storm" and a.join_window:
+            t0 = time.monotonic()
+            start = join_window_spy(py_spy, target.pid, a.rate, a.out.with_suffix(".txt"))
+            results, s0, s1 = storms(ctx, clients, size, a.seconds, start)
+            print(f"{a.target} {a.load}: {sum(len(r['join_s']) for r in results)} joins, "
+                  f"{time.monotonic() - t0:.0f} s")
+            return _report(a.out.with_suffix(".txt"), JOIN_PARTS)
         spy = subprocess.Popen(
             [py_spy, "record", "--pid", str(target.pid), "--rate", str(a.rate), "--format",
              "raw", "--duration", str(int(a.seconds)), "--nonblocking", "-o",
@@ -158,9 +240,13 @@ def main(argv: list[str] | None = None) -> int:
               f"server CPU {100 * cpu / (s1.at - s0.at):.0f} %, {time.monotonic() - t0:.0f} s")
     finally:
         target.stop()
-    text = a.out.with_suffix(".txt")
-    if text.exists():
-        print(categorize(text))
+    return _report(a.out.with_suffix(".txt"))
+
+
+def _report(text: Path, categories: tuple[tuple[str, tuple[str, ...]], ...] = CATEGORIES
+            ) -> int:
+    if text.exists() and text.stat().st_size:
+        print(categorize(text, categories))
         print()
         print(summarize(text))
     return 0

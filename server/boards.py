@@ -15,7 +15,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from rooms import Event
-from rooms.board import Board, BoardLimits
+from rooms.board import EMPTY_UPDATE, Board, BoardLimits
 from rooms.events import BoardUpdated
 from server.store import LogStore, StoreError
 
@@ -93,6 +93,14 @@ class MeetingBoards:
             if room not in self._boards:
                 self._boards[room] = await self._load(room)
             return self._boards[room]
+
+    async def state_of(self, room: str) -> bytes:
+        """The room's whole board as one update. A board the log has never written is
+        empty: its update is known without building a document for it (every join
+        sends its room's board, and most rooms' boards are never drawn on)."""
+        if room not in self._boards and room not in self._live.state.board_updates:
+            return EMPTY_UPDATE
+        return (await self.of(room)).state()
 
     async def _load(self, room: str) -> Board:
         live = self._live

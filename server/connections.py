@@ -86,6 +86,8 @@ class Connections:
     by_sid: dict[str, Connection] = field(default_factory=dict)
     by_meeting: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     """Meeting id -> participant id -> that participant's joined connection ids."""
+    version: int = 0
+    """Counts the changes to ``by_meeting``: who is online is the same while it is."""
 
     def add(self, conn: Connection) -> None:
         self.by_sid[conn.sid] = conn
@@ -93,12 +95,14 @@ class Connections:
     def bind(self, conn: Connection, participant: str) -> None:
         conn.to(Phase.JOINED)
         conn.participant = participant
+        self.version += 1
         self.by_meeting.setdefault(conn.meeting, {}).setdefault(participant, set()).add(conn.sid)
 
     def unbind(self, conn: Connection, to: Phase = Phase.AUTHENTICATED) -> None:
         """Out of the participant's connections: left (authenticated again), replaced
         or closing."""
         if conn.participant is not None:
+            self.version += 1
             online = self.by_meeting.get(conn.meeting, {})
             sids = online.get(conn.participant, set())
             sids.discard(conn.sid)

@@ -143,11 +143,7 @@ class Dispatcher:
             case ForgetBoards() if s is not None:
                 s.hub.get(meeting).boards.forget()
             case SendBoard(pid, room, sid) if s is not None:
-                board = await s.hub.get(meeting).boards.of(room)
-                to = ToConnection(sid) if sid is not None else ToParticipant(meeting, pid)
-                await self._fanout.send("board.state", {
-                    "room": room, "update": board.state(),
-                    "seq": s.hub.get(meeting).state.seq}, to)
+                await self._send_board(s.hub, meeting, pid, room, sid)
             case SendPeerPlan(sid, pid) if s is not None:
                 await s.media.send_own(sid, meeting, pid)
             case ArmIce(sid) if s is not None:
@@ -155,6 +151,13 @@ class Dispatcher:
             case ForgetConnection(sid) if s is not None:
                 s.media.forget(sid)
                 s.ice.cancel(sid)
+
+    async def _send_board(self, hub: Hub, meeting: str, pid: str, room: str,
+                          sid: str | None) -> None:
+        update = await hub.get(meeting).boards.state_of(room)
+        to = ToConnection(sid) if sid is not None else ToParticipant(meeting, pid)
+        await self._fanout.send("board.state", {"room": room, "update": update,
+                                                "seq": hub.get(meeting).state.seq}, to)
 
     async def _follow_up(self, meeting: str, effect: Effect) -> list[Effect]:
         """Commit a follow-up decision; its effects are returned, to be queued."""

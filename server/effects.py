@@ -269,10 +269,14 @@ def _of_presence(state: Session, pid: str, online: bool) -> list[Effect]:
     return out
 
 
+_ONCE = (SyncTimer, ReplanNext, CloseMedia, ForgetBoards, IndexForReview)
+
+
 def coalesce(effects: Iterable[Effect]) -> list[Effect]:
     """One of each repeatable effect per batch, media rooms merged, order kept, and
     follow-up decisions last: they run once everything else of the batch is done."""
     out: list[Effect] = []
+    later: list[Effect] = []
     seen: set[Effect] = set()
     media: set[str] = set()
     media_at: int | None = None
@@ -283,15 +287,14 @@ def coalesce(effects: Iterable[Effect]) -> list[Effect]:
                 media_at = len(out)
                 out.append(effect)
             continue
-        if isinstance(effect, SyncTimer | ReplanNext | CloseMedia | ForgetBoards
-                                  | IndexForReview):
+        if isinstance(effect, _ONCE):
             if effect in seen:
                 continue
             seen.add(effect)
-        out.append(effect)
+        (later if isinstance(effect, FOLLOW_UPS) else out).append(effect)
     if media_at is not None:
         out[media_at] = ReplanMedia(frozenset(media))
-    return [e for e in out if not follow_up(e)] + [e for e in out if follow_up(e)]
+    return out + later if later else out
 
 
 def follow_up(effect: Effect) -> bool:

@@ -5,6 +5,9 @@ connection is the plan last sent, so that a client hears only of a change (and o
 the peers it should close).
 """
 
+from typing import Any
+
+from facilitation.session import Session
 from rooms.media import PeerPlan, peer_plan, room_plans, visible_feeds
 from server.clock import Clock
 from server.config import Settings
@@ -24,14 +27,15 @@ class MediaPlans:
         self._hub, self._conns, self._fanout, self._video = hub, conns, fanout, video
         self._cap = publisher_cap
         self._sent: dict[str, PeerPlan] = {}
+        # The last room planned, and what it was planned from: a join plans the joiner
+        # (``send_own``) and then its room (``refresh_rooms``) from the same state.
+        self._last: tuple[Session, tuple[Any, ...], dict[str, PeerPlan]] | None = None
 
     async def refresh_rooms(self, meeting: str, rooms: frozenset[str] | set[str]) -> None:
         """Re-plan every online member of ``rooms``."""
-        state = self._hub.get(meeting).state.meeting
         online = self._conns.online_set(meeting)
         for room in rooms:
-            for pid, plan in room_plans(state, room, online, self._cap,
-                                        self._video.status).items():
+            for pid, plan in self._plans(meeting, room).items():
                 for sid in list(online.get(pid, ())):
                     await self.send(sid, plan)
 
@@ -39,8 +43,27 @@ class MediaPlans:
         """A connection just bound to ``participant``: its plan in its room."""
         state = self._hub.get(meeting).state.meeting
         online = self._conns.online_set(meeting)
-        await self.send(sid, peer_plan(state, participant, online, self._cap,
-                                       self._video.status))
+        if participant in online:
+            plan = self._plans(meeting, state.participants[participant].room)[participant]
+        else:  # its connection closed meanwhile
+            plan = peer_plan(state, participant, online, self._cap, self._video.status)
+        await self.send(sid, plan)
+
+    def _plans(self, meeting: str, room: str) -> dict[str, PeerPlan]:
+        """``room_plans`` of the room's online members, computed once per state of the
+        meeting and of its connections. Kept only while who is online is this process's
+        own connections (``Connections.version`` counts their changes; with several
+        processes, others' participants come and go without it)."""
+        state = self._hub.get(meeting).state
+        online = self._conns.online_set(meeting)
+        own = online is self._conns.by_meeting.get(meeting)
+        key = (state.seq, room, self._conns.version, self._video.status)
+        last = self._last
+        if own and last is not None and last[0] is state and last[1] == key:
+            return last[2]
+        plans = room_plans(state.meeting, room, online, self._cap, self._video.status)
+        self._last = (state, key, plans) if own else None
+        return plans
 
     async def send(self, sid: str, plan: PeerPlan) -> None:
         before = self._sent.get(sid)

@@ -33,6 +33,9 @@ class PresenceLog:
         if self.conns.online(meeting, pid):
             self.scheduler.cancel(_key(meeting, pid))
             try:
+                live = self.hub.get(meeting)
+                if pid in live.state.online and not live.broken:
+                    return []  # the log has them online already (a join does: every join)
                 return (await self.hub.apply(meeting, pid, lambda s: presence_changed(
                     s, pid, True, self.clock.now_ms())))[1]
             except (MeetingNotFound, StoreError):

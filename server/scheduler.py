@@ -41,8 +41,11 @@ class Scheduler:
         due = self._clock.monotonic() + delay_s
         tick = next(self._counter)
         self._jobs[key] = (due, tick, job)
+        # The loop waits for the heap's first moment: only an earlier one must wake it
+        # (a join storm arms two timeouts per connection, all later than the first).
+        if not self._heap or due < self._heap[0][0]:
+            self._wake.set()
         heapq.heappush(self._heap, (due, tick, key))
-        self._wake.set()
         if self._watched and key in self._watched:
             self._watched.pop(key).set()
 

@@ -28,7 +28,7 @@ import json
 import logging
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import socketio
@@ -62,10 +62,64 @@ SEND_BACKLOG_BYTES = 4 * 1024 * 1024
 RefuseEvent = Callable[[str, str, str], Awaitable[dict[str, Any]]]
 
 
+class _IndexedManager(socketio.AsyncManager):  # type: ignore[misc]
+    """python-socketio's in-process manager, knowing each sid's rooms: its disconnect
+    (and ``get_rooms``) walked every room of the namespace, so a thousand connections
+    closing at once walked a thousand rooms a thousand times (a meeting ending, a
+    network blip, the end of a join storm: ~10 % of its CPU)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rooms_of: dict[tuple[str, str], dict[Any, None]] = {}  # insertion order
+
+    def basic_enter_room(self, sid: str, namespace: str, room: Any,
+                         eio_sid: str | None = None) -> None:
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        rooms = self._rooms_of.get((namespace, sid))
+        if rooms is None:
+            self._rooms_of[(namespace, sid)] = {room: None}
+        else:
+            rooms[room] = None
+
+    def basic_leave_room(self, sid: str, namespace: str, room: Any) -> None:
+        super().basic_leave_room(sid, namespace, room)
+        rooms = self._rooms_of.get((namespace, sid))
+        if rooms is not None:
+            rooms.pop(room, None)
+            if not rooms:
+                del self._rooms_of[(namespace, sid)]
+
+    def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
+        """``BaseManager.basic_disconnect`` (5.x) with the sid's rooms from the index."""
+        if namespace not in self.rooms:
+            return
+        for room in list(self._rooms_of.get((namespace, sid), ())):
+            self.basic_leave_room(sid, namespace, room)
+        if sid in self.callbacks:
+            del self.callbacks[sid]
+        if namespace in self.pending_connect and sid in self.pending_connect[namespace]:
+            self.pending_connect[namespace].remove(sid)
+            if len(self.pending_connect[namespace]) == 0:
+                del self.pending_connect[namespace]
+        if namespace in self.pending_disconnect and \
+                sid in self.pending_disconnect[namespace]:
+            self.pending_disconnect[namespace].remove(sid)
+            if len(self.pending_disconnect[namespace]) == 0:
+                del self.pending_disconnect[namespace]
+
+    def get_rooms(self, sid: str, namespace: str) -> list[Any]:
+        return [room for room in self._rooms_of.get((namespace, sid), ()) if room is not None]
+
+
+#: Managers that deliver in this process only (the fast path's condition).
+_LOCAL_MANAGERS = (socketio.AsyncManager, _IndexedManager)
+
+
 class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     def __init__(self, settings: Settings, scheduler: Scheduler, **kwargs: Any) -> None:
         limits = settings.limits
         edge = Edge(settings.trusted_proxies, settings.cors_origins, settings.public_url)
+        kwargs.setdefault("client_manager", _IndexedManager())
         super().__init__(
             async_mode="aiohttp",
             async_handlers=False,
@@ -111,7 +165,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         everything sent to one connection keeps its order. A recipient with more than
         ``send_backlog_bytes`` waiting is cut (see SEND_BACKLOG_BYTES).
         """
-        if type(self.manager) is not socketio.AsyncManager:
+        if type(self.manager) not in _LOCAL_MANAGERS:
             await self.emit(event, data, to=to)  # a pub/sub manager must publish
             return
         packets, frame = _frames(encode_event(self.packet_class, event, data))
@@ -145,7 +199,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await self._send_encoded(eio_sid,
                                      encode_ack(self.packet_class, namespace, id, args))
 
-    def _deliver(self, sock: Any, packets: "list[_Preencoded]", frame: bytes) -> bool:
+    def _deliver(self, sock: Any, packets: "_Packets", frame: bytes) -> bool:
         """Write ``frame`` to an idle websocket, or queue ``packets`` on the Engine.IO
         socket; False when the connection's backlog is now over the limit."""
         if sock.closed or sock.closing:
@@ -379,20 +433,41 @@ def _loopback(address: str) -> bool:
     return address in ("127.0.0.1", "::1") or address.startswith("127.")
 
 
-def _frames(encoded: Any) -> "tuple[list[_Preencoded], bytes]":
+def _frames(encoded: Any) -> "tuple[_Packets, bytes]":
     """An encoded Socket.IO packet (a list when it has binary attachments) as Engine.IO
-    packets, and the websocket frames of all of them joined."""
-    packets = [_Preencoded(p) for p in (encoded if isinstance(encoded, list) else [encoded])]
-    return packets, b"".join(p.frame for p in packets)
+    packets, and the websocket frames of all of them joined (an Engine.IO message is
+    "4" + text, or the bytes themselves)."""
+    parts = encoded if isinstance(encoded, list) else [encoded]
+    if len(parts) == 1:
+        part = parts[0]
+        return _Packets(parts), ws_frame("4" + part if type(part) is str else part)
+    return _Packets(parts), b"".join(ws_frame("4" + part if type(part) is str else part)
+                                     for part in parts)
+
+
+class _Packets:
+    """The Engine.IO packets of one encoded message, made when first iterated: only a
+    recipient that is sent through its queue needs them, most need only the frame."""
+
+    __slots__ = ("_packets", "_parts")
+
+    def __init__(self, parts: list[str | bytes]) -> None:
+        self._parts = parts
+        self._packets: list[_Preencoded] | None = None
+
+    def __iter__(self) -> "Iterator[_Preencoded]":
+        if self._packets is None:
+            self._packets = [_Preencoded(part) for part in self._parts]
+        return iter(self._packets)
 
 
 class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
     """An Engine.IO message whose wire forms are computed once for all recipients.
 
-    WebSocket recipients get the raw form (text, or bytes for a binary message),
-    through their queue, or as ``frame``, the whole unmasked websocket frame, on the
-    fast path; long-polling recipients get the payload form, where a binary message
-    is base64 text (``b...``). All are cached, none through ``encode_cache``, which
+    WebSocket recipients get the raw form (text, or bytes for a binary message)
+    through their queue (on the fast path, the frame ``_frames`` made instead);
+    long-polling recipients get the payload form, where a binary message is base64
+    text (``b...``). Both are cached, neither through ``encode_cache``, which
     Engine.IO would return for either form.
     """
 
@@ -401,7 +476,6 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
         self._wire: str | bytes = super().encode()
         self.encode_cache = None
         self._b64: str | None = None
-        self._frame: bytes | None = None
 
     def encode(self, b64: bool = False) -> str | bytes:
         if not b64 or not self.binary:
@@ -409,12 +483,6 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
         if self._b64 is None:
             self._b64 = "b" + base64.b64encode(self.data).decode("ascii")
         return self._b64
-
-    @property
-    def frame(self) -> bytes:
-        if self._frame is None:
-            self._frame = ws_frame(self._wire)
-        return self._frame
 
 
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
@@ -447,12 +515,40 @@ def encode_event(packet_class: Any, event: str, data: Any) -> str | bytes | list
     skips python-socketio's walk of the whole payload looking for bytes (stdlib json
     refuses bytes, and then the packet class makes the binary event)."""
     if packet_class is sio_packet.Packet or packet_class is _JsonPacket:
-        try:
-            return "2" + _compact_json([event, data])
-        except TypeError:
-            pass
+        if not (type(data) is dict and bytes in map(type, data.values())):
+            try:
+                return "2" + _compact_json([event, data])
+            except TypeError:
+                pass
+        binary = _binary_event([event, data])
+        if binary is not None:
+            return binary
     return packet_class(sio_packet.EVENT, namespace=NAMESPACE,  # type: ignore[no-any-return]
                         data=[event, data]).encode()
+
+
+def _binary_event(data: list[Any]) -> list[Any] | None:
+    """A BINARY_EVENT on the default namespace as python-socketio's JSON packet encodes
+    it ("5" + attachments + "-" + JSON with placeholders, then the attachments), in one
+    walk of the payload instead of its three; None if it is not JSON and bytes."""
+    attachments: list[Any] = []
+    try:
+        header = _compact_json(_placeholders(data, attachments))
+    except TypeError:
+        return None
+    return [f"5{len(attachments)}-{header}", *attachments] if attachments else None
+
+
+def _placeholders(data: Any, attachments: list[Any]) -> Any:
+    """``Packet._deconstruct_binary_internal``: bytes out, placeholders in."""
+    if isinstance(data, bytes | bytearray):
+        attachments.append(data)
+        return {"_placeholder": True, "num": len(attachments) - 1}
+    if isinstance(data, list):
+        return [_placeholders(item, attachments) for item in data]
+    if isinstance(data, dict):
+        return {key: _placeholders(value, attachments) for key, value in data.items()}
+    return data
 
 
 def encode_ack(packet_class: Any, namespace: str, id: int,
@@ -495,19 +591,23 @@ class _FastWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
       state, so it could not be shared by all recipients; our messages are small);
     - the Engine.IO socket it serves gets a handle on it (``fast_ws``) for the
       fan-out fast path;
-    - it runs ``_serve_websocket`` instead of engine.io's ``_websocket_handler``.
+    - it runs ``_serve_websocket`` instead of engine.io's ``_websocket_handler``;
+    - a new session's answer (HTTP 101) and its Engine.IO OPEN packet go out in one
+      write, not two (``_open``).
     """
 
     async def __call__(self, environ: dict[str, Any]) -> Any:
         request = environ["aiohttp.request"]
-        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size,
-                                       compress=False)
+        self._sock = _HeldHeadersResponse(max_msg_size=self.server.max_http_buffer_size,
+                                          compress=False)
         await self._sock.prepare(request)
         self.environ = environ
         sock = getattr(self.handler, "__self__", None)  # the AsyncSocket upgrading
         if sock is None or getattr(self.handler, "__func__", None) is not _EIO_HANDLER:
+            self._sock._payload_writer.send_headers()
             await self.handler(self)  # not engine.io's handler: leave it alone
             return self._sock
+        _open(self._sock, sock)
         sock.fast_ws = self
         try:
             await _serve_websocket(sock, self)
@@ -520,6 +620,31 @@ class _FastWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         if not isinstance(msg.data, bytes | str):
             raise OSError()
         return msg.data
+
+
+class _HeldHeadersResponse(WebSocketResponse):  # type: ignore[misc]
+    """aiohttp's websocket response with its 101 headers held back at ``prepare`` (as
+    aiohttp holds a plain response's), for ``_open`` to send with the first frames."""
+
+    _send_headers_immediately = False
+
+
+def _open(response: WebSocketResponse, sock: Any) -> None:
+    """Send the held 101 headers; on a new session (not an upgrade from polling) with
+    the frames of what Engine.IO queued before the websocket was up (its OPEN packet)
+    in the same write, taken off the queue so the writer does not send them again."""
+    writer = response._payload_writer
+    frames = []
+    if not sock.connected:
+        queue = sock.queue
+        while queue._queue and queue._queue[0] is not None:
+            frames.append(ws_frame(queue.get_nowait().encode()))
+            queue.task_done()
+    if writer._headers_buf and not writer._headers_written:
+        headers, writer._headers_buf, writer._headers_written = writer._headers_buf, None, True
+        writer._write(headers + b"".join(frames) if frames else headers)
+    elif frames:
+        writer._write(b"".join(frames))
 
 
 _EIO_HANDLER = eio_async_socket.AsyncSocket._websocket_handler
@@ -681,9 +806,12 @@ def _idle_websocket(sock: Any) -> Any:
     only when the socket's Engine.IO writer task is parked on its empty queue is
     nothing else for this connection on its way, so a frame written now keeps order."""
     queue = sock.queue
-    if queue._queue or not any(not getter.done() for getter in queue._getters):
+    if queue._queue:
         return None
-    return _ws_transport(sock)
+    for getter in queue._getters:
+        if not getter.done():
+            return _ws_transport(sock)
+    return None
 
 
 def _buffered(sock: Any) -> int:

@@ -14,7 +14,7 @@ from aiohttp.web import WebSocketResponse
 from engineio import async_socket
 from engineio.async_drivers import aiohttp as eio_aiohttp
 
-from server.sio import _EIO_HANDLER, _FastWebSocket, _Preencoded, ws_frame
+from server.sio import _EIO_HANDLER, _FastWebSocket, _frames, ws_frame
 
 
 class _Transport(asyncio.Transport):
@@ -46,9 +46,11 @@ async def test_our_frame_is_the_frame_aiohttps_server_writes(message: str | byte
 
 
 def test_preencoded_frame_is_the_raw_engineio_message() -> None:
-    text, binary = _Preencoded('2["event",{"seq":1}]'), _Preencoded(b"\x82\xa1a\x01")
-    assert text.frame == ws_frame('42["event",{"seq":1}]')
-    assert binary.frame == ws_frame(b"\x82\xa1a\x01")
+    text, binary = _frames('2["event",{"seq":1}]'), _frames(b"\x82\xa1a\x01")
+    assert text[1] == ws_frame('42["event",{"seq":1}]')
+    assert binary[1] == ws_frame(b"\x82\xa1a\x01")
+    assert [p.encode() for p in text[0]] == ['42["event",{"seq":1}]']
+    assert [p.encode() for p in binary[0]] == [b"\x82\xa1a\x01"]
 
 
 def _digest(fn: Any) -> str:
@@ -216,3 +218,26 @@ def test_our_json_packet_refuses_what_python_socketio_refuses(bad: str) -> None:
         sio_packet.Packet(encoded_packet=bad)
     with pytest.raises(ValueError):
         _JsonPacket(encoded_packet=bad)
+
+
+async def test_aiohttp_holds_and_sends_headers_as_open_expects() -> None:
+    """``_HeldHeadersResponse`` and ``_open`` (server/sio.py): a response that does not
+    send its headers at once leaves them in its writer's ``_headers_buf``."""
+    from aiohttp.http_writer import StreamWriter
+    from aiohttp.web import Response, StreamResponse
+    from multidict import CIMultiDict
+
+    assert StreamResponse._send_headers_immediately is True
+    assert Response._send_headers_immediately is False  # aiohttp's own use of it
+    transport = _Transport()
+
+    class Protocol:
+        pass
+
+    protocol = Protocol()
+    protocol.transport = transport  # type: ignore[attr-defined]
+    writer = StreamWriter(protocol, asyncio.get_running_loop())  # type: ignore[arg-type]
+    await writer.write_headers("HTTP/1.1 101 Switching Protocols", CIMultiDict())
+    assert writer._headers_buf and writer._headers_written is False and not transport.out
+    writer._write(writer._headers_buf)
+    assert bytes(transport.out).startswith(b"HTTP/1.1 101")

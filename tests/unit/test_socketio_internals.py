@@ -33,6 +33,11 @@ MANAGER = {
     "eio_sid_from_sid": ["sid", "namespace"],
     "sid_from_eio_sid": ["eio_sid", "namespace"],
     "is_connected": ["sid", "namespace"],
+    # _IndexedManager keeps each sid's rooms through these
+    "basic_enter_room": ["sid", "namespace", "room", "eio_sid"],
+    "basic_leave_room": ["sid", "namespace", "room"],
+    "basic_disconnect": ["sid", "namespace", "kwargs"],
+    "get_rooms": ["sid", "namespace"],
 }
 
 
