@@ -211,7 +211,7 @@ class Node:
         while True:
             await asyncio.sleep(STORE_CHECK_S)  # real time, like the heartbeat
             try:
-                await self.store.call(self.store.redis.ping())
+                await self.store.check()  # answers, and still holds our data
                 available = True
             except StoreError:
                 _unless_cancelled()
