@@ -3,6 +3,9 @@ cluster tests do not cover (a Redis that comes back empty, ...)."""
 
 import asyncio
 import logging
+import os
+import signal
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 from server.clock import FakeClock
 from server.keys import STORE
 from tests.cluster_support import healthz
+from tests.organisers import Organiser, make_organiser
 from tests.redis_support import RedisServer
 from tests.support import RunningServer, start_server
 
@@ -53,3 +57,33 @@ async def test_a_redis_that_comes_back_without_its_data_is_refused_not_written_t
     lost = [r for r in caplog.records if "no longer holds this deployment's data" in
             r.getMessage()]
     assert len(lost) == 1, [r.getMessage() for r in caplog.records]
+
+
+@pytest.fixture
+async def pair(redis: RedisServer, tmp_path: Path) -> AsyncIterator[list[RunningServer]]:
+    servers = [await start_server(tmp_path / f"d{i}", redis_url=redis.url, grace_s=5.0)
+               for i in range(2)]
+    yield servers
+    for s in servers:
+        await s.stop()
+
+
+async def test_an_organiser_signed_in_is_told_unavailable_not_signed_out_while_redis_hangs(
+        pair: list[RunningServer], redis: RedisServer) -> None:
+    a, b = pair
+    await make_organiser(a)
+    async with Organiser(a) as org:
+        assert (await org.sign_in()).status == 303
+        org.server = b
+        assert redis.proc is not None
+        os.kill(redis.proc.pid, signal.SIGSTOP)
+        try:
+            for path in ("/o", "/o/account"):
+                started = time.monotonic()
+                async with org.http.get(b.url + path, allow_redirects=False) as resp:
+                    assert resp.status == 503, (path, resp.status, resp.headers)
+                    assert "Servern kan inte spara just nu" in await resp.text()
+                assert time.monotonic() - started < 1.2
+        finally:
+            os.kill(redis.proc.pid, signal.SIGCONT)
+        assert 'action="/signin"' not in await org.get("/o")  # still signed in afterwards
