@@ -13,10 +13,12 @@ import pytest
 
 from server.clock import FakeClock
 from server.keys import STORE
-from tests.cluster_support import healthz
+from tests.cluster_support import healthz, meeting_on
 from tests.organisers import Organiser, make_organiser
 from tests.redis_support import RedisServer
 from tests.support import RunningServer, start_server
+
+OFFER = {"type": "offer", "sdp": "v=0\r\n"}
 
 
 @pytest.fixture
@@ -87,3 +89,27 @@ async def test_an_organiser_signed_in_is_told_unavailable_not_signed_out_while_r
         finally:
             os.kill(redis.proc.pid, signal.SIGCONT)
         assert 'action="/signin"' not in await org.get("/o")  # still signed in afterwards
+
+
+async def test_ephemeral_messages_queued_during_an_outage_are_dropped_not_sent_late(
+        pair: list[RunningServer], redis: RedisServer) -> None:
+    """Signals sent while Redis hangs cannot reach the other process; they must not
+    pile up (without bound) and arrive there in a burst, stale, when Redis is back."""
+    a, b = pair
+    meeting = await a.new_meeting()
+    anna = await meeting.participant("Anna")
+    bo = await meeting_on(b, meeting).participant("Bo", "Vasa")
+    await anna.ok("signal", {"to": bo.participant, "description": OFFER})
+    await bo.inbox.wait("signal")  # relayed while Redis answers
+    assert redis.proc is not None
+    os.kill(redis.proc.pid, signal.SIGSTOP)
+    try:
+        for _ in range(40):
+            await anna.ok("signal", {"to": bo.participant, "description": OFFER})
+        await asyncio.sleep(1.2)  # the relay's publish times out meanwhile
+    finally:
+        os.kill(redis.proc.pid, signal.SIGCONT)
+    await anna.ok("signal", {"to": bo.participant, "description": {**OFFER, "sdp": "v=0\r\nlast"}})
+    await bo.inbox.wait("signal", lambda d: d["description"]["sdp"].endswith("last"), timeout=3)
+    stale = len(bo.inbox.named("signal")) - 2
+    assert stale <= 2, f"{stale} stale signals delivered after the outage"
