@@ -114,6 +114,7 @@ class RedisStore:
         self.epoch: bytes | None = None  # the deployment's data, as first found (``_verify``)
         self._verify_first = True  # before the next command: at start and after a failure
         self.lost = False
+        self.failed_at = float("-inf")  # time.monotonic() of a failure not verified away since
 
     def serving(self) -> None:
         """Start-up is over: commands fail with store_unavailable within the deadline."""
@@ -321,7 +322,7 @@ class RedisStore:
                     await self._verify()
                 return await awaitable
         except (RedisError, OSError, TimeoutError) as exc:
-            self._verify_first = True
+            self._verify_first, self.failed_at = True, time.monotonic()
             raise StoreError(f"The event store is unavailable: {exc!r}.") from exc
         finally:
             if inspect.iscoroutine(awaitable) and \
@@ -335,7 +336,7 @@ class RedisStore:
             async with asyncio.timeout(self.op_timeout_s):
                 await self._verify()
         except (RedisError, OSError, TimeoutError) as exc:
-            self._verify_first = True
+            self._verify_first, self.failed_at = True, time.monotonic()
             raise StoreError(f"The event store is unavailable: {exc!r}.") from exc
 
     async def _verify(self) -> None:
@@ -358,7 +359,7 @@ class RedisStore:
         if self.lost:
             log.warning("Redis holds this deployment's data again")
         self.lost = False
-        self._verify_first = False
+        self._verify_first, self.failed_at = False, float("-inf")
 
 
 def _runs(queued: list[tuple[int, list[bytes], "asyncio.Future[None]"]]

@@ -8,6 +8,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,28 @@ async def test_ephemeral_messages_queued_during_an_outage_are_dropped_not_sent_l
     await bo.inbox.wait("signal", lambda d: d["description"]["sdp"].endswith("last"), timeout=3)
     stale = len(bo.inbox.named("signal")) - 2
     assert stale <= 2, f"{stale} stale signals delivered after the outage"
+
+
+async def test_many_commands_on_one_meeting_while_redis_hangs_all_fail_within_a_second(
+        one: RunningServer, redis: RedisServer) -> None:
+    """A busy meeting when Redis stops answering: every command is answered
+    store_unavailable within about a second, not one after another (each waiting for
+    the one before it to time out)."""
+    meeting = await one.new_meeting()
+    people = [await meeting.participant(f"P{i}", ("Vasa", "Åbo")[i % 2]) for i in range(8)]
+    assert redis.proc is not None
+    os.kill(redis.proc.pid, signal.SIGSTOP)
+    try:
+        async def chat(client: Any, i: int) -> tuple[float, Any]:
+            started = time.monotonic()
+            answer = await client.call("chat", {"text": f"m{i}"}, timeout=20)
+            return time.monotonic() - started, answer
+        answers = await asyncio.gather(*(chat(c, i) for c in people for i in range(3)))
+    finally:
+        os.kill(redis.proc.pid, signal.SIGCONT)
+    assert {a["error"]["code"] for _, a in answers if not a["ok"]} == {"store_unavailable"}
+    slowest = max(took for took, _ in answers)
+    assert slowest < 1.5, sorted(round(t, 2) for t, _ in answers)
+    async with asyncio.timeout(3):  # and it serves again once Redis answers
+        while not (await people[0].call("chat", {"text": "efter"}))["ok"]:  # noqa: ASYNC110 - a client retrying
+            await asyncio.sleep(0.1)  # retrying a command, as a client does
