@@ -175,7 +175,11 @@ class RedisStore:
     async def _write(self, meeting: str) -> None:
         try:
             while queued := self._queued.pop(meeting, None):
+                down: StoreError | None = None  # Redis failed: what waits fails with it
                 for run in _runs(queued):
+                    if down is not None:
+                        _fail(run, down)
+                        continue
                     first = run[0][0]
                     payloads = [p for _, batch, _ in run for p in batch]
                     try:
@@ -198,6 +202,12 @@ class RedisStore:
                             done.set_result(None)
                         else:
                             done.set_exception(failure)
+                    if failure is not None and not isinstance(failure, SeqConflict):
+                        down = failure
+                if down is not None:
+                    # Queued during the failed call, they continue a batch that did not
+                    # land: fail them now rather than each after another deadline.
+                    _fail(self._queued.pop(meeting, []), down)
         finally:
             self._writing.discard(meeting)
 
@@ -372,6 +382,13 @@ def _runs(queued: list[tuple[int, list[bytes], "asyncio.Future[None]"]]
         else:
             runs.append([item])
     return runs
+
+
+def _fail(queued: list[tuple[int, list[bytes], "asyncio.Future[None]"]],
+          failure: StoreError) -> None:
+    for _, _, done in queued:
+        if not done.done():
+            done.set_exception(failure)
 
 
 def _seq(entry_id: bytes) -> int:
