@@ -329,15 +329,16 @@ class RedisStore:
         try:
             async with asyncio.timeout(self.op_timeout_s):
                 if self._verify_first:
-                    await self._verify()
+                    try:
+                        await self._verify()
+                    except BaseException:
+                        if inspect.iscoroutine(awaitable):
+                            awaitable.close()  # never sent: Redis is down or lost its data
+                        raise
                 return await awaitable
         except (RedisError, OSError, TimeoutError) as exc:
             self._verify_first, self.failed_at = True, time.monotonic()
             raise StoreError(f"The event store is unavailable: {exc!r}.") from exc
-        finally:
-            if inspect.iscoroutine(awaitable) and \
-                    inspect.getcoroutinestate(awaitable) == inspect.CORO_CREATED:
-                awaitable.close()  # not sent: Redis was unreachable or lost its data
 
     async def check(self) -> None:
         """Raise ``StoreError`` unless Redis answers and still holds the deployment's
