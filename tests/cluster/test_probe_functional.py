@@ -144,3 +144,31 @@ async def test_many_commands_on_one_meeting_while_redis_hangs_all_fail_within_a_
     async with asyncio.timeout(3):  # and it serves again once Redis answers
         while not (await people[0].call("chat", {"text": "efter"}))["ok"]:  # noqa: ASYNC110 - a client retrying
             await asyncio.sleep(0.1)  # retrying a command, as a client does
+
+
+async def test_after_redis_restarts_no_live_process_is_taken_for_dead(
+        tmp_path: Path) -> None:
+    """Redis restarted (AOF) after longer than a heartbeat lives: every process's key
+    expired meanwhile, none died. The first to beat again must not claim the others:
+    their participants would be shown offline to everyone, themselves included."""
+    redis = RedisServer(tmp_path / "aof", appendonly=True).start()
+    a, b = [await start_server(tmp_path / f"h{i}", redis_url=redis.url, grace_s=5.0)
+            for i in range(2)]
+    try:
+        meeting = await a.new_meeting()
+        anna = await meeting.participant("Anna")
+        bo = await meeting_on(b, meeting).participant("Bo", "Vasa")
+        await redis.akill()
+        await asyncio.sleep(2.2)  # down longer than a heartbeat key lives (2 s)
+        await redis.astart()
+        async with asyncio.timeout(4):  # both beat again, then a few more beats
+            while await healthz(a.url) != 200 or await healthz(b.url) != 200:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(1.5)  # an absence: what a wrong claim would have sent by now
+        gone = [(c.participant, p["participant"]) for c in (anna, bo)
+                for p in c.inbox.named("presence") if not p["online"]]
+        assert gone == [], gone
+    finally:
+        for s in (a, b):
+            await s.stop()
+        redis.kill()
