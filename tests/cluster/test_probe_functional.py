@@ -1,5 +1,7 @@
 """The cluster tried from outside, as operators and attackers will: what the other
-cluster tests do not cover (a Redis that comes back empty, ...)."""
+cluster tests do not cover. A Redis that comes back empty; organiser pages, a busy
+meeting and relayed signals while Redis hangs; a Redis restart that no process must
+take for the death of the others."""
 
 import asyncio
 import logging
