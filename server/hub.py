@@ -31,6 +31,11 @@ T = TypeVar("T")
 #: Cluster (--redis-url): a command that lost the race for its seq to another process
 #: is decided again on the caught-up state, at most this many times.
 CONFLICT_RETRIES = 8
+#: Within this long of a store failure (and no success since: ``failed_at`` of the
+#: Redis store), reloads fail at once instead of each waiting out the store's deadline
+#: in turn behind the lock: with Redis down, every command of a busy meeting must still
+#: fail within about a second.
+RELOAD_BACKOFF_S = 1.0
 
 
 class Dispatch(Broadcaster, Protocol):
@@ -160,6 +165,9 @@ class Hub:
             live = self.get(meeting_id)
             if not live.broken:
                 return
+            failed_at = getattr(self._store, "failed_at", None)  # cluster: Redis
+            if failed_at is not None and time.monotonic() - failed_at < RELOAD_BACKOFF_S:
+                raise StoreError("The event store is unavailable; try again.")
             await live.drained()  # the log must hold all it will hold before we read it
             log.warning("reloading meeting %s from its log after a store failure", meeting_id)
             judged: list[Effect] = []

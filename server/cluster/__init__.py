@@ -72,6 +72,9 @@ RELAYED = frozenset({"presence", "signal", "speaking", "typing"})
 TAIL_BLOCK_MS = 1000
 STORE_CHECK_S = 0.5  # how often the store is asked whether it answers
 RESTART_S = 0.5  # before a failed cluster loop starts again
+#: Ephemeral messages waiting for Redis; beyond this they are dropped, like lost packets
+#: (during an outage the queue would otherwise grow without bound).
+RELAY_BACKLOG = 1000
 _pack = msgspec.msgpack.Encoder().encode
 _unpack = msgspec.msgpack.Decoder().decode
 
@@ -113,7 +116,7 @@ class ClusterFanout(SocketFanout):
 
     async def send(self, name: str, data: Any, to: Audience) -> None:
         await super().send(name, data, to)
-        if name in RELAYED:
+        if name in RELAYED and self.outbox.qsize() < RELAY_BACKLOG:
             self.outbox.put_nowait(_pack([self.proc, name, data, type(to).__name__,
                                           msgspec.to_builtins(to)]))
 
@@ -211,7 +214,7 @@ class Node:
         while True:
             await asyncio.sleep(STORE_CHECK_S)  # real time, like the heartbeat
             try:
-                await self.store.call(self.store.redis.ping())
+                await self.store.check()  # answers, and still holds our data
                 available = True
             except StoreError:
                 _unless_cancelled()
@@ -318,7 +321,13 @@ class Node:
                 await self.store.call(self.store.redis.publish(self._relay_channel, raw))
             except StoreError:
                 _unless_cancelled()
-                log.debug("an ephemeral message was not relayed (Redis unavailable)")
+                # What queued meanwhile is stale too (a signal seconds late is worse than
+                # none): dropped, not delivered in a burst when Redis is back.
+                dropped = 1
+                while not self.fanout.outbox.empty():
+                    self.fanout.outbox.get_nowait()
+                    dropped += 1
+                log.debug("%d ephemeral messages not relayed (Redis unavailable)", dropped)
 
     async def _relay_in(self) -> None:
         while True:

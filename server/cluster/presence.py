@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 
 import msgspec
@@ -178,16 +179,22 @@ class Presence:
 
     async def _beating(self) -> None:
         since_resync = 0.0
+        beating_since: float | None = time.monotonic()  # None: our last beat failed
         while True:
             await asyncio.sleep(HEARTBEAT_S)  # real time: heartbeats are between processes
             since_resync += HEARTBEAT_S
             try:
                 await self._beat()
-                await self._reap()
+                beating_since = beating_since or time.monotonic()
+                # After Redis was unreachable, every key may have expired meanwhile: give
+                # the others a heartbeat's life to beat again before claiming any as dead.
+                if time.monotonic() - beating_since >= HEARTBEAT_TTL_MS / 1000:
+                    await self._reap()
                 if since_resync >= RESYNC_S:
                     since_resync = 0.0
                     await self._resync()
             except Exception:  # Redis down: beat again later
+                beating_since = None
                 log.debug("heartbeat failed", exc_info=True)
 
     async def _publishing(self) -> None:

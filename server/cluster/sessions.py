@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from server.i18n import negotiate, translate
 from server.organisers.sessions import (
     COOKIE,
     TTL_MS,
@@ -111,7 +112,11 @@ async def sessions_middleware(request: web.Request, handler: Any) -> web.StreamR
         try:
             await sessions.load(session_id)
         except StoreError:
-            sessions._by_id.pop(session_id, None)  # cannot check it: not signed in
+            # Redis down: the session cannot be checked. Not "signed out" (a sign-in
+            # page that could not sign anyone in either): unavailable, try again.
+            lang = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+            return web.Response(status=503, text=translate(lang, "store.unavailable"),
+                                headers={"Retry-After": "5"})
     try:
         return await handler(request)  # type: ignore[no-any-return]
     finally:

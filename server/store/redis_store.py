@@ -15,10 +15,22 @@ redis-py 8's default pool raises ``MaxConnectionsError`` once 100 commands are i
 flight instead of waiting; we use a ``BlockingConnectionPool`` of an explicit size
 whose wait is bounded, one immediate retry, and a deadline on every command: with
 Redis down a command fails with ``store_unavailable`` within ``op_timeout_s``.
+
+A Redis that comes back **without the deployment's data** (restarted without
+persistence, flushed, or another server at the same address) must not be written
+to as if it were the same log: every log would restart at seq 1 under meetings
+the processes still hold. The first process claims a random ``epoch`` key; each
+remembers it and checks it before the first command after any failure and at
+every store check (``check``). Missing or changed: every command fails with
+``store_unavailable`` (``StoreLost``, logged once), ``/healthz`` answers 503,
+until Redis holds the data again (restored from its AOF) or the processes restart.
 """
 
 import asyncio
 import contextlib
+import inspect
+import logging
+import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +44,7 @@ from redis.exceptions import RedisError
 from rooms import Event
 from server.store.base import SeqConflict, StoreError
 
+log = logging.getLogger("ledarstig.store")
 _encode = msgspec.msgpack.Encoder().encode
 _decode_entry = msgspec.msgpack.Decoder(tuple[int, str, str, dict[str, Any]]).decode
 PAGE = 5000
@@ -75,6 +88,10 @@ def make_pool(url: str, max_connections: int, op_timeout_s: float,
         health_check_interval=0)
 
 
+class StoreLost(StoreError):
+    """Redis answers but no longer holds this deployment's data (``epoch``)."""
+
+
 class RedisStore:
     def __init__(self, url: str, prefix: str = "ls:", max_connections: int = 64,
                  op_timeout_s: float = 0.8, startup_timeout_s: float | None = None) -> None:
@@ -95,6 +112,10 @@ class RedisStore:
         # video server's feeds): their own pool, with a longer socket timeout.
         self._tail_pool = make_pool(url, 8, op_timeout_s, socket_timeout=5.0)
         self._tail_redis = aioredis.Redis(connection_pool=self._tail_pool)
+        self.epoch: bytes | None = None  # the deployment's data, as first found (``_verify``)
+        self._verify_first = True  # before the next command: at start and after a failure
+        self.lost = False
+        self.failed_at = float("-inf")  # time.monotonic() of a failure not verified away since
 
     def serving(self) -> None:
         """Start-up is over: commands fail with store_unavailable within the deadline."""
@@ -155,13 +176,19 @@ class RedisStore:
     async def _write(self, meeting: str) -> None:
         try:
             while queued := self._queued.pop(meeting, None):
+                down: StoreError | None = None  # Redis failed: what waits fails with it
                 for run in _runs(queued):
+                    if down is not None:
+                        _fail(run, down)
+                        continue
                     first = run[0][0]
                     payloads = [p for _, batch, _ in run for p in batch]
                     try:
                         ok, last = await self.call(self._append(
                             keys=[self.log_key(meeting), self.logs_key, self.created_key],
                             args=[meeting, first, *payloads]))
+                        if not ok and int(last) < first - 1:
+                            self._verify_first = True  # a log went back: is it the same data?
                         failure: StoreError | None = None if ok else SeqConflict(
                             int(last), f"An append to {meeting} does not continue its log "
                                        f"(it is at {last}); refused.")
@@ -176,6 +203,12 @@ class RedisStore:
                             done.set_result(None)
                         else:
                             done.set_exception(failure)
+                    if failure is not None and not isinstance(failure, SeqConflict):
+                        down = failure
+                if down is not None:
+                    # Queued during the failed call, they continue a batch that did not
+                    # land: fail them now rather than each after another deadline.
+                    _fail(self._queued.pop(meeting, []), down)
         finally:
             self._writing.discard(meeting)
 
@@ -302,9 +335,49 @@ class RedisStore:
     async def call(self, awaitable: Any) -> Any:
         try:
             async with asyncio.timeout(self.op_timeout_s):
+                if self._verify_first:
+                    try:
+                        await self._verify()
+                    except BaseException:
+                        if inspect.iscoroutine(awaitable):
+                            awaitable.close()  # never sent: Redis is down or lost its data
+                        raise
                 return await awaitable
         except (RedisError, OSError, TimeoutError) as exc:
+            self._verify_first, self.failed_at = True, time.monotonic()
             raise StoreError(f"The event store is unavailable: {exc!r}.") from exc
+
+    async def check(self) -> None:
+        """Raise ``StoreError`` unless Redis answers and still holds the deployment's
+        data (the store check, every ``STORE_CHECK_S``)."""
+        try:
+            async with asyncio.timeout(self.op_timeout_s):
+                await self._verify()
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._verify_first, self.failed_at = True, time.monotonic()
+            raise StoreError(f"The event store is unavailable: {exc!r}.") from exc
+
+    async def _verify(self) -> None:
+        key = f"{self.prefix}epoch"
+        if self.epoch is None:  # the first command: claim the epoch, or learn it
+            await self.redis.set(key, secrets.token_hex(8), nx=True)
+        found = await self.redis.get(key)
+        if self.epoch is None:
+            self.epoch = found
+        if found is None or found != self.epoch:
+            if not self.lost:
+                log.error("Redis no longer holds this deployment's data (its key %s is %s): "
+                          "it restarted without persistence, was flushed, or is another "
+                          "server. Every command is refused; restore Redis from its "
+                          "append-only file, or restart every process to begin anew "
+                          "(docs/deploy.md).", key, "gone" if found is None else "changed")
+            self.lost = self._verify_first = True  # every command checks again
+            raise StoreLost("Redis no longer holds this deployment's data; commands are "
+                            "refused until it is restored or the processes restart.")
+        if self.lost:
+            log.warning("Redis holds this deployment's data again")
+        self.lost = False
+        self._verify_first, self.failed_at = False, float("-inf")
 
 
 def _runs(queued: list[tuple[int, list[bytes], "asyncio.Future[None]"]]
@@ -317,6 +390,13 @@ def _runs(queued: list[tuple[int, list[bytes], "asyncio.Future[None]"]]
         else:
             runs.append([item])
     return runs
+
+
+def _fail(queued: list[tuple[int, list[bytes], "asyncio.Future[None]"]],
+          failure: StoreError) -> None:
+    for _, _, done in queued:
+        if not done.done():
+            done.set_exception(failure)
 
 
 def _seq(entry_id: bytes) -> int:
