@@ -16,8 +16,9 @@
   ``ClusterFanout``, the fan-out port (``server.fanout``) that also relays them over
   Redis pub/sub (at most once, as they are on one process if a socket drops); each
   process resolves the same audience against its own connections.
-- **Rewritten logs** (erasure, retention): ``RedisStore.rewrite`` announces them on a
-  channel; every process re-reads them (``Hub.reread``).
+- **Rewritten logs** (erasure, retention): ``RedisStore.rewrite`` announces them in the
+  stream of new logs, which every process tails from its own position (a pub/sub
+  notice could be lost); every process re-reads them (``Hub.reread``).
 - **Presence** across processes and the reaping of dead ones: ``presence.py``.
 - **Deadlines** in a Redis sorted set, fired once: ``timers.py``.
 - **A second tab** on another process replaces the first: ``tabs.py``.
@@ -255,7 +256,10 @@ class Node:
                     if key == self.store.created_key:
                         created = events[-1].actor
                         for event in events:
-                            await self._adopt(event.data["key"])
+                            if event.type == "rewritten":
+                                await self._rewritten(event.data["key"])
+                            else:
+                                await self._adopt(event.data["key"])
                     elif is_meeting_log(key):
                         fresh = await self.hub.absorb(key, events)
                         if any(e.type == MeetingEnded.TYPE for e in fresh):
@@ -334,7 +338,7 @@ class Node:
             pubsub = self.store.tail_client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self._relay_channel, self.presence.channel,
-                                       self.store.rewritten_channel, self.tabs.channel)
+                                       self.tabs.channel)
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
@@ -342,9 +346,6 @@ class Node:
                     channel = message["channel"].decode()
                     if channel == self.presence.channel:
                         await self.presence.on_message(message["data"])
-                        continue
-                    if channel == self.store.rewritten_channel:
-                        await self._rewritten(message["data"].decode())
                         continue
                     if channel == self.tabs.channel:
                         await self.tabs.on_message(message["data"])

@@ -258,8 +258,10 @@ class RedisStore:
     async def rewrite(self, meeting: str, events: Sequence[Event]) -> None:
         """Replace a meeting's whole log (erasure) and drop its snapshots. Redis keeps
         the old bytes in its append-only file until ``BGREWRITEAOF`` (docs/deploy.md),
-        which we ask for here. Every process is told on ``rewritten_channel`` (in the
-        same transaction), so none keeps the erased events in memory."""
+        which we ask for here. Every process is told through the stream of new logs (an
+        entry ``r``, in the same transaction), which each reads from its own position: a
+        notice cannot be lost as a pub/sub message can, so none keeps erased events in
+        memory."""
         payloads = [_encode((e.ts, e.actor, e.type, e.data)) for e in events]
         key = self.log_key(meeting)
         pipe = self.redis.pipeline(transaction=True)
@@ -270,7 +272,7 @@ class RedisStore:
             pipe.sadd(self.logs_key, meeting)
         else:
             pipe.srem(self.logs_key, meeting)
-        pipe.publish(self.rewritten_channel, meeting)
+        pipe.xadd(self.created_key, {"r": meeting}, maxlen=10000, approximate=True)
         await self.call(pipe.execute())
         with contextlib.suppress(StoreError):
             await self.call(self.redis.bgrewriteaof())
@@ -280,16 +282,12 @@ class RedisStore:
 
     # -- added for the cluster ------------------------------------------------
 
-    @property
-    def rewritten_channel(self) -> str:
-        """Pub/sub channel naming each log ``rewrite`` replaced or removed."""
-        return f"{self.prefix}rewritten"
-
     async def tail(self, positions: dict[str, Any], block_ms: int,
                    count: int = 1000) -> list[tuple[str, list[Event]]]:
         """Events after each log's position, waiting up to ``block_ms`` for any.
         ``positions`` maps a log key to the last seq held; ``created_key`` (the stream
-        of new logs) may be given with its last stream id as a string position."""
+        of new logs, ``created``, and of rewritten ones, ``rewritten``) may be given with
+        its last stream id as a string position."""
         streams: dict[str, str] = {}
         for key, pos in positions.items():
             streams[key if key == self.created_key else self.log_key(key)] = (
@@ -304,9 +302,7 @@ class RedisStore:
         for stream, rows in found or []:
             name = stream.decode()
             if name == self.created_key:
-                out.append((name, [Event(0, 0, rid.decode(), "created",
-                                         {"key": fields[b"k"].decode()})
-                                   for rid, fields in rows]))
+                out.append((name, [_notice(rid, fields) for rid, fields in rows]))
             else:
                 out.append((name[plen:], [_event(rid, fields) for rid, fields in rows]))
         return out
@@ -406,3 +402,10 @@ def _seq(entry_id: bytes) -> int:
 def _event(entry_id: bytes, fields: dict[bytes, bytes]) -> Event:
     ts, actor, typ, data = _decode_entry(fields[b"e"])
     return Event(_seq(entry_id), ts, actor, typ, data)
+
+
+def _notice(rid: bytes, fields: dict[bytes, bytes]) -> Event:
+    """An entry of the stream of new and rewritten logs (its id is the position)."""
+    if b"r" in fields:
+        return Event(0, 0, rid.decode(), "rewritten", {"key": fields[b"r"].decode()})
+    return Event(0, 0, rid.decode(), "created", {"key": fields[b"k"].decode()})

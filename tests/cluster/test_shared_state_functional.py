@@ -102,3 +102,27 @@ async def test_ending_and_removing_a_meeting_reaches_the_other_process(
     await eventually(lambda: b.app[HUB].get(meeting.id).state.meeting.ended)
     await a.app[HUB].remove(meeting.id)
     await eventually(lambda: meeting.id not in {m.id for m in b.app[HUB].all()})
+
+
+async def test_a_removal_reaches_a_process_that_was_not_subscribed_at_that_moment(
+        redis: RedisServer, pair: list[RunningServer]) -> None:
+    """The notice of a rewrite (erasure, removal) is in a stream every process reads from
+    its own position, not a pub/sub message: a process whose subscription was down at
+    that moment (at most once) still drops the meeting, so no erased data lives on."""
+    import redis.asyncio as aioredis
+
+    from server.keys import HUB
+    a, b = pair
+    meeting = await a.new_meeting()
+    await meeting.participant("Anna")
+    await meeting_on(b, meeting).participant("Bo", "Vasa")
+    status, _ = await a.api("POST", f"/api/meetings/{meeting.id}/end")
+    assert status == 200
+    await eventually(lambda: b.app[HUB].get(meeting.id).state.meeting.ended)
+    admin = aioredis.Redis.from_url(redis.url)
+    try:
+        assert await admin.client_kill_filter(_type="pubsub") >= 1  # every subscription cut
+        await a.app[HUB].remove(meeting.id)
+    finally:
+        await admin.aclose()
+    await eventually(lambda: meeting.id not in {m.id for m in b.app[HUB].all()})
