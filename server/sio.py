@@ -24,6 +24,7 @@ permessage-deflate is not negotiated, so every frame can be shared.
 import asyncio
 import base64
 import collections
+import inspect
 import json
 import logging
 import struct
@@ -32,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
+from aiohttp import WSMessage, WSMsgType
 from aiohttp.web import WebSocketResponse
 from engineio import async_socket as eio_async_socket
 from engineio import exceptions as eio_exceptions
@@ -93,6 +95,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self.backlog_cuts = 0
         #: Frames for idle websockets in this turn of the loop, written by _uncork.
         self._corked: dict[Any, list[bytes]] = {}
+        #: Event name -> its handler, once seen to be a coroutine function.
+        self._coroutine_handlers: dict[str, Any] = {}
         # Our websocket wrapper: no permessage-deflate, and a handle for the fast path.
         self.eio._async = {**self.eio._async, "websocket": _FastWebSocket}
         self.eio.create_queue = _LeanQueue  # each Engine.IO socket's send queue
@@ -248,6 +252,17 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             sock.queue.put_nowait(None)  # the writer's "stop": it closes the websocket
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> Any:
+        if type(data) is str and data[:1] == "2" and eio_sid not in self._binary_packet:
+            event = self._plain_event(data)
+            if event is not None:  # the common packet, read without a packet object
+                try:
+                    await self._handle_event(eio_sid, NAMESPACE, *event)
+                except _ProtocolViolation as exc:
+                    await self._close_malformed(eio_sid, str(exc))
+                except Exception as exc:  # noqa: BLE001 - as below
+                    await self._close_malformed(eio_sid,
+                                                f"{type(exc).__name__}: {str(exc)[:80]}")
+                return None
         if (isinstance(data, str) and data[:1] in ("5", "6")
                 and eio_sid not in self._binary_packet
                 and _attachments(data) > self._limits.max_attachments):
@@ -298,7 +313,21 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             raise _ProtocolViolation("an event before the namespace handshake")
         name = data[0] if isinstance(data, list) and data else None
         if isinstance(name, str) and name not in RESERVED_EVENTS:
-            return await super()._handle_event(eio_sid, namespace, id, data)  # type: ignore[no-any-return]
+            handler = self._direct_handler(namespace, name)
+            if handler is None:
+                return await super()._handle_event(eio_sid, namespace, id, data)  # type: ignore[no-any-return]
+            # python-socketio's _handle_event, _handle_event_internal and _trigger_event
+            # for a coroutine registered for this very event, handled in order
+            # (async_handlers=False): the same call and ACK, in one frame instead of four.
+            try:
+                r = await handler(sid, *data[1:])
+            except asyncio.CancelledError:  # as python-socketio's _trigger_event
+                r = None
+            if id is not None:
+                args = [] if r is None else list(r) if isinstance(r, tuple) else [r]
+                await self._send_encoded(eio_sid,
+                                         encode_ack(self.packet_class, namespace, id, args))
+            return None
         if isinstance(name, str):
             code, message = "reserved_event", f"{name[:64]!r} is reserved; clients may not send it."
         else:
@@ -309,6 +338,40 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await self._send_packet(eio_sid, self.packet_class(
                 sio_packet.ACK, namespace=namespace, id=id, data=[answer]))
         return None
+
+    def _plain_event(self, data: str) -> tuple[int | None, Any] | None:
+        """(ack id, payload) of a JSON EVENT packet on the default namespace with no
+        binary parts ("2", an optional id, a JSON array), decoded as python-socketio's
+        packet would; None for anything else (the packet class decodes it, and says
+        what is wrong with it)."""
+        if self.packet_class is not _JsonPacket:
+            return None
+        start = 1
+        while start < len(data) and start < 16 and data[start] in _DIGITS:
+            start += 1
+        if data[start:start + 1] != "[":
+            return None
+        id = int(data[1:start]) if start > 1 else None
+        try:
+            payload = _Json.loads(data[start:])
+        except ValueError:
+            return None
+        return id, payload
+
+    def _direct_handler(self, namespace: str, name: str) -> Any:
+        """The coroutine function registered for ``name`` (what python-socketio's
+        ``_trigger_event`` would await), or None where python-socketio must dispatch
+        itself (a catch-all, a namespace handler class, a plain function, async
+        handlers)."""
+        handler = self.handlers.get(namespace, {}).get(name)
+        if handler is None or self.async_handlers:
+            return None
+        known = self._coroutine_handlers.get(name)
+        if known is not handler:
+            if not inspect.iscoroutinefunction(handler):
+                return None
+            self._coroutine_handlers[name] = handler
+        return handler
 
     def _await_attachments(self, eio_sid: str, header: Any) -> None:
         """A binary packet's attachments follow its header at once, or never will."""
@@ -521,8 +584,15 @@ class _FastWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             raise OSError()
         return msg.data
 
+    def silent(self) -> None:
+        """End a ``wait`` under way as a receive timeout would: the client is gone."""
+        reader = self._sock._reader
+        if reader is not None:
+            reader.feed_data(WSMessage(WSMsgType.ERROR, TimeoutError(), None), 0)
+
 
 _EIO_HANDLER = eio_async_socket.AsyncSocket._websocket_handler
+_DIGITS = frozenset("0123456789")
 _NO_PUTTERS: "collections.deque[Any]" = collections.deque(maxlen=0)
 
 
@@ -641,13 +711,41 @@ async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
 
     writer_task = asyncio.ensure_future(writer())
     server.logger.info("%s: Upgrade to websocket successful", sock.sid)
+    # Engine.IO MESSAGEs go straight to python-socketio's handler, as AsyncSocket.receive
+    # and engine.io's _trigger_event would pass them (not as a task: async_handlers is
+    # off in engine.io under python-socketio), without a packet object per frame.
+    on_message = server.handlers.get("message")
+    if server.async_handlers or not inspect.iscoroutinefunction(on_message):
+        on_message = None
+    # A client silent for ping_interval + ping_timeout is gone. One timer per
+    # connection that moves on lazily, instead of a timeout armed and cancelled
+    # around every frame read (a Timeout, a timer handle and a heap push each).
+    loop = asyncio.get_running_loop()
+    heard = loop.time()
+
+    def watch() -> None:
+        nonlocal watchdog
+        if loop.time() < heard + silence_s:
+            watchdog = loop.call_at(heard + silence_s, watch)
+        else:
+            ws.silent()
+    watchdog = loop.call_at(heard + silence_s, watch)
     while True:
         try:
-            p = await websocket_wait(silence_s)
-        except BaseException:  # noqa: BLE001 - a close, an error, a timeout, a cancel
+            p = await websocket_wait()
+        except BaseException:  # noqa: BLE001 - a close, an error, the silence, a cancel
             break
+        heard = loop.time()
         if p is None:
             break  # connection closed by client
+        if on_message is not None and type(p) is str and p[:1] == "4" and p[1:2] in _DIGITS:
+            try:
+                await on_message(sock.sid, p[1:])
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # noqa: BLE001 - as engine.io: log it, keep the connection
+                server.logger.exception("message async handler error")
+            continue
         pkt = eio_packet.Packet(encoded_packet=p)
         try:
             await sock.receive(pkt)
@@ -659,6 +757,7 @@ async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
         except Exception:  # noqa: BLE001 - as engine.io: log it, keep the connection
             server.logger.exception("Unknown receive error")
 
+    watchdog.cancel()
     await queue.put(None)  # unlock the writer task so it can exit
     await writer_task
     await sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)

@@ -12,8 +12,9 @@ from engineio import packet as eio_packet
 
 from server.keys import GATEWAY
 from server.sio import NAMESPACE, SocketServer
+from tests.hostile import RawMember
 from tests.rawsio import EVENT, RawSocket
-from tests.support import Client, Meeting, RunningServer
+from tests.support import Client, Meeting, RunningServer, start_server
 
 
 def sio_of(server: RunningServer) -> SocketServer:
@@ -172,3 +173,79 @@ async def test_each_connection_keeps_no_copy_of_its_request_headers(meeting: Mee
     assert "aiohttp.request" in environ
     assert not [k for k in environ if k.startswith("HTTP_")], sorted(environ)
     assert isinstance(sio.eio.sockets[eio_sid(sio, anna)].queue, _LeanQueue)
+
+
+async def test_a_relay_skips_the_generic_dispatch_of_engineio_and_socketio(
+        meeting: Meeting) -> None:
+    """A command's frame goes from the websocket to its handler without engine.io's
+    packet object and event dispatch (JSON: a text MESSAGE) and without python-socketio's
+    ``_trigger_event`` (the registered coroutine is awaited directly); the relay and the
+    ACK are the same."""
+    sio = sio_of(meeting.server)
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    await anna.inbox.wait("peers", lambda d: any(p["id"] == bo.participant for p in d["peers"]))
+    generic: list[str] = []
+
+    def counting(name: str, inner: Any) -> Any:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            generic.append(f"{name}:{args[0]}")
+            return await inner(*args, **kwargs)
+        return wrapper
+    sio._trigger_event = counting("socketio", sio._trigger_event)  # type: ignore[method-assign]
+    sio.eio._trigger_event = counting("engineio", sio.eio._trigger_event)
+    try:
+        await anna.ok("signal", {"to": bo.participant, "candidate": None})  # acked ok
+        got = await bo.inbox.wait("signal")
+        assert got == {"from": anna.participant, "candidate": None}
+        refused = await anna.call("signal", {"to": "nobody", "candidate": None})
+        assert refused["ok"] is False
+    finally:
+        del sio._trigger_event, sio.eio._trigger_event
+    if meeting.server.serializer == "json":
+        assert generic == []
+    else:  # msgpack: a binary frame, through engine.io's packet; socketio's skipped
+        assert generic == ["engineio:message", "engineio:message"]
+
+
+async def test_reading_a_frame_arms_no_timeout(meeting: Meeting,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The websocket reader does not arm and cancel a timeout around every frame (an
+    ``asyncio.Timeout``, a timer handle, a heap push each): one watchdog per connection
+    notices silence instead (next test)."""
+    member = RawMember(meeting, "participant", meeting.server.serializer)
+    armed: list[object] = []
+    real = asyncio.Timeout.reschedule
+
+    def counting(self: asyncio.Timeout, when: float | None) -> None:
+        armed.append(when)
+        real(self, when)
+    try:
+        sock = await member.ensure()
+        await sock.call("hand.raise", {})
+        monkeypatch.setattr(asyncio.Timeout, "reschedule", counting)
+        for _ in range(10):
+            assert "ok" in await sock.call("hand.lower", {})  # an answer, either way
+    finally:
+        monkeypatch.undo()
+        await member.close()
+    assert armed == []
+
+
+async def test_a_silent_websocket_is_closed_after_ping_interval_and_timeout(
+        tmp_path: Any) -> None:
+    server = await start_server(tmp_path / "d", ping_interval_s=1, ping_timeout_s=1)
+    try:
+        async with aiohttp.ClientSession() as http, http.ws_connect(
+                server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+                ) as ws:
+            opened = await ws.receive(timeout=5)
+            assert opened.data.startswith("0")
+            started = asyncio.get_running_loop().time()
+            while not ws.closed:  # pings arrive and are not answered
+                msg = await ws.receive(timeout=10)
+                if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                    break
+            assert asyncio.get_running_loop().time() - started < 5
+    finally:
+        await server.stop()
