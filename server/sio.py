@@ -118,12 +118,12 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if type(self.manager) is not socketio.AsyncManager:
             await self.emit(event, data, to=to)  # a pub/sub manager must publish
             return
-        packets, frame = _frames(encode_event(self.packet_class, event, data))
+        out = _Outgoing(encode_event(self.packet_class, event, data))
         sockets = self.eio.sockets
         cut: list[str] = []
         for _, eio_sid in self.manager.get_participants(NAMESPACE, to):
             sock = sockets.get(eio_sid)
-            if sock is not None and not self._deliver(sock, packets, frame):
+            if sock is not None and not self._deliver(sock, out):
                 cut.append(eio_sid)
         for eio_sid in cut:
             await self._cut(eio_sid)
@@ -136,7 +136,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _send_encoded(self, eio_sid: str, encoded: Any) -> None:
         """One encoded packet (a list when binary) to one connection, framed once."""
         sock = self.eio.sockets.get(eio_sid)
-        if sock is not None and not self._deliver(sock, *_frames(encoded)):
+        if sock is not None and not self._deliver(sock, _Outgoing(encoded)):
             await self._cut(eio_sid)
 
     async def _handle_event_internal(self, server: Any, sid: str, eio_sid: str, data: Any,
@@ -149,11 +149,12 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await self._send_encoded(eio_sid,
                                      encode_ack(self.packet_class, namespace, id, args))
 
-    def _deliver(self, sock: Any, packets: "list[_Preencoded]", frame: bytes) -> bool:
-        """Write ``frame`` to an idle websocket, or queue ``packets`` on the Engine.IO
-        socket; False when the connection's backlog is now over the limit."""
+    def _deliver(self, sock: Any, out: "_Outgoing") -> bool:
+        """Write ``out.frame`` to an idle websocket, or queue ``out.packets`` on the
+        Engine.IO socket; False when the connection's backlog is now over the limit."""
         if sock.closed or sock.closing:
             return True
+        frame = out.frame
         transport = _idle_websocket(sock)
         if transport is not None:
             corked = self._corked.get(transport)
@@ -165,7 +166,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
                 corked.append(frame)
             return transport.get_write_buffer_size() <= self.send_backlog_bytes
         queue = sock.queue
-        for pkt in packets:
+        for pkt in out.packets:
             queue.put_nowait(pkt)
         return queue.qsize() * len(frame) + _buffered(sock) <= self.send_backlog_bytes
 
@@ -442,11 +443,29 @@ def _loopback(address: str) -> bool:
     return address in ("127.0.0.1", "::1") or address.startswith("127.")
 
 
-def _frames(encoded: Any) -> "tuple[list[_Preencoded], bytes]":
-    """An encoded Socket.IO packet (a list when it has binary attachments) as Engine.IO
-    packets, and the websocket frames of all of them joined."""
-    packets = [_Preencoded(p) for p in (encoded if isinstance(encoded, list) else [encoded])]
-    return packets, b"".join(p.frame for p in packets)
+class _Outgoing:
+    """An encoded Socket.IO packet (a list when it has binary attachments) on its way to
+    one connection or many: ``frame``, the websocket frames of all its parts joined,
+    made at once; ``packets``, its Engine.IO packets, made only when a recipient needs
+    them queued (most go out as ``frame``)."""
+
+    __slots__ = ("_encoded", "frame", "_packets")
+
+    def __init__(self, encoded: Any) -> None:
+        self._encoded = encoded
+        self._packets: list[_Preencoded] | None = None
+        if type(encoded) is str:  # the common case: one text message, "4" + the packet
+            self.frame = ws_frame("4" + encoded)
+        else:
+            self.frame = b"".join(p.frame for p in self.packets)
+
+    @property
+    def packets(self) -> "list[_Preencoded]":
+        if self._packets is None:
+            encoded = self._encoded
+            self._packets = [_Preencoded(p) for p in
+                             (encoded if isinstance(encoded, list) else [encoded])]
+        return self._packets
 
 
 class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
@@ -780,9 +799,12 @@ def _idle_websocket(sock: Any) -> Any:
     only when the socket's Engine.IO writer task is parked on its empty queue is
     nothing else for this connection on its way, so a frame written now keeps order."""
     queue = sock.queue
-    if queue._queue or not any(not getter.done() for getter in queue._getters):
+    if queue._queue:
         return None
-    return _ws_transport(sock)
+    for getter in queue._getters:
+        if not getter.done():
+            return _ws_transport(sock)
+    return None
 
 
 def _buffered(sock: Any) -> int:
