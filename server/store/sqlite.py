@@ -100,7 +100,7 @@ class SQLiteStore:
         while self._pending or self._thread_writes:  # every append is answered
             if self._flush_at is None and not self._thread_writes:
                 self._flush()
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.005 if self._thread_writes else 0)
         db, self._db = self._db, None
         if db is not None:
             db.close()
