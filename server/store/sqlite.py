@@ -11,8 +11,9 @@ Why not a writer thread (what this was until issue 17): the thread and the loop 
 the GIL. A commit on the thread takes and drops the GIL several times (every
 statement releases it around SQLite's work); each time it wants it back while the loop
 runs Python, it waits until the loop blocks in ``select`` or the interpreter's switch
-interval (5 ms) forces a switch. Under steady load that put a 5–25 ms tail on the
-appends and on every chat behind them (see docs/benchmarks.md, "the store on the loop").
+interval (5 ms) forces a switch. Under steady load that put a tail of several ms on
+the appends (p99 3.5–5.6 ms in bench/bench_store.py, far more on a busy core) and on
+every chat behind them (docs/benchmarks.md, "Issue 17, item 3").
 
 What could take long stays off the loop, on the store's thread with a connection of
 its own: reads (the WAL lets them run beside the loop's commits), snapshots, rewrites,
