@@ -60,6 +60,10 @@ RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconne
 #: reconnects and resumes from its ``last_seq``.
 SEND_BACKLOG_BYTES = 4 * 1024 * 1024
 
+#: The longest a frame waits in ``SocketServer._corked`` for others to the same connection
+#: in the same turn of the loop (see ``_uncork``).
+CORK_MAX_S = 0.0005
+
 #: ``refuse_event(sid, code, message)``: the ack for a refused event.
 RefuseEvent = Callable[[str, str, str], Awaitable[dict[str, Any]]]
 
@@ -93,8 +97,10 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         #: See SEND_BACKLOG_BYTES; connections cut for it so far.
         self.send_backlog_bytes = SEND_BACKLOG_BYTES
         self.backlog_cuts = 0
-        #: Frames for idle websockets in this turn of the loop, written by _uncork.
+        #: Frames for idle websockets in this turn of the loop, written by _uncork, and
+        #: when the first of them was corked.
         self._corked: dict[Any, list[bytes]] = {}
+        self._corked_at = 0.0
         #: Event name -> its handler, once seen to be a coroutine function.
         self._coroutine_handlers: dict[str, Any] = {}
         # Our websocket wrapper: no permessage-deflate, and a handle for the fast path.
@@ -157,9 +163,12 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         frame = out.frame
         transport = _idle_websocket(sock)
         if transport is not None:
+            if self._corked and time.monotonic() - self._corked_at > CORK_MAX_S:
+                self._uncork()  # a long turn (a backlog read at once): out with what waits
             corked = self._corked.get(transport)
             if corked is None:
                 if not self._corked:
+                    self._corked_at = time.monotonic()
                     asyncio.get_running_loop().call_soon(self._uncork)
                 self._corked[transport] = [frame]
             else:
@@ -175,7 +184,10 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         system call instead of one per frame: a join's handshake answer, welcome, events
         and ack; a busy room's broadcasts). It runs before any Engine.IO writer woken in
         this turn, since those were woken after the first frame was corked: a
-        connection's order holds."""
+        connection's order holds. In a turn that runs long (after a stall, the loop
+        reads a backlog of messages at once), it also runs as soon as the first corked
+        frame is ``CORK_MAX_S`` old, so the first messages of the backlog are not held
+        until the last one is handled."""
         corked, self._corked = self._corked, {}
         for transport, frames in corked.items():
             if not transport.is_closing():

@@ -4,6 +4,7 @@ long-polling and upgrading recipients; a connection that reads nothing is cut, a
 client resumes from its last seq."""
 
 import asyncio
+import time
 from typing import Any
 
 import aiohttp
@@ -11,7 +12,7 @@ import pytest
 from engineio import packet as eio_packet
 
 from server.keys import GATEWAY
-from server.sio import NAMESPACE, SocketServer
+from server.sio import CORK_MAX_S, NAMESPACE, SocketServer
 from tests.hostile import RawMember
 from tests.rawsio import EVENT, RawSocket
 from tests.support import Client, Meeting, RunningServer, start_server
@@ -84,6 +85,33 @@ async def test_frames_of_one_turn_to_one_connection_go_out_in_one_write(
         del transport.write
     assert got == [0, 1, 2, 3, 4]
     assert len(writes) == 1, writes
+
+
+async def test_a_long_turn_does_not_hold_the_first_frames_back(meeting: Meeting) -> None:
+    """After a stall the loop reads a backlog of messages in one turn; the frames of the
+    first are written once they have waited CORK_MAX_S, not when the last is handled."""
+    sio = sio_of(meeting.server)
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    transport = sio.eio.sockets[eio_sid(sio, anna)].fast_ws._sock._writer.transport
+    writes: list[int] = []
+    write = transport.write
+
+    def counting(data: bytes) -> None:
+        writes.append(len(data))
+        write(data)
+
+    transport.write = counting
+    try:
+        await sio.fanout("probe", {"n": 1}, to=anna.sio.get_sid(NAMESPACE))
+        assert writes == []  # corked: more may follow to anna in this turn
+        busy_until = time.monotonic() + 2 * CORK_MAX_S
+        while time.monotonic() < busy_until:
+            pass  # the turn goes on handling other messages
+        await sio.fanout("probe", {"n": 2}, to=bo.sio.get_sid(NAMESPACE))
+        assert len(writes) == 1  # anna's frame went out; the turn has not ended
+    finally:
+        del transport.write
 
 
 async def test_one_broadcast_reaches_websocket_polling_and_upgrading_clients(
