@@ -24,14 +24,16 @@ permessage-deflate is not negotiated, so every frame can be shared.
 import asyncio
 import base64
 import collections
+import inspect
 import json
 import logging
 import struct
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
+from aiohttp import WSMessage, WSMsgType
 from aiohttp.web import WebSocketResponse
 from engineio import async_socket as eio_async_socket
 from engineio import exceptions as eio_exceptions
@@ -57,6 +59,10 @@ RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconne
 #: and a phone on a weak link still has minutes of meeting traffic in it. A cut client
 #: reconnects and resumes from its ``last_seq``.
 SEND_BACKLOG_BYTES = 4 * 1024 * 1024
+
+#: The longest a frame waits in ``SocketServer._corked`` for others to the same connection
+#: in the same turn of the loop (see ``_uncork``).
+CORK_MAX_S = 0.0005
 
 #: ``refuse_event(sid, code, message)``: the ack for a refused event.
 RefuseEvent = Callable[[str, str, str], Awaitable[dict[str, Any]]]
@@ -145,8 +151,12 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         #: See SEND_BACKLOG_BYTES; connections cut for it so far.
         self.send_backlog_bytes = SEND_BACKLOG_BYTES
         self.backlog_cuts = 0
-        #: Frames for idle websockets in this turn of the loop, written by _uncork.
+        #: Frames for idle websockets in this turn of the loop, written by _uncork, and
+        #: when the first of them was corked.
         self._corked: dict[Any, list[bytes]] = {}
+        self._corked_at = 0.0
+        #: Event name -> its handler, once seen to be a coroutine function.
+        self._coroutine_handlers: dict[str, Any] = {}
         # Our websocket wrapper: no permessage-deflate, and a handle for the fast path.
         self.eio._async = {**self.eio._async, "websocket": _FastWebSocket}
         self.eio.create_queue = _LeanQueue  # each Engine.IO socket's send queue
@@ -168,12 +178,12 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if type(self.manager) not in _LOCAL_MANAGERS:
             await self.emit(event, data, to=to)  # a pub/sub manager must publish
             return
-        packets, frame = _frames(encode_event(self.packet_class, event, data))
+        out = _Outgoing(encode_event(self.packet_class, event, data))
         sockets = self.eio.sockets
         cut: list[str] = []
         for _, eio_sid in self.manager.get_participants(NAMESPACE, to):
             sock = sockets.get(eio_sid)
-            if sock is not None and not self._deliver(sock, packets, frame):
+            if sock is not None and not self._deliver(sock, out):
                 cut.append(eio_sid)
         for eio_sid in cut:
             await self._cut(eio_sid)
@@ -186,7 +196,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _send_encoded(self, eio_sid: str, encoded: Any) -> None:
         """One encoded packet (a list when binary) to one connection, framed once."""
         sock = self.eio.sockets.get(eio_sid)
-        if sock is not None and not self._deliver(sock, *_frames(encoded)):
+        if sock is not None and not self._deliver(sock, _Outgoing(encoded)):
             await self._cut(eio_sid)
 
     async def _handle_event_internal(self, server: Any, sid: str, eio_sid: str, data: Any,
@@ -199,23 +209,27 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await self._send_encoded(eio_sid,
                                      encode_ack(self.packet_class, namespace, id, args))
 
-    def _deliver(self, sock: Any, packets: "_Packets", frame: bytes) -> bool:
-        """Write ``frame`` to an idle websocket, or queue ``packets`` on the Engine.IO
-        socket; False when the connection's backlog is now over the limit."""
+    def _deliver(self, sock: Any, out: "_Outgoing") -> bool:
+        """Write ``out.frame`` to an idle websocket, or queue ``out.packets`` on the
+        Engine.IO socket; False when the connection's backlog is now over the limit."""
         if sock.closed or sock.closing:
             return True
+        frame = out.frame
         transport = _idle_websocket(sock)
         if transport is not None:
+            if self._corked and time.monotonic() - self._corked_at > CORK_MAX_S:
+                self._uncork()  # a long turn (a backlog read at once): out with what waits
             corked = self._corked.get(transport)
             if corked is None:
                 if not self._corked:
+                    self._corked_at = time.monotonic()
                     asyncio.get_running_loop().call_soon(self._uncork)
                 self._corked[transport] = [frame]
             else:
                 corked.append(frame)
             return transport.get_write_buffer_size() <= self.send_backlog_bytes
         queue = sock.queue
-        for pkt in packets:
+        for pkt in out.packets:
             queue.put_nowait(pkt)
         return queue.qsize() * len(frame) + _buffered(sock) <= self.send_backlog_bytes
 
@@ -224,7 +238,10 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         system call instead of one per frame: a join's handshake answer, welcome, events
         and ack; a busy room's broadcasts). It runs before any Engine.IO writer woken in
         this turn, since those were woken after the first frame was corked: a
-        connection's order holds."""
+        connection's order holds. In a turn that runs long (after a stall, the loop
+        reads a backlog of messages at once), it also runs as soon as the first corked
+        frame is ``CORK_MAX_S`` old, so the first messages of the backlog are not held
+        until the last one is handled."""
         corked, self._corked = self._corked, {}
         for transport, frames in corked.items():
             if not transport.is_closing():
@@ -302,6 +319,17 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             sock.queue.put_nowait(None)  # the writer's "stop": it closes the websocket
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> Any:
+        if type(data) is str and data[:1] == "2" and eio_sid not in self._binary_packet:
+            event = self._plain_event(data)
+            if event is not None:  # the common packet, read without a packet object
+                try:
+                    await self._handle_event(eio_sid, NAMESPACE, *event)
+                except _ProtocolViolation as exc:
+                    await self._close_malformed(eio_sid, str(exc))
+                except Exception as exc:  # noqa: BLE001 - as below
+                    await self._close_malformed(eio_sid,
+                                                f"{type(exc).__name__}: {str(exc)[:80]}")
+                return None
         if (isinstance(data, str) and data[:1] in ("5", "6")
                 and eio_sid not in self._binary_packet
                 and _attachments(data) > self._limits.max_attachments):
@@ -352,7 +380,21 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             raise _ProtocolViolation("an event before the namespace handshake")
         name = data[0] if isinstance(data, list) and data else None
         if isinstance(name, str) and name not in RESERVED_EVENTS:
-            return await super()._handle_event(eio_sid, namespace, id, data)  # type: ignore[no-any-return]
+            handler = self._direct_handler(namespace, name)
+            if handler is None:
+                return await super()._handle_event(eio_sid, namespace, id, data)  # type: ignore[no-any-return]
+            # python-socketio's _handle_event, _handle_event_internal and _trigger_event
+            # for a coroutine registered for this very event, handled in order
+            # (async_handlers=False): the same call and ACK, in one frame instead of four.
+            try:
+                r = await handler(sid, *data[1:])
+            except asyncio.CancelledError:  # as python-socketio's _trigger_event
+                r = None
+            if id is not None:
+                args = [] if r is None else list(r) if isinstance(r, tuple) else [r]
+                await self._send_encoded(eio_sid,
+                                         encode_ack(self.packet_class, namespace, id, args))
+            return None
         if isinstance(name, str):
             code, message = "reserved_event", f"{name[:64]!r} is reserved; clients may not send it."
         else:
@@ -363,6 +405,40 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await self._send_packet(eio_sid, self.packet_class(
                 sio_packet.ACK, namespace=namespace, id=id, data=[answer]))
         return None
+
+    def _plain_event(self, data: str) -> tuple[int | None, Any] | None:
+        """(ack id, payload) of a JSON EVENT packet on the default namespace with no
+        binary parts ("2", an optional id, a JSON array), decoded as python-socketio's
+        packet would; None for anything else (the packet class decodes it, and says
+        what is wrong with it)."""
+        if self.packet_class is not _JsonPacket:
+            return None
+        start = 1
+        while start < len(data) and start < 16 and data[start] in _DIGITS:
+            start += 1
+        if data[start:start + 1] != "[":
+            return None
+        id = int(data[1:start]) if start > 1 else None
+        try:
+            payload = _Json.loads(data[start:])
+        except ValueError:
+            return None
+        return id, payload
+
+    def _direct_handler(self, namespace: str, name: str) -> Any:
+        """The coroutine function registered for ``name`` (what python-socketio's
+        ``_trigger_event`` would await), or None where python-socketio must dispatch
+        itself (a catch-all, a namespace handler class, a plain function, async
+        handlers)."""
+        handler = self.handlers.get(namespace, {}).get(name)
+        if handler is None or self.async_handlers:
+            return None
+        known = self._coroutine_handlers.get(name)
+        if known is not handler:
+            if not inspect.iscoroutinefunction(handler):
+                return None
+            self._coroutine_handlers[name] = handler
+        return handler
 
     def _await_attachments(self, eio_sid: str, header: Any) -> None:
         """A binary packet's attachments follow its header at once, or never will."""
@@ -433,39 +509,38 @@ def _loopback(address: str) -> bool:
     return address in ("127.0.0.1", "::1") or address.startswith("127.")
 
 
-def _frames(encoded: Any) -> "tuple[_Packets, bytes]":
-    """An encoded Socket.IO packet (a list when it has binary attachments) as Engine.IO
-    packets, and the websocket frames of all of them joined (an Engine.IO message is
-    "4" + text, or the bytes themselves)."""
-    parts = encoded if isinstance(encoded, list) else [encoded]
-    if len(parts) == 1:
-        part = parts[0]
-        return _Packets(parts), ws_frame("4" + part if type(part) is str else part)
-    return _Packets(parts), b"".join(ws_frame("4" + part if type(part) is str else part)
-                                     for part in parts)
+class _Outgoing:
+    """An encoded Socket.IO packet (a list when it has binary attachments) on its way to
+    one connection or many: ``frame``, the websocket frames of all its parts joined,
+    made at once; ``packets``, its Engine.IO packets, made only when a recipient needs
+    them queued (most go out as ``frame``)."""
 
+    __slots__ = ("_encoded", "frame", "_packets")
 
-class _Packets:
-    """The Engine.IO packets of one encoded message, made when first iterated: only a
-    recipient that is sent through its queue needs them, most need only the frame."""
-
-    __slots__ = ("_packets", "_parts")
-
-    def __init__(self, parts: list[str | bytes]) -> None:
-        self._parts = parts
+    def __init__(self, encoded: Any) -> None:
+        self._encoded = encoded
         self._packets: list[_Preencoded] | None = None
+        if type(encoded) is str:  # the common case: one text message, "4" + the packet
+            self.frame = ws_frame("4" + encoded)
+        else:  # an Engine.IO message is "4" + text, or the bytes themselves
+            self.frame = b"".join(ws_frame("4" + part if type(part) is str else part)
+                                  for part in (encoded if isinstance(encoded, list)
+                                               else [encoded]))
 
-    def __iter__(self) -> "Iterator[_Preencoded]":
+    @property
+    def packets(self) -> "list[_Preencoded]":
         if self._packets is None:
-            self._packets = [_Preencoded(part) for part in self._parts]
-        return iter(self._packets)
+            encoded = self._encoded
+            self._packets = [_Preencoded(p) for p in
+                             (encoded if isinstance(encoded, list) else [encoded])]
+        return self._packets
 
 
 class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
     """An Engine.IO message whose wire forms are computed once for all recipients.
 
     WebSocket recipients get the raw form (text, or bytes for a binary message)
-    through their queue (on the fast path, the frame ``_frames`` made instead);
+    through their queue (on the fast path, the frame ``_Outgoing`` made instead);
     long-polling recipients get the payload form, where a binary message is base64
     text (``b...``). Both are cached, neither through ``encode_cache``, which
     Engine.IO would return for either form.
@@ -621,6 +696,12 @@ class _FastWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             raise OSError()
         return msg.data
 
+    def silent(self) -> None:
+        """End a ``wait`` under way as a receive timeout would: the client is gone."""
+        reader = self._sock._reader
+        if reader is not None:
+            reader.feed_data(WSMessage(WSMsgType.ERROR, TimeoutError(), None), 0)
+
 
 class _HeldHeadersResponse(WebSocketResponse):  # type: ignore[misc]
     """aiohttp's websocket response with its 101 headers held back at ``prepare`` (as
@@ -648,6 +729,7 @@ def _open(response: WebSocketResponse, sock: Any) -> None:
 
 
 _EIO_HANDLER = eio_async_socket.AsyncSocket._websocket_handler
+_DIGITS = frozenset("0123456789")
 _NO_PUTTERS: "collections.deque[Any]" = collections.deque(maxlen=0)
 
 
@@ -766,13 +848,41 @@ async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
 
     writer_task = asyncio.ensure_future(writer())
     server.logger.info("%s: Upgrade to websocket successful", sock.sid)
+    # Engine.IO MESSAGEs go straight to python-socketio's handler, as AsyncSocket.receive
+    # and engine.io's _trigger_event would pass them (not as a task: async_handlers is
+    # off in engine.io under python-socketio), without a packet object per frame.
+    on_message = server.handlers.get("message")
+    if server.async_handlers or not inspect.iscoroutinefunction(on_message):
+        on_message = None
+    # A client silent for ping_interval + ping_timeout is gone. One timer per
+    # connection that moves on lazily, instead of a timeout armed and cancelled
+    # around every frame read (a Timeout, a timer handle and a heap push each).
+    loop = asyncio.get_running_loop()
+    heard = loop.time()
+
+    def watch() -> None:
+        nonlocal watchdog
+        if loop.time() < heard + silence_s:
+            watchdog = loop.call_at(heard + silence_s, watch)
+        else:
+            ws.silent()
+    watchdog = loop.call_at(heard + silence_s, watch)
     while True:
         try:
-            p = await websocket_wait(silence_s)
-        except BaseException:  # noqa: BLE001 - a close, an error, a timeout, a cancel
+            p = await websocket_wait()
+        except BaseException:  # noqa: BLE001 - a close, an error, the silence, a cancel
             break
+        heard = loop.time()
         if p is None:
             break  # connection closed by client
+        if on_message is not None and type(p) is str and p[:1] == "4" and p[1:2] in _DIGITS:
+            try:
+                await on_message(sock.sid, p[1:])
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # noqa: BLE001 - as engine.io: log it, keep the connection
+                server.logger.exception("message async handler error")
+            continue
         pkt = eio_packet.Packet(encoded_packet=p)
         try:
             await sock.receive(pkt)
@@ -784,6 +894,7 @@ async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
         except Exception:  # noqa: BLE001 - as engine.io: log it, keep the connection
             server.logger.exception("Unknown receive error")
 
+    watchdog.cancel()
     await queue.put(None)  # unlock the writer task so it can exit
     await writer_task
     await sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)

@@ -5,6 +5,12 @@ BENCH_GC_LOG=1; each collection that takes 1 ms or more is then written to stder
 JSON line {"event": "bench.gc", "gen": G, "ms": M, "t": T}, T being time.perf_counter()
 at its start (CLOCK_MONOTONIC, comparable with the load generator's clock). Nothing in
 the server changes, and without BENCH_GC_LOG this module does nothing.
+
+With BENCH_SLOW_LOG=1 (passed on by ``bench.run`` from its own environment) it also
+times every callback of an asyncio event loop (not uvloop) and writes those that took
+over 0.5 ms of the thread's CPU as {"event": "bench.slow", "cpu_ms", "wall_ms", "cb",
+"t"}: which task (its chain of awaits) or callback held the loop. A diagnostic: it
+costs ~1 µs per callback.
 """
 
 import gc
@@ -33,3 +39,29 @@ def _install() -> None:
 
 if os.environ.get("BENCH_GC_LOG"):
     _install()
+
+
+if os.environ.get("BENCH_SLOW_LOG"):
+    import asyncio.events as _ev
+    _orig = _ev.Handle._run
+
+    def _run(self):  # type: ignore[no-untyped-def]
+        t, c = time.perf_counter(), time.thread_time()
+        _orig(self)
+        cpu = time.thread_time() - c
+        if cpu > 0.0005:
+            sys.stderr.write(json.dumps({"event": "bench.slow", "cpu_ms": round(cpu * 1e3, 2),
+                                         "wall_ms": round((time.perf_counter() - t) * 1e3, 2),
+                                         "cb": _name(self._callback), "t": t}) + "\n")
+
+    def _name(cb):  # type: ignore[no-untyped-def]
+        task = getattr(cb, "__self__", None)
+        if task is not None and hasattr(task, "get_coro"):
+            coro = task.get_coro()
+            frames = []
+            while coro is not None:
+                frames.append(getattr(coro, "__qualname__", type(coro).__name__))
+                coro = getattr(coro, "cr_await", None)
+            return "task:" + ">".join(frames[-6:])
+        return repr(cb)[:200]
+    _ev.Handle._run = _run

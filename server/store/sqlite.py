@@ -1,22 +1,37 @@
-"""The embedded default: the log in SQLite, written by one thread.
+"""The embedded default: the log in SQLite, committed on the event loop's own thread.
 
-Appends are group-committed: every append that arrives while a commit is
-under way joins the next one, so a burst costs one transaction, and the
-event loop never waits on the disk. No interval, no size cap: a commit starts
-as soon as the one before it is done (or at once when none runs), which is
-the floor for latency; the batch grows by itself with the load.
+Appends are group-committed at the end of the loop turn: every append made while the
+loop runs one round of ready callbacks joins one transaction, committed by a callback
+scheduled with ``call_soon`` by the first of them. With WAL and ``synchronous=NORMAL`` a
+commit is a ``write()`` of the new pages to the WAL file, without ``fsync``: tens of
+µs, less than handing the batch to another thread and back. An append returns only
+after its commit returned, so nothing is delivered that a killed process could lose.
 
-The hand-off is as short as it gets: ``append`` submits the batch to the
-store's thread itself when no commit runs, and the thread, once the commit is
-done, schedules one callback on the loop that answers every append of the
-batch and starts the next commit. So an append waits for one commit plus two
-crossings between threads (no flusher task to wake, no executor future to
-copy into an asyncio one).
+Why not a writer thread (what this was until issue 17): the thread and the loop share
+the GIL. A commit on the thread takes and drops the GIL several times (every
+statement releases it around SQLite's work); each time it wants it back while the loop
+runs Python, it waits until the loop blocks in ``select`` or the interpreter's switch
+interval (5 ms) forces a switch. Under steady load that put a tail of several ms on
+the appends (p99 3.5–5.6 ms in bench/bench_store.py, far more on a busy core) and on
+every chat behind them (docs/benchmarks.md, "Issue 17, item 3").
+
+What could take long stays off the loop, on the store's thread with a connection of
+its own: reads (the WAL lets them run beside the loop's commits), snapshots, rewrites,
+the health probe, and checkpoints. The loop's connection never checkpoints
+(``wal_autocheckpoint=0``); every ``checkpoint_every`` commits the thread runs a
+PASSIVE checkpoint, which copies the WAL into the database and fsyncs while the loop
+goes on committing. Writes on the thread take SQLite's write lock, so while one runs
+the loop commits nothing: appends made meanwhile wait and are committed as soon as it
+is done (so the loop never blocks on the lock). Should the WAL still grow past
+``wal_limit_pages`` (a load that never leaves a checkpoint a quiet moment to finish),
+one TRUNCATE checkpoint runs as such a write.
 """
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +42,17 @@ import msgspec
 
 from rooms import Event
 from server.store.base import StoreError
+
+log = logging.getLogger("ledarstig.store")
+
+#: Commits between two checkpoints; a commit of a few events adds 1–3 pages to the WAL,
+#: so ~1–3 MB of WAL, as SQLite's own default (1,000 pages).
+CHECKPOINT_EVERY = 300
+#: Past this many pages in the WAL after a checkpoint, one that truncates it (~32 MB).
+WAL_LIMIT_PAGES = 8000
+#: How long the loop's connection waits for SQLite's write lock (only another process
+#: writing the file could hold it: the store's own writes never overlap its commits).
+WRITER_BUSY_S = 0.1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -46,25 +72,39 @@ _decode = msgspec.msgpack.Decoder(dict[str, Any]).decode
 
 
 class SQLiteStore:
-    def __init__(self, path: Path, on_commit: Callable[[float, int], None] | None = None) -> None:
+    def __init__(self, path: Path, on_commit: Callable[[float, int], None] | None = None,
+                 checkpoint_every: int = CHECKPOINT_EVERY,
+                 wal_limit_pages: int = WAL_LIMIT_PAGES) -> None:
         self._path = path
         self._on_commit = on_commit or (lambda seconds, count: None)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._db: sqlite3.Connection | None = None
+        self._db: sqlite3.Connection | None = None  # the loop's: appends
+        self._side: sqlite3.Connection | None = None  # the thread's: everything else
         self._pending: Batch = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        #: Resolved when the commit in flight (if any) has been answered.
-        self._inflight: asyncio.Future[None] | None = None
-        self._last: dict[str, int] = {}  # meeting -> last durable seq (store thread only)
+        self._flush_at: asyncio.Handle | None = None  # the commit scheduled for the turn's end
+        self._thread_writes = 0  # writes under way on the thread: no commit meanwhile
+        self._last: dict[str, int] = {}  # meeting -> last durable seq
+        self._checkpoint_every = checkpoint_every
+        self._wal_limit = wal_limit_pages
+        self._commits = 0  # since the last checkpoint
+        self._checkpoint: asyncio.Task[None] | None = None
+        #: The last few checkpoints: (kind, the thread that ran it, seconds).
+        self.checkpoints: list[tuple[str, str, float]] = []
 
     async def __aenter__(self) -> "SQLiteStore":
-        self._loop = asyncio.get_running_loop()
         await self._run(self._open)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        while self._inflight is not None:  # every commit started or pending is answered
-            await asyncio.shield(self._inflight)
+        while self._checkpoint is not None:
+            await asyncio.shield(self._checkpoint)
+        while self._pending or self._thread_writes:  # every append is answered
+            if self._flush_at is None and not self._thread_writes:
+                self._flush()
+            await asyncio.sleep(0.005 if self._thread_writes else 0)
+        db, self._db = self._db, None
+        if db is not None:
+            db.close()
         await self._run(self._close)
         self._thread.shutdown(wait=True)
 
@@ -78,8 +118,8 @@ class SQLiteStore:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         self._pending.append((meeting, rows, done))
-        if self._inflight is None:
-            self._start(loop)
+        if self._flush_at is None and not self._thread_writes:
+            self._flush_at = loop.call_soon(self._flush)
         await done
 
     async def read(self, meeting: str, after: int = 0) -> list[Event]:
@@ -110,8 +150,9 @@ class SQLiteStore:
         return [r[0] for r in rows]
 
     async def save_snapshot(self, meeting: str, seq: int, blob: bytes) -> None:
-        await self._run(self._exec, "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)",
-                        (meeting, seq, blob))
+        await self._thread_write(self._exec,
+                                 "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)",
+                                 (meeting, seq, blob))
 
     async def latest_snapshot(self, meeting: str) -> tuple[int, bytes] | None:
         rows = await self._run(self._query, "SELECT seq, blob FROM snapshots WHERE meeting = ?",
@@ -122,34 +163,35 @@ class SQLiteStore:
         """Replace a meeting's whole log (erasure, a deleted recording) and drop its
         snapshots; then no old byte stays in the WAL or in free pages."""
         rows = [(meeting, e.seq, e.ts, e.actor, e.type, _encode(e.data)) for e in events]
-        await self._run(self._rewrite, meeting, rows)
+        try:
+            await self._thread_write(self._rewrite, meeting, rows)
+        finally:
+            self._last.pop(meeting, None)  # the next append reads where the log ends
 
     def _rewrite(self, meeting: str, rows: list[Row]) -> None:
-        db = self._conn()
+        db = self._side_conn()
         with _transaction(db):
             db.execute("DELETE FROM events WHERE meeting = ?", (meeting,))
             db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
             db.execute("DELETE FROM snapshots WHERE meeting = ? OR substr(meeting, 1, ?) = ?",
                        (meeting, len(meeting) + 1, meeting + "#"))
-        self._last[meeting] = rows[-1][1] if rows else 0
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.execute("VACUUM")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def ping(self) -> None:
         """A real write, through the thread and the file the appends use."""
-        await self._run(self._probe)
+        await self._thread_write(self._probe)
 
-    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Hand what is pending to the store's thread as one commit (on the loop)."""
+    # -- on the loop -----------------------------------------------------------------
+
+    def _flush(self) -> None:
+        """Commit every pending append as one transaction and answer them (on the loop,
+        at the end of the turn in which the first of them was made)."""
+        self._flush_at = None
+        if self._thread_writes or not self._pending:
+            return  # a write on the thread holds the lock: it flushes when done
         batch, self._pending = self._pending, []
-        self._inflight = loop.create_future()
-        try:
-            self._thread.submit(self._commit_on_thread, loop, batch)
-        except RuntimeError as exc:  # the executor is shut down
-            self._answer(batch, set(), StoreError(f"The event store failed: {exc}."), 0.0)
-
-    def _commit_on_thread(self, loop: asyncio.AbstractEventLoop, batch: Batch) -> None:
         started = time.perf_counter()
         refused: set[int] = set()
         failure: StoreError | None = None
@@ -159,15 +201,14 @@ class SQLiteStore:
             failure = StoreError(f"The event store failed: {exc}.")
         except Exception as exc:  # noqa: BLE001 - the appends must hear of anything
             failure = StoreError(f"The event store failed: {exc!r}.")
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-            loop.call_soon_threadsafe(self._answer, batch, refused, failure,
-                                      time.perf_counter() - started)
-
-    def _answer(self, batch: Batch, refused: set[int], failure: StoreError | None,
-                seconds: float) -> None:
-        """On the loop: answer every append of a finished commit, start the next one."""
+        seconds = time.perf_counter() - started
         if failure is None:
             self._on_commit(seconds, len(batch))
+            self._commits += 1
+            if self._commits >= self._checkpoint_every and self._checkpoint is None:
+                self._commits = 0
+                self._checkpoint = asyncio.get_running_loop().create_task(
+                    self._checkpoint_wal())
         for index, (meeting, _, done) in enumerate(batch):
             if done.done():
                 continue
@@ -178,11 +219,26 @@ class SQLiteStore:
                     f"An append to {meeting} does not continue its log; refused."))
             else:
                 done.set_result(None)
-        inflight, self._inflight = self._inflight, None
-        if self._pending and self._loop is not None:
-            self._start(self._loop)
-        if inflight is not None and not inflight.done():
-            inflight.set_result(None)
+
+    async def _thread_write(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a write on the thread; the loop commits nothing until it is done."""
+        self._thread_writes += 1
+        try:
+            return await self._run(fn, *args)
+        finally:
+            self._thread_writes -= 1
+            if not self._thread_writes and self._pending and self._flush_at is None:
+                self._flush_at = asyncio.get_running_loop().call_soon(self._flush)
+
+    async def _checkpoint_wal(self) -> None:
+        try:
+            pages = await self._run(self._checkpoint_passive)
+            if pages > self._wal_limit:
+                await self._thread_write(self._checkpoint_truncate)
+        except StoreError as exc:  # the next commits try again
+            log.warning("WAL checkpoint failed: %s", exc)
+        finally:
+            self._checkpoint = None
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -191,26 +247,54 @@ class SQLiteStore:
         except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
             raise StoreError(f"The event store failed: {exc}.") from exc
 
-    # The methods below run on the store's own thread.
+    # The methods below run on the store's own thread, but for ``_insert`` (the loop).
 
     def _open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed (erasure)
-        db.executescript(_SCHEMA)
+        side = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        side.execute("PRAGMA journal_mode=WAL")
+        _configure(side)
+        side.executescript(_SCHEMA)
+        self._side = side
+        # The loop's connection, used only on the loop from now on.
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False,
+                             timeout=WRITER_BUSY_S)
+        _configure(db)
         self._db = db
 
     def _close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        if self._side is not None:
+            self._side.close()  # the last connection: SQLite checkpoints the WAL away
+            self._side = None
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
             raise sqlite3.OperationalError("the store is closed")
         return self._db
+
+    def _side_conn(self) -> sqlite3.Connection:
+        if self._side is None:
+            raise sqlite3.OperationalError("the store is closed")
+        return self._side
+
+    def _checkpoint_passive(self) -> int:
+        """Copy what the WAL holds into the database without waiting for anyone; the
+        size of the WAL in pages. (Once a checkpoint copied every page, the next commit
+        starts the WAL over from its beginning; a WAL that keeps growing never had
+        such a moment.)"""
+        started = time.perf_counter()
+        _, pages, _ = self._side_conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self._checkpointed("passive", started)
+        return max(0, int(pages))
+
+    def _checkpoint_truncate(self) -> None:
+        started = time.perf_counter()
+        self._side_conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._checkpointed("truncate", started)
+
+    def _checkpointed(self, kind: str, started: float) -> None:
+        self.checkpoints = [*self.checkpoints[-9:], (kind, threading.current_thread().name,
+                                                     time.perf_counter() - started)]
 
     def _insert(self, batch: Batch) -> set[int]:
         """Write every append that continues its meeting's log; return the indices of
@@ -236,20 +320,26 @@ class SQLiteStore:
         return refused
 
     def _probe(self) -> None:
-        db = self._conn()
+        db = self._side_conn()
         with _transaction(db):
             db.execute("INSERT OR REPLACE INTO health VALUES (1, ?)", (time.time(),))
 
     def _select(self, meeting: str, after: int) -> list[tuple[Any, ...]]:
-        return self._conn().execute(
+        return self._side_conn().execute(
             "SELECT seq, ts, actor, type, data FROM events WHERE meeting = ? AND seq > ? "
             "ORDER BY seq", (meeting, after)).fetchall()
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return self._conn().execute(sql, args).fetchall()
+        return self._side_conn().execute(sql, args).fetchall()
 
     def _exec(self, sql: str, args: tuple[Any, ...]) -> None:
-        self._conn().execute(sql, args)
+        self._side_conn().execute(sql, args)
+
+
+def _configure(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed (erasure)
+    db.execute("PRAGMA wal_autocheckpoint=0")  # the thread checkpoints, never a commit
 
 
 @contextlib.contextmanager

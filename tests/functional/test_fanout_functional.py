@@ -4,6 +4,7 @@ long-polling and upgrading recipients; a connection that reads nothing is cut, a
 client resumes from its last seq."""
 
 import asyncio
+import time
 from typing import Any
 
 import aiohttp
@@ -11,9 +12,10 @@ import pytest
 from engineio import packet as eio_packet
 
 from server.keys import GATEWAY
-from server.sio import NAMESPACE, SocketServer
+from server.sio import CORK_MAX_S, NAMESPACE, SocketServer
+from tests.hostile import RawMember
 from tests.rawsio import EVENT, RawSocket
-from tests.support import Client, Meeting, RunningServer
+from tests.support import Client, Meeting, RunningServer, start_server
 
 
 def sio_of(server: RunningServer) -> SocketServer:
@@ -83,6 +85,33 @@ async def test_frames_of_one_turn_to_one_connection_go_out_in_one_write(
         del transport.write
     assert got == [0, 1, 2, 3, 4]
     assert len(writes) == 1, writes
+
+
+async def test_a_long_turn_does_not_hold_the_first_frames_back(meeting: Meeting) -> None:
+    """After a stall the loop reads a backlog of messages in one turn; the frames of the
+    first are written once they have waited CORK_MAX_S, not when the last is handled."""
+    sio = sio_of(meeting.server)
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    transport = sio.eio.sockets[eio_sid(sio, anna)].fast_ws._sock._writer.transport
+    writes: list[int] = []
+    write = transport.write
+
+    def counting(data: bytes) -> None:
+        writes.append(len(data))
+        write(data)
+
+    transport.write = counting
+    try:
+        await sio.fanout("probe", {"n": 1}, to=anna.sio.get_sid(NAMESPACE))
+        assert writes == []  # corked: more may follow to anna in this turn
+        busy_until = time.monotonic() + 2 * CORK_MAX_S
+        while time.monotonic() < busy_until:
+            pass  # the turn goes on handling other messages
+        await sio.fanout("probe", {"n": 2}, to=bo.sio.get_sid(NAMESPACE))
+        assert len(writes) == 1  # anna's frame went out; the turn has not ended
+    finally:
+        del transport.write
 
 
 async def test_one_broadcast_reaches_websocket_polling_and_upgrading_clients(
@@ -172,3 +201,79 @@ async def test_each_connection_keeps_no_copy_of_its_request_headers(meeting: Mee
     assert "aiohttp.request" in environ
     assert not [k for k in environ if k.startswith("HTTP_")], sorted(environ)
     assert isinstance(sio.eio.sockets[eio_sid(sio, anna)].queue, _LeanQueue)
+
+
+async def test_a_relay_skips_the_generic_dispatch_of_engineio_and_socketio(
+        meeting: Meeting) -> None:
+    """A command's frame goes from the websocket to its handler without engine.io's
+    packet object and event dispatch (JSON: a text MESSAGE) and without python-socketio's
+    ``_trigger_event`` (the registered coroutine is awaited directly); the relay and the
+    ACK are the same."""
+    sio = sio_of(meeting.server)
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    await anna.inbox.wait("peers", lambda d: any(p["id"] == bo.participant for p in d["peers"]))
+    generic: list[str] = []
+
+    def counting(name: str, inner: Any) -> Any:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            generic.append(f"{name}:{args[0]}")
+            return await inner(*args, **kwargs)
+        return wrapper
+    sio._trigger_event = counting("socketio", sio._trigger_event)  # type: ignore[method-assign]
+    sio.eio._trigger_event = counting("engineio", sio.eio._trigger_event)
+    try:
+        await anna.ok("signal", {"to": bo.participant, "candidate": None})  # acked ok
+        got = await bo.inbox.wait("signal")
+        assert got == {"from": anna.participant, "candidate": None}
+        refused = await anna.call("signal", {"to": "nobody", "candidate": None})
+        assert refused["ok"] is False
+    finally:
+        del sio._trigger_event, sio.eio._trigger_event
+    if meeting.server.serializer == "json":
+        assert generic == []
+    else:  # msgpack: a binary frame, through engine.io's packet; socketio's skipped
+        assert generic == ["engineio:message", "engineio:message"]
+
+
+async def test_reading_a_frame_arms_no_timeout(meeting: Meeting,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The websocket reader does not arm and cancel a timeout around every frame (an
+    ``asyncio.Timeout``, a timer handle, a heap push each): one watchdog per connection
+    notices silence instead (next test)."""
+    member = RawMember(meeting, "participant", meeting.server.serializer)
+    armed: list[object] = []
+    real = asyncio.Timeout.reschedule
+
+    def counting(self: asyncio.Timeout, when: float | None) -> None:
+        armed.append(when)
+        real(self, when)
+    try:
+        sock = await member.ensure()
+        await sock.call("hand.raise", {})
+        monkeypatch.setattr(asyncio.Timeout, "reschedule", counting)
+        for _ in range(10):
+            assert "ok" in await sock.call("hand.lower", {})  # an answer, either way
+    finally:
+        monkeypatch.undo()
+        await member.close()
+    assert armed == []
+
+
+async def test_a_silent_websocket_is_closed_after_ping_interval_and_timeout(
+        tmp_path: Any) -> None:
+    server = await start_server(tmp_path / "d", ping_interval_s=1, ping_timeout_s=1)
+    try:
+        async with aiohttp.ClientSession() as http, http.ws_connect(
+                server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+                ) as ws:
+            opened = await ws.receive(timeout=5)
+            assert opened.data.startswith("0")
+            started = asyncio.get_running_loop().time()
+            while not ws.closed:  # pings arrive and are not answered
+                msg = await ws.receive(timeout=10)
+                if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                    break
+            assert asyncio.get_running_loop().time() - started < 5
+    finally:
+        await server.stop()

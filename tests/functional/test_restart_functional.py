@@ -90,3 +90,51 @@ async def test_sigterm_stops_fast_tells_clients_and_loses_nothing_acked(tmp_path
         if proc.returncode is None:
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
+
+
+async def test_sigkill_loses_no_acknowledged_chat(tmp_path: Path) -> None:
+    """The store commits on the event loop (WAL, ``synchronous=NORMAL``: a write to
+    the WAL file, no fsync) before a chat is acknowledged or delivered: a killed
+    process keeps every chat it acknowledged, and its log has no gap."""
+    port, data = free_port(), tmp_path / "d"
+    proc = await serve(data, port)
+    try:
+        meeting = (await rest(port, "POST", "/api/meetings", {
+            "title": "T", "starts_at": "2026-12-01T09:00:00Z"}))["id"]
+        token = (await rest(port, "POST", f"/api/meetings/{meeting}/invites"))[
+            "participant"]["token"]
+        target = SimpleNamespace(url=f"http://127.0.0.1:{port}", serializer="json",
+                                 transports=("websocket",))
+        people = [Client(target, token, meeting=meeting) for _ in range(4)]  # type: ignore[arg-type]
+        for i, person in enumerate(people):
+            await person.connect()
+            await person.join(f"Deltagare {i}", "Vasa")
+        acked: dict[int, str] = {}
+        enough = asyncio.Event()
+
+        async def chatter(person: Client, name: str) -> None:
+            for n in range(10_000):
+                try:
+                    answer = await person.call("chat", {"text": f"{name} {n}"}, timeout=3)
+                except Exception:
+                    return  # the process is gone: unanswered, so not promised
+                if answer.get("ok"):
+                    acked[answer["data"]["seq"]] = f"{name} {n}"
+                    if len(acked) >= 200:
+                        enough.set()
+        talk = [asyncio.create_task(chatter(p, str(i))) for i, p in enumerate(people)]
+        await asyncio.wait_for(enough.wait(), 20)  # SIGKILL in the middle of the chatter
+        proc.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(proc.wait(), 10)
+        await asyncio.gather(*talk)
+        proc = await serve(data, port)
+        log = await rest(port, "GET", f"/api/meetings/{meeting}/log?limit=10000")
+        seqs = [e["seq"] for e in log["events"]]
+        assert seqs == list(range(1, len(seqs) + 1))
+        texts = {e["seq"]: e["data"].get("text") for e in log["events"]}
+        missing = {seq: text for seq, text in acked.items() if texts.get(seq) != text}
+        assert not missing and len(acked) >= 200
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()

@@ -158,12 +158,12 @@ def test_a_message_is_framed_without_engineio_packets_until_a_queue_needs_them(
     monkeypatch.setattr(sio._Preencoded, "__init__", counted)
     for encoded in ('2["chat",{"t":"hej"}]',
                     encode_event(_JsonPacket, "board.state", {"update": b"\x00\x00"})):
-        packets, frame = sio._frames(encoded)
+        out = sio._Outgoing(encoded)
         assert made == []  # the fast path needs the frame only
         parts = encoded if isinstance(encoded, list) else [encoded]
-        queued = list(packets)  # a queued recipient gets Engine.IO packets, made once
-        assert made == parts and list(packets) == queued and len(made) == len(parts)
-        assert frame == b"".join(sio.ws_frame(p.encode()) for p in queued)
+        queued = list(out.packets)  # a queued recipient gets Engine.IO packets, made once
+        assert made == parts and list(out.packets) == queued and len(made) == len(parts)
+        assert out.frame == b"".join(sio.ws_frame(p.encode()) for p in queued)
         made.clear()
 
 

@@ -1,0 +1,118 @@
+"""Where the SQLite store does its work: appends are committed on the event loop at the
+end of the turn (no thread hop, no GIL hand-off); checkpoints and everything else run on
+the store's thread and never hold an append."""
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+from rooms import Event
+from server.store import SQLiteStore
+
+
+def ev(seq: int) -> Event:
+    return Event(seq, 1000 + seq, "a", "chat.sent", {"text": f"nr {seq}"})
+
+
+@contextmanager
+def thread_blocked(store: SQLiteStore) -> Iterator[threading.Event]:
+    """The store's thread busy (as with a long read or a slow checkpoint) until the
+    block ends."""
+    release, started = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        started.set()
+        release.wait(10)
+    store._thread.submit(hold)
+    assert started.wait(5)
+    try:
+        yield release
+    finally:
+        release.set()
+
+
+@asynccontextmanager
+async def opened(path: Path, **kwargs: int) -> AsyncIterator[tuple[SQLiteStore, list[int]]]:
+    batches: list[int] = []
+    async with SQLiteStore(path, on_commit=lambda s, n: batches.append(n), **kwargs) as st:
+        yield st, batches
+
+
+def on_disk(path: Path) -> list[tuple[str, int]]:
+    """What another connection (a restarted process) finds in the file."""
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT meeting, seq FROM events ORDER BY meeting, seq").fetchall()
+
+
+async def test_appends_of_one_turn_are_one_commit_on_the_loop_without_the_thread(
+        tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    async with opened(path) as (st, batches):
+        with thread_blocked(st):
+            appends = [asyncio.create_task(st.append(f"m{i}", [ev(1), ev(2)]))
+                       for i in range(20)]
+            await asyncio.wait_for(asyncio.gather(*appends), 2)  # the thread is still held
+            assert batches == [20]  # one transaction for the turn's appends
+            # Committed when the append returned: in the WAL, readable by anyone.
+            assert len(on_disk(path)) == 40
+            await asyncio.wait_for(st.append("m0", [ev(3)]), 2)
+            assert batches == [20, 1]
+
+
+async def test_checkpoints_run_on_the_store_thread_and_never_hold_an_append(
+        tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    async with opened(path, checkpoint_every=5) as (st, _):
+        assert st._db is not None
+        assert st._db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        for seq in range(1, 6):
+            await st.append("m", [ev(seq)])
+        for _ in range(500):
+            if st.checkpoints:
+                break
+            await asyncio.sleep(0.01)  # the checkpoint runs on the thread meanwhile
+        kind, thread, _seconds = st.checkpoints[-1]
+        assert kind == "passive" and thread.startswith("sqlite")
+        assert thread != threading.current_thread().name
+        with thread_blocked(st):  # the next checkpoint waits for the thread; appends do not
+            for seq in range(6, 21):
+                await asyncio.wait_for(st.append("m", [ev(seq)]), 2)
+        assert [s for _, s in on_disk(path)] == list(range(1, 21))
+
+
+async def test_a_wal_past_its_limit_is_truncated_on_the_thread(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    async with opened(path, checkpoint_every=3, wal_limit_pages=1) as (st, _):
+        for seq in range(1, 4):
+            await st.append("m", [ev(seq)])
+        for _ in range(500):
+            if any(kind == "truncate" for kind, _, _ in st.checkpoints):
+                break
+            await asyncio.sleep(0.01)
+        assert [(kind, thread[:6]) for kind, thread, _ in st.checkpoints] == [
+            ("passive", "sqlite"), ("truncate", "sqlite")]
+        assert (path.parent / (path.name + "-wal")).stat().st_size == 0
+        await st.append("m", [ev(4)])
+    assert [s for _, s in on_disk(path)] == [1, 2, 3, 4]
+
+
+async def test_a_write_on_the_thread_holds_commits_back_until_it_is_done(
+        tmp_path: Path) -> None:
+    """A snapshot (or rewrite, or health probe) takes SQLite's write lock on the thread:
+    the loop does not commit meanwhile (it would wait on the lock), and commits the
+    appends made meanwhile as soon as it is done."""
+    path = tmp_path / "s.db"
+    async with opened(path) as (st, batches):
+        with thread_blocked(st) as release:
+            snapshot = asyncio.create_task(st.save_snapshot("m", 1, b"x" * 100_000))
+            await asyncio.sleep(0)
+            appends = [asyncio.create_task(st.append(f"m{i}", [ev(1)])) for i in range(5)]
+            await asyncio.sleep(0.05)
+            assert batches == [] and not any(a.done() for a in appends)
+            release.set()
+            await asyncio.wait_for(asyncio.gather(snapshot, *appends), 5)
+        assert batches == [5]
+        assert await st.latest_snapshot("m") == (1, b"x" * 100_000)
