@@ -31,6 +31,11 @@ T = TypeVar("T")
 #: Cluster (--redis-url): a command that lost the race for its seq to another process
 #: is decided again on the caught-up state, at most this many times.
 CONFLICT_RETRIES = 8
+#: Cluster: the state is kept (encoded, in memory) every this many durable events, so
+#: a lost race rewinds to it and reads only the missed events (``LiveMeeting.rewind``).
+CHECKPOINT_EVERY = 100
+#: More missed events than this, and the meeting is reloaded from its log instead.
+CATCH_UP_MAX = 1000
 
 
 class Dispatch(Broadcaster, Protocol):
@@ -50,7 +55,8 @@ class MeetingNotEnded(DomainError):
 
 class Hub:
     def __init__(self, store: LogStore, dispatch: Dispatch, clock: Clock,
-                 snapshot_every: int = 1000, board_limits: BoardLimits | None = None) -> None:
+                 snapshot_every: int = 1000, board_limits: BoardLimits | None = None,
+                 checkpoint_every: int = 0) -> None:
         self._store = store
         self._board_limits = board_limits or BoardLimits()
         self._dispatch = dispatch
@@ -58,7 +64,10 @@ class Hub:
         self._snapshot_every = snapshot_every
         self._reload_lock = asyncio.Lock()
         self._meetings: dict[str, LiveMeeting] = {}
-        self.conflicts = 0  # cluster: appends another process won (each one a reload)
+        self.conflicts = 0  # cluster: appends another process won (each one a catch-up)
+        self.checkpoint_every = checkpoint_every  # cluster: CHECKPOINT_EVERY
+        self.caught_up = 0  # broken meetings brought back by reading only what they missed
+        self.reloads = 0  # ... and by a reload from the log
 
     async def recover(self) -> float:
         """Load every meeting from the store; returns the seconds it took."""
@@ -94,7 +103,7 @@ class Hub:
     async def create(self, title: str, starts_at: str, cohort: str) -> LiveMeeting:
         meeting_id = uuid.uuid4().hex[:12]
         draft = cmd.create_meeting(meeting_id, title, starts_at, cohort)
-        live = LiveMeeting(new_state(), self._store, self._dispatch, self._board_limits)
+        live = self._live(new_state())
         events, todo = live.commit_effects(SYSTEM, [draft], self._clock.now_ms())
         await live.publish(events)
         # cluster: the tail may have adopted it from the log meanwhile; keep that one
@@ -155,12 +164,51 @@ class Hub:
             live = self.get(meeting_id)
         return live
 
+    def _live(self, state: Session) -> LiveMeeting:
+        live = LiveMeeting(state, self._store, self._dispatch, self._board_limits)
+        live.checkpoint_every = self.checkpoint_every
+        return live
+
+    async def _catch_up(self, live: LiveMeeting) -> list[Effect] | None:
+        """A meeting broken by a refused append, brought back without a reload: its
+        state at ``durable`` from memory, then only the events the log has after it,
+        absorbed as the tail absorbs them (folded, delivered once and in order, their
+        effects returned). None if that cannot be done (no checkpoint yet, too far
+        behind, a rewritten log): then it is reloaded."""
+        if live.behind - live.durable > CATCH_UP_MAX:
+            return None
+        state = live.durable_state()
+        if state is None:
+            return None
+        missed = await self._store.read(live.id, live.durable)
+        if len(missed) > CATCH_UP_MAX:
+            return None
+        result = await live.rewind(state, missed)
+        if result is None:
+            return None
+        log.debug("meeting %s caught up on %d missed events", live.id, len(result[0]))
+        return result[1]
+
     async def _reload(self, meeting_id: str) -> None:
         async with self._reload_lock:  # one reload at a time; the loser sees it done
             live = self.get(meeting_id)
             if not live.broken:
                 return
             await live.drained()  # the log must hold all it will hold before we read it
+            caught = await self._catch_up(live)
+            if caught is not None:
+                self.caught_up += 1
+        if caught is not None:
+            local = self._local(caught)  # as for events the tail absorbs
+            if local:
+                await self._dispatch.run(meeting_id, local)
+            return
+        async with self._reload_lock:
+            live = self.get(meeting_id)
+            if not live.broken:
+                return
+            await live.drained()
+            self.reloads += 1
             log.warning("reloading meeting %s from its log after a store failure", meeting_id)
             judged: list[Effect] = []
             fresh = await self._load(meeting_id, judge_after=live.durable, judged=judged)
@@ -289,7 +337,8 @@ class Hub:
             for event in events[len(known):]:
                 judged += effects(state, event)
                 state.apply(event)
-        live = LiveMeeting(state, self._store, self._dispatch, self._board_limits)
+        live = self._live(state)
         live.recent.extend(events)  # the deque keeps only the newest
         live.snapshot_seq = after
+        live.keep_checkpoint()
         return live
