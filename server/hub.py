@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
 from facilitation.encounters import Encounters
+from facilitation.exceptions import FacilitationError
 from facilitation.history import cohort_encounters
 from facilitation.session import Session, fold
 from rooms import SYSTEM, Draft, Event
@@ -28,6 +29,7 @@ log = logging.getLogger("ledarstig.hub")
 
 Decision = Callable[[Session], Sequence[Draft]]
 T = TypeVar("T")
+REFUSALS = (DomainError, FacilitationError)  # a decision's "no"
 #: Cluster (--redis-url): a command that lost the race for its seq to another process
 #: is decided again on the caught-up state, at most this many times.
 CONFLICT_RETRIES = 8
@@ -68,6 +70,7 @@ class Hub:
         self.checkpoint_every = checkpoint_every  # cluster: CHECKPOINT_EVERY
         self.caught_up = 0  # broken meetings brought back by reading only what they missed
         self.reloads = 0  # ... and by a reload from the log
+        self.refusals_rechecked = 0  # refusals decided again after catching up
 
     async def recover(self) -> float:
         """Load every meeting from the store; returns the seconds it took."""
@@ -123,15 +126,27 @@ class Hub:
                     decide: Decision) -> tuple[list[Event], list[Effect]]:
         """``execute`` without running the effects: they are returned to the caller (the
         dispatcher, running a follow-up decision, queues them behind its own)."""
+        checked = False
         for attempt in range(CONFLICT_RETRIES):
             live = await self._healthy(meeting_id)
-            events, todo = live.commit_effects(actor, decide(live.state), self._clock.now_ms())
+            try:
+                drafts = decide(live.state)
+            except REFUSALS:
+                # Cluster: a refusal may rest on state another process changed and the
+                # tail has not brought yet (no round, a round already open...): refuse
+                # only on the log's latest state. One read, empty when up to date.
+                if checked or not self.checkpoint_every or not await self._caught_up(live):
+                    raise
+                checked = True
+                continue
+            events, todo = live.commit_effects(actor, drafts, self._clock.now_ms())
             if not events:
                 return events, todo
             try:
                 await live.publish(events)
             except SeqConflict:  # cluster: another process appended first; catch up
                 self.conflicts += 1
+                checked = True  # the catch-up reads the log: a refusal after it stands
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
                 if attempt:  # two processes in a burst on one meeting: step aside a little
@@ -168,6 +183,18 @@ class Hub:
         live = LiveMeeting(state, self._store, self._dispatch, self._board_limits)
         live.checkpoint_every = self.checkpoint_every
         return live
+
+    async def _caught_up(self, live: LiveMeeting) -> bool:
+        """Take in what the log has after ``live``'s durable seq (as the tail will), if
+        anything; True if something was missed. Nothing of ours is in flight when a
+        decision refuses: memory is the durable state."""
+        await live.drained()
+        missed = await self._store.read(live.id, live.durable)
+        if not missed:
+            return False
+        self.refusals_rechecked += 1
+        await self.absorb(live.id, missed)
+        return True
 
     async def _catch_up(self, live: LiveMeeting) -> list[Effect] | None:
         """A meeting broken by a refused append, brought back without a reload: its

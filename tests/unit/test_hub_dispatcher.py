@@ -8,6 +8,7 @@ import pytest
 
 from facilitation import breakouts as b
 from facilitation.breakouts import RoundSpec
+from facilitation.exceptions import FacilitationError
 from facilitation.rounds import Phase
 from rooms import Event, Role
 from rooms import commands as cmd
@@ -395,3 +396,31 @@ async def test_a_lost_race_without_a_checkpoint_still_reloads() -> None:
     [chat] = await other.hub.execute(m, "p1", lambda s: cmd.chat(s.meeting, "p1", "c1", "Hej"))
     assert chat.seq == len(await store.read(m))
     assert (other.hub.caught_up, other.hub.reloads) == (0, 1)
+
+
+async def test_a_refusal_is_decided_on_the_logs_latest_state() -> None:
+    """Cluster: another process previewed a round that this process's tail has not
+    brought yet. Opening it here must not be refused with ``no_round``: the refusal
+    makes the process read the log after its seq, take in the preview and decide
+    again. A refusal on the latest state stays a refusal (one empty read)."""
+    store = RacingStore()
+    world = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    m = await world.meeting(4)
+    other = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    await other.hub.adopt(m)
+    await world.hub.execute(m, "f", lambda s: b.preview(
+        s, "f", "r1", RoundSpec(group_count=2), seed=3))
+    other.trail.clear()
+    opened = await other.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    assert [e.type for e in opened][-1] == "round.opened"
+    kinds = [step[0] if step[0] != "send" else step[1] for step in other.trail]
+    assert kinds.index("round.previewed") < kinds.index("round.opened"), other.trail
+    assert other.hub.refusals_rechecked == 1
+    store.reads.clear()
+    with pytest.raises(FacilitationError) as refused:
+        await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    assert refused.value.code == "round_already_open"  # world had not taken in the
+    assert world.hub.caught_up == 1 and len(store.reads) == 1  # opening: lost the race
+    with pytest.raises(FacilitationError):
+        await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    assert len(store.reads) == 2 and world.hub.refusals_rechecked == 0  # one empty read
