@@ -134,6 +134,10 @@ class Setup:
         wait_port(listen)
         return listen
 
+    def cpu_by_process(self) -> list[float]:
+        """CPU seconds of each server process, in start order."""
+        return [sample(p.pid).cpu_s for _, p in self.servers]
+
     def cpu(self) -> tuple[float, float]:
         """CPU seconds of the server processes, and of redis/nginx."""
         servers = sum(sample(p.pid).cpu_s for _, p in self.servers)
@@ -204,6 +208,7 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
         await asyncio.sleep(idle_s)
         idle_ms_per_s = (setup.cpu()[0] - idle0) / (clock() - idle_at) * 1000
         cpu0, helper0 = setup.cpu()
+        each0 = setup.cpu_by_process()
         started = clock()
         for batch in range(0, n, 50):
             async def one(i: int) -> SioClient:
@@ -220,8 +225,10 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
             clients += await asyncio.gather(*(one(i) for i in range(batch, min(n, batch + 50))))
         join_s = clock() - started
         cpu1, helper1 = setup.cpu()
+        each1 = setup.cpu_by_process()
         await asyncio.sleep(1.0)  # let presence settle before measuring deliveries
         cpu2, helper2 = setup.cpu()
+        each2 = setup.cpu_by_process()
         count = int(rate * seconds)
         received[0] = 0
         t0 = clock()
@@ -236,6 +243,7 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
             async with asyncio.timeout(20):
                 await enough.wait()
         cpu3, helper3 = setup.cpu()
+        each3 = setup.cpu_by_process()
         deliver_s = clock() - t0
         pool = setup.pool_connections() if setup.redis_url else []
         for c in clients:
@@ -246,6 +254,11 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
         "server_cpu_ms_per_join": round((cpu1 - cpu0) / n * 1000, 2),
         "helper_cpu_ms_per_join": round((helper1 - helper0) / n * 1000, 2),
         "server_cpu_ms_per_s_idle": round(idle_ms_per_s, 1),
+        # each process's CPU per join, and per chat message (one event of the log)
+        "cpu_ms_per_join_by_process": [round((b - a) / n * 1000, 2)
+                                       for a, b in zip(each0, each1, strict=True)],
+        "cpu_ms_per_event_by_process": [round((b - a) / max(1, count) * 1000, 2)
+                                        for a, b in zip(each2, each3, strict=True)],
         "delivery_wall_s": round(deliver_s, 2),
         "messages": count, "deliveries": received[0], "expected": expected,
         "server_cpu_us_per_delivery": round((cpu3 - cpu2) / max(1, received[0]) * 1e6, 1),
