@@ -6,7 +6,10 @@ nginx and this load generator on core 1):
 - ``sqlite``: one process, the embedded store;
 - ``redis``: one process, ``--redis-url``;
 - ``redis x2 + nginx``: two processes sharing core 0, behind nginx (docs/deploy.md's
-  configuration), clients spread over both.
+  configuration), clients spread over both;
+- ``affinity: redis x2 + nginx by meeting``: the same, each client naming its meeting
+  in the URL as the browser client does, so nginx sends the meeting's clients to one
+  process (the other holds the meeting but serves none of its clients).
 
 Phases, each in a fresh meeting: ``N`` participants connect and join (server CPU per
 join); then ``senders`` participants chat at a fixed total rate for a few seconds and
@@ -217,7 +220,10 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
                 port = direct[i % len(direct)] if direct else setup.entry
                 where[i] = port
                 c = SioClient(Codec("msgpack"), handler(i))
-                await c.connect(session, websocket_url(f"http://127.0.0.1:{port}"),
+                url = websocket_url(f"http://127.0.0.1:{port}")
+                if "by meeting" in setup.name:  # as the browser client: nginx routes by it
+                    url += f"&meeting={meeting}"
+                await c.connect(session, url,
                                 {"token": token, "meeting": meeting})
                 (ack,) = await c.call("join", {"name": f"P{i}", "municipality": f"M{i % 30}"})
                 assert ack["ok"], ack
@@ -294,7 +300,7 @@ async def main() -> None:
     results = []
     only = args.only.split(",") if args.only else None
     for name in ("sqlite", "redis", "redis x2 + nginx", "redis x2 (direct, latency split)",
-                 "transport"):
+                 "affinity: redis x2 + nginx by meeting", "transport"):
         if only and not any(name.startswith(o) for o in only):
             continue
         print(json.dumps({"setup": name, "loadavg_before": os.getloadavg()}), flush=True)
@@ -308,7 +314,7 @@ async def main() -> None:
                 direct: list[int] = []
                 if name != "sqlite":
                     setup.start_redis()
-                if name.startswith("redis x2"):
+                if "redis x2" in name:
                     ports = [setup.start_server("n1"), setup.start_server("n2")]
                     if "nginx" in name:
                         setup.entry = setup.start_nginx(ports)
