@@ -19,7 +19,7 @@ from rooms.exceptions import DomainError
 from server.boards import snapshot_key
 from server.clock import Clock
 from server.effects import Effect, IndexForReview, Reloaded, effects, follow_up
-from server.live import Broadcaster, LiveMeeting
+from server.live import Broadcaster, LiveMeeting, refused_boards
 from server.state import decode_snapshot, encode_snapshot, new_state
 from server.store import LogStore, StoreError
 from server.store.base import SeqConflict
@@ -210,9 +210,12 @@ class Hub:
         missed = await self._store.read(live.id, live.durable)
         if len(missed) > CATCH_UP_MAX:
             return None
+        boards = refused_boards([e for e in live.recent if e.seq > live.durable])
         result = await live.rewind(state, missed)
         if result is None:
             return None
+        for room in boards:  # the retried update folds into the board as the log has it
+            await live.boards.of(room)
         log.debug("meeting %s caught up on %d missed events", live.id, len(result[0]))
         return result[1]
 

@@ -31,6 +31,11 @@ T = TypeVar("T")
 Reader = tuple[Callable[[], Awaitable[None]], "asyncio.Future[None]"]
 
 
+def refused_boards(events: Sequence[Event]) -> set[str]:
+    """Rooms whose board these (refused) events updated."""
+    return {e.data["room"] for e in events if e.type == BoardUpdated.TYPE}
+
+
 class Broadcaster(Protocol):
     async def deliver(self, meeting: str, events: Sequence[Event]) -> None: ...
 
@@ -230,8 +235,7 @@ class LiveMeeting:
             refused = [e for e in self.recent if e.seq > self.durable]
             for _ in refused:
                 self.recent.pop()
-            if any(e.type == BoardUpdated.TYPE for e in refused):
-                self.boards.forget()  # read again from the log when next used
+            self.boards.drop(refused_boards(refused))  # read again from the log
             self.state = state
             self._committed = self._published = self.durable
             self.broken = False

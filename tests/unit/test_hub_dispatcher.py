@@ -12,6 +12,7 @@ from facilitation.exceptions import FacilitationError
 from facilitation.rounds import Phase
 from rooms import Event, Role
 from rooms import commands as cmd
+from rooms.events import BoardUpdated
 from server.connections import Connection, Connections
 from server.dispatcher import Dispatcher, Services
 from server.effects import Attached, Detached, PresenceChanged, effects
@@ -24,6 +25,8 @@ from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
 from server.store import MemoryStore, StoreError
 from server.store.base import SeqConflict
+from tests.unit.board.board_helpers import Client as BoardClient
+from tests.unit.board.board_helpers import stroke
 
 T0 = 1_800_000_000_000
 
@@ -424,3 +427,22 @@ async def test_a_refusal_is_decided_on_the_logs_latest_state() -> None:
     with pytest.raises(FacilitationError):
         await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
     assert len(store.reads) == 2 and world.hub.refusals_rechecked == 0  # one empty read
+
+
+async def test_a_board_update_that_lost_a_race_is_decided_again_on_the_board_of_the_log(
+        ) -> None:
+    """Cluster: a whiteboard stroke lost the race for its seq. The board had folded it
+    (a CRDT cannot take it back): that board is read again from the log, and the
+    stroke, decided again, is on it once; the update is not refused."""
+    store = RacingStore()
+    world = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    m = await world.meeting(2)
+    other = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    await other.hub.adopt(m)
+    await other.hub.get(m).boards.of("plenary")
+    await world.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c0", "Hej"))
+    update = BoardClient(7).add("e1", stroke(1, 2))
+    await other.hub.execute(m, "p1", lambda s: [BoardUpdated(room="plenary", update=update)])
+    assert (other.hub.caught_up, other.hub.reloads) == (1, 0)
+    assert (await other.hub.get(m).boards.of("plenary")).element_count == 1
+    assert [e.type for e in await store.read(m)][-2:] == ["chat.sent", "board.updated"]
