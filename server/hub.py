@@ -186,10 +186,13 @@ class Hub:
 
     async def _caught_up(self, live: LiveMeeting) -> bool:
         """Take in what the log has after ``live``'s durable seq (as the tail will), if
-        anything; True if something was missed. Nothing of ours is in flight when a
-        decision refuses: memory is the durable state."""
+        anything; True if something was missed. Once nothing of ours is in flight,
+        memory is the durable state (if an append failed, ``absorb`` reloads)."""
         await live.drained()
-        missed = await self._store.read(live.id, live.durable)
+        try:
+            missed = await self._store.read(live.id, live.durable)
+        except StoreError:
+            return False  # cannot tell: the refusal stands (an append would fail too)
         if not missed:
             return False
         self.refusals_rechecked += 1

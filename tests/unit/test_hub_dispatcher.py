@@ -117,6 +117,8 @@ class RacingStore(FlakyStore):
 
     async def read(self, meeting: str, after: int = 0) -> list[Event]:
         self.reads.append(after)
+        if self.refuse:
+            raise StoreError("Redis is down.")
         return await super().read(meeting, after)
 
 
@@ -446,3 +448,15 @@ async def test_a_board_update_that_lost_a_race_is_decided_again_on_the_board_of_
     assert (other.hub.caught_up, other.hub.reloads) == (1, 0)
     assert (await other.hub.get(m).boards.of("plenary")).element_count == 1
     assert [e.type for e in await store.read(m)][-2:] == ["chat.sent", "board.updated"]
+
+
+async def test_a_refusal_stands_when_the_log_cannot_be_read() -> None:
+    """Redis down: the refusal cannot be checked against the log, and is given as
+    decided (not turned into ``store_unavailable``)."""
+    store = RacingStore()
+    world = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    m = await world.meeting(2)
+    store.refuse = True
+    with pytest.raises(FacilitationError) as refused:
+        await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    assert refused.value.code == "no_round" and store.reads
