@@ -6,7 +6,10 @@ nginx and this load generator on core 1):
 - ``sqlite``: one process, the embedded store;
 - ``redis``: one process, ``--redis-url``;
 - ``redis x2 + nginx``: two processes sharing core 0, behind nginx (docs/deploy.md's
-  configuration), clients spread over both.
+  configuration), clients spread over both;
+- ``affinity: redis x2 + nginx by meeting``: the same, each client naming its meeting
+  in the URL as the browser client does, so nginx sends the meeting's clients to one
+  process (the other holds the meeting but serves none of its clients).
 
 Phases, each in a fresh meeting: ``N`` participants connect and join (server CPU per
 join); then ``senders`` participants chat at a fixed total rate for a few seconds and
@@ -134,6 +137,10 @@ class Setup:
         wait_port(listen)
         return listen
 
+    def cpu_by_process(self) -> list[float]:
+        """CPU seconds of each server process, in start order."""
+        return [sample(p.pid).cpu_s for _, p in self.servers]
+
     def cpu(self) -> tuple[float, float]:
         """CPU seconds of the server processes, and of redis/nginx."""
         servers = sum(sample(p.pid).cpu_s for _, p in self.servers)
@@ -204,6 +211,7 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
         await asyncio.sleep(idle_s)
         idle_ms_per_s = (setup.cpu()[0] - idle0) / (clock() - idle_at) * 1000
         cpu0, helper0 = setup.cpu()
+        each0 = setup.cpu_by_process()
         started = clock()
         for batch in range(0, n, 50):
             async def one(i: int) -> SioClient:
@@ -212,7 +220,10 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
                 port = direct[i % len(direct)] if direct else setup.entry
                 where[i] = port
                 c = SioClient(Codec("msgpack"), handler(i))
-                await c.connect(session, websocket_url(f"http://127.0.0.1:{port}"),
+                url = websocket_url(f"http://127.0.0.1:{port}")
+                if "by meeting" in setup.name:  # as the browser client: nginx routes by it
+                    url += f"&meeting={meeting}"
+                await c.connect(session, url,
                                 {"token": token, "meeting": meeting})
                 (ack,) = await c.call("join", {"name": f"P{i}", "municipality": f"M{i % 30}"})
                 assert ack["ok"], ack
@@ -220,8 +231,10 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
             clients += await asyncio.gather(*(one(i) for i in range(batch, min(n, batch + 50))))
         join_s = clock() - started
         cpu1, helper1 = setup.cpu()
+        each1 = setup.cpu_by_process()
         await asyncio.sleep(1.0)  # let presence settle before measuring deliveries
         cpu2, helper2 = setup.cpu()
+        each2 = setup.cpu_by_process()
         count = int(rate * seconds)
         received[0] = 0
         t0 = clock()
@@ -236,6 +249,7 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
             async with asyncio.timeout(20):
                 await enough.wait()
         cpu3, helper3 = setup.cpu()
+        each3 = setup.cpu_by_process()
         deliver_s = clock() - t0
         pool = setup.pool_connections() if setup.redis_url else []
         for c in clients:
@@ -246,6 +260,11 @@ async def run_setup(setup: Setup, n: int, senders: int, rate: float, seconds: fl
         "server_cpu_ms_per_join": round((cpu1 - cpu0) / n * 1000, 2),
         "helper_cpu_ms_per_join": round((helper1 - helper0) / n * 1000, 2),
         "server_cpu_ms_per_s_idle": round(idle_ms_per_s, 1),
+        # each process's CPU per join, and per chat message (one event of the log)
+        "cpu_ms_per_join_by_process": [round((b - a) / n * 1000, 2)
+                                       for a, b in zip(each0, each1, strict=True)],
+        "cpu_ms_per_event_by_process": [round((b - a) / max(1, count) * 1000, 2)
+                                        for a, b in zip(each2, each3, strict=True)],
         "delivery_wall_s": round(deliver_s, 2),
         "messages": count, "deliveries": received[0], "expected": expected,
         "server_cpu_us_per_delivery": round((cpu3 - cpu2) / max(1, received[0]) * 1e6, 1),
@@ -281,7 +300,7 @@ async def main() -> None:
     results = []
     only = args.only.split(",") if args.only else None
     for name in ("sqlite", "redis", "redis x2 + nginx", "redis x2 (direct, latency split)",
-                 "transport"):
+                 "affinity: redis x2 + nginx by meeting", "transport"):
         if only and not any(name.startswith(o) for o in only):
             continue
         print(json.dumps({"setup": name, "loadavg_before": os.getloadavg()}), flush=True)
@@ -295,7 +314,7 @@ async def main() -> None:
                 direct: list[int] = []
                 if name != "sqlite":
                     setup.start_redis()
-                if name.startswith("redis x2"):
+                if "redis x2" in name:
                     ports = [setup.start_server("n1"), setup.start_server("n2")]
                     if "nginx" in name:
                         setup.entry = setup.start_nginx(ports)

@@ -27,7 +27,7 @@ from server.gateway import Gateway, Tools
 from server.gc_policy import GcPolicy
 from server.handlers import register_all
 from server.handlers.sfu import SfuEvents
-from server.hub import Hub
+from server.hub import CHECKPOINT_EVERY, Hub
 from server.keys import (
     BOARDS,
     CLOCK,
@@ -144,7 +144,8 @@ async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
     dispatcher = app[DISPATCHER] = Dispatcher(fanout, conns, metrics)
     board_limits = BoardLimits(max_update_bytes=settings.board_max_update_bytes,
                                max_elements=settings.board_max_elements)
-    hub = Hub(app[STORE], dispatcher, clock, settings.snapshot_every, board_limits)
+    hub = Hub(app[STORE], dispatcher, clock, settings.snapshot_every, board_limits,
+              checkpoint_every=CHECKPOINT_EVERY if cluster else 0)  # a lost race: hub.py
     seconds = await hub.recover()
     metrics.recovery.set(seconds)
     log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)

@@ -125,6 +125,13 @@ class MeetingBoards:
             self._since_snapshot[room] = 0
         return [(room, self._boards[room].compact()) for room in due]
 
+    def drop(self, rooms: set[str]) -> None:
+        """Drop these rooms' boards from memory: read from the log when next used (they
+        folded updates the store refused, which a CRDT cannot take back)."""
+        for room in rooms:
+            self._boards.pop(room, None)
+            self._since_snapshot.pop(room, None)
+
     def forget(self) -> None:
         """Drop every board from memory (the meeting ended; they stay in the log)."""
         self._boards.clear()

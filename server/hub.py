@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
 from facilitation.encounters import Encounters
+from facilitation.exceptions import FacilitationError
 from facilitation.history import cohort_encounters
 from facilitation.session import Session, fold
 from rooms import SYSTEM, Draft, Event
@@ -18,7 +19,7 @@ from rooms.exceptions import DomainError
 from server.boards import snapshot_key
 from server.clock import Clock
 from server.effects import Effect, IndexForReview, Reloaded, effects, follow_up
-from server.live import Broadcaster, LiveMeeting
+from server.live import Broadcaster, LiveMeeting, refused_boards
 from server.state import decode_snapshot, encode_snapshot, new_state
 from server.store import LogStore, StoreError
 from server.store.base import SeqConflict
@@ -28,6 +29,7 @@ log = logging.getLogger("ledarstig.hub")
 
 Decision = Callable[[Session], Sequence[Draft]]
 T = TypeVar("T")
+REFUSALS = (DomainError, FacilitationError)  # a decision's "no"
 #: Cluster (--redis-url): a command that lost the race for its seq to another process
 #: is decided again on the caught-up state, at most this many times.
 CONFLICT_RETRIES = 8
@@ -36,6 +38,11 @@ CONFLICT_RETRIES = 8
 #: in turn behind the lock: with Redis down, every command of a busy meeting must still
 #: fail within about a second.
 RELOAD_BACKOFF_S = 1.0
+#: Cluster: the state is kept (encoded, in memory) every this many durable events, so
+#: a lost race rewinds to it and reads only the missed events (``LiveMeeting.rewind``).
+CHECKPOINT_EVERY = 100
+#: More missed events than this, and the meeting is reloaded from its log instead.
+CATCH_UP_MAX = 1000
 
 
 class Dispatch(Broadcaster, Protocol):
@@ -55,7 +62,8 @@ class MeetingNotEnded(DomainError):
 
 class Hub:
     def __init__(self, store: LogStore, dispatch: Dispatch, clock: Clock,
-                 snapshot_every: int = 1000, board_limits: BoardLimits | None = None) -> None:
+                 snapshot_every: int = 1000, board_limits: BoardLimits | None = None,
+                 checkpoint_every: int = 0) -> None:
         self._store = store
         self._board_limits = board_limits or BoardLimits()
         self._dispatch = dispatch
@@ -63,7 +71,11 @@ class Hub:
         self._snapshot_every = snapshot_every
         self._reload_lock = asyncio.Lock()
         self._meetings: dict[str, LiveMeeting] = {}
-        self.conflicts = 0  # cluster: appends another process won (each one a reload)
+        self.conflicts = 0  # cluster: appends another process won (each one a catch-up)
+        self.checkpoint_every = checkpoint_every  # cluster: CHECKPOINT_EVERY
+        self.caught_up = 0  # broken meetings brought back by reading only what they missed
+        self.reloads = 0  # ... and by a reload from the log
+        self.refusals_rechecked = 0  # refusals decided again after catching up
 
     async def recover(self) -> float:
         """Load every meeting from the store; returns the seconds it took."""
@@ -99,7 +111,7 @@ class Hub:
     async def create(self, title: str, starts_at: str, cohort: str) -> LiveMeeting:
         meeting_id = uuid.uuid4().hex[:12]
         draft = cmd.create_meeting(meeting_id, title, starts_at, cohort)
-        live = LiveMeeting(new_state(), self._store, self._dispatch, self._board_limits)
+        live = self._live(new_state())
         events, todo = live.commit_effects(SYSTEM, [draft], self._clock.now_ms())
         await live.publish(events)
         # cluster: the tail may have adopted it from the log meanwhile; keep that one
@@ -119,15 +131,27 @@ class Hub:
                     decide: Decision) -> tuple[list[Event], list[Effect]]:
         """``execute`` without running the effects: they are returned to the caller (the
         dispatcher, running a follow-up decision, queues them behind its own)."""
+        checked = False
         for attempt in range(CONFLICT_RETRIES):
             live = await self._healthy(meeting_id)
-            events, todo = live.commit_effects(actor, decide(live.state), self._clock.now_ms())
+            try:
+                drafts = decide(live.state)
+            except REFUSALS:
+                # Cluster: a refusal may rest on state another process changed and the
+                # tail has not brought yet (no round, a round already open...): refuse
+                # only on the log's latest state. One read, empty when up to date.
+                if checked or not self.checkpoint_every or not await self._caught_up(live):
+                    raise
+                checked = True
+                continue
+            events, todo = live.commit_effects(actor, drafts, self._clock.now_ms())
             if not events:
                 return events, todo
             try:
                 await live.publish(events)
             except SeqConflict:  # cluster: another process appended first; catch up
                 self.conflicts += 1
+                checked = True  # the catch-up reads the log: a refusal after it stands
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
                 if attempt:  # two processes in a burst on one meeting: step aside a little
@@ -160,6 +184,49 @@ class Hub:
             live = self.get(meeting_id)
         return live
 
+    def _live(self, state: Session) -> LiveMeeting:
+        live = LiveMeeting(state, self._store, self._dispatch, self._board_limits)
+        live.checkpoint_every = self.checkpoint_every
+        return live
+
+    async def _caught_up(self, live: LiveMeeting) -> bool:
+        """Take in what the log has after ``live``'s durable seq (as the tail will), if
+        anything; True if something was missed. Once nothing of ours is in flight,
+        memory is the durable state (if an append failed, ``absorb`` reloads)."""
+        await live.drained()
+        try:
+            missed = await self._store.read(live.id, live.durable)
+        except StoreError:
+            return False  # cannot tell: the refusal stands (an append would fail too)
+        if not missed:
+            return False
+        self.refusals_rechecked += 1
+        await self.absorb(live.id, missed)
+        return True
+
+    async def _catch_up(self, live: LiveMeeting) -> list[Effect] | None:
+        """A meeting broken by a refused append, brought back without a reload: its
+        state at ``durable`` from memory, then only the events the log has after it,
+        absorbed as the tail absorbs them (folded, delivered once and in order, their
+        effects returned). None if that cannot be done (no checkpoint yet, too far
+        behind, a rewritten log): then it is reloaded."""
+        if live.behind - live.durable > CATCH_UP_MAX:
+            return None
+        state = live.durable_state()
+        if state is None:
+            return None
+        missed = await self._store.read(live.id, live.durable)
+        if len(missed) > CATCH_UP_MAX:
+            return None
+        boards = refused_boards([e for e in live.recent if e.seq > live.durable])
+        result = await live.rewind(state, missed)
+        if result is None:
+            return None
+        for room in boards:  # the retried update folds into the board as the log has it
+            await live.boards.of(room)
+        log.debug("meeting %s caught up on %d missed events", live.id, len(result[0]))
+        return result[1]
+
     async def _reload(self, meeting_id: str) -> None:
         async with self._reload_lock:  # one reload at a time; the loser sees it done
             live = self.get(meeting_id)
@@ -169,6 +236,20 @@ class Hub:
             if failed_at is not None and time.monotonic() - failed_at < RELOAD_BACKOFF_S:
                 raise StoreError("The event store is unavailable; try again.")
             await live.drained()  # the log must hold all it will hold before we read it
+            caught = await self._catch_up(live)
+            if caught is not None:
+                self.caught_up += 1
+        if caught is not None:
+            local = self._local(caught)  # as for events the tail absorbs
+            if local:
+                await self._dispatch.run(meeting_id, local)
+            return
+        async with self._reload_lock:
+            live = self.get(meeting_id)
+            if not live.broken:
+                return
+            await live.drained()
+            self.reloads += 1
             log.warning("reloading meeting %s from its log after a store failure", meeting_id)
             judged: list[Effect] = []
             fresh = await self._load(meeting_id, judge_after=live.durable, judged=judged)
@@ -297,7 +378,8 @@ class Hub:
             for event in events[len(known):]:
                 judged += effects(state, event)
                 state.apply(event)
-        live = LiveMeeting(state, self._store, self._dispatch, self._board_limits)
+        live = self._live(state)
         live.recent.extend(events)  # the deque keeps only the newest
         live.snapshot_seq = after
+        live.keep_checkpoint()
         return live

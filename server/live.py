@@ -19,13 +19,21 @@ from typing import Protocol, TypeVar
 from facilitation.session import Session
 from rooms import Draft, Event
 from rooms.board import BoardLimits
+from rooms.events import BoardUpdated
 from server.boards import MeetingBoards
 from server.effects import Effect, effects
+from server.state import decode_snapshot, encode_snapshot
 from server.store import LogStore, StoreError
+from server.store.base import SeqConflict
 
 RECENT_EVENTS = 5000
 T = TypeVar("T")
 Reader = tuple[Callable[[], Awaitable[None]], "asyncio.Future[None]"]
+
+
+def refused_boards(events: Sequence[Event]) -> set[str]:
+    """Rooms whose board these (refused) events updated."""
+    return {e.data["room"] for e in events if e.type == BoardUpdated.TYPE}
 
 
 class Broadcaster(Protocol):
@@ -47,6 +55,14 @@ class LiveMeeting:
         self._readers: dict[int, list[Reader]] = {}  # seq -> what waits to go out after it
         self.snapshot_seq = state.seq
         self.broken = False
+        # Cluster (--redis-url): the state at a durable seq, encoded, every
+        # ``checkpoint_every`` events (0: never), so that after a lost append race the
+        # meeting goes back to its durable state from memory (``rewind``) and reads only
+        # the events it missed, not the whole log; ``behind``: the log's last seq the
+        # store named when it refused an append (``SeqConflict.last``).
+        self.checkpoint_every = 0
+        self.checkpoint: tuple[int, bytes] | None = None
+        self.behind = 0
 
     @property
     def id(self) -> str:
@@ -90,6 +106,8 @@ class LiveMeeting:
         except Exception as exc:
             failure = exc
             self.broken = True
+            if isinstance(exc, SeqConflict):
+                self.behind = max(self.behind, exc.last)
         async with self._turn:
             await self._turn.wait_for(lambda: self._published == events[0].seq - 1)
             try:
@@ -99,6 +117,7 @@ class LiveMeeting:
                 if failure is None and self.durable == events[0].seq - 1:
                     self.durable = events[-1].seq
                     await self._broadcaster.deliver(self.state.id, events)
+                    self.keep_checkpoint()
             finally:
                 self._published = events[-1].seq
                 await self._answer_readers()
@@ -149,28 +168,78 @@ class LiveMeeting:
         refused)."""
         async with self._turn:
             await self._turn.wait_for(lambda: self._published == self._committed)
-            fresh = [e for e in events if e.seq > self.durable]
-            if self.broken or (fresh and fresh[0].seq != self.durable + 1):
+            return await self._absorb(events)
+
+    async def _absorb(self, events: Sequence[Event]
+                      ) -> tuple[list[Event], list[Effect]] | None:
+        """``absorb`` (the caller holds the turn, with nothing in flight)."""
+        fresh = [e for e in events if e.seq > self.durable]
+        if self.broken or (fresh and fresh[0].seq != self.durable + 1):
+            return None
+        todo: list[Effect] = []
+        if not fresh:
+            return [], todo
+        try:
+            for event in fresh:
+                todo += effects(self.state, event)
+                self.boards.fold(event, absorbed=True)
+                self.state.apply(event)
+                self.recent.append(event)
+        except Exception:
+            self.broken = True
+            return None
+        self._committed = self._published = self.durable = fresh[-1].seq
+        try:
+            await self._broadcaster.deliver(self.state.id, fresh)
+        finally:
+            await self._answer_readers()
+            self._turn.notify_all()
+        self.keep_checkpoint()
+        return fresh, todo
+
+    def keep_checkpoint(self) -> None:
+        """Keep the state at a durable seq, if one is due and memory is not ahead."""
+        every = self.checkpoint_every
+        if every and self.state.seq == self.durable and not self.broken and (
+                self.checkpoint is None or self.durable - self.checkpoint[0] >= every):
+            self.checkpoint = (self.durable, encode_snapshot(self.state))
+
+    def durable_state(self) -> Session | None:
+        """The state at ``durable`` from memory (the checkpoint and the durable events
+        held after it), or None if memory does not hold what it takes. Call it with
+        nothing in flight (``drained``); the live state is left alone."""
+        if self.checkpoint is None:
+            return None
+        seq, blob = self.checkpoint
+        state = decode_snapshot(blob)
+        held = self.since(seq)
+        if state is None or state.seq != seq or held is None:
+            return None
+        for event in held:
+            if event.seq > self.durable:
+                break
+            state.apply(event)
+        return state if state.seq == self.durable else None
+
+    async def rewind(self, state: Session, missed: Sequence[Event]
+                     ) -> tuple[list[Event], list[Effect]] | None:
+        """After a refused append (a lost race): memory goes back to ``state``, the
+        state at ``durable`` (``durable_state``; the refused events are dropped, their
+        effects never ran), then ``missed`` (the log after ``durable``) is absorbed as
+        the tail would: folded, delivered in order, effects returned. None if it does
+        not fit (then reload the meeting from its log)."""
+        async with self._turn:
+            await self._turn.wait_for(lambda: self._published == self._committed)
+            if state.seq != self.durable or (missed and missed[0].seq != self.durable + 1):
                 return None
-            todo: list[Effect] = []
-            if not fresh:
-                return [], todo
-            try:
-                for event in fresh:
-                    todo += effects(self.state, event)
-                    self.boards.fold(event, absorbed=True)
-                    self.state.apply(event)
-                    self.recent.append(event)
-            except Exception:
-                self.broken = True
-                return None
-            self._committed = self._published = self.durable = fresh[-1].seq
-            try:
-                await self._broadcaster.deliver(self.state.id, fresh)
-            finally:
-                await self._answer_readers()
-                self._turn.notify_all()
-            return fresh, todo
+            refused = [e for e in self.recent if e.seq > self.durable]
+            for _ in refused:
+                self.recent.pop()
+            self.boards.drop(refused_boards(refused))  # read again from the log
+            self.state = state
+            self._committed = self._published = self.durable
+            self.broken = False
+            return await self._absorb(missed)
 
     async def drained(self) -> None:
         """Wait until every committed event went through the store, taken or refused."""

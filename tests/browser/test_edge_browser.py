@@ -28,9 +28,15 @@ async def test_page_falls_back_to_long_polling_when_websockets_are_blocked(  # t
     })()""")
     page = await ctx.new_page()
     page.set_default_timeout(10000)
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/socket.io/" in r.url else None)
     await page.goto(links["participant"])
     await join(page, "Anna Berg", "Borgå")
     assert await page.evaluate("window.wsTried.length"), "the page never tried a WebSocket"
+    # every request names the meeting, for nginx's routing by meeting (docs/deploy.md)
+    meeting_id = links["meeting"]
+    tried = await page.evaluate("window.wsTried")
+    assert polls and all(f"meeting={meeting_id}" in u for u in [*polls, *tried]), (polls, tried)
     assert await page.evaluate("window.ledarstig.conn.socket.io.engine.transport.name") == \
         "polling"
     bo = await (await meeting_of(links)).participant("Bo Lind", "Vasa")

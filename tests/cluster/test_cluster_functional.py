@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 from tests.cluster_support import Proc, healthz, spawn, wait_healthy
 from tests.redis_support import RedisServer
@@ -77,8 +78,27 @@ async def test_clients_on_three_processes_chat_signal_and_see_one_round(
         assert len(client.inbox.events("round.opened")) == 1
 
 
+async def stall_tails(url: str, count: int) -> None:
+    """Answer the ``count`` blocked log tails (``XREAD``) with an error, as a lost
+    connection would: each process waits 0.5 s before reading again, so meanwhile its
+    state lags the log (what a busy process's tail does now and then)."""
+    r = aioredis.Redis.from_url(url)
+    try:
+        for _ in range(200):
+            blocked = [c["id"] for c in await r.client_list()
+                       if c.get("cmd") == "xread" and "b" in c.get("flags", "")]
+            if len(blocked) >= count:
+                break
+            await asyncio.sleep(0.01)
+        assert len(blocked) >= count, blocked
+        for client_id in blocked:
+            await r.client_unblock(client_id, error=True)
+    finally:
+        await r.aclose()
+
+
 async def test_concurrent_commands_on_different_processes_get_one_order(
-        procs: list[Proc]) -> None:
+        procs: list[Proc], redis_aof: RedisServer) -> None:
     a, b, c = procs
     meeting = await a.new_meeting()
     fia = await meeting.facilitator()
@@ -90,6 +110,9 @@ async def test_concurrent_commands_on_different_processes_get_one_order(
     chats = await asyncio.gather(*(cl.call("chat", {"text": f"m{i}"})
                                    for i, cl in enumerate([fia, fred, watcher] * 5)))
     assert all(x["ok"] for x in chats)
+    # b has not taken in the preview when fred's opening reaches it: a refusal there
+    # (no_round) would rest on stale state; b reads the log first and decides again
+    await stall_tails(redis_aof.url, 3)
     await fia.ok("round.preview", {"group_count": 2})
     opens = await asyncio.gather(fia.call("round.open"), fred.call("round.open"))
     assert sorted(x["ok"] for x in opens) == [False, True], opens

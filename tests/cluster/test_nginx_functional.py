@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -99,3 +100,97 @@ async def test_polling_is_pinned_by_cookie_and_websockets_upgrade_through_nginx(
     assert not any("?" in ln or "EIO=" in ln or "sid=" in ln for ln in lines)
     # a polling session never hit a 400 (a request routed to a process without its session)
     assert not [ln for ln in socket_lines if '" 400 ' in ln], socket_lines
+
+
+class ByMeeting(Client):
+    """A client that names its meeting in the Socket.IO URL, as the browser client does
+    (``?meeting=<id>`` on every request): nginx routes it by the meeting."""
+
+    async def connect(self) -> None:
+        url = f"{self.server.url}?meeting={self.auth['meeting']}"
+        await self.sio.connect(url, auth=self.auth, transports=self.transports, wait_timeout=5)
+
+
+def by_meeting(front: Proc, token: str, meeting: str, transports: tuple[str, ...],
+               **auth: Any) -> ByMeeting:
+    c = ByMeeting(front, token, transports, meeting=meeting, **auth)
+    front.clients.append(c)
+    return c
+
+
+async def connected(procs: list[Proc]) -> list[int]:
+    """Each process's Socket.IO connections (its /metrics, asked directly)."""
+    out = []
+    async with aiohttp.ClientSession() as http:
+        for p in procs:
+            async with http.get(p.url + "/metrics") as resp:
+                text = await resp.text()
+            found = re.search(r"^ledarstig_connected_clients (\S+)$", text, re.M)
+            assert found is not None, text[:500]
+            out.append(int(float(found.group(1))))
+    return out
+
+
+async def test_a_meetings_clients_share_one_process_and_meetings_spread(
+        behind_nginx: tuple[Proc, list[Proc], Path]) -> None:
+    """Two clients of a meeting (long-polling and WebSocket) land on one process; the
+    meetings, several, use both; long-polling sessions stay on their process."""
+    front, procs, access = behind_nginx
+    homes: list[int] = []
+    for k in range(16):  # until both processes were used (2^-15 to fail by chance)
+        meeting = await front.new_meeting()
+        before = await connected(procs)
+        pair = []
+        for i, transports in enumerate([("polling",), ("websocket",)]):
+            c = by_meeting(front, meeting.tokens["participant"], meeting.id, transports)
+            await c.connect()
+            await c.join(f"P{k}-{i}", "Vasa")
+            pair.append(c)
+        grown = [after - was for after, was in zip(await connected(procs), before,
+                                                   strict=True)]
+        assert sorted(grown) == [0, 2], grown  # both on the same process
+        homes.append(grown.index(2))
+        await pair[1].ok("chat", {"text": f"hej {k}"})  # the polling client receives it
+        await pair[0].inbox.wait("event", lambda e, k=k: e["data"].get("text") == f"hej {k}")
+        if k >= 2 and len(set(homes)) == 2:
+            break
+    assert set(homes) == {0, 1}, homes
+    for c in front.clients:
+        await c.close()
+    socket_lines = [ln for ln in access.read_text().splitlines() if "/socket.io/" in ln]
+    assert not [ln for ln in socket_lines if '" 400 ' in ln], socket_lines
+    assert not any("meeting=" in ln for ln in socket_lines)  # no query string logged
+
+
+async def test_a_killed_process_moves_its_meetings_clients_to_another_which_resumes_them(
+        behind_nginx: tuple[Proc, list[Proc], Path]) -> None:
+    front, procs, _ = behind_nginx
+    meeting = await front.new_meeting()
+    people = []
+    for i, transports in enumerate([("polling",), ("websocket",)]):
+        c = by_meeting(front, meeting.tokens["participant"], meeting.id, transports)
+        await c.connect()
+        await c.join(f"D{i}", "Åbo")
+        people.append(c)
+    counts = await connected(procs)
+    home = counts.index(2)
+    procs[home].kill9()
+    back = []
+    for old in people:
+        assert await old.disconnected(8)
+        front.clients.remove(old)  # its process is gone: nothing to close
+        again = by_meeting(front, meeting.tokens["participant"], meeting.id,
+                           tuple(old.transports), resume=old.resume_token,
+                           last_seq=old.last_seq())
+        await again.connect()  # nginx skips the dead process: the other one takes it
+        answer = await again.call("join", {})
+        assert answer["ok"] and answer["data"]["participant"] == old.participant, answer
+        back.append(again)
+    assert await connected([procs[1 - home]]) == [2]
+    await back[0].ok("chat", {"text": "tillbaka"})
+    got = await back[1].inbox.wait("event", lambda e: e["data"].get("text") == "tillbaka")
+    assert got["actor"] == people[0].participant
+    # python-engineio's client waits for its pending poll on disconnect, which the
+    # survivor here answered only at the ping interval (25 s): do not wait for it
+    await back[0].sio.eio.disconnect(abort=True)
+    front.clients.remove(back[0])

@@ -8,20 +8,25 @@ import pytest
 
 from facilitation import breakouts as b
 from facilitation.breakouts import RoundSpec
+from facilitation.exceptions import FacilitationError
 from facilitation.rounds import Phase
 from rooms import Event, Role
 from rooms import commands as cmd
+from rooms.events import BoardUpdated
 from server.connections import Connection, Connections
 from server.dispatcher import Dispatcher, Services
 from server.effects import Attached, Detached, PresenceChanged, effects
 from server.fanout import Audience, ToConnection, ToMeeting, ToParticipant, ToRoom
-from server.hub import Hub
+from server.hub import CHECKPOINT_EVERY, Hub
 from server.limits import TokenBucket
 from server.metrics import Metrics
 from server.presence_log import PresenceLog
 from server.round_timer import RoundTimer
 from server.scheduler import Scheduler
 from server.store import MemoryStore, StoreError
+from server.store.base import SeqConflict
+from tests.unit.board.board_helpers import Client as BoardClient
+from tests.unit.board.board_helpers import stroke
 
 T0 = 1_800_000_000_000
 
@@ -96,6 +101,27 @@ class FlakyStore(MemoryStore):
         await super().append(meeting, events)
 
 
+class RacingStore(FlakyStore):
+    """Refuses an append that does not continue the log as Redis does (``SeqConflict``
+    with the log's last seq), and records where each read of a log starts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[int] = []
+
+    async def append(self, meeting: str, events: Sequence[Event]) -> None:
+        last = len(await super().read(meeting))
+        if events and events[0].seq != last + 1:
+            raise SeqConflict(last, "lost the race")
+        await super().append(meeting, events)
+
+    async def read(self, meeting: str, after: int = 0) -> list[Event]:
+        self.reads.append(after)
+        if self.refuse:
+            raise StoreError("Redis is down.")
+        return await super().read(meeting, after)
+
+
 class CountingHub(Hub):
     """Fails the test if a commit is started while another one's effects still run."""
 
@@ -112,14 +138,15 @@ class CountingHub(Hub):
 
 
 class World:
-    def __init__(self, store: FlakyStore | None = None) -> None:
+    def __init__(self, store: FlakyStore | None = None, checkpoint_every: int = 0) -> None:
         self.trail: list[tuple[Any, ...]] = []
         self.store = store or FlakyStore()  # shared: two processes on one log (cluster)
         self.clock = Clock()
         self.conns = Connections()
         self.scheduler = Scheduler(self.clock)
         self.dispatcher = Dispatcher(Fanout(self.trail), self.conns, Metrics())
-        self.hub = CountingHub(self.store, self.dispatcher, self.clock)
+        self.hub = CountingHub(self.store, self.dispatcher, self.clock,
+                               checkpoint_every=checkpoint_every)
         self.timer = RoundTimer(self.hub, self.scheduler, self.clock)
         self.dispatcher.serve(Services(
             hub=self.hub, timer=self.timer,
@@ -327,3 +354,109 @@ async def test_a_reload_judges_each_missed_event_against_the_state_before_it(
     await other.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c2", "Hej"))
     media = [step[1] for step in other.trail if step[0] == "media"]
     assert frozenset({"plenary", *opened.data["rooms"]}) in media, other.trail
+
+
+async def test_a_lost_race_reads_only_the_missed_events_and_decides_again() -> None:
+    """Cluster: this process's chat lost the race for its seq to another process's
+    round opening. It goes back to its durable state from memory, reads the log only
+    after it (no reload), delivers the missed events once, in order, with their
+    effects, and the chat, decided again, follows them."""
+    store = RacingStore()
+    world = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    m = await world.meeting(4)
+    other = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    await other.hub.adopt(m)
+    held = other.hub.get(m).durable
+    await world.hub.execute(m, "f", lambda s: b.preview(
+        s, "f", "r1", RoundSpec(group_count=2), seed=3))
+    await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    in_log = len(await store.read(m))
+    store.reads.clear()
+    other.trail.clear()
+    [chat] = await other.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c1", "Hej"))
+    assert chat.seq == in_log + 1
+    assert store.reads == [held]  # only what it missed: no snapshot, no whole log
+    assert (other.hub.conflicts, other.hub.caught_up, other.hub.reloads) == (1, 1, 0)
+    kinds = [step[0] if step[0] != "send" else step[1] for step in other.trail]
+    assert kinds[:3] == ["round.previewed", "move", "round.opened"], other.trail
+    assert kinds.count("round.opened") == 1 and kinds[-1] == "chat.sent", other.trail
+    assert other.scheduler.pending(f"round:{m}")  # the missed opening's effects ran here
+    assert [e.type for e in await store.read(m)].count("chat.sent") == 1
+    live = other.hub.get(m)
+    assert live.state.seq == live.durable == in_log + 1
+    assert live.state.current() is not None  # the opening is in the state, once
+    assert [e.seq for e in live.recent][-3:] == [in_log - 1, in_log, in_log + 1]
+    assert await other.hub.absorb(m, await store.read(m)) == []  # the tail adds nothing
+
+
+async def test_a_lost_race_without_a_checkpoint_still_reloads() -> None:
+    """Without the state kept in memory (a single process: never raced) the fallback
+    is the reload from the log, and it decides just the same."""
+    store = RacingStore()
+    world = World(store)
+    m = await world.meeting(2)
+    other = World(store)
+    await other.hub.adopt(m)
+    await world.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c0", "Hej"))
+    [chat] = await other.hub.execute(m, "p1", lambda s: cmd.chat(s.meeting, "p1", "c1", "Hej"))
+    assert chat.seq == len(await store.read(m))
+    assert (other.hub.caught_up, other.hub.reloads) == (0, 1)
+
+
+async def test_a_refusal_is_decided_on_the_logs_latest_state() -> None:
+    """Cluster: another process previewed a round that this process's tail has not
+    brought yet. Opening it here must not be refused with ``no_round``: the refusal
+    makes the process read the log after its seq, take in the preview and decide
+    again. A refusal on the latest state stays a refusal (one empty read)."""
+    store = RacingStore()
+    world = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    m = await world.meeting(4)
+    other = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    await other.hub.adopt(m)
+    await world.hub.execute(m, "f", lambda s: b.preview(
+        s, "f", "r1", RoundSpec(group_count=2), seed=3))
+    other.trail.clear()
+    opened = await other.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    assert [e.type for e in opened][-1] == "round.opened"
+    kinds = [step[0] if step[0] != "send" else step[1] for step in other.trail]
+    assert kinds.index("round.previewed") < kinds.index("round.opened"), other.trail
+    assert other.hub.refusals_rechecked == 1
+    store.reads.clear()
+    with pytest.raises(FacilitationError) as refused:
+        await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    assert refused.value.code == "round_already_open"  # world had not taken in the
+    assert world.hub.caught_up == 1 and len(store.reads) == 1  # opening: lost the race
+    with pytest.raises(FacilitationError):
+        await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    assert len(store.reads) == 2 and world.hub.refusals_rechecked == 0  # one empty read
+
+
+async def test_a_board_update_that_lost_a_race_is_decided_again_on_the_board_of_the_log(
+        ) -> None:
+    """Cluster: a whiteboard stroke lost the race for its seq. The board had folded it
+    (a CRDT cannot take it back): that board is read again from the log, and the
+    stroke, decided again, is on it once; the update is not refused."""
+    store = RacingStore()
+    world = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    m = await world.meeting(2)
+    other = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    await other.hub.adopt(m)
+    await other.hub.get(m).boards.of("plenary")
+    await world.hub.execute(m, "p0", lambda s: cmd.chat(s.meeting, "p0", "c0", "Hej"))
+    update = BoardClient(7).add("e1", stroke(1, 2))
+    await other.hub.execute(m, "p1", lambda s: [BoardUpdated(room="plenary", update=update)])
+    assert (other.hub.caught_up, other.hub.reloads) == (1, 0)
+    assert (await other.hub.get(m).boards.of("plenary")).element_count == 1
+    assert [e.type for e in await store.read(m)][-2:] == ["chat.sent", "board.updated"]
+
+
+async def test_a_refusal_stands_when_the_log_cannot_be_read() -> None:
+    """Redis down: the refusal cannot be checked against the log, and is given as
+    decided (not turned into ``store_unavailable``)."""
+    store = RacingStore()
+    world = World(store, checkpoint_every=CHECKPOINT_EVERY)
+    m = await world.meeting(2)
+    store.refuse = True
+    with pytest.raises(FacilitationError) as refused:
+        await world.hub.execute(m, "f", lambda s: b.open_round(s, "f", T0))
+    assert refused.value.code == "no_round" and store.reads

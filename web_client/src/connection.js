@@ -66,6 +66,10 @@ export class Connection {
       reconnectionDelayMax: 5000,
       timeout: 10000,
       auth: (cb) => cb(this.auth()),
+      // Behind nginx every request of a meeting goes to one process (docs/deploy.md:
+      // hash $arg_meeting). Only routing: the server decides on `auth`, and the id is
+      // no secret (the access log drops query strings anyway).
+      ...(meeting ? { query: { meeting } } : {}),
       ...parserOption(),
     })
     this.socket.on('connect', () => { this.restarted(); handlers.connected() })
