@@ -24,6 +24,7 @@ permessage-deflate is not negotiated, so every frame can be shared.
 import asyncio
 import base64
 import collections
+import contextlib
 import inspect
 import json
 import logging
@@ -59,6 +60,10 @@ RESERVED_EVENTS = frozenset({"connect", "connect_error", "disconnect", "disconne
 #: and a phone on a weak link still has minutes of meeting traffic in it. A cut client
 #: reconnects and resumes from its ``last_seq``.
 SEND_BACKLOG_BYTES = 4 * 1024 * 1024
+
+#: How long closing a connection waits for what was queued before the close (its reason,
+#: Engine.IO's CLOSE) to go out; a client that reads nothing is not waited for longer.
+CLOSE_DRAIN_S = 2.0
 
 #: The longest a frame waits in ``SocketServer._corked`` for others to the same connection
 #: in the same turn of the loop (see ``_uncork``).
@@ -231,7 +236,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         queue = sock.queue
         for pkt in out.packets:
             queue.put_nowait(pkt)
-        return queue.qsize() * len(frame) + _buffered(sock) <= self.send_backlog_bytes
+        return queue.waiting + _buffered(sock) <= self.send_backlog_bytes
 
     def _uncork(self) -> None:
         """Write each transport's frames of this turn of the loop in one go (one
@@ -260,20 +265,38 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if transport is not None:
             transport.abort()  # nothing more goes out; engine.io sees the end and closes
         else:
-            await self.eio.disconnect(eio_sid)
+            await self.close_eio(eio_sid, drain_s=0)  # it reads nothing: no wait
 
     async def close_with(self, sid: str, code: str, message: str) -> None:
         """Tell a namespace-connected client why it is closed, then close it."""
         eio_sid = self.manager.eio_sid_from_sid(sid, NAMESPACE)
         await self.fanout("closing", {"code": code, "message": message}, to=sid)
         await self.disconnect(sid)
-        if eio_sid is not None and eio_sid in self.eio.sockets:
-            await self.eio.disconnect(eio_sid)  # a client need not close it itself
+        if eio_sid is not None:
+            await self.close_eio(eio_sid)  # a client need not close it itself
+
+    async def close_eio(self, eio_sid: str, drain_s: float = CLOSE_DRAIN_S) -> None:
+        """Close an Engine.IO session as ``eio.disconnect`` does, but wait at most
+        ``drain_s`` for what was queued before the close to go out. Engine.IO waits for
+        its queue without end, and a long-polling client that stopped polling never
+        empties it: whoever closed it (a meeting's end, a cut, a malformed packet)
+        would wait for ever."""
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is None:
+            return
+        await sock.close(wait=False, reason=self.eio.reason.SERVER_DISCONNECT)
+        if drain_s > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(drain_s):
+                    await sock.queue.join()
+        if self.eio.sockets.get(eio_sid) is sock:
+            del self.eio.sockets[eio_sid]
 
     async def close_all(self) -> None:
-        """Close every Engine.IO socket, each once its queue is flushed."""
+        """Close every Engine.IO socket, each once its queue is flushed (at most
+        ``CLOSE_DRAIN_S``)."""
         if self.eio.sockets:
-            await self.eio.disconnect()
+            await asyncio.gather(*(self.close_eio(s) for s in list(self.eio.sockets)))
 
     def quiet_log(self, kind: str, msg: str, *args: Any, level: int = logging.WARNING) -> None:
         """Log at most one line of ``kind`` every 10 s, with how many were left out."""
@@ -334,7 +357,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
                 and eio_sid not in self._binary_packet
                 and _attachments(data) > self._limits.max_attachments):
             log.warning("closing %s: too many binary attachments", eio_sid)
-            await self.eio.disconnect(eio_sid)
+            await self.close_eio(eio_sid)
             return None
         pending = self._binary_packet.get(eio_sid)
         if pending is not None and not isinstance(data, bytes):
@@ -359,7 +382,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         if sid is not None and self.manager.is_connected(sid, NAMESPACE):
             await self.close_with(sid, "invalid_packet", "The server could not read a message.")
         else:
-            await self.eio.disconnect(eio_sid)
+            await self.close_eio(eio_sid)
 
     async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
         await super()._handle_connect(eio_sid, namespace, data)
@@ -454,7 +477,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _drop_if_idle(self, eio_sid: str) -> None:
         if eio_sid in self.environ and self.manager.sid_from_eio_sid(eio_sid, NAMESPACE) is None:
             log.info("closing %s: no namespace handshake in time", eio_sid)
-            await self.eio.disconnect(eio_sid)
+            await self.close_eio(eio_sid)
 
 
 class _ProtocolViolation(Exception):
@@ -531,8 +554,11 @@ class _Outgoing:
     def packets(self) -> "list[_Preencoded]":
         if self._packets is None:
             encoded = self._encoded
-            self._packets = [_Preencoded(p) for p in
-                             (encoded if isinstance(encoded, list) else [encoded])]
+            if type(encoded) is str:
+                self._packets = [_Preencoded(encoded, len(self.frame))]
+            else:
+                self._packets = [_Preencoded(p, len(p)) for p in
+                                 (encoded if isinstance(encoded, list) else [encoded])]
         return self._packets
 
 
@@ -546,9 +572,10 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
     Engine.IO would return for either form.
     """
 
-    def __init__(self, payload: str | bytes) -> None:
+    def __init__(self, payload: str | bytes, size: int) -> None:
         super().__init__(eio_packet.MESSAGE, payload)
         self._wire: str | bytes = super().encode()
+        self.size = size  # bytes it takes on the wire (its websocket frame, near enough)
         self.encode_cache = None
         self._b64: str | None = None
 
@@ -748,13 +775,24 @@ class _LeanQueue(asyncio.Queue):  # type: ignore[type-arg]
         self._unfinished_tasks = 0
         self._finished: asyncio.Event | None = None  # type: ignore[assignment]
         self._queue: collections.deque[Any] = collections.deque()
+        #: Bytes of our messages waiting in it (``_Preencoded.size``; Engine.IO's own
+        #: small packets count nothing): what the backlog limit counts.
+        self.waiting = 0
 
     def put_nowait(self, item: Any) -> None:
         self._queue.append(item)
+        if type(item) is _Preencoded:
+            self.waiting += item.size
         self._unfinished_tasks += 1
         if self._finished is not None:
             self._finished.clear()
         self._wakeup_next(self._getters)  # type: ignore[attr-defined]
+
+    def _get(self) -> Any:  # every get, get_nowait and the writer's own reads
+        item = self._queue.popleft()
+        if type(item) is _Preencoded:
+            self.waiting -= item.size
+        return item
 
     def task_done(self) -> None:
         if self._unfinished_tasks <= 0:

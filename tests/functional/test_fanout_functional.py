@@ -4,6 +4,7 @@ long-polling and upgrading recipients; a connection that reads nothing is cut, a
 client resumes from its last seq."""
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -277,3 +278,62 @@ async def test_a_silent_websocket_is_closed_after_ping_interval_and_timeout(
             assert asyncio.get_running_loop().time() - started < 5
     finally:
         await server.stop()
+
+
+@pytest.mark.parametrize("serializer", ["json"])
+async def test_the_backlog_counts_the_bytes_waiting_not_the_last_message_times_the_queue(
+        meeting: Meeting) -> None:
+    """A long-polling client that has not polled for a while has many small messages
+    waiting; one larger message (a board's state) must not make them count as large:
+    the limit is on the bytes waiting. Past them, it is cut."""
+    server = meeting.server
+    sio = sio_of(server)
+    sio.send_backlog_bytes = 256 * 1024
+    base = f"http://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=polling"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base) as r:
+            opened = await r.text()
+        eio = json.loads(opened[1:])["sid"]
+        auth = json.dumps({"token": meeting.tokens["participant"], "meeting": meeting.id})
+        async with http.post(f"{base}&sid={eio}", data="40" + auth) as r:
+            assert r.status == 200
+        async with asyncio.timeout(5):
+            while (sid := sio.manager.sid_from_eio_sid(eio, NAMESPACE)) is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)  # the server's own state: no event to await
+        for _ in range(200):  # it does not poll: all of it waits in its queue
+            await sio.fanout("probe", "x" * 100, to=sid)
+        await sio.fanout("probe", "y" * (64 * 1024), to=sid)  # about 85 KiB in all
+        assert sio.backlog_cuts == 0
+        async with asyncio.timeout(5):  # the cut does not wait for a poll that never comes
+            for _ in range(3):  # about 280 KiB: over the limit
+                await sio.fanout("probe", "z" * (64 * 1024), to=sid)
+        assert sio.backlog_cuts == 1
+        assert eio not in sio.eio.sockets
+
+
+@pytest.mark.parametrize("serializer", ["json"])
+async def test_closing_a_polling_client_that_stopped_polling_does_not_wait_for_it(
+        meeting: Meeting) -> None:
+    """Engine.IO's close waits until the queue is empty, which for a long-polling
+    client that stopped polling is never: the meeting's end (or any close) would hang
+    whoever closes it. It waits a moment for the reason to go out, then closes."""
+    server = meeting.server
+    sio = sio_of(server)
+    base = f"http://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=polling"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base) as r:
+            opened = await r.text()
+        eio = json.loads(opened[1:])["sid"]
+        auth = json.dumps({"token": meeting.tokens["participant"], "meeting": meeting.id})
+        async with http.post(f"{base}&sid={eio}", data="40" + auth) as r:
+            assert r.status == 200
+        async with asyncio.timeout(5):
+            while (sid := sio.manager.sid_from_eio_sid(eio, NAMESPACE)) is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)  # the server's own state: no event to await
+        started = time.monotonic()
+        async with asyncio.timeout(10):
+            await sio.close_with(sid, "meeting_ended", "The meeting has ended.")
+        assert time.monotonic() - started < 5
+        assert eio not in sio.eio.sockets
+        async with http.get(f"{base}&sid={eio}") as r:
+            assert r.status == 400  # gone: a client that comes back starts again

@@ -151,9 +151,9 @@ def test_a_message_is_framed_without_engineio_packets_until_a_queue_needs_them(
     made: list[object] = []
     real_init = sio._Preencoded.__init__
 
-    def counted(self: Any, payload: Any) -> None:
+    def counted(self: Any, payload: Any, size: int) -> None:
         made.append(payload)
-        real_init(self, payload)
+        real_init(self, payload, size)
 
     monkeypatch.setattr(sio._Preencoded, "__init__", counted)
     for encoded in ('2["chat",{"t":"hej"}]',

@@ -55,12 +55,13 @@ def test_preencoded_frame_is_the_raw_engineio_message() -> None:
 
 def test_outgoing_frames_match_the_engineio_packets_and_are_made_without_them() -> None:
     text = _Outgoing('2["event",{"seq":1}]')
-    assert text.frame == ws_frame(_Preencoded('2["event",{"seq":1}]').encode())
+    assert text.frame == ws_frame(_Preencoded('2["event",{"seq":1}]', 0).encode())
     assert text._packets is None  # a recipient written to directly needs no packet object
     assert [p.encode() for p in text.packets] == ['42["event",{"seq":1}]']
+    assert [p.size for p in text.packets] == [len(text.frame)]  # what the backlog counts
     parts = ['51-["event",{"_placeholder":true,"num":0}]', b"\x00\x01"]
     binary = _Outgoing(parts)
-    assert binary.frame == b"".join(ws_frame(_Preencoded(p).encode()) for p in parts)
+    assert binary.frame == b"".join(ws_frame(_Preencoded(p, 0).encode()) for p in parts)
     assert [p.encode() for p in binary.packets] == ['451-["event",{"_placeholder":true,"num":0}]',
                                                     b"\x00\x01"]
 
