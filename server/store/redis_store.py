@@ -277,6 +277,12 @@ class RedisStore:
         with contextlib.suppress(StoreError):
             await self.call(self.redis.bgrewriteaof())
 
+    async def announce(self, meeting: str) -> None:
+        """A notice in the stream of new logs, as after a rewrite, without rewriting:
+        every process re-reads the meeting if it holds it, or learns its cohort."""
+        await self.call(self.redis.xadd(self.created_key, {"r": meeting}, maxlen=10000,
+                                        approximate=True))
+
     async def ping(self) -> None:
         await self.call(self.redis.set(f"{self.prefix}health", str(time.time())))
 
