@@ -86,6 +86,8 @@ class Hub:
         self._used: dict[str, float] = {}  # cluster: last command, call or load (monotonic)
         self._cohorts: dict[str, str] = {}  # cluster: each meeting's cohort, held or not
         self.released = 0  # cluster: meetings released after being idle
+        #: Cluster: called when a meeting starts being held here (the tail follows it)
+        self.on_hold: Callable[[str], None] = lambda meeting_id: None
 
     async def recover(self) -> float:
         """Load every meeting from the store; returns the seconds it took."""
@@ -339,6 +341,7 @@ class Hub:
                     if loaded.state.seq:  # unless created here meanwhile (create's own)
                         self._meetings.setdefault(meeting_id, loaded)
                         self._used[meeting_id] = self._clock.monotonic()
+                        self.on_hold(meeting_id)
         return self._meetings.get(meeting_id)
 
     async def adopt_cohort(self, cohort: str) -> None:

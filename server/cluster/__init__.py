@@ -172,6 +172,12 @@ class Node:
         self.clock: Clock = app[CLOCK]
         self._graced: dict[str, float] = {}  # meeting -> end of a grace period given here
         self._checked_at = self.clock.monotonic()
+        # A meeting held from now on is in the tail's next read: wake the read blocked
+        # without it (else its events would wait up to TAIL_BLOCK_MS).
+        self._wake_key = f"{store.prefix}wake:{self.presence.proc}"
+        self._waking: set[asyncio.Task[None]] = set()
+        self._woken = "0-0"  # its position (a new process id, so a new stream, each start)
+        hub.on_hold = self._wake
         self._tasks: list[asyncio.Task[None]] = []
         self.store_available = True
 
@@ -204,6 +210,8 @@ class Node:
             _, pending = await asyncio.wait(pending, timeout=0.25)
         for task in pending:
             log.warning("cluster task %s did not stop", task.get_name())
+        with contextlib.suppress(StoreError):
+            await self.store.call(self.store.redis.delete(self._wake_key))
 
     @staticmethod
     async def _forever(name: str, loop: Callable[[], Awaitable[None]]) -> None:
@@ -256,6 +264,15 @@ class Node:
 
     # -- delivery from the log --------------------------------------------------
 
+    def _wake(self, meeting: str) -> None:
+        task = asyncio.create_task(self._wake_tail(meeting))
+        self._waking.add(task)
+        task.add_done_callback(self._waking.discard)
+
+    async def _wake_tail(self, meeting: str) -> None:
+        with contextlib.suppress(StoreError):
+            await self.store.wake(self._wake_key, meeting)
+
     async def _follow(self) -> None:
         created: str | None = None
         while True:
@@ -270,7 +287,9 @@ class Node:
                 continue
             for key, events in found:
                 try:
-                    if key == self.store.created_key:
+                    if key == self._wake_key:
+                        self._woken = events[-1].actor  # read again, with the new meeting
+                    elif key == self.store.created_key:
                         created = events[-1].actor
                         for event in events:
                             if event.type == "rewritten":
@@ -311,6 +330,7 @@ class Node:
             for pid, ledger in workspace.programmes.items():
                 positions[programme_log(pid)] = ledger.state.seq
         positions[self.store.created_key] = created
+        positions[self._wake_key] = self._woken
         return positions
 
     def _workspace(self) -> Any:
