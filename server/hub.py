@@ -45,7 +45,8 @@ CHECKPOINT_EVERY = 100
 #: More missed events than this, and the meeting is reloaded from its log instead.
 CATCH_UP_MAX = 1000
 #: Cluster: a meeting held with no local connection and no other reason to follow it
-#: (``Hub.idle``) for this long is released; it is loaded again on demand.
+#: (``Hub.idle``) for this long is released; it is loaded again on demand
+#: (``Settings.cluster_idle_s``, the same by default).
 IDLE_RELEASE_S = 60.0
 
 

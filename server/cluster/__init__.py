@@ -14,7 +14,7 @@
   stays the delivery path.
 - **Only the meetings it serves.** A process holds (folds and tails) a meeting while
   it has a reason to: local connections, a command, REST call or timer for it in the
-  last ``IDLE_RELEASE_S`` (``server.hub``), a grace period it gives, or a cohort (the
+  last ``Settings.cluster_idle_s`` (60 s), a grace period it gives, or a cohort (the
   cohort's decisions read every meeting of it, so those are held everywhere, as
   before). Any other meeting is loaded from its log when something needs it
   (``Hub.adopt``: the handshake, the REST middleware, ``Hub.execute``, a claimed
@@ -82,7 +82,9 @@ log = logging.getLogger("ledarstig.cluster")
 #: Client-bound messages that are not in any log and must reach the other processes.
 RELAYED = frozenset({"presence", "signal", "speaking", "typing"})
 TAIL_BLOCK_MS = 1000
-RELEASE_CHECK_S = 5.0  # how often held meetings are checked for idleness (clock port)
+#: How often held meetings are checked for idleness (clock port; at most half of
+#: ``Settings.cluster_idle_s``, after which an unused one is released).
+RELEASE_CHECK_S = 5.0
 STORE_CHECK_S = 0.5  # how often the store is asked whether it answers
 RESTART_S = 0.5  # before a failed cluster loop starts again
 #: Ephemeral messages waiting for Redis; beyond this they are dropped, like lost packets
@@ -313,12 +315,13 @@ class Node:
         """Stop following the meetings this process has no reason to hold (run between
         two tails, so never while the tail is folding one of them)."""
         now = self.clock.monotonic()
-        if now - self._checked_at < RELEASE_CHECK_S:
+        idle_s = self.gateway.settings.cluster_idle_s
+        if now - self._checked_at < min(RELEASE_CHECK_S, idle_s / 2):
             return
         self._checked_at = now
         self._graced = {m: end for m, end in self._graced.items() if end > now}
         served = {conn.meeting for conn in self.conns.by_sid.values()} | self._graced.keys()
-        for meeting in self.hub.idle(served.__contains__):
+        for meeting in self.hub.idle(served.__contains__, idle_s):
             await self.hub.release(meeting)
             log.debug("released meeting %s (idle here)", meeting)
 
