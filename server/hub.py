@@ -413,6 +413,7 @@ class Hub:
                 self._meetings.pop(meeting_id, None)
                 return
             self._meetings[meeting_id] = loaded
+        await self.adopt_cohort(loaded.state.meeting.cohort)  # cluster: moved to another
         await self._reloaded(meeting_id)
 
     async def rewrite(self, meeting_id: str,

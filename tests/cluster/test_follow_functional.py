@@ -11,6 +11,12 @@ from server.hub import IDLE_RELEASE_S
 from server.keys import HUB
 from tests.cluster.test_shared_state_functional import eventually
 from tests.cluster_support import meeting_on
+from tests.functional.test_workspace_functional import (
+    cohort_with_roster,
+    new_meeting,
+    second_cohort,
+)
+from tests.organisers import Organiser
 from tests.redis_support import RedisServer
 from tests.support import Meeting, RunningServer, start_server
 
@@ -133,3 +139,24 @@ async def test_an_idle_meeting_is_released_and_one_with_a_client_is_kept(
                            and e["data"]["text"] == "efteråt")
     status, body = await b.api("GET", f"/api/meetings/{other.id}")
     assert status == 200 and body["title"] == "Andra"
+
+
+async def test_a_meeting_moved_into_a_cohort_a_process_serves_is_held_there(
+        pair: list[RunningServer]) -> None:
+    """``b`` serves a meeting of cohort B; a meeting of cohort A (not held on ``b``) moves
+    to B on ``a``: ``b`` learns it (the move's notice) and holds it, so its view of the
+    cohort (breakout history, pages) has every meeting of it."""
+    a, b = pair
+    async with Organiser(a) as org:
+        cohort = await cohort_with_roster(a, org)
+        other = await second_cohort(a, cohort)
+        meeting = await new_meeting(org, cohort, "Träff 1", "2026-12-01")
+        there = await new_meeting(org, other, "Träff B", "2026-11-20")
+        status, _ = await b.api("GET", f"/api/meetings/{there}")
+        assert status == 200
+        assert meeting not in held(b)
+        status, _, text = await org.post(f"/o/m/{meeting}/cohort", {"cohort": other})
+        assert status == 303, text
+    await eventually(lambda: meeting in held(b))
+    await eventually(lambda: b.app[HUB].get(meeting).state.meeting.cohort == other)
+    assert [s.id for s in b.app[HUB].cohort_of(there)] == [meeting]
