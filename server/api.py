@@ -120,6 +120,7 @@ async def create_meeting(request: web.Request) -> web.Response:
 
 async def list_meetings(request: web.Request) -> web.Response:
     hub: Hub = request.app[HUB]
+    await hub.adopt_all()  # cluster: this process may hold only some
     return web.json_response([summary(live.state) for live in hub.all()])
 
 

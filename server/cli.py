@@ -84,7 +84,8 @@ def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str
                         janus_url=janus_url, janus_secret=janus_secret,
                         janus_admin_key=janus_admin_key, stun_urls=stun_urls,
                         turn_urls=turn_urls, turn_secret=turn_secret or None,
-                        redis_url=redis_url or None, node_name=node_name or None)
+                        redis_url=redis_url or None, node_name=node_name or None,
+                        cluster_idle_s=float(os.environ.get("LEDARSTIG_CLUSTER_IDLE_S") or 60))
     if settings.redis_url:  # cluster: keys shared through Redis (server/cluster)
         from server.cluster import shared_credentials
         creds = shared_credentials(settings)

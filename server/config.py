@@ -37,6 +37,7 @@ class Settings:
     public_url: str | None = None
     redis_url: str | None = None
     node_name: str | None = None  # behind nginx: the pinning cookie's value (server/cluster)
+    cluster_idle_s: float = 60.0  # cluster: a meeting no one here uses this long is released
     grace_s: float = 60.0
     presence_debounce_s: float = 10.0  # away this long before offline is logged
     retention_days: int = 90  # recordings are deleted this long after a meeting ends

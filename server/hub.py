@@ -15,6 +15,7 @@ from facilitation.session import Session, fold
 from rooms import SYSTEM, Draft, Event
 from rooms import commands as cmd
 from rooms.board import BoardLimits
+from rooms.events import MeetingUpdated
 from rooms.exceptions import DomainError
 from server.boards import snapshot_key
 from server.clock import Clock
@@ -43,6 +44,10 @@ RELOAD_BACKOFF_S = 1.0
 CHECKPOINT_EVERY = 100
 #: More missed events than this, and the meeting is reloaded from its log instead.
 CATCH_UP_MAX = 1000
+#: Cluster: a meeting held with no local connection and no other reason to follow it
+#: (``Hub.idle``) for this long is released; it is loaded again on demand
+#: (``Settings.cluster_idle_s``, the same by default).
+IDLE_RELEASE_S = 60.0
 
 
 class Dispatch(Broadcaster, Protocol):
@@ -76,6 +81,14 @@ class Hub:
         self.caught_up = 0  # broken meetings brought back by reading only what they missed
         self.reloads = 0  # ... and by a reload from the log
         self.refusals_rechecked = 0  # refusals decided again after catching up
+        #: Cluster: this process holds only the meetings it serves (``server.cluster``);
+        #: a command, a call or a timer for any other loads it first (``_healthy``).
+        self.partial = False
+        self._used: dict[str, float] = {}  # cluster: last command, call or load (monotonic)
+        self._cohorts: dict[str, str] = {}  # cluster: each meeting's cohort, held or not
+        self.released = 0  # cluster: meetings released after being idle
+        #: Cluster: called when a meeting starts being held here (the tail follows it)
+        self.on_hold: Callable[[str], None] = lambda meeting_id: None
 
     async def recover(self) -> float:
         """Load every meeting from the store; returns the seconds it took."""
@@ -93,7 +106,12 @@ class Hub:
         return live
 
     def all(self) -> list[LiveMeeting]:
+        """The meetings this process holds: all of them, except in a cluster
+        (``partial``), where ``adopt_all`` loads the others first."""
         return list(self._meetings.values())
+
+    def held(self, meeting_id: str) -> LiveMeeting | None:
+        return self._meetings.get(meeting_id)
 
     def cohort_of(self, meeting_id: str) -> list[Session]:
         """The other meetings of the same programme cohort."""
@@ -116,6 +134,8 @@ class Hub:
         await live.publish(events)
         # cluster: the tail may have adopted it from the log meanwhile; keep that one
         live = self._meetings.setdefault(meeting_id, live)
+        self._cohorts[meeting_id] = cohort
+        await self.adopt_cohort(cohort)  # cluster: its cohort's meetings, for ``cohort_of``
         await self._dispatch.run(meeting_id, todo)
         return live
 
@@ -158,6 +178,10 @@ class Hub:
                     await asyncio.sleep(random.uniform(0, 0.002 * attempt))
                 continue
             break
+        if self.partial and any(e.type == MeetingUpdated.TYPE and "cohort" in e.data
+                                for e in events):
+            # a move: the processes that do not hold it learn its cohort (``reread``)
+            await self._store.announce(meeting_id)  # type: ignore[attr-defined]
         await self._snapshot_due(live)
         return events, todo
 
@@ -177,7 +201,10 @@ class Hub:
         raise AssertionError("unreachable")
 
     async def _healthy(self, meeting_id: str) -> LiveMeeting:
-        """The meeting, reloaded from its log first if a store failure broke it."""
+        """The meeting, reloaded from its log first if a store failure broke it
+        (cluster: loaded from its log first if this process does not hold it)."""
+        if self.partial:
+            await self.adopt(meeting_id)
         live = self.get(meeting_id)
         while live.broken:
             await self._reload(meeting_id)
@@ -296,20 +323,87 @@ class Hub:
         return [e for e in todo if not follow_up(e) and not isinstance(e, IndexForReview)]
 
     async def adopt(self, meeting_id: str) -> LiveMeeting | None:
-        """A meeting another process created: load it from the store, once."""
+        """A meeting this process does not hold (another process created it, or it was
+        released here): load it from the store, once. Cluster: marks it used, and
+        holds the other meetings of its cohort too (``cohort_of`` reads them)."""
+        fresh = meeting_id not in self._meetings
+        live = await self._hold(meeting_id)
+        if live is not None and self.partial:
+            self._used[meeting_id] = self._clock.monotonic()
+            if fresh and live.state.meeting.cohort:
+                await self.adopt_cohort(live.state.meeting.cohort)
+        return live
+
+    async def _hold(self, meeting_id: str) -> LiveMeeting | None:
         if meeting_id not in self._meetings and is_meeting_log(meeting_id):
             async with self._reload_lock:
                 if meeting_id not in self._meetings:
                     loaded = await self._load(meeting_id)
                     if loaded.state.seq:  # unless created here meanwhile (create's own)
                         self._meetings.setdefault(meeting_id, loaded)
+                        self._used[meeting_id] = self._clock.monotonic()
+                        self.on_hold(meeting_id)
         return self._meetings.get(meeting_id)
+
+    async def adopt_cohort(self, cohort: str) -> None:
+        """Cluster: hold every meeting of ``cohort`` (a cohort's page, its links)."""
+        if self.partial and cohort:
+            for meeting_id in [m for m, c in self._cohorts.items() if c == cohort]:
+                await self._hold(meeting_id)
+
+    async def adopt_all(self) -> None:
+        """Cluster: load every meeting of the deployment (a listing, the retention
+        sweep); those with no reason to stay are released again when idle."""
+        if self.partial:
+            for meeting_id in await self._store.meetings():
+                await self._hold(meeting_id)
+
+    def served_cohorts(self) -> set[str]:
+        return {live.state.meeting.cohort for live in self._meetings.values()} - {""}
+
+    def created_elsewhere(self, meeting_id: str, cohort: str) -> bool:
+        """Cluster: another process created this meeting; True if this process must
+        hold it (it holds a meeting of the same cohort)."""
+        self._cohorts[meeting_id] = cohort
+        return bool(cohort) and cohort in self.served_cohorts()
+
+    def idle(self, keep: Callable[[str], bool], after_s: float = IDLE_RELEASE_S) -> list[str]:
+        """Cluster: the held meetings with no reason to stay: unused (no command, call,
+        timer or load) for ``after_s``, nothing in flight, no reason ``keep`` names
+        (local connections, a grace period), and no such meeting of their cohort (a
+        cohort's decisions read all its meetings: ``cohort_of``)."""
+        now = self._clock.monotonic()
+        direct: set[str] = set()
+        for m, live in self._meetings.items():
+            self._cohorts[m] = live.state.meeting.cohort  # a move is an event of its log
+            if (now - self._used.setdefault(m, now) < after_s or keep(m) or live.broken
+                    or live.durable != live.state.seq):
+                direct.add(m)
+        served = {self._cohorts[m] for m in direct} - {""}
+        return [m for m in self._meetings
+                if m not in direct and self._cohorts[m] not in served]
+
+    async def release(self, meeting_id: str) -> None:
+        """Cluster: stop holding (and following) a meeting no one here uses; nothing
+        is lost (the log has everything; its timers are in Redis)."""
+        async with self._reload_lock:
+            live = self._meetings.get(meeting_id)
+            if live is None or live.broken or live.durable != live.state.seq:
+                return
+            del self._meetings[meeting_id]
+            self._used.pop(meeting_id, None)
+            live.boards.forget()
+            self.released += 1
 
     async def reread(self, meeting_id: str) -> None:
         """Another process rewrote or removed this meeting's log (erasure, retention):
         what memory holds of it must go. Reloaded from the log, or dropped if empty."""
         live = self._meetings.get(meeting_id)
         if live is None:
+            if self.partial:  # not held: what is its cohort now (a move, a removal)?
+                loaded = await self._load(meeting_id)
+                if loaded.state.seq and loaded.state.meeting.cohort in self.served_cohorts():
+                    await self.adopt(meeting_id)
             return
         async with self._reload_lock:
             await live.drained()
@@ -319,6 +413,7 @@ class Hub:
                 self._meetings.pop(meeting_id, None)
                 return
             self._meetings[meeting_id] = loaded
+        await self.adopt_cohort(loaded.state.meeting.cohort)  # cluster: moved to another
         await self._reloaded(meeting_id)
 
     async def rewrite(self, meeting_id: str,
@@ -345,6 +440,7 @@ class Hub:
         # With --redis-url the rewrite is announced to every process, this one too: its
         # ``reread`` may already have dropped the meeting while the rewrite was awaited.
         self._meetings.pop(meeting_id, None)
+        self._used.pop(meeting_id, None)
 
     async def _snapshot_due(self, live: LiveMeeting) -> None:
         """The meeting every ``snapshot_every`` events; a board every ``SNAPSHOT_EVERY``
@@ -378,6 +474,10 @@ class Hub:
             for event in events[len(known):]:
                 judged += effects(state, event)
                 state.apply(event)
+        if state.seq:
+            self._cohorts[meeting_id] = state.meeting.cohort
+        else:
+            self._cohorts.pop(meeting_id, None)
         live = self._live(state)
         live.recent.extend(events)  # the deque keeps only the newest
         live.snapshot_seq = after

@@ -29,6 +29,7 @@ async def sweep(app: web.Application, now_ms: int) -> dict[str, list[str]]:
     keep_ms = app[SETTINGS].retention_days * DAY_MS
     secret = app[CREDENTIALS].secret_key
     done: dict[str, list[str]] = {"stripped": [], "removed": []}
+    await hub.adopt_all()  # cluster: this process may hold only some
     for live in hub.all():
         s = live.state
         if not s.meeting.ended:

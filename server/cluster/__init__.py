@@ -12,6 +12,15 @@
   arms/syncs the timer and re-plans media here too); nothing goes through pub/sub, so
   nothing logged can be lost or reordered on the way, and the encode-once fan-out
   stays the delivery path.
+- **Only the meetings it serves.** A process holds (folds and tails) a meeting while
+  it has a reason to: local connections, a command, REST call or timer for it in the
+  last ``Settings.cluster_idle_s`` (60 s), a grace period it gives, or a cohort (the
+  cohort's decisions read every meeting of it, so those are held everywhere, as
+  before). Any other meeting is loaded from its log when something needs it
+  (``Hub.adopt``: the handshake, the REST middleware, ``Hub.execute``, a claimed
+  timer), so nothing depends on which process holds what; an idle one is released
+  (``Node._release_idle``). With nginx hashing by meeting, each event is folded by
+  the process that serves the meeting, not by every process.
 - **Ephemeral messages** (presence, signal, speaking: never logged) go through
   ``ClusterFanout``, the fan-out port (``server.fanout``) that also relays them over
   Redis pub/sub (at most once, as they are on one process if a socket drops); each
@@ -42,6 +51,7 @@ from aiohttp import web
 
 from programmes import Programme
 from rooms.events import MeetingEnded
+from server.clock import Clock
 from server.config import Settings
 from server.credentials import Credentials
 from server.dispatcher import Dispatcher
@@ -58,6 +68,7 @@ from server.fanout import (
 )
 from server.gateway import Gateway
 from server.hub import Hub
+from server.keys import CLOCK
 from server.organisers.ledger import Ledger
 from server.store import StoreError
 from server.store.namespaces import ORGANISERS, PROGRAMME_PREFIX, is_meeting_log, programme_log
@@ -71,6 +82,9 @@ log = logging.getLogger("ledarstig.cluster")
 #: Client-bound messages that are not in any log and must reach the other processes.
 RELAYED = frozenset({"presence", "signal", "speaking", "typing"})
 TAIL_BLOCK_MS = 1000
+#: How often held meetings are checked for idleness (clock port; at most half of
+#: ``Settings.cluster_idle_s``, after which an unused one is released).
+RELEASE_CHECK_S = 5.0
 STORE_CHECK_S = 0.5  # how often the store is asked whether it answers
 RESTART_S = 0.5  # before a failed cluster loop starts again
 #: Ephemeral messages waiting for Redis; beyond this they are dropped, like lost packets
@@ -156,6 +170,16 @@ class Node:
         # A link to a meeting another process created a moment ago is accepted here
         # too: the handshake loads it first.
         gateway.adopt = hub.adopt
+        hub.partial = True  # holds only the meetings it serves (``_release_idle``)
+        self.clock: Clock = app[CLOCK]
+        self._graced: dict[str, float] = {}  # meeting -> end of a grace period given here
+        self._checked_at = self.clock.monotonic()
+        # A meeting held from now on is in the tail's next read: wake the read blocked
+        # without it (else its events would wait up to TAIL_BLOCK_MS).
+        self._wake_key = f"{store.prefix}wake:{self.presence.proc}"
+        self._waking: set[asyncio.Task[None]] = set()
+        self._woken = "0-0"  # its position (a new process id, so a new stream, each start)
+        hub.on_hold = self._wake
         self._tasks: list[asyncio.Task[None]] = []
         self.store_available = True
 
@@ -188,6 +212,8 @@ class Node:
             _, pending = await asyncio.wait(pending, timeout=0.25)
         for task in pending:
             log.warning("cluster task %s did not stop", task.get_name())
+        with contextlib.suppress(StoreError):
+            await self.store.call(self.store.redis.delete(self._wake_key))
 
     @staticmethod
     async def _forever(name: str, loop: Callable[[], Awaitable[None]]) -> None:
@@ -240,12 +266,22 @@ class Node:
 
     # -- delivery from the log --------------------------------------------------
 
+    def _wake(self, meeting: str) -> None:
+        task = asyncio.create_task(self._wake_tail(meeting))
+        self._waking.add(task)
+        task.add_done_callback(self._waking.discard)
+
+    async def _wake_tail(self, meeting: str) -> None:
+        with contextlib.suppress(StoreError):
+            await self.store.wake(self._wake_key, meeting)
+
     async def _follow(self) -> None:
         created: str | None = None
         while True:
             try:
                 if created is None:
                     created = await self.store.created_position()
+                await self._release_idle()
                 found = await self.store.tail(self._positions(created), TAIL_BLOCK_MS)
             except StoreError:
                 _unless_cancelled()
@@ -253,7 +289,9 @@ class Node:
                 continue
             for key, events in found:
                 try:
-                    if key == self.store.created_key:
+                    if key == self._wake_key:
+                        self._woken = events[-1].actor  # read again, with the new meeting
+                    elif key == self.store.created_key:
                         created = events[-1].actor
                         for event in events:
                             if event.type == "rewritten":
@@ -273,6 +311,20 @@ class Node:
                 except Exception:
                     log.exception("taking in events of %s failed", key)
 
+    async def _release_idle(self) -> None:
+        """Stop following the meetings this process has no reason to hold (run between
+        two tails, so never while the tail is folding one of them)."""
+        now = self.clock.monotonic()
+        idle_s = self.gateway.settings.cluster_idle_s
+        if now - self._checked_at < min(RELEASE_CHECK_S, idle_s / 2):
+            return
+        self._checked_at = now
+        self._graced = {m: end for m, end in self._graced.items() if end > now}
+        served = {conn.meeting for conn in self.conns.by_sid.values()} | self._graced.keys()
+        for meeting in self.hub.idle(served.__contains__, idle_s):
+            await self.hub.release(meeting)
+            log.debug("released meeting %s (idle here)", meeting)
+
     def _positions(self, created: str) -> dict[str, Any]:
         positions: dict[str, Any] = {live.id: live.durable for live in self.hub.all()}
         workspace = self._workspace()
@@ -281,6 +333,7 @@ class Node:
             for pid, ledger in workspace.programmes.items():
                 positions[programme_log(pid)] = ledger.state.seq
         positions[self.store.created_key] = created
+        positions[self._wake_key] = self._woken
         return positions
 
     def _workspace(self) -> Any:
@@ -297,9 +350,16 @@ class Node:
 
     async def _adopt(self, key: str) -> None:
         if is_meeting_log(key):
-            live = await self.hub.adopt(key)
-            if live is not None:
-                self.timer.sync(live)  # as at recovery (``sync_all``)
+            # Held here only if a meeting of its cohort is (``Hub.idle``); any other is
+            # loaded when something here needs it. Its first event names the cohort.
+            if self.hub.held(key) is not None:
+                return
+            first = await self.store.read_range(key, 0, 1, limit=1)
+            cohort = first[0].data.get("cohort", "") if first else ""
+            if self.hub.created_elsewhere(key, cohort):
+                live = await self.hub.adopt(key)
+                if live is not None:
+                    self.timer.sync(live)  # as at recovery (``sync_all``)
             return
         workspace = self._workspace()
         if workspace is not None and key.startswith(PROGRAMME_PREFIX):
@@ -367,8 +427,10 @@ class Node:
     async def _presence_changed(self, meeting: str, pid: str, online: bool) -> None:
         """Someone came or went on another process: a fact like a local one, carried
         out through the effects (re-plan our clients' peers, place a returner, the
-        presence log: each decision is logged once, whoever commits it first)."""
-        if await self.hub.adopt(meeting) is None:
+        presence log: each decision is logged once, whoever commits it first). A
+        meeting not held here has no client here: nothing to do (the process that has
+        the connection logs it)."""
+        if self.hub.held(meeting) is None:
             return
         await self.dispatcher.happened(meeting, PresenceChanged(pid, online))
 
@@ -378,6 +440,9 @@ class Node:
         for meeting, pid in pairs:
             if self.conns.online(meeting, pid):
                 continue  # already back, here or elsewhere
+            # held while the grace runs (its expiry loads it anyway: ``Hub.execute``)
+            self._graced[meeting] = (self.clock.monotonic() + self.gateway.settings.grace_s
+                                     + RELEASE_CHECK_S)
             self.gateway.give_grace(meeting, pid)
             await self.fanout.send("presence", {"participant": pid, "online": False},
                                    ToMeeting(meeting))
@@ -385,14 +450,18 @@ class Node:
 
 @web.middleware
 async def adopt_meetings(request: web.Request, handler: Any) -> web.StreamResponse:
-    """A REST call about a meeting another process created a moment ago: load it first
-    (the tail would in a few milliseconds; the request may come sooner)."""
+    """A REST call or page about a meeting this process does not hold (another process
+    created it a moment ago, or serves it): load it first; for a cohort, its meetings."""
     from server.keys import HUB
     meeting = request.match_info.get("id") or request.match_info.get("meeting")
     hub = request.app.get(HUB)
     if meeting and hub is not None:
         with contextlib.suppress(StoreError):
             await hub.adopt(meeting)
+    cohort = request.match_info.get("cohort")
+    if cohort and hub is not None:
+        with contextlib.suppress(StoreError):
+            await hub.adopt_cohort(cohort)
     return await handler(request)  # type: ignore[no-any-return]
 
 

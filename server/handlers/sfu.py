@@ -84,7 +84,10 @@ class SfuEvents:
         video.on_status.append(self.status)
 
     async def feeds(self, meeting: str, feeds: list[str]) -> None:
-        visible = visible_feeds(self._gw.hub.get(meeting).state.meeting, PLENARY, feeds)
+        live = self._gw.hub.held(meeting)
+        if live is None:
+            return  # cluster: a meeting not held here has no client here
+        visible = visible_feeds(live.state.meeting, PLENARY, feeds)
         await self._gw.fanout.send("sfu.feeds", {"room": PLENARY, "feeds": visible},
                                    ToRoom(meeting, PLENARY))
 

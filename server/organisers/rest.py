@@ -5,11 +5,13 @@ from aiohttp import web
 
 from rooms.exceptions import DomainError
 from server.api import json_error
+from server.keys import HUB
 from server.organisers import WORKSPACE
 
 
 async def list_programmes(request: web.Request) -> web.Response:
     workspace = request.app[WORKSPACE]
+    await request.app[HUB].adopt_all()  # cluster: this process may hold only some
     return web.json_response([
         {"id": ledger.state.id, "name": ledger.state.name,
          "cohorts": [{"id": c.id, "name": c.name, "ends_on": c.ends_on,

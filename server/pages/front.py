@@ -8,7 +8,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from rooms.exceptions import DomainError
 from rooms.municipalities import MUNICIPALITIES
 from server.api import is_admin, json_error
-from server.keys import CREDENTIALS
+from server.keys import CREDENTIALS, HUB
 from server.organisers import WORKSPACE
 from server.organisers import accounts as acc
 from server.organisers.sessions import COOKIE, TTL_MS
@@ -100,6 +100,7 @@ async def cohort_link(request: web.Request) -> web.StreamResponse:
         return page(request, t.raw("link.dead_title"),
                     f'<p role="alert">{t("link.dead")}</p><p>{esc(exc)}</p>', status=403)
     from server.review_pages import review_links, review_links_page
+    await request.app[HUB].adopt_cohort(link.cohort)  # cluster: held here or not
     if request.query.get("review") == "1":  # a facilitator's way to review their meetings
         return review_links_page(request, link.cohort, person, request.match_info["token"])
     for session in workspace.meetings(link.cohort):

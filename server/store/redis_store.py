@@ -277,6 +277,17 @@ class RedisStore:
         with contextlib.suppress(StoreError):
             await self.call(self.redis.bgrewriteaof())
 
+    async def announce(self, meeting: str) -> None:
+        """A notice in the stream of new logs, as after a rewrite, without rewriting:
+        every process re-reads the meeting if it holds it, or learns its cohort."""
+        await self.call(self.redis.xadd(self.created_key, {"r": meeting}, maxlen=10000,
+                                        approximate=True))
+
+    async def wake(self, key: str, meeting: str) -> None:
+        """A notice in ``key`` (a stream a tail reads with a string position), so that
+        the tail blocked on it returns at once."""
+        await self.call(self.redis.xadd(key, {"r": meeting}, maxlen=100, approximate=True))
+
     async def ping(self) -> None:
         await self.call(self.redis.set(f"{self.prefix}health", str(time.time())))
 
@@ -287,10 +298,11 @@ class RedisStore:
         """Events after each log's position, waiting up to ``block_ms`` for any.
         ``positions`` maps a log key to the last seq held; ``created_key`` (the stream
         of new logs, ``created``, and of rewritten ones, ``rewritten``) may be given with
-        its last stream id as a string position."""
+        its last stream id as a string position, and so may any other stream of notices
+        (a string position: the key as it is; the cluster's wake-up stream)."""
         streams: dict[str, str] = {}
         for key, pos in positions.items():
-            streams[key if key == self.created_key else self.log_key(key)] = (
+            streams[key if isinstance(pos, str) else self.log_key(key)] = (
                 pos if isinstance(pos, str) else f"{pos}-0")
         try:
             async with asyncio.timeout(block_ms / 1000 + self.op_timeout_s + 1):
@@ -301,7 +313,8 @@ class RedisStore:
         plen = len(self.prefix) + 4  # "log:"
         for stream, rows in found or []:
             name = stream.decode()
-            if name == self.created_key:
+            if name == self.created_key or positions.get(name) is not None and isinstance(
+                    positions[name], str):
                 out.append((name, [_notice(rid, fields) for rid, fields in rows]))
             else:
                 out.append((name[plen:], [_event(rid, fields) for rid, fields in rows]))
