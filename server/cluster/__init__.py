@@ -128,6 +128,7 @@ class ClusterFanout(SocketFanout):
         super().__init__(sio)
         self.outbox: asyncio.Queue[bytes] = asyncio.Queue()
         self.proc = ""  # set by the Node
+        self.dropped = 0  # relayed messages dropped because Redis did not answer
 
     async def send(self, name: str, data: Any, to: Audience) -> None:
         await super().send(name, data, to)
@@ -391,6 +392,7 @@ class Node:
                 while not self.fanout.outbox.empty():
                     self.fanout.outbox.get_nowait()
                     dropped += 1
+                self.fanout.dropped += dropped
                 log.debug("%d ephemeral messages not relayed (Redis unavailable)", dropped)
 
     async def _relay_in(self) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,22 +23,6 @@ from tests.cluster_support import meeting_on
 from tests.organisers import Organiser, make_organiser
 from tests.redis_support import RedisServer
 from tests.support import RunningServer, start_server
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-async def pair(redis: RedisServer, tmp_path: Path) -> AsyncIterator[list[RunningServer]]:
-    servers = [await start_server(tmp_path / f"d{i}", redis_url=redis.url, grace_s=5.0)
-               for i in range(2)]
-    yield servers
-    for s in servers:
-        await s.stop()
 
 
 async def test_a_link_to_a_meeting_this_process_has_not_taken_in_yet_is_accepted(

@@ -2,10 +2,7 @@
 a meeting used on one process is not held by the other, which loads it when a client,
 a REST call or a round timer needs it there, and releases it when it is idle again."""
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
-import pytest
 
 from server.hub import IDLE_RELEASE_S
 from server.keys import HUB
@@ -17,24 +14,7 @@ from tests.functional.test_workspace_functional import (
     second_cohort,
 )
 from tests.organisers import Organiser
-from tests.redis_support import RedisServer
-from tests.support import Meeting, RunningServer, start_server
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-async def pair(redis: RedisServer, tmp_path: Path) -> AsyncIterator[list[RunningServer]]:
-    servers = [await start_server(tmp_path / f"d{i}", redis_url=redis.url, grace_s=5.0)
-               for i in range(2)]
-    yield servers
-    for s in servers:
-        await s.stop()
+from tests.support import Meeting, RunningServer
 
 
 def held(server: RunningServer) -> set[str]:

@@ -2,8 +2,7 @@
 programmes, revoked links, organiser sessions, whiteboards, the signing key."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -13,23 +12,7 @@ from tests.functional.test_boards_functional import Replica, stroke
 from tests.functional.test_workspace_functional import cohort_with_roster, links, new_meeting
 from tests.organisers import Organiser
 from tests.redis_support import RedisServer
-from tests.support import RunningServer, start_server
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-async def pair(redis: RedisServer, tmp_path: Path) -> AsyncIterator[list[RunningServer]]:
-    servers = [await start_server(tmp_path / f"d{i}", redis_url=redis.url, grace_s=5.0)
-               for i in range(2)]
-    yield servers
-    for s in servers:
-        await s.stop()
+from tests.support import RunningServer
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> None:

@@ -289,17 +289,8 @@ async def test_the_backlog_counts_the_bytes_waiting_not_the_last_message_times_t
     server = meeting.server
     sio = sio_of(server)
     sio.send_backlog_bytes = 256 * 1024
-    base = f"http://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=polling"
     async with aiohttp.ClientSession() as http:
-        async with http.get(base) as r:
-            opened = await r.text()
-        eio = json.loads(opened[1:])["sid"]
-        auth = json.dumps({"token": meeting.tokens["participant"], "meeting": meeting.id})
-        async with http.post(f"{base}&sid={eio}", data="40" + auth) as r:
-            assert r.status == 200
-        async with asyncio.timeout(5):
-            while (sid := sio.manager.sid_from_eio_sid(eio, NAMESPACE)) is None:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)  # the server's own state: no event to await
+        eio, sid = await _polling_client_that_stops_polling(http, meeting)
         for _ in range(200):  # it does not poll: all of it waits in its queue
             await sio.fanout("probe", "x" * 100, to=sid)
         await sio.fanout("probe", "y" * (64 * 1024), to=sid)  # about 85 KiB in all
@@ -319,21 +310,35 @@ async def test_closing_a_polling_client_that_stopped_polling_does_not_wait_for_i
     whoever closes it. It waits a moment for the reason to go out, then closes."""
     server = meeting.server
     sio = sio_of(server)
-    base = f"http://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=polling"
     async with aiohttp.ClientSession() as http:
-        async with http.get(base) as r:
-            opened = await r.text()
-        eio = json.loads(opened[1:])["sid"]
-        auth = json.dumps({"token": meeting.tokens["participant"], "meeting": meeting.id})
-        async with http.post(f"{base}&sid={eio}", data="40" + auth) as r:
-            assert r.status == 200
-        async with asyncio.timeout(5):
-            while (sid := sio.manager.sid_from_eio_sid(eio, NAMESPACE)) is None:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)  # the server's own state: no event to await
+        eio, sid = await _polling_client_that_stops_polling(http, meeting)
         started = time.monotonic()
         async with asyncio.timeout(10):
             await sio.close_with(sid, "meeting_ended", "The meeting has ended.")
         assert time.monotonic() - started < 5
         assert eio not in sio.eio.sockets
-        async with http.get(f"{base}&sid={eio}") as r:
+        async with http.get(f"{_polling_url(server)}&sid={eio}") as r:
             assert r.status == 400  # gone: a client that comes back starts again
+
+
+def _polling_url(server: RunningServer) -> str:
+    return f"http://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=polling"
+
+
+async def _polling_client_that_stops_polling(http: aiohttp.ClientSession,
+                                             meeting: Meeting) -> tuple[str, str]:
+    """A long-polling client's handshake and namespace CONNECT, by hand, after which it
+    never polls: everything sent to it waits in its queue. (Engine.IO sid, sid.)"""
+    server = meeting.server
+    sio = sio_of(server)
+    base = _polling_url(server)
+    async with http.get(base) as r:
+        opened = await r.text()
+    eio = json.loads(opened[1:])["sid"]
+    auth = json.dumps({"token": meeting.tokens["participant"], "meeting": meeting.id})
+    async with http.post(f"{base}&sid={eio}", data="40" + auth) as r:
+        assert r.status == 200
+    async with asyncio.timeout(5):
+        while (sid := sio.manager.sid_from_eio_sid(eio, NAMESPACE)) is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)  # the server's own state: no event to await
+    return eio, sid
