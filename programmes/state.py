@@ -4,7 +4,7 @@
 are checked when a command is decided (see ``commands``).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, TypeVar
 
 import msgspec
@@ -33,6 +33,11 @@ class Person(msgspec.Struct):
     role: str = "participant"  # or "facilitator"
     link: int = 1  # the personal link's generation; revoking makes a new one
     removed: bool = False
+
+    def facilitates(self, facilitators: Collection[str]) -> bool:
+        """Facilitator of a meeting whose facilitators are ``facilitators``: by role in
+        the roster (every meeting of the cohort), or named for that meeting."""
+        return self.role == "facilitator" or self.id in facilitators
 
 
 class Cohort(msgspec.Struct):

@@ -50,6 +50,9 @@ def main() -> None:
 @click.option("--redis-url", envvar="LEDARSTIG_REDIS_URL", default=None,
               help="Run as one of several processes sharing Redis (redis://host:6379/0): "
                    "logs, snapshots, timers, keys and delivery across processes.")
+@click.option("--cluster-idle", "cluster_idle_s", envvar="LEDARSTIG_CLUSTER_IDLE_S",
+              default=Settings.cluster_idle_s, type=float, show_default=True,
+              help="With --redis-url: seconds before a meeting nobody here uses is released.")
 @click.option("--node-name", envvar="LEDARSTIG_NODE_NAME", default=None,
               help="This process's name behind nginx: set in the ledarstig_node cookie at "
                    "the Socket.IO handshake, which nginx routes long-polling by "
@@ -72,7 +75,7 @@ def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str
           janus_url: str | None, janus_secret: str | None, janus_admin_key: str | None,
           stun_urls: tuple[str, ...], turn_urls: tuple[str, ...],
           turn_secret: str | None, redis_url: str | None = None,
-          node_name: str | None = None,
+          node_name: str | None = None, cluster_idle_s: float = Settings.cluster_idle_s,
           allowed_origins: tuple[str, ...] = (), trusted_proxies: tuple[str, ...] = ()) -> None:
     """Run the server (embedded SQLite store under --data-dir)."""
     configure_logging(json_lines=log_format == "json")
@@ -85,7 +88,7 @@ def serve(host: str, port: int, data_dir: Path, serializer: str, public_url: str
                         janus_admin_key=janus_admin_key, stun_urls=stun_urls,
                         turn_urls=turn_urls, turn_secret=turn_secret or None,
                         redis_url=redis_url or None, node_name=node_name or None,
-                        cluster_idle_s=float(os.environ.get("LEDARSTIG_CLUSTER_IDLE_S") or 60))
+                        cluster_idle_s=cluster_idle_s)
     if settings.redis_url:  # cluster: keys shared through Redis (server/cluster)
         from server.cluster import shared_credentials
         creds = shared_credentials(settings)

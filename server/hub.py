@@ -23,7 +23,7 @@ from server.effects import Effect, IndexForReview, Reloaded, effects, follow_up
 from server.live import Broadcaster, LiveMeeting, refused_boards
 from server.state import decode_snapshot, encode_snapshot, new_state
 from server.store import LogStore, StoreError
-from server.store.base import SeqConflict
+from server.store.base import CONFLICT_RETRIES, SeqConflict
 from server.store.namespaces import is_meeting_log
 
 log = logging.getLogger("ledarstig.hub")
@@ -31,9 +31,6 @@ log = logging.getLogger("ledarstig.hub")
 Decision = Callable[[Session], Sequence[Draft]]
 T = TypeVar("T")
 REFUSALS = (DomainError, FacilitationError)  # a decision's "no"
-#: Cluster (--redis-url): a command that lost the race for its seq to another process
-#: is decided again on the caught-up state, at most this many times.
-CONFLICT_RETRIES = 8
 #: Within this long of a store failure (and no success since: ``failed_at`` of the
 #: Redis store), reloads fail at once instead of each waiting out the store's deadline
 #: in turn behind the lock: with Redis down, every command of a busy meeting must still
@@ -44,10 +41,6 @@ RELOAD_BACKOFF_S = 1.0
 CHECKPOINT_EVERY = 100
 #: More missed events than this, and the meeting is reloaded from its log instead.
 CATCH_UP_MAX = 1000
-#: Cluster: a meeting held with no local connection and no other reason to follow it
-#: (``Hub.idle``) for this long is released; it is loaded again on demand
-#: (``Settings.cluster_idle_s``, the same by default).
-IDLE_RELEASE_S = 60.0
 
 
 class Dispatch(Broadcaster, Protocol):
@@ -367,7 +360,7 @@ class Hub:
         self._cohorts[meeting_id] = cohort
         return bool(cohort) and cohort in self.served_cohorts()
 
-    def idle(self, keep: Callable[[str], bool], after_s: float = IDLE_RELEASE_S) -> list[str]:
+    def idle(self, keep: Callable[[str], bool], after_s: float) -> list[str]:
         """Cluster: the held meetings with no reason to stay: unused (no command, call,
         timer or load) for ``after_s``, nothing in flight, no reason ``keep`` names
         (local connections, a grace period), and no such meeting of their cohort (a

@@ -174,7 +174,7 @@ def reviewer(request: web.Request, meeting_id: str) -> Reviewer:
                                      invite.link if invite is not None else link.link)
         except Exception as exc:  # revoked, removed, the cohort has ended
             raise ReviewError(401, "unauthorized", "That link no longer works.") from exc
-        if found.role != "facilitator" and found.id not in m.facilitators:
+        if not found.facilitates(m.facilitators):
             raise forbidden
         return Reviewer("facilitator", key)
     me = m.participants.get(resume.participant)
@@ -426,8 +426,9 @@ class Review:
 
     def rewriting(self, meeting: str) -> AbstractAsyncContextManager[None]:
         """Hold review off a meeting while its log is rewritten (erasure, a deleted
-        recording, retention): its index stops building and is dropped before, no
-        request builds one meanwhile, and an ended meeting is indexed again after."""
+        recording, retention): its index stops building and is dropped before, and no
+        request builds one meanwhile. Indexing an ended meeting again after is the
+        caller's (a removal by retention must not)."""
         return _Rewriting(self, meeting)
 
     async def close(self) -> None:

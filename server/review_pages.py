@@ -21,6 +21,7 @@ from aiohttp import web
 
 from facilitation.history import earlier, opened_groups, person_key
 from facilitation.session import Session
+from programmes import Person
 from rooms.municipalities import canonical_name, municipality_id
 from server import privacy
 from server.keys import CREDENTIALS, DISPATCHER, HUB, STORE
@@ -452,13 +453,12 @@ def _cell(text: str) -> str:
 # -- a roster facilitator's way in: their personal link ------------------------------
 
 
-def facilitated(workspace: Any, cohort: str, person: Any) -> list[Session]:
+def facilitated(workspace: Any, cohort: str, person: Person) -> list[Session]:
     """The cohort's meetings this roster person facilitates."""
-    return [s for s in workspace.meetings(cohort)
-            if person.role == "facilitator" or person.id in s.meeting.facilitators]
+    return [s for s in workspace.meetings(cohort) if person.facilitates(s.meeting.facilitators)]
 
 
-def review_links(request: web.Request, cohort: str, person: Any, token: str) -> str:
+def review_links(request: web.Request, cohort: str, person: Person, token: str) -> str:
     """For the personal link's page (``/p/{token}``): a review link to each meeting of
     the cohort the person facilitates, keyed by that same link; "" for anyone else."""
     from server.organisers import WORKSPACE

@@ -687,7 +687,7 @@ def ws_frame(message: str | bytes) -> bytes:
 
 class _FastWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
     """engine.io's aiohttp websocket wrapper (``WebSocket`` of
-    engineio/async_drivers/aiohttp.py), changed in three ways:
+    engineio/async_drivers/aiohttp.py), changed in four ways:
 
     - permessage-deflate is never negotiated (a compressed frame has per-connection
       state, so it could not be shared by all recipients; our messages are small);
@@ -717,8 +717,8 @@ class _FastWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             sock.fast_ws = None
         return self._sock
 
-    async def wait(self, within_s: float | None = None) -> str | bytes:
-        msg = await self._sock.receive(within_s)
+    async def wait(self) -> str | bytes:
+        msg = await self._sock.receive()
         if not isinstance(msg.data, bytes | str):
             raise OSError()
         return msg.data
@@ -810,8 +810,9 @@ class _LeanQueue(asyncio.Queue):  # type: ignore[type-arg]
 
 async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
     """engine.io's ``AsyncSocket._websocket_handler`` (4.15), leaner per message: the
-    reader awaits the next frame with aiohttp's own receive timeout instead of a new
-    task and ``wait_for`` per frame, and the writer waits on the queue directly
+    reader awaits the next frame directly, watched by one silence timer per connection
+    (``watch``, moved on lazily) instead of a new task and ``wait_for`` per frame, and
+    the writer waits on the queue directly
     instead of through ``wait_for`` (which made a task per wake-up). The writer needs
     no timeout: the reader ends the session when the client is silent for
     ping_interval + ping_timeout, and then queues the writer's ``None``. Upgrades,
@@ -820,8 +821,8 @@ async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
     max_size = server.max_http_buffer_size
     silence_s = server.ping_interval + server.ping_timeout
 
-    async def websocket_wait(within_s: float | None = None) -> str | bytes:
-        data = await ws.wait(within_s)
+    async def websocket_wait() -> str | bytes:
+        data = await ws.wait()
         if data and len(data) > max_size:
             raise ValueError("packet is too large")
         return data
@@ -944,7 +945,7 @@ def _ws_transport(sock: Any) -> Any:
     if ws is None or not sock.upgraded:
         return None
     writer = ws._sock._writer
-    if writer is None or writer._closing or ws._sock._compress:
+    if writer is None or writer._closing:  # (never compressed: _FastWebSocket)
         return None
     transport = writer.transport
     return None if transport is None or transport.is_closing() else transport

@@ -21,7 +21,7 @@
   timer), so nothing depends on which process holds what; an idle one is released
   (``Node._release_idle``). With nginx hashing by meeting, each event is folded by
   the process that serves the meeting, not by every process.
-- **Ephemeral messages** (presence, signal, speaking: never logged) go through
+- **Ephemeral messages** (presence, signal, speaking, typing: never logged) go through
   ``ClusterFanout``, the fan-out port (``server.fanout``) that also relays them over
   Redis pub/sub (at most once, as they are on one process if a socket drops); each
   process resolves the same audience against its own connections.
@@ -204,7 +204,7 @@ class Node:
         # A cancellation that lands inside a Redis call can come back as a connection
         # error, which the loops take for an outage and retry: cancel until they stop
         # (an ``await task`` once hung a shutdown for good).
-        pending = set(self._tasks)
+        pending = set(self._tasks) | self._waking
         for _ in range(20):
             if not pending:
                 break
@@ -396,33 +396,14 @@ class Node:
                 log.debug("%d ephemeral messages not relayed (Redis unavailable)", dropped)
 
     async def _relay_in(self) -> None:
-        while True:
-            pubsub = self.store.tail_client.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self._relay_channel, self.presence.channel,
-                                       self.tabs.channel)
-                while True:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    channel = message["channel"].decode()
-                    if channel == self.presence.channel:
-                        await self.presence.on_message(message["data"])
-                        continue
-                    if channel == self.tabs.channel:
-                        await self.tabs.on_message(message["data"])
-                        continue
-                    proc, event, data, kind, fields = _unpack(message["data"])
-                    if proc != self.proc:
-                        await self.fanout.send_here(event, data, decode_audience(kind, fields))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.debug("relay subscription lost; subscribing again", exc_info=True)
-                await asyncio.sleep(0.5)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        await self.store.listen({self._relay_channel: self._relayed,
+                                 self.presence.channel: self.presence.on_message,
+                                 self.tabs.channel: self.tabs.on_message})
+
+    async def _relayed(self, raw: bytes) -> None:
+        proc, event, data, kind, fields = _unpack(raw)
+        if proc != self.proc:
+            await self.fanout.send_here(event, data, decode_audience(kind, fields))
 
     # -- presence --------------------------------------------------------------
 

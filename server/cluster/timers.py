@@ -65,10 +65,11 @@ class ClusterRoundTimer:
 
     async def run(self) -> None:
         """The writer and the poller; if either fails, both stop and ``run`` raises
-        (``Node`` starts it again: a dead writer must not go unnoticed)."""
+        (``Node`` starts it again: a dead writer must not go unnoticed). The ticks the
+        poller starts are the group's too: stopped with it, never left running."""
         async with asyncio.TaskGroup() as group:
             group.create_task(self._write(), name="cluster-timer-writer")
-            group.create_task(self._poll(), name="cluster-timer-poll")
+            group.create_task(self._poll(group), name="cluster-timer-poll")
 
     async def _write(self) -> None:
         while True:
@@ -83,8 +84,7 @@ class ClusterRoundTimer:
                     log.warning("deadline of %s not written; retrying", meeting)
                     await asyncio.sleep(0.5)
 
-    async def _poll(self) -> None:
-        running: set[asyncio.Task[None]] = set()
+    async def _poll(self, group: asyncio.TaskGroup) -> None:
         while True:  # on the clock port, like every timer (server/clock.py)
             await self._clock.wait(asyncio.Event(), self._clock.monotonic() + POLL_S)
             now = self._clock.now_ms()
@@ -93,10 +93,8 @@ class ClusterRoundTimer:
                                                           args=[now, now + LEASE_MS]))
             except Exception:
                 continue  # Redis down: the deadlines wait there
-            for raw in due:
-                task = asyncio.create_task(self._fire(raw.decode()))
-                running.add(task)
-                task.add_done_callback(running.discard)
+            for raw in due:  # a tick catches its own failures: the group stays up
+                group.create_task(self._fire(raw.decode()))
 
     async def _fire(self, meeting: str) -> None:
         try:

@@ -9,7 +9,7 @@ from typing import Generic, Protocol, TypeVar
 from rooms import Entry, Event
 from server.clock import Clock
 from server.store import LogStore
-from server.store.base import SeqConflict
+from server.store.base import CONFLICT_RETRIES, SeqConflict
 
 
 class Folded(Protocol):
@@ -35,7 +35,7 @@ class Ledger(Generic[S]):
 
     async def execute(self, actor: str, decide: Callable[[S], Sequence[Entry]]) -> list[Event]:
         async with self._lock:
-            for attempt in range(8):
+            for attempt in range(CONFLICT_RETRIES):
                 now, seq = self._clock.now_ms(), self.state.seq
                 events = [Event(seq + i + 1, now, actor, d.type, d.data)
                           for i, d in enumerate(decide(self.state))]
@@ -43,7 +43,7 @@ class Ledger(Generic[S]):
                     try:
                         await self._store.append(self._key, events)
                     except SeqConflict:  # cluster: another process appended first
-                        if attempt == 7:
+                        if attempt == CONFLICT_RETRIES - 1:
                             raise
                         await self._read_missed()
                         continue

@@ -104,8 +104,7 @@ class Workspace:
             person = self.person(meeting.cohort, invite.person, invite.link)
         except DomainError as exc:  # no such meeting or cohort any more
             raise TokenRevoked("This personal link no longer works.") from exc
-        facilitator = person.role == "facilitator" or person.id in meeting.facilitators
-        role = Role.FACILITATOR if facilitator else Role.PARTICIPANT
+        role = Role.FACILITATOR if person.facilitates(meeting.facilitators) else Role.PARTICIPANT
         return Invite(invite.meeting, role, invite.person, invite.link, person.municipality)
 
     def _hub(self) -> Hub:

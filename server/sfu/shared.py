@@ -18,8 +18,6 @@ dropped by every process (``dead``); Janus drops their handles when the dead
 process's session times out.
 """
 
-import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -113,26 +111,13 @@ class SharedRooms:
         return {proc for proc, up in zip(ordered, alive, strict=True) if not up}
 
     async def run(self, apply: Apply, resubscribed: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            pubsub = self.store.tail_client.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.channel)
-                await resubscribed()  # what was published meanwhile: read it
-                while True:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    proc, meeting, room, pid, feed, streams = _unpack(message["data"])
-                    if proc != self.proc:
-                        await apply(RemoteFeed(proc, meeting, room, pid, feed, streams))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.debug("video feed subscription lost; subscribing again", exc_info=True)
-                await asyncio.sleep(0.5)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        """Other processes' feeds as they come and go; after each (re)subscription,
+        ``resubscribed`` reads what was published meanwhile."""
+        async def feed(raw: bytes) -> None:
+            proc, meeting, room, pid, feed_id, streams = _unpack(raw)
+            if proc != self.proc:
+                await apply(RemoteFeed(proc, meeting, room, pid, feed_id, streams))
+        await self.store.listen({self.channel: feed}, resubscribed)
 
 
 __all__ = ["SharedRooms"]

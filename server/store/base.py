@@ -10,6 +10,11 @@ class StoreError(Exception):
     code = "store_unavailable"
 
 
+#: Cluster (--redis-url): a decision whose append lost the race for its seq to another
+#: process is decided again on the caught-up state, at most this many times.
+CONFLICT_RETRIES = 8
+
+
 class SeqConflict(StoreError):
     """The append does not continue the log: another process appended first (Redis).
     ``last`` is the log's last seq; read after it, fold, decide again."""

@@ -32,7 +32,7 @@ import inspect
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -326,16 +326,37 @@ class RedisStore:
         pool = self._pool
         return len(pool._available_connections) + len(pool._in_use_connections)
 
-    @property
-    def tail_client(self) -> aioredis.Redis:
-        """A client for blocking reads and subscriptions (its own small pool)."""
-        return self._tail_redis
-
     async def lease(self, name: str, seconds: float) -> bool:
         """Take the lease ``name`` for ``seconds`` unless another process holds it: a
         task the deployment runs once per period (the retention sweep)."""
         return bool(await self.call(self.redis.set(
             f"{self.prefix}lease:{name}", 1, nx=True, px=max(1, int(seconds * 1000)))))
+
+    async def listen(self, handlers: Mapping[str, Callable[[bytes], Awaitable[None]]],
+                     subscribed: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Subscribe to the channels of ``handlers`` and give each message's data to its
+        channel's handler, for good. A lost subscription (Redis down, a handler that
+        failed) is made again after 0.5 s, then ``subscribed`` runs (to read what was
+        published meanwhile: pub/sub is at most once)."""
+        while True:
+            pubsub = self._tail_redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(*handlers)
+                if subscribed is not None:
+                    await subscribed()
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is not None:
+                        await handlers[message["channel"].decode()](message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.debug("subscription to %s lost; subscribing again", ", ".join(handlers),
+                          exc_info=True)
+                await asyncio.sleep(0.5)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
 
     async def created_position(self) -> str:
         top = await self.call(self.redis.xrevrange(self.created_key, count=1))

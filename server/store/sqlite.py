@@ -15,16 +15,17 @@ interval (5 ms) forces a switch. Under steady load that put a tail of several ms
 the appends (p99 3.5–5.6 ms in bench/bench_store.py, far more on a busy core) and on
 every chat behind them (docs/benchmarks.md, "Issue 17, item 3").
 
-What could take long stays off the loop, on the store's thread with a connection of
-its own: reads (the WAL lets them run beside the loop's commits), snapshots, rewrites,
-the health probe, and checkpoints. The loop's connection never checkpoints
-(``wal_autocheckpoint=0``); every ``checkpoint_every`` commits the thread runs a
-PASSIVE checkpoint, which copies the WAL into the database and fsyncs while the loop
-goes on committing. Writes on the thread take SQLite's write lock, so while one runs
-the loop commits nothing: appends made meanwhile wait and are committed as soon as it
-is done (so the loop never blocks on the lock). Should the WAL still grow past
-``wal_limit_pages`` (a load that never leaves a checkpoint a quiet moment to finish),
-one TRUNCATE checkpoint runs as such a write.
+What could take long stays off the loop, on the store's thread with a connection of its
+own: reads (the WAL lets them run beside the loop's commits), snapshots, rewrites, the
+health probe, and checkpoints. One read is on the loop: a meeting's last seq, the first
+time it is appended to after start-up or a rewrite (an index lookup). The loop's
+connection never checkpoints (``wal_autocheckpoint=0``); every ``checkpoint_every``
+commits the thread runs a PASSIVE checkpoint, which copies the WAL into the database and
+fsyncs while the loop goes on committing. Writes on the thread take SQLite's write lock,
+so while one runs the loop commits nothing: appends made meanwhile wait and are
+committed as soon as it is done (so the loop never blocks on the lock). Should the WAL
+still grow past ``wal_limit_pages`` (a load that never leaves a checkpoint a quiet
+moment to finish), one TRUNCATE checkpoint runs as such a write.
 """
 
 import asyncio
@@ -301,14 +302,16 @@ class SQLiteStore:
         those refused. A log never gets a gap: after a failed write, the appends
         behind it no longer continue the log, and are refused too."""
         db = self._conn()
-        last = dict(self._last)
+        last: dict[str, int] = {}  # this batch's meetings (not a copy of every one known)
         rows: list[Row] = []
         refused: set[int] = set()
         for index, (meeting, appended, _) in enumerate(batch):
             if meeting not in last:
-                found = db.execute("SELECT MAX(seq) FROM events WHERE meeting = ?",
-                                   (meeting,)).fetchone()[0]
-                last[meeting] = found or 0
+                held = self._last.get(meeting)
+                if held is None:
+                    held = db.execute("SELECT MAX(seq) FROM events WHERE meeting = ?",
+                                      (meeting,)).fetchone()[0] or 0
+                last[meeting] = held
             if not appended or appended[0][1] != last[meeting] + 1:
                 refused.add(index)
                 continue
@@ -316,7 +319,7 @@ class SQLiteStore:
             rows += appended
         with _transaction(db):
             db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
-        self._last = last
+        self._last.update(last)
         return refused
 
     def _probe(self) -> None:

@@ -1,11 +1,12 @@
 """Fixtures shared by the cluster tests: a real redis-server on a free loopback port
-(no persistence) and two in-process servers sharing it."""
+(no persistence), and one or two in-process servers on it."""
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from server.clock import FakeClock
 from tests.redis_support import RedisServer
 from tests.support import RunningServer, start_server
 
@@ -24,3 +25,11 @@ async def pair(redis: RedisServer, tmp_path: Path) -> AsyncIterator[list[Running
     yield servers
     for s in servers:
         await s.stop()
+
+
+@pytest.fixture
+async def one(redis: RedisServer, tmp_path: Path) -> AsyncIterator[RunningServer]:
+    server = await start_server(tmp_path / "one", redis_url=redis.url, grace_s=5.0,
+                                clock=FakeClock(flowing=True))
+    yield server
+    await server.stop()

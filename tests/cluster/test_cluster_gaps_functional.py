@@ -7,7 +7,6 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -38,14 +37,6 @@ async def test_a_link_to_a_meeting_this_process_has_not_taken_in_yet_is_accepted
     with pytest.raises(Exception):  # noqa: B017 - socketio.exceptions.ConnectionError
         await refused.connect()
     assert refused.connect_error["data"]["code"] == "token_invalid"
-
-
-@pytest.fixture
-async def one(redis: RedisServer, tmp_path: Path) -> AsyncIterator[RunningServer]:
-    server = await start_server(tmp_path / "one", redis_url=redis.url, grace_s=5.0,
-                                clock=FakeClock(flowing=True))
-    yield server
-    await server.stop()
 
 
 async def test_clients_are_told_when_redis_stops_answering_and_when_it_is_back(

@@ -4,7 +4,7 @@ a REST call or a round timer needs it there, and releases it when it is idle aga
 
 
 
-from server.hub import IDLE_RELEASE_S
+from server.config import Settings
 from server.keys import HUB
 from tests.cluster.test_shared_state_functional import eventually
 from tests.cluster_support import meeting_on
@@ -107,8 +107,9 @@ async def test_an_idle_meeting_is_released_and_one_with_a_client_is_kept(
     assert status == 200
     assert {meeting.id, other.id} <= held(b)
     released = b.app[HUB].released
-    await b.advance(IDLE_RELEASE_S / 2)
-    await b.advance(IDLE_RELEASE_S / 2 + 1)
+    idle_s = Settings().cluster_idle_s  # the test servers' setting
+    await b.advance(idle_s / 2)
+    await b.advance(idle_s / 2 + 1)
     await eventually(lambda: other.id not in held(b))
     assert b.app[HUB].released == released + 3  # and K1, K2 (no reason left)
     assert meeting.id in held(b)  # Cilla is connected here

@@ -8,13 +8,11 @@ import logging
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from server.clock import FakeClock
 from server.keys import DISPATCHER, STORE
 from tests.cluster_support import healthz, meeting_on
 from tests.organisers import Organiser, make_organiser
@@ -22,14 +20,6 @@ from tests.redis_support import RedisServer
 from tests.support import RunningServer, start_server
 
 OFFER = {"type": "offer", "sdp": "v=0\r\n"}
-
-
-@pytest.fixture
-async def one(redis: RedisServer, tmp_path: Path) -> AsyncIterator[RunningServer]:
-    server = await start_server(tmp_path / "one", redis_url=redis.url, grace_s=5.0,
-                                clock=FakeClock(flowing=True))
-    yield server
-    await server.stop()
 
 
 async def test_a_redis_that_comes_back_without_its_data_is_refused_not_written_to(
