@@ -41,7 +41,7 @@ async def server(redis: RedisServer, tmp_path: Path) -> AsyncIterator[RunningSer
     await running.stop()
 
 
-async def test_the_page_shows_it_waits_while_redis_is_down_and_catches_up_after(
+async def test_the_page_shows_it_waits_while_redis_is_down_and_asks_to_catch_up_after(
         links: dict[str, str], meeting_of, open_page, redis: RedisServer) -> None:  # type: ignore[no-untyped-def]
     page = await open_page(links["participant"])
     await join(page, "Anna Berg", "Borgå")

@@ -158,7 +158,7 @@ async def test_kill9_mid_round_ends_it_once_on_time_and_its_clients_resume_elsew
         closed = await client.inbox.wait("event", lambda e: e["type"] == "round.closed",
                                          timeout=8)
         assert closed["data"]["reason"] == "deadline"
-        assert closed["ts"] - closing_due < 2000, closed["ts"] - closing_due
+        assert -500 < closed["ts"] - closing_due < 2000, closed["ts"] - closing_due
     events = await log_of(c, meeting.id)
     assert [e["type"] for e in events].count("round.closed") == 1
     assert [e["type"] for e in events].count("round.closing") == 1
@@ -248,8 +248,7 @@ async def test_rolling_restart_clients_move_on_with_nothing_lost(procs: list[Pro
     answer = await back.call("join", {})
     assert answer["ok"] and answer["data"]["participant"] == anna.participant
     welcome = await back.inbox.wait("welcome")
-    missed = welcome.get("missed", [])
-    assert any(e["seq"] == said["seq"] for e in missed) or "snapshot" in welcome
+    assert said["seq"] in [e["seq"] for e in welcome.get("missed", [])], welcome
     await bo.ok("chat", {"text": "efter"})
     await back.inbox.wait("event", lambda e: e["data"].get("text") == "efter")
     events = await log_of(c, meeting.id)

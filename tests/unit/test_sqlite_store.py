@@ -77,10 +77,17 @@ async def test_checkpoints_run_on_the_store_thread_and_never_hold_an_append(
         kind, thread, _seconds = st.checkpoints[-1]
         assert kind == "passive" and thread.startswith("sqlite")
         assert thread != threading.current_thread().name
+        done = len(st.checkpoints)
         with thread_blocked(st):  # the next checkpoint waits for the thread; appends do not
             for seq in range(6, 21):
                 await asyncio.wait_for(st.append("m", [ev(seq)]), 2)
+            assert len(st.checkpoints) == done
         assert [s for _, s in on_disk(path)] == list(range(1, 21))
+        for _ in range(500):  # and it runs once the thread is free
+            if len(st.checkpoints) > done:
+                break
+            await asyncio.sleep(0.01)
+        assert len(st.checkpoints) > done
 
 
 async def test_a_wal_past_its_limit_is_truncated_on_the_thread(tmp_path: Path) -> None:
