@@ -165,7 +165,8 @@ async def test_a_client_that_reads_nothing_is_cut_and_resumes(meeting: Meeting) 
     joined = await stalled.call("join", {"name": "Stina", "municipality": "Vasa"})
     assert joined["ok"], joined
     me, resume = joined["data"]["participant"], joined["data"]["resume_token"]
-    await bo.inbox.wait("presence", lambda d: d == {"participant": me, "online": True})
+    await bo.inbox.wait("event", lambda e: e["type"] == "participant.joined"
+                        and e["data"]["id"] == me)
     last_seq = max(e["seq"] for e in bo.inbox.events())
     assert stalled._reader is not None
     stalled._reader.cancel()  # from now on it reads nothing
