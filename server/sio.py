@@ -25,6 +25,7 @@ import asyncio
 import base64
 import collections
 import contextlib
+import functools
 import inspect
 import json
 import logging
@@ -341,6 +342,9 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
                 self.quiet_log("address", "refusing a connection from %s: %s", address, refused)
                 return False
             self._address_of[eio_sid] = address
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None:  # engine.io schedules its first ping right after this
+            sock.schedule_ping = functools.partial(_schedule_ping, sock)
         result = await super()._handle_eio_connect(eio_sid, environ)
         self._scheduler.after(f"handshake:{eio_sid}", self._limits.handshake_timeout_s,
                               lambda: self._drop_if_idle(eio_sid))
@@ -815,9 +819,15 @@ class _LeanQueue(asyncio.Queue):  # type: ignore[type-arg]
         #: Bytes of our messages waiting in it (``_Preencoded.size``; Engine.IO's own
         #: small packets count nothing): what the backlog limit counts.
         self.waiting = 0
+        #: Set while a websocket serves this queue and has no writer yet: the writer is
+        #: started by the first packet queued (most connections never need one: their
+        #: frames go out on the fast path).
+        self.start: Callable[[], None] | None = None
 
     def put_nowait(self, item: Any) -> None:
         self._queue.append(item)
+        if self.start is not None:
+            self.start()
         if type(item) is _Preencoded:
             self.waiting += item.size
         self._unfinished_tasks += 1
@@ -922,7 +932,17 @@ async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
                 break
         await ws.close()
 
-    writer_task = asyncio.ensure_future(writer())
+    writer_task: asyncio.Future[None] | None = None
+
+    def start_writer() -> None:
+        nonlocal writer_task
+        queue.start = None
+        writer_task = asyncio.ensure_future(writer())
+
+    if queue._queue:
+        start_writer()
+    else:
+        queue.start = start_writer  # by the first packet queued, if ever
     server.logger.info("%s: Upgrade to websocket successful", sock.sid)
     # Engine.IO MESSAGEs go straight to python-socketio's handler, as AsyncSocket.receive
     # and engine.io's _trigger_event would pass them (not as a task: async_handlers is
@@ -971,9 +991,28 @@ async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
             server.logger.exception("Unknown receive error")
 
     watchdog.cancel()
-    await queue.put(None)  # unlock the writer task so it can exit
-    await writer_task
+    if writer_task is None:
+        queue.start = None
+        await ws.close()  # what the writer does last
+    else:
+        await queue.put(None)  # unlock the writer task so it can exit
+        await writer_task
     await sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+
+def _schedule_ping(sock: Any) -> None:
+    """engine.io's ``AsyncSocket.schedule_ping`` (4.15) with a timer instead of a task
+    that sleeps ``ping_interval``: no task per connection (and per ping cycle) while
+    nothing is due; at the time, the PING goes out as ``_send_ping`` sends it."""
+    if sock.last_ping:  # only if the previous ping wait cycle completed
+        sock.last_ping = None
+        asyncio.get_running_loop().call_later(sock.server.ping_interval, _ping_due, sock)
+
+
+def _ping_due(sock: Any) -> None:
+    if not sock.closing and not sock.closed:
+        sock.last_ping = time.time()
+        sock.server.start_background_task(sock.send, eio_packet.Packet(eio_packet.PING))
 
 
 def _ws_transport(sock: Any) -> Any:
@@ -995,6 +1034,8 @@ def _idle_websocket(sock: Any) -> Any:
     queue = sock.queue
     if queue._queue:
         return None
+    if queue.start is not None:  # its websocket has no writer yet: nothing on its way
+        return _ws_transport(sock)
     for getter in queue._getters:
         if not getter.done():
             return _ws_transport(sock)

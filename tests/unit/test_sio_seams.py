@@ -99,6 +99,9 @@ def test_engineio_code_we_copied_is_unchanged() -> None:
     compress=False. A changed original must be read and folded into our copies."""
     assert _EIO_HANDLER is async_socket.AsyncSocket._websocket_handler
     assert _digest(async_socket.AsyncSocket._websocket_handler) == "27f120df4d717a24"
+    # _schedule_ping and _ping_due restate these with a timer instead of a task
+    assert _digest(async_socket.AsyncSocket.schedule_ping) == "fe316639159cd70d"
+    assert _digest(async_socket.AsyncSocket._send_ping) == "67db82a704ea49d0"
     assert _digest(async_socket.AsyncSocket.poll) == "826f58a9f3606db2"
     assert _digest(eio_aiohttp.WebSocket.__call__) == "71f9a94476d737c3"
     assert _digest(eio_aiohttp.WebSocket.wait) == "992c370917677d39"
