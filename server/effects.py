@@ -37,10 +37,12 @@ from server.fanout import Audience, ToMeeting, ToRoom
 
 @dataclass(frozen=True)
 class Attached:
-    """A connection was bound to a participant (join or resume)."""
+    """A connection was bound to a participant (join or resume). ``fresh``: it resumes
+    nothing, so its client holds no board yet (it starts its room's board empty)."""
 
     sid: str
     participant: str
+    fresh: bool = False
 
 
 @dataclass(frozen=True)
@@ -244,9 +246,12 @@ def _media_rooms(before: Session, event: Event, moves: dict[str, str]) -> frozen
 
 def _of_fact(state: Session, fact: Fact) -> list[Effect]:
     match fact:
-        case Attached(sid, pid):
+        case Attached(sid, pid, fresh):
             room = state.meeting.participants[pid].room
-            return [SendPeerPlan(sid, pid), ArmIce(sid), SendBoard(pid, room, sid)]
+            out: list[Effect] = [SendPeerPlan(sid, pid), ArmIce(sid)]
+            if not (fresh and room not in state.board_updates):
+                out.append(SendBoard(pid, room, sid))  # a board never drawn on adds nothing
+            return out
         case Detached(sid, _):
             return [ForgetConnection(sid)]
         case PresenceChanged(pid, online):

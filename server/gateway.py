@@ -23,6 +23,7 @@ from facilitation.view import session_view
 from rooms import SYSTEM, Draft, Event, Role, moves_of, visible
 from rooms import commands as cmd
 from rooms.board import BoardError
+from rooms.events import ParticipantJoined
 from rooms.exceptions import DomainError, NotJoined
 from server import authz
 from server import protocol as p
@@ -211,9 +212,12 @@ class Gateway:
 
     async def _presence(self, meeting: str, pid: str, online: bool) -> None:
         """Tell the meeting a participant came online or went offline; then its effects."""
+        await self._tell_presence(meeting, pid, online)
+        await self.dispatcher.happened(meeting, PresenceChanged(pid, online))
+
+    async def _tell_presence(self, meeting: str, pid: str, online: bool) -> None:
         await self.fanout.send("presence", {"participant": pid, "online": online},
                                ToMeeting(meeting))
-        await self.dispatcher.happened(meeting, PresenceChanged(pid, online))
 
     async def _expire(self, meeting: str, participant: str) -> None:
         if not self.conns.online(meeting, participant):
@@ -301,19 +305,27 @@ class Gateway:
         live = self.hub.get(conn.meeting)
         # A personal link is always the same participant: a second tab resumes it.
         pid = conn.participant or conn.person or secrets.token_hex(6)
+        # A connection that resumes nothing: its client holds no state and no board yet.
+        fresh = conn.participant is None and conn.resume_seq is None
         current = live.state.current()
         # Only a late joiner during a round is placed, using who met whom.
         encounters = (self.encounters(conn.meeting) if current is not None and current.live
                       else NO_ENCOUNTERS)
-        await self.hub.execute(conn.meeting, pid, lambda s: breakouts.join(
+        events = await self.hub.execute(conn.meeting, pid, lambda s: breakouts.join(
             s, pid, conn.role, encounters=encounters, name=msg.name,
             municipality=conn.municipality or msg.municipality, sector=msg.sector,
             title=msg.title, person=conn.person))
-        if conn.sid not in self.conns.by_sid:
-            raise NotJoined("The connection closed while joining.")  # dropped meanwhile
-        return await self._attach(conn, pid)
+        # participant.joined tells the meeting that the participant is here and online.
+        announced = any(e.type == ParticipantJoined.TYPE for e in events)
+        if conn.sid not in self.conns.by_sid:  # dropped meanwhile
+            if announced and not self.conns.online(conn.meeting, pid):
+                self.give_grace(conn.meeting, pid)  # the meeting heard they came: gone
+                await self._presence(conn.meeting, pid, False)
+            raise NotJoined("The connection closed while joining.")
+        return await self._attach(conn, pid, announced=announced, fresh=fresh)
 
-    async def _attach(self, conn: Connection, pid: str) -> dict[str, Any]:
+    async def _attach(self, conn: Connection, pid: str, *, announced: bool,
+                      fresh: bool) -> dict[str, Any]:
         live = self.hub.get(conn.meeting)
         me = live.state.meeting.participants[pid]
         self.scheduler.cancel(_grace_key(conn.meeting, pid))
@@ -321,16 +333,23 @@ class Gateway:
         replaced = self.conns.sids_of(conn.meeting, pid) - {conn.sid}
         was_online = bool(replaced)
         self.conns.bind(conn, pid)
+        if not was_online and not announced:
+            # Back online: told to the others before this connection enters the meeting's
+            # rooms (its welcome says who is online); a join's event told them already.
+            await self._tell_presence(conn.meeting, pid, True)
         await self.fanout.admit(conn.sid, conn.meeting, pid, me.room,
                                 me.role is Role.FACILITATOR)
+        if not was_online:
+            # Coming online re-plans the others of the room now, in the turn their
+            # participant.joined went out (one write each for both); this connection
+            # gets its first plan after its welcome (``Attached``).
+            await self.dispatcher.happened(conn.meeting, PresenceChanged(pid, True))
         welcome = await self.hub.hand_out(  # only durable state goes out
             conn.meeting, lambda _: self._welcome(conn, pid, conn.take_resume_seq()),
             self._send_welcome(conn.sid))
         for old in replaced:
             await self.replace(old)
-        await self.dispatcher.happened(conn.meeting, Attached(conn.sid, pid))
-        if not was_online:
-            await self._presence(conn.meeting, pid, True)
+        await self.dispatcher.happened(conn.meeting, Attached(conn.sid, pid, fresh))
         return {"participant": pid, "seq": welcome["seq"],
                 "resume_token": welcome["resume_token"]}
 

@@ -53,6 +53,9 @@ class LiveMeeting:
         self.durable = state.seq  # the last seq the store took, with all before it
         self._turn = asyncio.Condition()
         self._readers: dict[int, list[Reader]] = {}  # seq -> what waits to go out after it
+        #: Batches given to the store and not delivered yet, by their first seq, with
+        #: the future of their append (done: taken or refused).
+        self._flight: dict[int, tuple[Sequence[Event], asyncio.Future[None]]] = {}
         self.snapshot_seq = state.seq
         self.broken = False
         # Cluster (--redis-url): the state at a durable seq, encoded, every
@@ -95,35 +98,84 @@ class LiveMeeting:
     async def publish(self, events: Sequence[Event]) -> None:
         """Make ``events`` durable, then deliver them in log order.
 
+        Whoever holds the turn delivers every batch that is durable next in the order,
+        its own and those of others still waiting to run (a store that says when each
+        append is durable, ``begin_append``): a burst of commands on one meeting, made
+        durable by one commit, is delivered in one go, and what waits on it (a welcome)
+        goes out then, not a turn of the loop later per batch.
+
         If the store fails, the meeting is marked broken: its memory is ahead
         of its log, and the hub reloads it from the log before further use.
         """
         if not events:
             return
-        failure: BaseException | None = None
+        last = events[-1].seq
+        loop = asyncio.get_running_loop()
+        begin = getattr(self._store, "begin_append", None)
+        durable: asyncio.Future[None]
         try:
-            await self._store.append(self.state.id, events)
-        except Exception as exc:
-            failure = exc
+            durable = begin(self.state.id, events) if begin is not None else loop.create_future()
+        except Exception as exc:  # noqa: BLE001 - refused before it began (encoding)
+            durable = loop.create_future()
+            durable.set_exception(exc)
+        self._flight[events[0].seq] = (events, durable)
+        try:
+            if begin is None:  # a store that answers only its caller
+                try:
+                    await self._store.append(self.state.id, events)
+                except BaseException as exc:
+                    if isinstance(exc, asyncio.CancelledError):
+                        durable.cancel()
+                    else:
+                        durable.set_exception(exc)
+                    raise
+                durable.set_result(None)
+            else:
+                await durable
+        except Exception as exc:  # noqa: BLE001 - raised below, once delivered in order
             self.broken = True
             if isinstance(exc, SeqConflict):
                 self.behind = max(self.behind, exc.last)
         async with self._turn:
-            await self._turn.wait_for(lambda: self._published == events[0].seq - 1)
-            try:
-                await self._answer_readers()  # what was built before these events goes first
-                # A batch the store took, behind only durable events, is delivered
-                # even if a later one failed meanwhile: it is in the log.
-                if failure is None and self.durable == events[0].seq - 1:
-                    self.durable = events[-1].seq
-                    await self._broadcaster.deliver(self.state.id, events)
-                    self.keep_checkpoint()
-            finally:
-                self._published = events[-1].seq
-                await self._answer_readers()
-                self._turn.notify_all()
+            while self._published < last:
+                await self._turn.wait_for(
+                    lambda: self._published >= last or self._next_durable() is not None)
+                delivered = False
+                while (batch := self._next_durable()) is not None:
+                    await self._deliver_batch(*batch)
+                    delivered = True
+                if delivered:
+                    self._turn.notify_all()
+        if durable.cancelled():
+            raise StoreError("The append was cancelled.")
+        failure = durable.exception()
         if failure is not None:
             raise failure
+
+    def _next_durable(self) -> "tuple[Sequence[Event], asyncio.Future[None]] | None":
+        """The next batch to deliver, if the store has answered it (taken or refused)."""
+        batch = self._flight.get(self._published + 1)
+        return batch if batch is not None and batch[1].done() else None
+
+    async def _deliver_batch(self, events: Sequence[Event],
+                             durable: "asyncio.Future[None]") -> None:
+        """Deliver one durable batch in its place, or pass over a refused one (the caller
+        holds the turn)."""
+        del self._flight[events[0].seq]
+        failed = durable.cancelled() or durable.exception() is not None
+        if failed:
+            self.broken = True
+        try:
+            await self._answer_readers()  # what was built before these events goes first
+            # A batch the store took, behind only durable events, is delivered
+            # even if a later one failed meanwhile: it is in the log.
+            if not failed and self.durable == events[0].seq - 1:
+                self.durable = events[-1].seq
+                await self._broadcaster.deliver(self.state.id, events)
+                self.keep_checkpoint()
+        finally:
+            self._published = events[-1].seq
+            await self._answer_readers()
 
     async def hand_out(self, build: Callable[[], T],
                        send: Callable[[T], Awaitable[None]]) -> T:

@@ -32,12 +32,16 @@ class MediaPlans:
         self._last: tuple[Session, tuple[Any, ...], dict[str, PeerPlan]] | None = None
 
     async def refresh_rooms(self, meeting: str, rooms: frozenset[str] | set[str]) -> None:
-        """Re-plan every online member of ``rooms``."""
+        """Re-plan every online member of ``rooms``: each connection that has its first
+        plan. A connection still joining gets that after its welcome (``send_own``):
+        a plan before the welcome would reach a client with no meeting to apply it to."""
         online = self._conns.online_set(meeting)
+        sent = self._sent
         for room in rooms:
             for pid, plan in self._plans(meeting, room).items():
                 for sid in list(online.get(pid, ())):
-                    await self.send(sid, plan)
+                    if sid in sent:
+                        await self.send(sid, plan)
 
     async def send_own(self, sid: str, meeting: str, participant: str) -> None:
         """A connection just bound to ``participant``: its plan in its room."""

@@ -25,6 +25,7 @@ import asyncio
 import base64
 import collections
 import contextlib
+import functools
 import inspect
 import json
 import logging
@@ -33,6 +34,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 import socketio
 from aiohttp import WSMessage, WSMsgType
 from aiohttp.web import WebSocketResponse
@@ -156,10 +158,12 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         #: See SEND_BACKLOG_BYTES; connections cut for it so far.
         self.send_backlog_bytes = SEND_BACKLOG_BYTES
         self.backlog_cuts = 0
-        #: Frames for idle websockets in this turn of the loop, written by _uncork, and
-        #: when the first of them was corked.
-        self._corked: dict[Any, list[bytes]] = {}
+        #: Frames for idle websockets in this turn of the loop, written by _uncork (each
+        #: transport's list: when its first frame was corked, then its frames), and when
+        #: the oldest of them was corked.
+        self._corked: dict[Any, list[Any]] = {}
         self._corked_at = 0.0
+        self._uncork_due = False
         #: Event name -> its handler, once seen to be a coroutine function.
         self._coroutine_handlers: dict[str, Any] = {}
         # Our websocket wrapper: no permessage-deflate, and a handle for the fast path.
@@ -222,14 +226,17 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         frame = out.frame
         transport = _idle_websocket(sock)
         if transport is not None:
-            if self._corked and time.monotonic() - self._corked_at > CORK_MAX_S:
-                self._uncork()  # a long turn (a backlog read at once): out with what waits
+            now = time.monotonic()
+            if self._corked and now - self._corked_at > CORK_MAX_S:
+                self._uncork(now - CORK_MAX_S)  # a long turn: out with what waited long
             corked = self._corked.get(transport)
             if corked is None:
                 if not self._corked:
-                    self._corked_at = time.monotonic()
-                    asyncio.get_running_loop().call_soon(self._uncork)
-                self._corked[transport] = [frame]
+                    self._corked_at = now
+                    if not self._uncork_due:
+                        self._uncork_due = True
+                        asyncio.get_running_loop().call_soon(self._uncork_turn)
+                self._corked[transport] = [now, frame]
             else:
                 corked.append(frame)
             return transport.get_write_buffer_size() <= self.send_backlog_bytes
@@ -238,19 +245,37 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             queue.put_nowait(pkt)
         return queue.waiting + _buffered(sock) <= self.send_backlog_bytes
 
-    def _uncork(self) -> None:
+    def _uncork_turn(self) -> None:
+        self._uncork_due = False
+        self._uncork()
+
+    def _uncork(self, corked_before: float | None = None) -> None:
         """Write each transport's frames of this turn of the loop in one go (one
         system call instead of one per frame: a join's handshake answer, welcome, events
         and ack; a busy room's broadcasts). It runs before any Engine.IO writer woken in
         this turn, since those were woken after the first frame was corked: a
         connection's order holds. In a turn that runs long (after a stall, the loop
-        reads a backlog of messages at once), it also runs as soon as the first corked
-        frame is ``CORK_MAX_S`` old, so the first messages of the backlog are not held
-        until the last one is handled."""
-        corked, self._corked = self._corked, {}
-        for transport, frames in corked.items():
+        reads a backlog of messages at once), the transports whose first frame is
+        ``CORK_MAX_S`` old go out as soon as it is (``corked_before``), so the first
+        messages of the backlog are not held until the last one is handled; the others
+        keep gathering (a join storm: a connection's welcome, plan and ack in one write,
+        not cut in two by another's deadline)."""
+        corked = self._corked
+        if corked_before is None:
+            self._corked = {}
+            due = corked
+        else:
+            due = {}
+            for transport, frames in corked.items():  # in the order they were corked
+                if frames[0] > corked_before:
+                    self._corked_at = frames[0]
+                    break
+                due[transport] = frames
+            for transport in due:
+                del corked[transport]
+        for transport, frames in due.items():
             if not transport.is_closing():
-                transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
+                transport.write(frames[1] if len(frames) == 2 else b"".join(frames[1:]))
 
     async def _cut(self, eio_sid: str) -> None:
         """Close a connection that does not read what it is sent (its backlog is over
@@ -317,6 +342,9 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
                 self.quiet_log("address", "refusing a connection from %s: %s", address, refused)
                 return False
             self._address_of[eio_sid] = address
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None:  # engine.io schedules its first ping right after this
+            sock.schedule_ping = functools.partial(_schedule_ping, sock)
         result = await super()._handle_eio_connect(eio_sid, environ)
         self._scheduler.after(f"handshake:{eio_sid}", self._limits.handshake_timeout_s,
                               lambda: self._drop_if_idle(eio_sid))
@@ -587,7 +615,18 @@ class _Preencoded(eio_packet.Packet):  # type: ignore[misc]
         return self._b64
 
 
-_compact_json = json.JSONEncoder(separators=(",", ":")).encode
+def _compact_json(obj: Any) -> str:
+    """Compact JSON for a Socket.IO packet, by orjson: 5-10 times the stdlib encoder's
+    speed (a welcome: 7 µs -> 0.7 µs), text as UTF-8 rather than ``\\u`` escapes
+    (shorter for Swedish and Finnish), NaN as null (the stdlib writes ``NaN``, which
+    JSON parsers refuse). Keys that are not strings are written as the stdlib writes
+    them (1 -> "1"; orjson takes twice as long then, so only when needed). Like the
+    stdlib encoder it raises ``TypeError`` for what JSON cannot carry, bytes among
+    them: the caller then makes a binary event."""
+    try:
+        return orjson.dumps(obj).decode()
+    except TypeError:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class _Json:
@@ -612,10 +651,11 @@ class _JsonPacket(sio_packet.Packet):  # type: ignore[misc]
 
 def encode_event(packet_class: Any, event: str, data: Any) -> str | bytes | list[Any]:
     """The Socket.IO EVENT packet ``[event, data]`` on the default namespace, as
-    ``packet_class(EVENT, data=[event, data], namespace="/").encode()`` makes it. For
-    the JSON format without binary parts that is "2" + compact JSON; made directly, it
-    skips python-socketio's walk of the whole payload looking for bytes (stdlib json
-    refuses bytes, and then the packet class makes the binary event)."""
+    ``packet_class(EVENT, data=[event, data], namespace="/").encode()`` makes it (for
+    JSON: the same packet, its JSON written by ``_compact_json``). For the JSON format
+    without binary parts that is "2" + compact JSON; made directly, it skips
+    python-socketio's walk of the whole payload looking for bytes (the encoder refuses
+    bytes, and then the binary event is made)."""
     if packet_class is sio_packet.Packet or packet_class is _JsonPacket:
         if not (type(data) is dict and bytes in map(type, data.values())):
             try:
@@ -656,8 +696,9 @@ def _placeholders(data: Any, attachments: list[Any]) -> Any:
 def encode_ack(packet_class: Any, namespace: str, id: int,
                args: list[Any]) -> str | bytes | list[Any]:
     """The Socket.IO ACK packet answering event ``id``, as
-    ``packet_class(ACK, namespace=namespace, id=id, data=args).encode()`` makes it; for
-    JSON on the default namespace without binary parts: "3" + id + compact JSON."""
+    ``packet_class(ACK, namespace=namespace, id=id, data=args).encode()`` makes it (its
+    JSON by ``_compact_json``); for JSON on the default namespace without binary parts:
+    "3" + id + compact JSON."""
     if (packet_class is sio_packet.Packet or packet_class is _JsonPacket) \
             and namespace == NAMESPACE:
         try:
@@ -778,9 +819,15 @@ class _LeanQueue(asyncio.Queue):  # type: ignore[type-arg]
         #: Bytes of our messages waiting in it (``_Preencoded.size``; Engine.IO's own
         #: small packets count nothing): what the backlog limit counts.
         self.waiting = 0
+        #: Set while a websocket serves this queue and has no writer yet: the writer is
+        #: started by the first packet queued (most connections never need one: their
+        #: frames go out on the fast path).
+        self.start: Callable[[], None] | None = None
 
     def put_nowait(self, item: Any) -> None:
         self._queue.append(item)
+        if self.start is not None:
+            self.start()
         if type(item) is _Preencoded:
             self.waiting += item.size
         self._unfinished_tasks += 1
@@ -885,7 +932,17 @@ async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
                 break
         await ws.close()
 
-    writer_task = asyncio.ensure_future(writer())
+    writer_task: asyncio.Future[None] | None = None
+
+    def start_writer() -> None:
+        nonlocal writer_task
+        queue.start = None
+        writer_task = asyncio.ensure_future(writer())
+
+    if queue._queue:
+        start_writer()
+    else:
+        queue.start = start_writer  # by the first packet queued, if ever
     server.logger.info("%s: Upgrade to websocket successful", sock.sid)
     # Engine.IO MESSAGEs go straight to python-socketio's handler, as AsyncSocket.receive
     # and engine.io's _trigger_event would pass them (not as a task: async_handlers is
@@ -934,9 +991,28 @@ async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
             server.logger.exception("Unknown receive error")
 
     watchdog.cancel()
-    await queue.put(None)  # unlock the writer task so it can exit
-    await writer_task
+    if writer_task is None:
+        queue.start = None
+        await ws.close()  # what the writer does last
+    else:
+        await queue.put(None)  # unlock the writer task so it can exit
+        await writer_task
     await sock.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+
+def _schedule_ping(sock: Any) -> None:
+    """engine.io's ``AsyncSocket.schedule_ping`` (4.15) with a timer instead of a task
+    that sleeps ``ping_interval``: no task per connection (and per ping cycle) while
+    nothing is due; at the time, the PING goes out as ``_send_ping`` sends it."""
+    if sock.last_ping:  # only if the previous ping wait cycle completed
+        sock.last_ping = None
+        asyncio.get_running_loop().call_later(sock.server.ping_interval, _ping_due, sock)
+
+
+def _ping_due(sock: Any) -> None:
+    if not sock.closing and not sock.closed:
+        sock.last_ping = time.time()
+        sock.server.start_background_task(sock.send, eio_packet.Packet(eio_packet.PING))
 
 
 def _ws_transport(sock: Any) -> Any:
@@ -958,6 +1034,8 @@ def _idle_websocket(sock: Any) -> Any:
     queue = sock.queue
     if queue._queue:
         return None
+    if queue.start is not None:  # its websocket has no writer yet: nothing on its way
+        return _ws_transport(sock)
     for getter in queue._getters:
         if not getter.done():
             return _ws_transport(sock)

@@ -110,18 +110,25 @@ class SQLiteStore:
         self._thread.shutdown(wait=True)
 
     async def append(self, meeting: str, events: Sequence[Event]) -> None:
+        await self.begin_append(meeting, events)
+
+    def begin_append(self, meeting: str, events: Sequence[Event]) -> "asyncio.Future[None]":
+        """``append`` begun: its future is done once the batch is durable (or refused),
+        at the commit that ends this turn of the loop; whoever holds it may wait on it
+        or, like ``LiveMeeting.publish``, look whether it is done."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
         if not events:
-            return
+            done.set_result(None)
+            return done
         try:
             rows = [(meeting, e.seq, e.ts, e.actor, e.type, _encode(e.data)) for e in events]
         except (TypeError, ValueError, OverflowError) as exc:
             raise StoreError(f"An event could not be encoded: {exc}.") from exc
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
         self._pending.append((meeting, rows, done))
         if self._flush_at is None and not self._thread_writes:
             self._flush_at = loop.call_soon(self._flush)
-        await done
+        return done
 
     async def read(self, meeting: str, after: int = 0) -> list[Event]:
         rows = await self._run(self._select, meeting, after)

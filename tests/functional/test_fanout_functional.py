@@ -165,7 +165,8 @@ async def test_a_client_that_reads_nothing_is_cut_and_resumes(meeting: Meeting) 
     joined = await stalled.call("join", {"name": "Stina", "municipality": "Vasa"})
     assert joined["ok"], joined
     me, resume = joined["data"]["participant"], joined["data"]["resume_token"]
-    await bo.inbox.wait("presence", lambda d: d == {"participant": me, "online": True})
+    await bo.inbox.wait("event", lambda e: e["type"] == "participant.joined"
+                        and e["data"]["id"] == me)
     last_seq = max(e["seq"] for e in bo.inbox.events())
     assert stalled._reader is not None
     stalled._reader.cancel()  # from now on it reads nothing
@@ -345,3 +346,29 @@ async def _polling_client_that_stops_polling(http: aiohttp.ClientSession,
         while (sid := sio.manager.sid_from_eio_sid(eio, NAMESPACE)) is None:  # noqa: ASYNC110
             await asyncio.sleep(0.01)  # the server's own state: no event to await
     return eio, sid
+
+
+async def test_pings_go_out_on_a_timer_and_start_the_writer_only_when_queued(
+        tmp_path: Any) -> None:
+    """The fast path writes frames itself: a websocket gets its Engine.IO writer task only
+    when a packet is queued, such as a PING; PINGs are timed by the loop, not by a
+    sleeping task per connection, and keep coming while the client answers them."""
+    server = await start_server(tmp_path / "d", ping_interval_s=1, ping_timeout_s=5)
+    try:
+        async with aiohttp.ClientSession() as http, http.ws_connect(
+                server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+                ) as ws:
+            assert (await ws.receive(timeout=5)).data.startswith("0")
+            (sock,) = server.app[GATEWAY].sio.eio.sockets.values()
+            assert sock.queue.start is not None  # no writer yet: nothing was queued
+            loop = asyncio.get_running_loop()
+            started, pings = loop.time(), 0
+            while loop.time() - started < 3.5:
+                msg = await ws.receive(timeout=5)
+                if msg.data == "2":
+                    pings += 1
+                    await ws.send_str("3")  # PONG: the next ping is scheduled
+            assert pings >= 3 and not ws.closed
+            assert sock.queue.start is None  # the first PING started the writer
+    finally:
+        await server.stop()

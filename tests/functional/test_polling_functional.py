@@ -24,7 +24,7 @@ def polling(*clients: Client) -> None:
         assert c.sio.transport() == "polling"
 
 
-async def test_polling_join_gets_welcome_and_presence(meeting: Meeting) -> None:
+async def test_polling_join_gets_welcome_and_the_others_see_it(meeting: Meeting) -> None:
     anna = await meeting.participant("Anna")
     welcome = await anna.inbox.wait("welcome")
     assert welcome["snapshot"]["meeting"]["id"] == meeting.id
@@ -32,8 +32,9 @@ async def test_polling_join_gets_welcome_and_presence(meeting: Meeting) -> None:
     polling(anna, bo)
     await anna.inbox.wait("event", lambda e: e["type"] == "participant.joined"
                           and e["data"]["id"] == bo.participant)
+    await bo.sio.disconnect()
     await anna.inbox.wait("presence", lambda d: d == {"participant": bo.participant,
-                                                      "online": True})
+                                                      "online": False})
 
 
 async def test_polling_chat(meeting: Meeting) -> None:

@@ -18,8 +18,12 @@ async def test_join_gets_welcome_snapshot_and_others_see_it(meeting: Meeting) ->
                                    and e["data"]["id"] == bo.participant)
     assert joined["data"]["municipality"] == "Vasa"
     assert joined["seq"] > welcome["seq"]
-    online = await anna.inbox.wait("presence", lambda d: d["participant"] == bo.participant)
-    assert online["online"] is True
+    # The event says Bo is online: no presence follows a join (docs/protocol.md).
+    await anna.ok("chat", {"text": "after Bo's join"})
+    await bo.inbox.wait("event", lambda e: e["type"] == "chat.sent")
+    assert not [d for d in anna.inbox.named("presence") if d["participant"] == bo.participant]
+    assert not bo.inbox.named("presence")  # its welcome says it is online
+    assert bo.participant in bo.inbox.named("welcome")[0]["online"]
 
 
 async def test_chat_is_room_scoped_and_ordered(meeting: Meeting) -> None:

@@ -33,19 +33,44 @@ async def test_join_order(meeting: Meeting) -> None:
     await anna.connect()
     ack = await anna.join()
     pid = ack["data"]["participant"]
-    await anna.inbox.wait("presence", lambda d: d == {"participant": pid, "online": True})
+    await fia.inbox.wait("peers", lambda d: pid in {p["id"] for p in d["peers"]})
+    await fia.ok("chat", {"text": "after the join"})  # whatever the join sent is in by now
+    await anna.inbox.wait("event", lambda e: e["type"] == "chat.sent")
     names = [name for name, _ in anna.inbox.items]
-    # `meeting` comes right after connecting, before anything the join brings.
-    assert names[:5] == ["meeting", "welcome", "peers", "board.state", "presence"], names
+    # `meeting` comes right after connecting, before anything the join brings; a first
+    # connection gets no board.state for a board never drawn on, and no presence of its own.
+    assert names == ["meeting", "welcome", "peers", "event"], names
     assert not [e for e in anna.inbox.events() if e["type"] == "participant.joined"]
     joined = anna.inbox.named("welcome")[0]
     assert pid in {p["id"] for p in joined["snapshot"]["participants"]}
-    await fia.inbox.wait("presence", lambda d: d["participant"] == pid)
+    assert pid in joined["online"]
     seen = [(n, d) for n, d in fia.inbox.items
             if (n == "event" and d["type"] == "participant.joined" and d["data"]["id"] == pid)
             or (n == "presence" and d["participant"] == pid)]
-    assert [n for n, _ in seen] == ["event", "presence"]
+    assert [n for n, _ in seen] == ["event"]  # the event says Anna is online
     assert seen[0][1]["seq"] <= joined["seq"]
+
+
+async def test_a_resume_after_a_drop_tells_the_others_and_brings_the_board(
+        meeting: Meeting) -> None:
+    """Back online after a drop: `presence` to the others (not to the joiner), and
+    `board.state` even for an empty board (the client may hold edits to merge)."""
+    fia = await meeting.facilitator()
+    anna = await meeting.participant()
+    welcome = anna.inbox.named("welcome")[0]
+    await anna.sio.disconnect()
+    await fia.inbox.wait("presence", lambda d: d == {"participant": anna.participant,
+                                                     "online": False})
+    back = meeting.server.client(meeting.tokens["participant"], meeting=meeting.id,
+                                 resume=welcome["resume_token"], last_seq=welcome["seq"])
+    await back.connect()
+    answer = await back.call("join", {})
+    assert answer["ok"] and answer["data"]["participant"] == anna.participant, answer
+    await fia.inbox.wait("presence", lambda d: d == {"participant": anna.participant,
+                                                     "online": True})
+    await back.inbox.wait("board.state")
+    assert not back.inbox.named("presence")
+    await back.close()
 
 
 class _PastSigner(TimestampSigner):

@@ -1,6 +1,11 @@
 """Resuming within the grace period, second tabs, catch-up and restarts."""
 
-from server.keys import HUB
+import asyncio
+from typing import Any
+
+import pytest
+
+from server.keys import GATEWAY, HUB
 from tests.support import Meeting, RunningServer, start_server
 
 
@@ -133,3 +138,36 @@ async def test_snapshot_recovery_matches_full_replay(tmp_path) -> None:  # type:
         assert encode_snapshot(second.app[HUB].get(m.id).state) == expected_blob
     finally:
         await second.stop()
+
+
+async def test_a_connection_closed_while_its_join_is_written_is_told_gone(
+        meeting: Meeting, monkeypatch: pytest.MonkeyPatch) -> None:
+    """participant.joined tells the meeting someone came online. If their connection
+    closes before the join is done (the store still writing it), the meeting hears
+    they went, and they leave after the grace period like any dropped participant."""
+    anna = await meeting.participant("Anna")
+    live = meeting.server.app[HUB].get(meeting.id)
+    store, held = live._store, asyncio.Event()
+    append = store.append
+
+    async def slow_append(meeting_id: str, events: Any) -> Any:
+        if any(e.type == "participant.joined" for e in events):
+            await held.wait()  # the joiner's connection closes meanwhile
+        return await append(meeting_id, events)
+
+    monkeypatch.setattr(store, "append", slow_append)
+    bo = meeting.server.client(meeting.tokens["participant"], meeting=meeting.id)
+    await bo.connect()
+    joining = asyncio.ensure_future(bo.call("join", {"name": "Bo", "municipality": "Vasa"}))
+    await asyncio.sleep(0.2)
+    # closed by the server meanwhile (its reader waits for the join: the client's own
+    # close would be read after it), as a meeting's end or a backlog cut closes it
+    await meeting.server.app[GATEWAY].sio.disconnect(bo.sio.get_sid())
+    held.set()
+    joined = await anna.inbox.wait("event", lambda e: e["type"] == "participant.joined")
+    bo_id = joined["data"]["id"]
+    await anna.inbox.wait("presence", lambda d: d == {"participant": bo_id, "online": False})
+    joining.cancel()
+    await meeting.server.advance(meeting.server.settings.grace_s + 0.1)
+    left = await anna.inbox.wait("event", lambda e: e["type"] == "participant.left")
+    assert left["data"] == {"id": bo_id, "reason": "timeout"}

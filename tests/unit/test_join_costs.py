@@ -36,6 +36,7 @@ from server.sfu.videorooms import VideoRooms
 from server.sio import _JsonPacket, encode_event
 from server.store import MemoryStore
 from server.tokens import Tokens
+from tests.unit.packet_helpers import same_packet
 
 
 def test_a_resume_token_is_itsdangerous_token_signed_without_its_per_call_serializer(
@@ -91,7 +92,7 @@ def test_an_event_is_encoded_as_python_socketio_encodes_it_without_its_packet(
         raise AssertionError("the payload was walked by python-socketio's packet")
 
     monkeypatch.setattr(sio_packet.Packet, "data_is_binary", walk)
-    assert encode_event(_JsonPacket, "ev", data) == expected
+    assert same_packet(encode_event(_JsonPacket, "ev", data), expected)
 
 
 class _Nowhere:
@@ -303,3 +304,29 @@ async def test_plans_follow_participants_other_processes_hold() -> None:
     conns.set_remote("other-process", m, "p2", False)
     await media.refresh_rooms(m, frozenset({PLENARY}))
     assert sent.items[-1][1]["peers"] == [] and len(sent.items) == 3
+
+
+async def test_a_connection_still_joining_gets_its_first_plan_only_after_its_welcome() -> None:
+    """Another join re-plans the room while this connection is bound but has no welcome
+    yet: it is left out (a plan before the welcome reaches a client with no meeting to
+    apply it to, and the same plan would then never be sent again); its first plan
+    comes from ``send_own``, after its welcome."""
+    hub = Hub(MemoryStore(), _Nowhere(), FakeClock())
+    m = (await hub.create("T", "2026-12-01", "A")).id
+    conns, sent = Connections(), _Sent()
+    media = MediaPlans(hub, conns, sent, VideoRooms(Settings()), 8)  # type: ignore[arg-type]
+    for i, pid in enumerate(("p1", "p2")):
+        await hub.execute(m, pid, lambda s, pid=pid: b.join(  # type: ignore[misc]
+            s, pid, Role.PARTICIPANT, name="P", municipality="Vasa"))
+        conn = Connection(f"s{i}", m, Role.PARTICIPANT, TokenBucket(10, 10, 0.0, 10, 1.0))
+        conn.authenticated(None, None)
+        conns.add(conn)
+        conns.bind(conn, pid)
+        if pid == "p1":
+            await media.send_own("s0", m, "p1")  # p1 is welcomed; p2 will be joining
+    sent.items.clear()
+    await media.refresh_rooms(m, frozenset({PLENARY}))  # p2 coming online re-plans
+    assert [to.sid for _, _, to in sent.items] == ["s0"]  # not s1, not yet
+    await media.send_own("s1", m, "p2")  # after its welcome
+    assert [to.sid for _, _, to in sent.items] == ["s0", "s1"]
+    assert sent.items[-1][1]["peers"] == [{"id": "p1", "polite": True}]

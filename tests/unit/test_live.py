@@ -3,6 +3,7 @@ its place among the deliveries. An in-memory store that waits when told to."""
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from rooms import commands as cmd
 from server.live import LiveMeeting
 from server.state import new_state
 from server.store import MemoryStore, StoreError
+from server.store.sqlite import SQLiteStore
 
 
 class SlowStore(MemoryStore):
@@ -149,3 +151,59 @@ async def test_commit_folds_the_typed_draft_without_decoding_its_dict(
     from facilitation.session import fold
     fold(await store.read("m"), replay)
     assert replay == live.state
+
+
+class TaskRecorder:
+    """Which task delivered which events."""
+
+    def __init__(self) -> None:
+        self.by: list[tuple[str, list[int]]] = []
+
+    async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
+        task = asyncio.current_task()
+        self.by.append((task.get_name() if task else "?", [e.seq for e in events]))
+
+
+async def test_whoever_holds_the_turn_delivers_every_durable_batch_in_order(
+        tmp_path: Path) -> None:
+    """Three joins made durable by one commit: the first to run delivers all three in
+    order, and the welcome built after them goes out at once, not a turn of the loop
+    later per batch (a join storm's welcomes and acks in one write, not two)."""
+    async with SQLiteStore(tmp_path / "log.db") as store:
+        seen = TaskRecorder()
+        live = LiveMeeting(new_state(), store, seen)
+        await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01",
+                                                                   "")], 1))
+        sent: list[str] = []
+
+        async def join_and_welcome(who: str) -> None:
+            await live.publish(joining(live, who))
+
+            async def send(seq: int) -> None:
+                sent.append(f"{who}@{seq}")
+            await live.hand_out(lambda: live.state.seq, send)
+
+        # decided in one turn of the loop (each publish first folds, then appends)
+        tasks = [asyncio.create_task(join_and_welcome(who), name=who)
+                 for who in ("anna", "bo", "cia")]
+        await asyncio.gather(*tasks)
+        assert seen.by[1:] == [("anna", [2]), ("anna", [3]), ("anna", [4])]
+        assert sent == ["anna@4", "bo@4", "cia@4"]  # none waited for another's turn
+        assert [e.seq for e in await store.read("m")] == [1, 2, 3, 4]
+
+
+async def test_a_refused_batch_is_passed_over_by_whoever_delivers(tmp_path: Path) -> None:
+    """A batch the store refused (here: it cannot be encoded) is not delivered by the
+    turn's holder; its own publisher raises, and the meeting is broken (reloaded)."""
+    async with SQLiteStore(tmp_path / "log.db") as store:
+        seen = TaskRecorder()
+        live = LiveMeeting(new_state(), store, seen)
+        await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01",
+                                                                   "")], 1))
+        good = joining(live, "anna")
+        bad = [Event(3, 2, "bo", "chat.sent", {"text": object()})]  # not encodable
+        outcomes = await asyncio.gather(live.publish(good), live.publish(bad),
+                                        return_exceptions=True)
+        assert outcomes[0] is None and isinstance(outcomes[1], StoreError)
+        assert [seqs for _, seqs in seen.by[1:]] == [[2]]
+        assert live.broken and live.durable == 2

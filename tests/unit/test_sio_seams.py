@@ -15,6 +15,7 @@ from engineio import async_socket
 from engineio.async_drivers import aiohttp as eio_aiohttp
 
 from server.sio import _EIO_HANDLER, _FastWebSocket, _Outgoing, _Preencoded, ws_frame
+from tests.unit.packet_helpers import same_packet
 
 
 class _Transport(asyncio.Transport):
@@ -98,6 +99,9 @@ def test_engineio_code_we_copied_is_unchanged() -> None:
     compress=False. A changed original must be read and folded into our copies."""
     assert _EIO_HANDLER is async_socket.AsyncSocket._websocket_handler
     assert _digest(async_socket.AsyncSocket._websocket_handler) == "27f120df4d717a24"
+    # _schedule_ping and _ping_due restate these with a timer instead of a task
+    assert _digest(async_socket.AsyncSocket.schedule_ping) == "fe316639159cd70d"
+    assert _digest(async_socket.AsyncSocket._send_ping) == "67db82a704ea49d0"
     assert _digest(async_socket.AsyncSocket.poll) == "826f58a9f3606db2"
     assert _digest(eio_aiohttp.WebSocket.__call__) == "71f9a94476d737c3"
     assert _digest(eio_aiohttp.WebSocket.wait) == "992c370917677d39"
@@ -128,7 +132,7 @@ async def test_a_parked_queue_getter_is_visible() -> None:
 @pytest.mark.parametrize("data", [
     {"seq": 1, "type": "chat.sent", "data": {"text": "hej åäö 👋", "n": [1, 2.5, None, True]}},
     {"u": b"\x01\x02", "v": [b"z", 2]},  # binary: the packet class makes the attachments
-    "plain", None, [float("nan")], {"deep": [[[{"x": "</script>"}]]]},
+    "plain", None, {"deep": [[[{"x": "</script>"}]]]}, {1: "a key that is not a string"},
 ])
 def test_encode_event_is_what_python_socketio_makes(data: Any) -> None:
     from socketio import msgpack_packet
@@ -138,7 +142,17 @@ def test_encode_event_is_what_python_socketio_makes(data: Any) -> None:
 
     for cls in (sio_packet.Packet, msgpack_packet.MsgPackPacket):
         theirs = cls(sio_packet.EVENT, namespace="/", data=["event", data]).encode()
-        assert encode_event(cls, "event", data) == theirs
+        assert same_packet(encode_event(cls, "event", data), theirs)
+
+
+def test_json_events_carry_text_as_utf8_and_nan_as_null() -> None:
+    """orjson writes what the stdlib escapes (\\u00e5: 6 bytes for a 2-byte å) as
+    UTF-8, and NaN, which no JSON parser reads, as null."""
+    from server.sio import _JsonPacket, encode_ack, encode_event
+
+    assert encode_event(_JsonPacket, "chat", {"text": "åäö"}) == '2["chat",{"text":"åäö"}]'
+    assert encode_event(_JsonPacket, "x", [float("nan")]) == '2["x",[null]]'
+    assert encode_ack(_JsonPacket, "/", 4, [{"t": "ö"}]) == '34[{"t":"ö"}]'
 
 
 def test_asyncio_queue_code_our_lean_queue_follows_is_unchanged() -> None:
@@ -216,7 +230,7 @@ def test_encode_ack_is_what_python_socketio_makes(answer: Any, namespace: str) -
     for cls in (sio_packet.Packet, msgpack_packet.MsgPackPacket):
         for id in (0, 7, 123456):
             theirs = cls(sio_packet.ACK, namespace=namespace, id=id, data=answer).encode()
-            assert encode_ack(cls, namespace, id, answer) == theirs
+            assert same_packet(encode_ack(cls, namespace, id, answer), theirs)
 
 
 def test_handle_event_internal_we_restate_is_unchanged() -> None:

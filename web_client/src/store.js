@@ -139,6 +139,9 @@ export class Store {
 function participantJoined(s, d, e) {
   const known = s.participants.get(d.id) ?? {}
   s.participants.set(d.id, { ...known, ...d, present: true, joined_at: e.ts, left_at: null })
+  // A join as it happens is its participant coming online: no `presence` follows it. A
+  // replayed one (the welcome's missed events) is not: the welcome says who is online.
+  if (!s.loading) s.online.add(d.id)
   s.emit('participants')
 }
 
