@@ -111,6 +111,16 @@ class _Sent:
         self.items.append((name, data, to))
 
 
+async def joined_and_bound(hub: Hub, conns: Connections, m: str, pid: str, sid: str) -> None:
+    """``pid`` joins meeting ``m`` and connection ``sid`` is bound to it (no welcome)."""
+    await hub.execute(m, pid, lambda s: b.join(s, pid, Role.PARTICIPANT, name="P",
+                                                 municipality="Vasa"))
+    conn = Connection(sid, m, Role.PARTICIPANT, TokenBucket(10, 10, 0.0, 10, 1.0))
+    conn.authenticated(None, None)
+    conns.add(conn)
+    conns.bind(conn, pid)
+
+
 async def test_a_join_plans_its_room_once_for_the_joiner_and_the_others(
         monkeypatch: pytest.MonkeyPatch) -> None:
     hub = Hub(MemoryStore(), _Nowhere(), FakeClock())
@@ -125,12 +135,7 @@ async def test_a_join_plans_its_room_once_for_the_joiner_and_the_others(
 
     monkeypatch.setattr(media_plans, "room_plans", counted)
     for i, pid in enumerate(("p1", "p2", "p3")):
-        await hub.execute(m, pid, lambda s, pid=pid: b.join(  # type: ignore[misc]
-            s, pid, Role.PARTICIPANT, name="P", municipality="Vasa"))
-        conn = Connection(f"s{i}", m, Role.PARTICIPANT, TokenBucket(10, 10, 0.0, 10, 1.0))
-        conn.authenticated(None, None)
-        conns.add(conn)
-        conns.bind(conn, pid)
+        await joined_and_bound(hub, conns, m, pid, f"s{i}")
         passes.clear()
         sent.items.clear()
         await media.send_own(f"s{i}", m, pid)  # what Attached does
@@ -316,12 +321,7 @@ async def test_a_connection_still_joining_gets_its_first_plan_only_after_its_wel
     conns, sent = Connections(), _Sent()
     media = MediaPlans(hub, conns, sent, VideoRooms(Settings()), 8)  # type: ignore[arg-type]
     for i, pid in enumerate(("p1", "p2")):
-        await hub.execute(m, pid, lambda s, pid=pid: b.join(  # type: ignore[misc]
-            s, pid, Role.PARTICIPANT, name="P", municipality="Vasa"))
-        conn = Connection(f"s{i}", m, Role.PARTICIPANT, TokenBucket(10, 10, 0.0, 10, 1.0))
-        conn.authenticated(None, None)
-        conns.add(conn)
-        conns.bind(conn, pid)
+        await joined_and_bound(hub, conns, m, pid, f"s{i}")
         if pid == "p1":
             await media.send_own("s0", m, "p1")  # p1 is welcomed; p2 will be joining
     sent.items.clear()
