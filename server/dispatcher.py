@@ -101,16 +101,15 @@ class Dispatcher:
 
     # -- after the commit ------------------------------------------------------------
 
-    async def happened(self, meeting: str, *facts: Fact) -> None:
-        """Facts of this process's connections (attached, detached, presence), whose
-        effects are carried out together (coalesced: one plan of a room for all)."""
+    async def happened(self, meeting: str, fact: Fact) -> None:
+        """A fact of this process's connections (attached, detached, presence)."""
         try:
             state = self.services.hub.get(meeting).state
         except MeetingNotFound:  # removed (its cohort ended): only the connection is left
             state = new_state()
-            facts = tuple(f for f in facts if isinstance(f, Detached))
-        if facts:
-            await self.run(meeting, [e for f in facts for e in effects(state, f)])
+            if not isinstance(fact, Detached):
+                return
+        await self.run(meeting, effects(state, fact))
 
     async def run(self, meeting: str, todo: Sequence[Effect]) -> None:
         queue = deque(coalesce(todo))

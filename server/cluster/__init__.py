@@ -21,7 +21,7 @@
   timer), so nothing depends on which process holds what; an idle one is released
   (``Node._release_idle``). With nginx hashing by meeting, each event is folded by
   the process that serves the meeting, not by every process.
-- **Ephemeral messages** (presence, signal, speaking, typing: never logged) go through
+- **Ephemeral messages** (presence, signal, speaking: never logged) go through
   ``ClusterFanout``, the fan-out port (``server.fanout``) that also relays them over
   Redis pub/sub (at most once, as they are on one process if a socket drops); each
   process resolves the same audience against its own connections.
@@ -80,7 +80,7 @@ from .timers import ClusterRoundTimer
 
 log = logging.getLogger("ledarstig.cluster")
 #: Client-bound messages that are not in any log and must reach the other processes.
-RELAYED = frozenset({"presence", "signal", "speaking", "typing"})
+RELAYED = frozenset({"presence", "signal", "speaking"})
 TAIL_BLOCK_MS = 1000
 #: How often held meetings are checked for idleness (clock port; at most half of
 #: ``Settings.cluster_idle_s``, after which an unused one is released).

@@ -11,9 +11,9 @@ any other; and the room destroyed by exactly one process when the meeting ends.
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-Json = dict[str, Any]
+from server.sfu.janus import Json
 
 
 @dataclass(frozen=True)
