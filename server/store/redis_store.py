@@ -313,8 +313,7 @@ class RedisStore:
         plen = len(self.prefix) + 4  # "log:"
         for stream, rows in found or []:
             name = stream.decode()
-            if name == self.created_key or positions.get(name) is not None and isinstance(
-                    positions[name], str):
+            if isinstance(positions.get(name), str):  # a notice stream (created, wake)
                 out.append((name, [_notice(rid, fields) for rid, fields in rows]))
             else:
                 out.append((name[plen:], [_event(rid, fields) for rid, fields in rows]))
@@ -335,9 +334,11 @@ class RedisStore:
     async def listen(self, handlers: Mapping[str, Callable[[bytes], Awaitable[None]]],
                      subscribed: Callable[[], Awaitable[None]] | None = None) -> None:
         """Subscribe to the channels of ``handlers`` and give each message's data to its
-        channel's handler, for good. A lost subscription (Redis down, a handler that
-        failed) is made again after 0.5 s, then ``subscribed`` runs (to read what was
-        published meanwhile: pub/sub is at most once)."""
+        channel's handler, for good. A handler that fails is logged, and the
+        subscription kept (every channel's messages would be lost while it is made
+        again). A lost subscription (Redis down) is made again after 0.5 s, then
+        ``subscribed`` runs (to read what was published meanwhile: pub/sub is at most
+        once)."""
         while True:
             pubsub = self._tail_redis.pubsub(ignore_subscribe_messages=True)
             try:
@@ -346,8 +347,13 @@ class RedisStore:
                     await subscribed()
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
-                    if message is not None:
-                        await handlers[message["channel"].decode()](message["data"])
+                    if message is None:
+                        continue
+                    channel = message["channel"].decode()
+                    try:
+                        await handlers[channel](message["data"])
+                    except Exception:
+                        log.exception("a message on %s could not be handled", channel)
             except asyncio.CancelledError:
                 raise
             except Exception:

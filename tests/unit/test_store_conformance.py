@@ -1,5 +1,6 @@
 """The same contract, checked against every LogStore implementation."""
 
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 
@@ -219,3 +220,41 @@ async def test_redis_pool_is_bounded_and_waits_under_the_benchmarks_burst(
     finally:
         await plain.aclose()
         await plain.connection_pool.disconnect()
+
+
+async def test_a_failing_handler_keeps_the_subscription(redis_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One pub/sub handler that raises does not cost the process its subscription: a
+    message on another channel published right behind it still arrives (pub/sub keeps
+    nothing for a subscriber that is away), and nothing subscribes again."""
+    import asyncio
+
+    got: list[bytes] = []
+    arrived, ready, subscriptions = asyncio.Event(), asyncio.Event(), []
+
+    async def failing(data: bytes) -> None:
+        raise RuntimeError("a defect in one handler")
+
+    async def working(data: bytes) -> None:
+        got.append(data)
+        arrived.set()
+
+    async def subscribed() -> None:
+        subscriptions.append(1)
+        ready.set()
+
+    prefix = f"sub{tmp_path.name}:"
+    async with RedisStore(redis_server.url, prefix) as st:
+        listening = asyncio.create_task(st.listen(
+            {f"{prefix}a": failing, f"{prefix}b": working}, subscribed))
+        try:
+            await asyncio.wait_for(ready.wait(), 5)  # the subscription is made
+            async with st.redis.pipeline(transaction=False) as pipe:
+                pipe.publish(f"{prefix}a", b"first")
+                pipe.publish(f"{prefix}b", b"second")
+                await pipe.execute()
+            await asyncio.wait_for(arrived.wait(), 3)
+            assert got == [b"second"] and subscriptions == [1]
+        finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
