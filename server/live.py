@@ -130,22 +130,21 @@ class LiveMeeting:
                         durable.set_exception(exc)
                     raise
                 durable.set_result(None)
-            else:
-                await durable
+            else:  # shielded: a cancelled caller does not make a batch look refused
+                await asyncio.shield(durable)
         except Exception as exc:  # noqa: BLE001 - raised below, once delivered in order
             self.broken = True
             if isinstance(exc, SeqConflict):
                 self.behind = max(self.behind, exc.last)
         async with self._turn:
-            while self._published < last:
-                await self._turn.wait_for(
-                    lambda: self._published >= last or self._next_durable() is not None)
-                delivered = False
-                while (batch := self._next_durable()) is not None:
-                    await self._deliver_batch(*batch)
-                    delivered = True
-                if delivered:
-                    self._turn.notify_all()
+            try:
+                while self._published < last:
+                    await self._turn.wait_for(
+                        lambda: self._published >= last or self._next_durable() is not None)
+                    while (batch := self._next_durable()) is not None:
+                        await self._deliver_batch(*batch)
+            finally:  # whatever was delivered, even if a delivery failed, wakes the others
+                self._turn.notify_all()
         if durable.cancelled():
             raise StoreError("The append was cancelled.")
         failure = durable.exception()

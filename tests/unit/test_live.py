@@ -207,3 +207,38 @@ async def test_a_refused_batch_is_passed_over_by_whoever_delivers(tmp_path: Path
         assert outcomes[0] is None and isinstance(outcomes[1], StoreError)
         assert [seqs for _, seqs in seen.by[1:]] == [[2]]
         assert live.broken and live.durable == 2
+
+
+async def test_a_delivery_that_fails_still_wakes_the_publishers_behind_it() -> None:
+    """The turn's holder fails delivering its batch (a fan-out error): the publisher of
+    the next batch, already waiting for its turn, is woken and delivers its own."""
+
+    class GatedStore(MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gate = asyncio.Event()
+
+        async def append(self, meeting: str, events: Sequence[Event]) -> None:
+            if events[0].seq == 2:
+                await self.gate.wait()  # the first batch is made durable last
+            # (taken without the memory store's order check: another process's
+            # store, say, answering out of order)
+
+    class FailingOnce(Recorder):
+        async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
+            if events[0].seq == 2:
+                raise RuntimeError("a fan-out defect")
+            await super().deliver(meeting, events)
+
+    store, seen = GatedStore(), FailingOnce()
+    live = LiveMeeting(new_state(), store, seen)
+    await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01", "")], 1))
+    first = asyncio.create_task(live.publish(joining(live, "anna")))  # seq 2
+    second = asyncio.create_task(live.publish(joining(live, "bo")))  # seq 3, durable first
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the second waits for its turn behind the first
+    store.gate.set()
+    with pytest.raises(RuntimeError):
+        await first
+    await asyncio.wait_for(second, 2)
+    assert seen.seen == [1, 3]
