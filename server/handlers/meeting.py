@@ -9,6 +9,7 @@ import msgspec
 from rooms import commands as cmd
 from server import protocol as p
 from server.connections import Connection
+from server.effects import Detached
 from server.gateway import Gateway
 from server.handlers.command import Command
 
@@ -18,6 +19,8 @@ async def leave(gw: Gateway, conn: Connection, msg: p.Empty) -> dict[str, Any]:
     for sid in gw.conns.sids_of(conn.meeting, conn.participant or ""):
         gw.conns.unbind(gw.conns.by_sid[sid])
         await gw.fanout.withdraw(sid)
+        # its media as a closed connection's: a join on it again starts afresh
+        await gw.dispatcher.happened(conn.meeting, Detached(sid, None))
         gw.arm_join_timeout(sid)
     return answer
 
