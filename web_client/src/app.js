@@ -186,7 +186,10 @@ export class App {
     try {
       const { welcome } = await this.conn.request('sync', { last_seq: this.store.seq ?? 0 })
       if (welcome.snapshot) this.welcome(welcome)
-      else for (const e of welcome.missed ?? []) this.event(e)
+      else {
+        this.store.catchUp(welcome)
+        this.conn.lastSeq = this.store.seq
+      }
     } catch { /* a later notice or reconnection catches up */ }
   }
 

@@ -80,6 +80,14 @@ export class Store {
     this.constraints = s.constraints ?? null
   }
 
+  /** The answer of `sync` without a snapshot: the missed events, applied as they would
+   *  have been live, then who is online now (a missed join says nothing of that). */
+  catchUp(w) {
+    for (const e of w.missed ?? []) this.apply(e)
+    this.online = new Set(w.online)
+    this.emit('participants')
+  }
+
   /** Apply one log event; events at or below the applied seq are ignored. */
   apply(e) {
     if (e.seq <= this.seq) return false
