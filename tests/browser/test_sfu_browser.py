@@ -9,7 +9,7 @@ from playwright.async_api import Page, expect
 
 from tests.browser.conftest import real_time
 from tests.browser.helpers import join, poll
-from tests.media_servers import HAVE_JANUS, Janus, running_janus
+from tests.media_servers import Janus
 from tests.support import RunningServer, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.webrtc]
@@ -22,14 +22,6 @@ SFU_VIDEO = """async (other) => {
   return {ok: frames > 0 && (video?.videoWidth ?? 0) > 0, frames, width: video?.videoWidth,
           mode: app.store.peers?.mode, pcs: app.view.mesh.peers.size}
 }"""
-
-
-@pytest.fixture
-async def janus(tmp_path: Path) -> AsyncIterator[Janus]:
-    if not HAVE_JANUS:
-        pytest.skip("Janus is not installed (apt-get install janus; ./scripts/test does)")
-    async with running_janus(tmp_path / "janus") as running:
-        yield running
 
 
 @pytest.fixture

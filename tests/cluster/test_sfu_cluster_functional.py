@@ -13,21 +13,13 @@ import pytest
 import redis
 
 from tests.cluster_support import Proc, spawn, wait_healthy
-from tests.media_servers import HAVE_JANUS, Janus, running_janus
+from tests.media_servers import Janus
 from tests.redis_support import RedisServer
 from tests.webrtc import needs_netns
 from tests.webrtc_sfu import SfuPeer
 
 pytestmark = [needs_netns, pytest.mark.webrtc]
 DESTROYED = "destroyed the VideoRoom of meeting"
-
-
-@pytest.fixture
-async def janus(tmp_path: Path) -> AsyncIterator[Janus]:
-    if not HAVE_JANUS:
-        pytest.skip("Janus is not installed (apt-get install janus; ./scripts/test does)")
-    async with running_janus(tmp_path / "janus") as j:
-        yield j
 
 
 @pytest.fixture

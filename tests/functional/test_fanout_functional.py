@@ -4,8 +4,10 @@ long-polling and upgrading recipients; a connection that reads nothing is cut, a
 client resumes from its last seq."""
 
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -27,6 +29,25 @@ def eio_sid(sio: SocketServer, client: Client) -> str:
     found = sio.manager.eio_sid_from_sid(client.sio.get_sid(NAMESPACE), NAMESPACE)
     assert found is not None
     return str(found)
+
+
+@contextlib.contextmanager
+def counted_writes(sio: SocketServer, client: Client) -> Iterator[list[int]]:
+    """The sizes of the writes to ``client``'s websocket transport meanwhile (each still
+    goes out)."""
+    transport = sio.eio.sockets[eio_sid(sio, client)].fast_ws._sock._writer.transport
+    writes: list[int] = []
+    write = transport.write
+
+    def counting(data: bytes) -> None:
+        writes.append(len(data))
+        write(data)
+
+    transport.write = counting
+    try:
+        yield writes
+    finally:
+        del transport.write
 
 
 async def test_fast_path_and_queued_packets_keep_their_order(meeting: Meeting) -> None:
@@ -69,21 +90,10 @@ async def test_frames_of_one_turn_to_one_connection_go_out_in_one_write(
             done.set()
 
     anna.sio.on("probe", probe)
-    transport = sio.eio.sockets[eio_sid(sio, anna)].fast_ws._sock._writer.transport
-    writes: list[int] = []
-    write = transport.write
-
-    def counting(data: bytes) -> None:
-        writes.append(len(data))
-        write(data)
-
-    transport.write = counting
-    try:
+    with counted_writes(sio, anna) as writes:
         for n in range(5):  # no await yields in between: one turn of the loop
             await sio.fanout("probe", {"n": n}, to=anna.sio.get_sid(NAMESPACE))
         await asyncio.wait_for(done.wait(), 5)
-    finally:
-        del transport.write
     assert got == [0, 1, 2, 3, 4]
     assert len(writes) == 1, writes
 
@@ -94,16 +104,7 @@ async def test_a_long_turn_does_not_hold_the_first_frames_back(meeting: Meeting)
     sio = sio_of(meeting.server)
     anna = await meeting.participant("Anna")
     bo = await meeting.participant("Bo", "Vasa")
-    transport = sio.eio.sockets[eio_sid(sio, anna)].fast_ws._sock._writer.transport
-    writes: list[int] = []
-    write = transport.write
-
-    def counting(data: bytes) -> None:
-        writes.append(len(data))
-        write(data)
-
-    transport.write = counting
-    try:
+    with counted_writes(sio, anna) as writes:
         await sio.fanout("probe", {"n": 1}, to=anna.sio.get_sid(NAMESPACE))
         assert writes == []  # corked: more may follow to anna in this turn
         busy_until = time.monotonic() + 2 * CORK_MAX_S
@@ -111,8 +112,6 @@ async def test_a_long_turn_does_not_hold_the_first_frames_back(meeting: Meeting)
             pass  # the turn goes on handling other messages
         await sio.fanout("probe", {"n": 2}, to=bo.sio.get_sid(NAMESPACE))
         assert len(writes) == 1  # anna's frame went out; the turn has not ended
-    finally:
-        del transport.write
 
 
 async def test_one_broadcast_reaches_websocket_polling_and_upgrading_clients(

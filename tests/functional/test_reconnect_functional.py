@@ -147,19 +147,25 @@ async def test_a_connection_closed_while_its_join_is_written_is_told_gone(
     they went, and they leave after the grace period like any dropped participant."""
     anna = await meeting.participant("Anna")
     live = meeting.server.app[HUB].get(meeting.id)
-    store, held = live._store, asyncio.Event()
-    append = store.append
+    store, entered, held = live._store, asyncio.Event(), asyncio.Event()
+    begin = store.begin_append
 
-    async def slow_append(meeting_id: str, events: Any) -> Any:
-        if any(e.type == "participant.joined" for e in events):
-            await held.wait()  # the joiner's connection closes meanwhile
-        return await append(meeting_id, events)
+    async def durable_once_held(done: Any) -> None:
+        await held.wait()  # the joiner's connection closes meanwhile
+        await done
 
-    monkeypatch.setattr(store, "append", slow_append)
+    def slow_begin(meeting_id: str, events: Any) -> Any:
+        done = begin(meeting_id, events)
+        if not any(e.type == "participant.joined" for e in events):
+            return done
+        entered.set()
+        return asyncio.ensure_future(durable_once_held(done))
+
+    monkeypatch.setattr(store, "begin_append", slow_begin)
     bo = meeting.server.client(meeting.tokens["participant"], meeting=meeting.id)
     await bo.connect()
     joining = asyncio.ensure_future(bo.call("join", {"name": "Bo", "municipality": "Vasa"}))
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(entered.wait(), 5)
     # closed by the server meanwhile (its reader waits for the join: the client's own
     # close would be read after it), as a meeting's end or a backlog cut closes it
     await meeting.server.app[GATEWAY].sio.disconnect(bo.sio.get_sid())

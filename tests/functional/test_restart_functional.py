@@ -41,51 +41,76 @@ async def rest(port: int, method: str, path: str, json: Any = None) -> Any:
         return await r.json()
 
 
+class Chatter:
+    """``n`` people of one new meeting, each sending chat after chat until the server is
+    gone; ``acked``: the chats it acknowledged, by seq; ``enough`` is set at ``enough_at``."""
+
+    def __init__(self, port: int, n: int, enough_at: int) -> None:
+        self.port, self.n, self.enough_at = port, n, enough_at
+        self.meeting = ""
+        self.people: list[Client] = []
+        self.acked: dict[int, str] = {}
+        self.enough = asyncio.Event()
+        self._talk: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.meeting = (await rest(self.port, "POST", "/api/meetings", {
+            "title": "T", "starts_at": "2026-12-01T09:00:00Z"}))["id"]
+        token = (await rest(self.port, "POST", f"/api/meetings/{self.meeting}/invites"))[
+            "participant"]["token"]
+        target = SimpleNamespace(url=f"http://127.0.0.1:{self.port}", serializer="json",
+                                 transports=("websocket",))
+        self.people = [Client(target, token, meeting=self.meeting)  # type: ignore[arg-type]
+                       for _ in range(self.n)]
+        for i, person in enumerate(self.people):
+            person.sio.on("server.restarting", person._recorder("server.restarting"))
+            await person.connect()
+            await person.join(f"Deltagare {i}", "Vasa")
+        self._talk = [asyncio.create_task(self._chat(p, str(i)))
+                      for i, p in enumerate(self.people)]
+
+    async def _chat(self, person: Client, name: str) -> None:
+        for n in range(10_000):
+            text = f"{name} {n}"
+            try:
+                answer = await person.call("chat", {"text": text}, timeout=3)
+            except Exception:
+                return  # the connection or the process is gone: unanswered, not promised
+            if answer.get("ok"):
+                self.acked[answer["data"]["seq"]] = text
+                if len(self.acked) >= self.enough_at:
+                    self.enough.set()
+
+    async def ended(self) -> None:
+        """Every chatter has stopped (the server went away)."""
+        await asyncio.gather(*self._talk)
+
+    async def logged(self, port: int) -> dict[int, str | None]:
+        """The meeting's log as the (restarted) server holds it: text by seq."""
+        log = await rest(port, "GET", f"/api/meetings/{self.meeting}/log?limit=10000")
+        return {e["seq"]: e["data"].get("text") for e in log["events"]}
+
+
 async def test_sigterm_stops_fast_tells_clients_and_loses_nothing_acked(tmp_path: Path) -> None:
     port, data = free_port(), tmp_path / "d"
     proc = await serve(data, port)
     try:
-        meeting = (await rest(port, "POST", "/api/meetings", {
-            "title": "T", "starts_at": "2026-12-01T09:00:00Z"}))["id"]
-        links = await rest(port, "POST", f"/api/meetings/{meeting}/invites")
-        token = links["participant"]["token"]
-        target = SimpleNamespace(url=f"http://127.0.0.1:{port}", serializer="json",
-                                 transports=("websocket",))
-        people = [Client(target, token, meeting=meeting) for _ in range(3)]  # type: ignore[arg-type]
-        for i, person in enumerate(people):
-            person.sio.on("server.restarting", person._recorder("server.restarting"))
-            await person.connect()
-            await person.join(f"Deltagare {i}", "Vasa")
-        acked: dict[int, str] = {}
-        enough = asyncio.Event()
-
-        async def chatter(person: Client, name: str) -> None:
-            for n in range(10_000):
-                text = f"{name} {n}"
-                try:
-                    answer = await person.call("chat", {"text": text}, timeout=3)
-                except Exception:
-                    return  # the connection went away: unanswered, so not promised
-                if answer.get("ok"):
-                    acked[answer["data"]["seq"]] = text
-                    if len(acked) >= 30:
-                        enough.set()
-        talk = [asyncio.create_task(chatter(p, str(i))) for i, p in enumerate(people)]
-        await asyncio.wait_for(enough.wait(), 10)  # SIGTERM in the middle of the chatter
+        chat = Chatter(port, 3, enough_at=30)
+        await chat.start()
+        await asyncio.wait_for(chat.enough.wait(), 10)  # SIGTERM in the middle of the chatter
         started = asyncio.get_running_loop().time()
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), 10)
         stopped = asyncio.get_running_loop().time() - started
-        await asyncio.gather(*talk)
-        for person in people:
+        await chat.ended()
+        for person in chat.people:
             notice = await person.inbox.wait("server.restarting", timeout=1)
             assert notice["message"]
             assert await person.disconnected(1)
         assert stopped < 2.0, f"SIGTERM took {stopped:.2f} s"
         proc = await serve(data, port)
-        log = await rest(port, "GET", f"/api/meetings/{meeting}/log?limit=10000")
-        texts = {e["seq"]: e["data"].get("text") for e in log["events"]}
-        assert all(texts.get(seq) == text for seq, text in acked.items())
+        texts = await chat.logged(port)
+        assert all(texts.get(seq) == text for seq, text in chat.acked.items())
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGKILL)
@@ -99,41 +124,17 @@ async def test_sigkill_loses_no_acknowledged_chat(tmp_path: Path) -> None:
     port, data = free_port(), tmp_path / "d"
     proc = await serve(data, port)
     try:
-        meeting = (await rest(port, "POST", "/api/meetings", {
-            "title": "T", "starts_at": "2026-12-01T09:00:00Z"}))["id"]
-        token = (await rest(port, "POST", f"/api/meetings/{meeting}/invites"))[
-            "participant"]["token"]
-        target = SimpleNamespace(url=f"http://127.0.0.1:{port}", serializer="json",
-                                 transports=("websocket",))
-        people = [Client(target, token, meeting=meeting) for _ in range(4)]  # type: ignore[arg-type]
-        for i, person in enumerate(people):
-            await person.connect()
-            await person.join(f"Deltagare {i}", "Vasa")
-        acked: dict[int, str] = {}
-        enough = asyncio.Event()
-
-        async def chatter(person: Client, name: str) -> None:
-            for n in range(10_000):
-                try:
-                    answer = await person.call("chat", {"text": f"{name} {n}"}, timeout=3)
-                except Exception:
-                    return  # the process is gone: unanswered, so not promised
-                if answer.get("ok"):
-                    acked[answer["data"]["seq"]] = f"{name} {n}"
-                    if len(acked) >= 200:
-                        enough.set()
-        talk = [asyncio.create_task(chatter(p, str(i))) for i, p in enumerate(people)]
-        await asyncio.wait_for(enough.wait(), 20)  # SIGKILL in the middle of the chatter
+        chat = Chatter(port, 4, enough_at=200)
+        await chat.start()
+        await asyncio.wait_for(chat.enough.wait(), 20)  # SIGKILL in the middle of the chatter
         proc.send_signal(signal.SIGKILL)
         await asyncio.wait_for(proc.wait(), 10)
-        await asyncio.gather(*talk)
+        await chat.ended()
         proc = await serve(data, port)
-        log = await rest(port, "GET", f"/api/meetings/{meeting}/log?limit=10000")
-        seqs = [e["seq"] for e in log["events"]]
-        assert seqs == list(range(1, len(seqs) + 1))
-        texts = {e["seq"]: e["data"].get("text") for e in log["events"]}
-        missing = {seq: text for seq, text in acked.items() if texts.get(seq) != text}
-        assert not missing and len(acked) >= 200
+        texts = await chat.logged(port)
+        assert list(texts) == list(range(1, len(texts) + 1))  # no gap
+        missing = {seq: text for seq, text in chat.acked.items() if texts.get(seq) != text}
+        assert not missing and len(chat.acked) >= 200
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGKILL)

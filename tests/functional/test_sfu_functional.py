@@ -13,26 +13,16 @@ from aiortc import RTCPeerConnection
 from rooms.media import Sfu
 from server.keys import HUB, VIDEO
 from tests.media_servers import (
-    HAVE_JANUS,
     NETNS_IP,
     Janus,
     needs_coturn,
     running_coturn,
-    running_janus,
 )
 from tests.support import Meeting, RunningServer, start_server
 from tests.webrtc import needs_netns
 from tests.webrtc_sfu import SfuPeer, relay_config
 
 pytestmark = [needs_netns, pytest.mark.webrtc]
-
-
-@pytest.fixture
-async def janus(tmp_path: Path):  # type: ignore[no-untyped-def]
-    if not HAVE_JANUS:
-        pytest.skip("Janus is not installed (apt-get install janus; ./scripts/test does)")
-    async with running_janus(tmp_path / "janus") as j:
-        yield j
 
 
 @pytest.fixture

@@ -214,13 +214,8 @@ async def test_a_joiner_already_online_in_the_log_is_not_decided_again(
     clock = FakeClock()
     hub = Hub(MemoryStore(), _Nowhere(), clock)
     m = (await hub.create("T", "2026-12-01", "A")).id
-    await hub.execute(m, "p1", lambda s: b.join(s, "p1", Role.PARTICIPANT, name="P",
-                                                 municipality="Vasa"))
     conns = Connections()
-    conn = Connection("s1", m, Role.PARTICIPANT, TokenBucket(10, 10, 0.0, 10, 1.0))
-    conn.authenticated(None, None)
-    conns.add(conn)
-    conns.bind(conn, "p1")
+    await joined_and_bound(hub, conns, m, "p1", "s1")
     presence = PresenceLog(hub, conns, Scheduler(clock), clock, debounce_s=30)
     assert "p1" in hub.get(m).state.online  # a join counts as coming online
 
