@@ -29,6 +29,7 @@ import functools
 import inspect
 import json
 import logging
+import random
 import struct
 import time
 from collections.abc import Awaitable, Callable
@@ -70,6 +71,13 @@ CLOSE_DRAIN_S = 2.0
 #: The longest a frame waits in ``SocketServer._corked`` for others to the same connection
 #: in the same turn of the loop (see ``_uncork``).
 CORK_MAX_S = 0.0005
+
+#: Each PING is due after ``ping_interval`` less up to this share of it, at random:
+#: connections opened together (a session's start, everyone back after a network blip)
+#: would otherwise be pinged together every interval, a thousand PINGs and PONGs in one
+#: burst that holds up every message behind it (~30 ms of the loop). A client only
+#: minds a PING later than the interval plus the timeout.
+PING_SPREAD = 0.2
 
 #: ``refuse_event(sid, code, message)``: the ack for a refused event.
 RefuseEvent = Callable[[str, str, str], Awaitable[dict[str, Any]]]
@@ -416,9 +424,12 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         await super()._handle_connect(eio_sid, namespace, data)
         _slim_environ(self.environ.get(eio_sid))
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace or NAMESPACE)
-        if (self.on_connected is not None and sid is not None
-                and self.manager.is_connected(sid, namespace or NAMESPACE)):
-            await self.on_connected(sid)
+        if sid is not None and self.manager.is_connected(sid, namespace or NAMESPACE):
+            # Its handshake is done: no timer per connection left to fire for nothing
+            # (a join storm's thousand, all due together, held up every message ~30 ms).
+            self._scheduler.cancel(f"handshake:{eio_sid}")
+            if self.on_connected is not None:
+                await self.on_connected(sid)
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None,
                             data: Any) -> None:
@@ -1003,10 +1014,12 @@ async def _serve_websocket(sock: Any, ws: _FastWebSocket) -> None:
 def _schedule_ping(sock: Any) -> None:
     """engine.io's ``AsyncSocket.schedule_ping`` (4.15) with a timer instead of a task
     that sleeps ``ping_interval``: no task per connection (and per ping cycle) while
-    nothing is due; at the time, the PING goes out as ``_send_ping`` sends it."""
+    nothing is due; at the time, the PING goes out as ``_send_ping`` sends it. Each is
+    due a little early, by a random share of the interval (``PING_SPREAD``)."""
     if sock.last_ping:  # only if the previous ping wait cycle completed
         sock.last_ping = None
-        asyncio.get_running_loop().call_later(sock.server.ping_interval, _ping_due, sock)
+        delay = sock.server.ping_interval * (1 - PING_SPREAD * random.random())
+        asyncio.get_running_loop().call_later(delay, _ping_due, sock)
 
 
 def _ping_due(sock: Any) -> None:

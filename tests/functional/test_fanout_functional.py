@@ -371,3 +371,40 @@ async def test_pings_go_out_on_a_timer_and_start_the_writer_only_when_queued(
             assert sock.queue.start is None  # the first PING started the writer
     finally:
         await server.stop()
+
+
+async def test_a_connection_past_its_handshake_keeps_no_handshake_timer(
+        meeting: Meeting) -> None:
+    """The timer that closes a connection without a namespace handshake is cancelled
+    once the handshake is done: after a join storm, a thousand of them fell due
+    together 10 s later and held up every message behind them (~30 ms)."""
+    sio = sio_of(meeting.server)
+    anna = await meeting.participant("Anna")
+    assert not sio._scheduler.pending(f"handshake:{eio_sid(sio, anna)}")
+    async with aiohttp.ClientSession() as http, http.ws_connect(
+            meeting.server.url.replace("http", "ws")
+            + "/socket.io/?EIO=4&transport=websocket") as ws:
+        opened = json.loads((await ws.receive(timeout=5)).data[1:])
+        assert sio._scheduler.pending(f"handshake:{opened['sid']}")  # none done: it waits
+
+
+async def test_pings_of_connections_opened_together_are_spread_out(tmp_path: Any) -> None:
+    """Each PING is due a little before the interval, by a random share of it: clients
+    that connected together (a session's start, a reconnect after a blip) are not
+    pinged, nor do they answer, all in the same moment every interval."""
+    server = await start_server(tmp_path / "d", ping_interval_s=1, ping_timeout_s=5)
+    url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async def first_ping_after() -> float:
+                async with http.ws_connect(url) as ws:
+                    assert (await ws.receive(timeout=5)).data.startswith("0")
+                    opened = time.monotonic()
+                    while (await ws.receive(timeout=5)).data != "2":
+                        pass
+                    return time.monotonic() - opened
+            waits = await asyncio.gather(*(first_ping_after() for _ in range(12)))
+        assert all(0.75 <= w <= 1.1 for w in waits), waits
+        assert max(waits) - min(waits) > 0.05, waits  # 0.2 s apart at most, at random
+    finally:
+        await server.stop()
