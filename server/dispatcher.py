@@ -99,6 +99,24 @@ class Dispatcher:
             for effect in delivery(meeting, event):
                 await self._carry_out(meeting, effect)
 
+    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
+        """``deliver`` at once, for a caller that is not a coroutine (the store's commit,
+        ``LiveMeeting.deliver_durable``): only when every delivery effect of ``events``
+        is a send the fan-out makes at once (a chat, a hand, a board update); False,
+        with nothing done, otherwise (moves, a fan-out that publishes elsewhere)."""
+        plan = [(event, effect) for event in events for effect in delivery(meeting, event)]
+        if not all(type(effect) is Deliver for _, effect in plan):
+            return False
+        for sent, (event, effect) in enumerate(plan):
+            assert isinstance(effect, Deliver)
+            if not self._fanout.send_now("event", event.to_wire(), effect.to):
+                if sent:  # the fan-out said yes before: it does not change its mind
+                    raise RuntimeError("The fan-out refused a send it made before.")
+                return False
+        for event in events:
+            self._metrics.event(event.type).inc()
+        return True
+
     # -- after the commit ------------------------------------------------------------
 
     async def happened(self, meeting: str, fact: Fact) -> None:

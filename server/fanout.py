@@ -65,6 +65,11 @@ Audience = (ToConnection | ToParticipant | ToRoom | ToFacilitators | ToMeeting
 class Fanout(Protocol):
     async def send(self, name: str, data: Any, to: Audience) -> None: ...
 
+    def send_now(self, name: str, data: Any, to: Audience) -> bool:
+        """``send`` at once, for a caller that is not a coroutine; False (nothing sent)
+        when this fan-out cannot (it must publish to other processes)."""
+        ...
+
     async def admit(self, sid: str, meeting: str, participant: str, room: str,
                     facilitator: bool) -> None: ...
 
@@ -118,6 +123,12 @@ class SocketFanout:
 
     async def send(self, name: str, data: Any, to: Audience) -> None:
         await self._sio.fanout(name, data, to=address(to))
+
+    def send_now(self, name: str, data: Any, to: Audience) -> bool:
+        if not self._sio.delivers_here:
+            return False
+        self._sio.fanout_now(name, data, to=address(to))
+        return True
 
     async def admit(self, sid: str, meeting: str, participant: str, room: str,
                     facilitator: bool) -> None:

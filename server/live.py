@@ -39,6 +39,10 @@ def refused_boards(events: Sequence[Event]) -> set[str]:
 class Broadcaster(Protocol):
     async def deliver(self, meeting: str, events: Sequence[Event]) -> None: ...
 
+    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
+        """``deliver`` without a coroutine, or False with nothing delivered."""
+        ...
+
 
 class LiveMeeting:
     def __init__(self, state: Session, store: LogStore, broadcaster: Broadcaster,
@@ -56,6 +60,7 @@ class LiveMeeting:
         #: Batches given to the store and not delivered yet, by their first seq, with
         #: the future of their append (done: taken or refused).
         self._flight: dict[int, tuple[Sequence[Event], asyncio.Future[None]]] = {}
+        self._waiting = 0  # publishers waiting in the turn for their batch's place
         self.snapshot_seq = state.seq
         self.broken = False
         # Cluster (--redis-url): the state at a durable seq, encoded, every
@@ -114,7 +119,8 @@ class LiveMeeting:
         begin = getattr(self._store, "begin_append", None)
         durable: asyncio.Future[None]
         try:
-            durable = begin(self.state.id, events) if begin is not None else loop.create_future()
+            durable = (begin(self.state.id, events, self.deliver_durable) if begin is not None
+                       else loop.create_future())
         except Exception as exc:  # noqa: BLE001 - refused before it began (encoding)
             durable = loop.create_future()
             durable.set_exception(exc)
@@ -130,8 +136,8 @@ class LiveMeeting:
                         durable.set_exception(exc)
                     raise
                 durable.set_result(None)
-            else:  # shielded: a cancelled caller does not make a batch look refused
-                await asyncio.shield(durable)
+            else:  # the store's future: a cancelled caller does not cancel it
+                await durable
         except Exception as exc:  # noqa: BLE001 - raised below, once delivered in order
             self.broken = True
             if isinstance(exc, SeqConflict):
@@ -139,8 +145,12 @@ class LiveMeeting:
         async with self._turn:
             try:
                 while self._published < last:
-                    await self._turn.wait_for(
-                        lambda: self._published >= last or self._next_durable() is not None)
+                    self._waiting += 1
+                    try:
+                        await self._turn.wait_for(
+                            lambda: self._published >= last or self._next_durable() is not None)
+                    finally:
+                        self._waiting -= 1
                     while (batch := self._next_durable()) is not None:
                         await self._deliver_batch(*batch)
             finally:  # whatever was delivered, even if a delivery failed, wakes the others
@@ -150,6 +160,36 @@ class LiveMeeting:
         failure = durable.exception()
         if failure is not None:
             raise failure
+
+    def deliver_durable(self) -> None:
+        """Deliver the batches durable next in the order at once, in the commit's own
+        callback (the store calls it once the commit answered), instead of a turn of the
+        loop later by their publishers, whose turn may come after every other message
+        that the loop read meanwhile. Only while nothing else is under way on this
+        meeting (no one holds or waits in the turn, no reader waits) and only batches
+        the store took whose delivery is only sends (``Broadcaster.deliver_now``):
+        anything else is left to the publishers, as before."""
+        if self._turn.locked() or self._waiting or self._readers or self.broken:
+            return
+        while (batch := self._next_durable()) is not None:
+            events, durable = batch
+            if (durable.cancelled() or durable.exception() is not None
+                    or self.durable != events[0].seq - 1):
+                return
+            try:
+                delivered = self._broadcaster.deliver_now(self.state.id, events)
+            except Exception:
+                self._passed(events)  # failed part way (a defect): in the log, passed over
+                raise
+            if not delivered:
+                return
+            self._passed(events)
+            self.keep_checkpoint()
+
+    def _passed(self, events: Sequence[Event]) -> None:
+        """A durable batch delivered by ``deliver_durable``: out of flight, in order."""
+        del self._flight[events[0].seq]
+        self.durable = self._published = events[-1].seq
 
     def _next_durable(self) -> "tuple[Sequence[Event], asyncio.Future[None]] | None":
         """The next batch to deliver, if the store has answered it (taken or refused)."""

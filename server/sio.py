@@ -172,6 +172,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         self._corked: dict[Any, list[Any]] = {}
         self._corked_at = 0.0
         self._uncork_due = False
+        self._cutting: set[asyncio.Task[None]] = set()  # cuts begun by fanout_now
         #: Event name -> its handler, once seen to be a coroutine function.
         self._coroutine_handlers: dict[str, Any] = {}
         # Our websocket wrapper: no permessage-deflate, and a handle for the fast path.
@@ -192,9 +193,33 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         everything sent to one connection keeps its order. A recipient with more than
         ``send_backlog_bytes`` waiting is cut (see SEND_BACKLOG_BYTES).
         """
-        if type(self.manager) not in _LOCAL_MANAGERS:
+        if not self.delivers_here:
             await self.emit(event, data, to=to)  # a pub/sub manager must publish
             return
+        for eio_sid in self._fanout_frames(event, data, to):
+            await self._cut(eio_sid)
+
+    @property
+    def delivers_here(self) -> bool:
+        """Whether this process delivers to its own connections only (no pub/sub
+        manager), as ``fanout_now`` needs."""
+        return type(self.manager) in _LOCAL_MANAGERS
+
+    def fanout_now(self, event: str, data: Any, to: str | list[str]) -> None:
+        """``fanout`` without a coroutine, for a caller that is not one (only when
+        ``delivers_here``); a recipient over its backlog is cut by a task of its own."""
+        cut = self._fanout_frames(event, data, to)
+        if cut:
+            task = asyncio.get_running_loop().create_task(self._cut_all(cut))
+            self._cutting.add(task)
+            task.add_done_callback(self._cutting.discard)
+
+    async def _cut_all(self, eio_sids: list[str]) -> None:
+        for eio_sid in eio_sids:
+            await self._cut(eio_sid)
+
+    def _fanout_frames(self, event: str, data: Any, to: str | list[str]) -> list[str]:
+        """Encode and frame once, hand to every recipient; the connections to cut."""
         out = _Outgoing(encode_event(self.packet_class, event, data))
         sockets = self.eio.sockets
         cut: list[str] = []
@@ -202,8 +227,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             sock = sockets.get(eio_sid)
             if sock is not None and not self._deliver(sock, out):
                 cut.append(eio_sid)
-        for eio_sid in cut:
-            await self._cut(eio_sid)
+        return cut
 
     async def _send_packet(self, eio_sid: str, pkt: Any) -> None:
         """python-socketio's one packet to one client (acks, CONNECT, DISCONNECT, errors),

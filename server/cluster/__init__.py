@@ -136,6 +136,9 @@ class ClusterFanout(SocketFanout):
             self.outbox.put_nowait(_pack([self.proc, name, data, type(to).__name__,
                                           msgspec.to_builtins(to)]))
 
+    def send_now(self, name: str, data: Any, to: Audience) -> bool:
+        return name not in RELAYED and super().send_now(name, data, to)
+
     async def send_here(self, name: str, data: Any, to: Audience) -> None:
         """Relayed from another process: to this process's connections only."""
         await super().send(name, data, to)

@@ -77,6 +77,15 @@ _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(dict[str, Any]).decode
 
 
+class _Durable(asyncio.Future):  # type: ignore[type-arg]
+    """An append's future, which no waiter's cancellation cancels (``begin_append``)."""
+
+    on_answer: Callable[[], None] | None = None
+
+    def cancel(self, msg: Any = None) -> bool:
+        return False
+
+
 class SQLiteStore:
     def __init__(self, path: Path, on_commit: Callable[[float, int], None] | None = None,
                  checkpoint_every: int = CHECKPOINT_EVERY,
@@ -115,14 +124,22 @@ class SQLiteStore:
         self._thread.shutdown(wait=True)
 
     async def append(self, meeting: str, events: Sequence[Event]) -> None:
-        await self.begin_append(meeting, events)
+        await asyncio.shield(self.begin_append(meeting, events))  # a caller may give up
 
-    def begin_append(self, meeting: str, events: Sequence[Event]) -> "asyncio.Future[None]":
+    def begin_append(self, meeting: str, events: Sequence[Event],
+                     on_answer: Callable[[], None] | None = None) -> "asyncio.Future[None]":
         """``append`` begun: its future is done once the batch is durable (or refused),
         at the commit that ends this turn of the loop; whoever holds it may wait on it
-        or, like ``LiveMeeting.publish``, look whether it is done."""
+        or, like ``LiveMeeting.publish``, look whether it is done. It cannot be
+        cancelled: a waiter that is cancelled gets its ``CancelledError`` when the
+        commit answers (at the end of the turn), and the future keeps what the store
+        answered, as ``asyncio.shield`` would have it but without the turn of the loop
+        its relay costs before the waiter resumes. ``on_answer`` is called in the
+        commit's own callback, once every append of the commit is answered (before any
+        waiter resumes)."""
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
+        done = _Durable(loop=loop)
+        done.on_answer = on_answer
         if not events:
             done.set_result(None)
             return done
@@ -232,6 +249,13 @@ class SQLiteStore:
                     f"An append to {meeting} does not continue its log; refused."))
             else:
                 done.set_result(None)
+        for _, _, done in batch:
+            hook = getattr(done, "on_answer", None)
+            if hook is not None:
+                try:
+                    hook()
+                except Exception:  # noqa: BLE001 - its waiter still hears the answer
+                    log.exception("delivering at the commit failed")
 
     async def _thread_write(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a write on the thread; the loop commits nothing until it is done."""
@@ -329,8 +353,11 @@ class SQLiteStore:
                 continue
             last[meeting] = appended[-1][1]
             rows += appended
-        with _transaction(db):
-            db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+        if len(rows) == 1:  # one event (a chat): its own transaction, two statements fewer
+            db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows[0])
+        elif rows:
+            with _transaction(db):
+                db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
         self._last.update(last)
         return refused
 

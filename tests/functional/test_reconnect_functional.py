@@ -154,8 +154,8 @@ async def test_a_connection_closed_while_its_join_is_written_is_told_gone(
         await held.wait()  # the joiner's connection closes meanwhile
         await done
 
-    def slow_begin(meeting_id: str, events: Any) -> Any:
-        done = begin(meeting_id, events)
+    def slow_begin(meeting_id: str, events: Any, *rest: Any) -> Any:
+        done = begin(meeting_id, events, *rest)
         if not any(e.type == "participant.joined" for e in events):
             return done
         entered.set()

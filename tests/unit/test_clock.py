@@ -168,6 +168,9 @@ class Nowhere:
     async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
         return None
 
+    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
+        return True
+
     async def run(self, meeting: str, effects: Sequence[Effect]) -> None:
         if self.timer and self.hub and any(isinstance(e, SyncTimer) for e in effects):
             self.timer.sync(self.hub.get(meeting))

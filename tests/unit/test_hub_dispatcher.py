@@ -52,6 +52,11 @@ class Fanout:
         label = data["type"] if name == "event" else name
         self.trail.append(("send", label, to))
 
+    def send_now(self, name: str, data: Any, to: Audience) -> bool:
+        label = data["type"] if name == "event" else name
+        self.trail.append(("send", label, to))
+        return True
+
     async def admit(self, sid: str, meeting: str, participant: str, room: str,
                     facilitator: bool) -> None:
         self.trail.append(("admit", sid, room))

@@ -99,6 +99,9 @@ class _Nowhere:
     async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
         pass
 
+    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
+        return True
+
     async def run(self, meeting: str, effects: Sequence[Effect]) -> None:
         pass
 
@@ -109,6 +112,10 @@ class _Sent:
 
     async def send(self, name: str, data: Any, to: Any) -> None:
         self.items.append((name, data, to))
+
+    def send_now(self, name: str, data: Any, to: Any) -> bool:
+        self.items.append((name, data, to))
+        return True
 
 
 async def joined_and_bound(hub: Hub, conns: Connections, m: str, pid: str, sid: str) -> None:

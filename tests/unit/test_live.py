@@ -36,6 +36,9 @@ class Recorder:
     async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
         self.seen += [e.seq for e in events]
 
+    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
+        return False  # delivered by the publisher, a turn later
+
 
 async def meeting() -> tuple[LiveMeeting, SlowStore, Recorder]:
     store, seen = SlowStore(), Recorder()
@@ -163,6 +166,9 @@ class TaskRecorder:
         task = asyncio.current_task()
         self.by.append((task.get_name() if task else "?", [e.seq for e in events]))
 
+    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
+        return False  # delivered by the publisher, a turn later
+
 
 async def test_whoever_holds_the_turn_delivers_every_durable_batch_in_order(
         tmp_path: Path) -> None:
@@ -242,3 +248,60 @@ async def test_a_delivery_that_fails_still_wakes_the_publishers_behind_it() -> N
         await first
     await asyncio.wait_for(second, 2)
     assert seen.seen == [1, 3]
+
+
+class NowRecorder(Recorder):
+    """Delivers at once when asked to (as the dispatcher does for sends), noting who
+    delivered: ``now`` from the commit's callback, else the publisher's task."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.how: list[tuple[str, list[int]]] = []
+
+    async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
+        self.how.append(("publisher", [e.seq for e in events]))
+
+    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
+        assert asyncio.current_task() is None  # in the store's commit callback
+        self.how.append(("now", [e.seq for e in events]))
+        return True
+
+
+async def test_a_durable_batch_is_delivered_in_the_commits_own_callback(
+        tmp_path: Path) -> None:
+    """Nothing else under way on the meeting: the commit's callback delivers the batches
+    it made durable, in order, before their publishers resume (each would have waited
+    behind every other message the loop read in that turn)."""
+    async with SQLiteStore(tmp_path / "log.db") as store:
+        seen = NowRecorder()
+        live = LiveMeeting(new_state(), store, seen)
+        await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01",
+                                                                   "")], 1))
+        first = asyncio.create_task(live.publish(joining(live, "anna")))
+        second = asyncio.create_task(live.publish(joining(live, "bo")))
+        await asyncio.gather(first, second)
+        assert seen.how == [("now", [1]), ("now", [2]), ("now", [3])]
+        assert live.durable == 3
+        assert [e.seq for e in await store.read("m")] == [1, 2, 3]
+
+
+async def test_while_a_reader_waits_the_publisher_delivers_after_it(tmp_path: Path) -> None:
+    """A welcome built before a batch is durable goes out before the batch's events:
+    the commit's callback leaves that batch to its publisher, which sends the welcome
+    in its place first."""
+    async with SQLiteStore(tmp_path / "log.db") as store:
+        seen = NowRecorder()
+        live = LiveMeeting(new_state(), store, seen)
+        await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01",
+                                                                   "")], 1))
+        before = asyncio.create_task(live.publish(joining(live, "anna")))  # seq 2
+
+        async def send(seq: int) -> None:
+            seen.how.append(("welcome", [seq]))
+        welcome = asyncio.create_task(live.hand_out(lambda: live.state.seq, send))
+        await asyncio.sleep(0)  # the welcome waits for seq 2
+        after = asyncio.create_task(live.publish(joining(live, "bo")))  # seq 3
+        await asyncio.gather(before, welcome, after)
+        # seq 3, made durable by a later commit with no reader left, goes at once
+        assert seen.how == [("now", [1]), ("publisher", [2]), ("welcome", [2]),
+                            ("now", [3])]

@@ -31,6 +31,9 @@ class Nowhere:
     async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
         pass
 
+    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
+        return True
+
     async def run(self, meeting: str, effects: Sequence[Effect]) -> None:
         pass
 

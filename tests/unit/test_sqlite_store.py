@@ -135,3 +135,27 @@ async def test_a_write_on_the_thread_holds_commits_back_until_it_is_done(
             await asyncio.wait_for(asyncio.gather(snapshot, *appends), 5)
         assert batches == [5]
         assert await st.latest_snapshot("m") == (1, b"x" * 100_000)
+
+
+async def test_a_waiter_that_is_cancelled_does_not_cancel_the_append(tmp_path: Path) -> None:
+    """The append's future keeps what the store answered, whoever waited on it: its
+    waiter is cancelled once the commit has answered, and the event is in the log."""
+    async with opened(tmp_path / "s.db") as (st, _):
+        begun: list[asyncio.Future[None]] = []
+
+        async def wait() -> None:
+            begun.append(st.begin_append("m", [ev(1)]))
+            await begun[0]
+        waiter = asyncio.create_task(wait())
+        await asyncio.sleep(0)  # it waits on the append, whose commit ends this turn
+        assert begun and not begun[0].done()
+        waiter.cancel()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            pass
+        else:
+            raise AssertionError("the waiter was not cancelled")
+        durable = begun[0]
+        assert durable.done() and not durable.cancelled() and durable.exception() is None
+    assert [s for _, s in on_disk(tmp_path / "s.db")] == [1]
