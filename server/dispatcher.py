@@ -104,15 +104,14 @@ class Dispatcher:
         ``LiveMeeting.deliver_durable``): only when every delivery effect of ``events``
         is a send the fan-out makes at once (a chat, a hand, a board update); False,
         with nothing done, otherwise (moves, a fan-out that publishes elsewhere)."""
-        plan = [(event, effect) for event in events for effect in delivery(meeting, event)]
-        if not all(type(effect) is Deliver for _, effect in plan):
+        sends = []
+        for event in events:
+            for effect in delivery(meeting, event):
+                if type(effect) is not Deliver:
+                    return False
+                sends.append(("event", effect.event.to_wire(), effect.to))
+        if not self._fanout.send_now(sends):
             return False
-        for sent, (event, effect) in enumerate(plan):
-            assert isinstance(effect, Deliver)
-            if not self._fanout.send_now("event", event.to_wire(), effect.to):
-                if sent:  # the fan-out said yes before: it does not change its mind
-                    raise RuntimeError("The fan-out refused a send it made before.")
-                return False
         for event in events:
             self._metrics.event(event.type).inc()
         return True

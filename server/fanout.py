@@ -65,9 +65,10 @@ Audience = (ToConnection | ToParticipant | ToRoom | ToFacilitators | ToMeeting
 class Fanout(Protocol):
     async def send(self, name: str, data: Any, to: Audience) -> None: ...
 
-    def send_now(self, name: str, data: Any, to: Audience) -> bool:
-        """``send`` at once, for a caller that is not a coroutine; False (nothing sent)
-        when this fan-out cannot (it must publish to other processes)."""
+    def send_now(self, packets: Sequence[tuple[str, Any, Audience]]) -> bool:
+        """Each ``(name, data, to)`` as ``send`` sends it, written out at once, for a
+        caller that is not a coroutine; False (nothing sent) when this fan-out cannot
+        (it must publish to other processes)."""
         ...
 
     async def admit(self, sid: str, meeting: str, participant: str, room: str,
@@ -124,10 +125,10 @@ class SocketFanout:
     async def send(self, name: str, data: Any, to: Audience) -> None:
         await self._sio.fanout(name, data, to=address(to))
 
-    def send_now(self, name: str, data: Any, to: Audience) -> bool:
+    def send_now(self, packets: Sequence[tuple[str, Any, Audience]]) -> bool:
         if not self._sio.delivers_here:
             return False
-        self._sio.fanout_now(name, data, to=address(to))
+        self._sio.fanout_now([(name, data, address(to)) for name, data, to in packets])
         return True
 
     async def admit(self, sid: str, meeting: str, participant: str, room: str,

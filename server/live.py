@@ -171,25 +171,31 @@ class LiveMeeting:
         anything else is left to the publishers, as before."""
         if self._turn.locked() or self._waiting or self._readers or self.broken:
             return
-        while (batch := self._next_durable()) is not None:
+        batches: list[Sequence[Event]] = []
+        seq = self._published
+        while (batch := self._flight.get(seq + 1)) is not None and batch[1].done():
             events, durable = batch
-            if (durable.cancelled() or durable.exception() is not None
-                    or self.durable != events[0].seq - 1):
-                return
-            try:
-                delivered = self._broadcaster.deliver_now(self.state.id, events)
-            except Exception:
-                self._passed(events)  # failed part way (a defect): in the log, passed over
-                raise
-            if not delivered:
-                return
-            self._passed(events)
+            if durable.cancelled() or durable.exception() is not None:
+                break
+            batches.append(events)
+            seq = events[-1].seq
+        if not batches or self.durable != self._published:
+            return
+        try:  # all in one go: written out at once, one write per connection
+            delivered = self._broadcaster.deliver_now(
+                self.state.id, [e for events in batches for e in events])
+        except Exception:
+            self._passed(batches)  # failed part way (a defect): in the log, passed over
+            raise
+        if delivered:
+            self._passed(batches)
             self.keep_checkpoint()
 
-    def _passed(self, events: Sequence[Event]) -> None:
-        """A durable batch delivered by ``deliver_durable``: out of flight, in order."""
-        del self._flight[events[0].seq]
-        self.durable = self._published = events[-1].seq
+    def _passed(self, batches: Sequence[Sequence[Event]]) -> None:
+        """Durable batches delivered by ``deliver_durable``: out of flight, in order."""
+        for events in batches:
+            del self._flight[events[0].seq]
+        self.durable = self._published = batches[-1][-1].seq
 
     def _next_durable(self) -> "tuple[Sequence[Event], asyncio.Future[None]] | None":
         """The next batch to deliver, if the store has answered it (taken or refused)."""

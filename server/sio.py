@@ -32,7 +32,7 @@ import logging
 import random
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -205,10 +205,15 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         manager), as ``fanout_now`` needs."""
         return type(self.manager) in _LOCAL_MANAGERS
 
-    def fanout_now(self, event: str, data: Any, to: str | list[str]) -> None:
-        """``fanout`` without a coroutine, for a caller that is not one (only when
-        ``delivers_here``); a recipient over its backlog is cut by a task of its own."""
-        cut = self._fanout_frames(event, data, to)
+    def fanout_now(self, packets: Sequence[tuple[str, Any, str | list[str]]]) -> None:
+        """Each ``(event, data, to)`` as ``fanout`` sends it, and then out at once with
+        everything held back in this turn of the loop (``_uncork``), for a caller that is
+        not a coroutine and knows no more is coming (a commit's deliveries: each a turn
+        sooner, in one write per connection). Only when ``delivers_here``; a recipient
+        over its backlog is cut by a task of its own."""
+        cut = [eio_sid for event, data, to in packets
+               for eio_sid in self._fanout_frames(event, data, to)]
+        self._uncork()
         if cut:
             task = asyncio.get_running_loop().create_task(self._cut_all(cut))
             self._cutting.add(task)

@@ -42,7 +42,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -136,8 +136,8 @@ class ClusterFanout(SocketFanout):
             self.outbox.put_nowait(_pack([self.proc, name, data, type(to).__name__,
                                           msgspec.to_builtins(to)]))
 
-    def send_now(self, name: str, data: Any, to: Audience) -> bool:
-        return name not in RELAYED and super().send_now(name, data, to)
+    def send_now(self, packets: Sequence[tuple[str, Any, Audience]]) -> bool:
+        return not any(name in RELAYED for name, _, _ in packets) and super().send_now(packets)
 
     async def send_here(self, name: str, data: Any, to: Audience) -> None:
         """Relayed from another process: to this process's connections only."""

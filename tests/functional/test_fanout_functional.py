@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from engineio import packet as eio_packet
 
-from server.keys import GATEWAY
+from server.keys import GATEWAY, HUB
 from server.sio import CORK_MAX_S, NAMESPACE, SocketServer
 from tests.hostile import RawMember
 from tests.rawsio import EVENT, RawSocket
@@ -408,3 +408,24 @@ async def test_pings_of_connections_opened_together_are_spread_out(tmp_path: Any
         assert max(waits) - min(waits) > 0.05, waits  # 0.2 s apart at most, at random
     finally:
         await server.stop()
+
+
+async def test_a_chat_is_written_out_by_the_commit_that_made_it_durable(
+        meeting: Meeting, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing else under way on the meeting, the commit's own callback delivers
+    the chat and writes it to every member's connection at once: nothing of it waits
+    for the next turn of the loop (behind whatever the loop read meanwhile)."""
+    sio = sio_of(meeting.server)
+    anna, bo = await meeting.participant("Anna"), await meeting.participant("Bo")
+    store = meeting.server.app[HUB].get(meeting.id)._store
+    flush, held_back = store._flush, []
+
+    def watched() -> None:
+        chats = any(e[4] == "chat.sent" for _, rows, _ in store._pending for e in rows)
+        flush()
+        if chats:
+            held_back.append(sum(len(frames) - 1 for frames in sio._corked.values()))
+    monkeypatch.setattr(store, "_flush", watched)
+    await anna.ok("chat", {"text": "Hej"})
+    await bo.inbox.wait("event", lambda e: e["type"] == "chat.sent")
+    assert held_back == [0]

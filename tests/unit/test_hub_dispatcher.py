@@ -52,9 +52,9 @@ class Fanout:
         label = data["type"] if name == "event" else name
         self.trail.append(("send", label, to))
 
-    def send_now(self, name: str, data: Any, to: Audience) -> bool:
-        label = data["type"] if name == "event" else name
-        self.trail.append(("send", label, to))
+    def send_now(self, packets: Sequence[tuple[str, Any, Audience]]) -> bool:
+        for name, data, to in packets:
+            self.trail.append(("send", data["type"] if name == "event" else name, to))
         return True
 
     async def admit(self, sid: str, meeting: str, participant: str, room: str,

@@ -113,8 +113,8 @@ class _Sent:
     async def send(self, name: str, data: Any, to: Any) -> None:
         self.items.append((name, data, to))
 
-    def send_now(self, name: str, data: Any, to: Any) -> bool:
-        self.items.append((name, data, to))
+    def send_now(self, packets: Sequence[tuple[str, Any, Any]]) -> bool:
+        self.items += packets
         return True
 
 
