@@ -79,6 +79,13 @@ CORK_MAX_S = 0.0005
 #: minds a PING later than the interval plus the timeout.
 PING_SPREAD = 0.2
 
+#: A message handled, and frames held back for at most this many connections in this
+#: turn of the loop (a relay and its ack, a chat's ack): they go out at once instead of
+#: at the turn's end, behind every other message the loop read. More than that is a
+#: busy turn (a broadcast storm, a join storm), whose frames to one connection are
+#: still gathered into one write.
+FEW_CORKED = 4
+
 #: ``refuse_event(sid, code, message)``: the ack for a refused event.
 RefuseEvent = Callable[[str, str, str], Awaitable[dict[str, Any]]]
 
@@ -417,6 +424,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
                 except Exception as exc:  # noqa: BLE001 - as below
                     await self._close_malformed(eio_sid,
                                                 f"{type(exc).__name__}: {str(exc)[:80]}")
+                if 0 < len(self._corked) <= FEW_CORKED:
+                    self._uncork()  # a quiet turn: what this message sent goes out now
                 return None
         if (isinstance(data, str) and data[:1] in ("5", "6")
                 and eio_sid not in self._binary_packet
@@ -433,6 +442,8 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             header = self._binary_packet.get(eio_sid)
             if header is not None and header is not pending:
                 self._await_attachments(eio_sid, header)
+            if 0 < len(self._corked) <= FEW_CORKED:
+                self._uncork()  # as above
             return None
         except _ProtocolViolation as exc:
             await self._close_malformed(eio_sid, str(exc))

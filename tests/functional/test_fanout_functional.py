@@ -429,3 +429,24 @@ async def test_a_chat_is_written_out_by_the_commit_that_made_it_durable(
     await anna.ok("chat", {"text": "Hej"})
     await bo.inbox.wait("event", lambda e: e["type"] == "chat.sent")
     assert held_back == [0]
+
+
+async def test_a_relay_and_its_ack_are_written_once_it_is_handled(
+        meeting: Meeting, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a quiet turn the frames a message sent (the relay to the peer, the ack to the
+    sender) go out as soon as it is handled, not at the end of the turn behind every
+    other message the loop read."""
+    sio = sio_of(meeting.server)
+    anna = await meeting.participant("Anna")
+    bo = await meeting.participant("Bo", "Vasa")
+    await anna.inbox.wait("peers", lambda d: any(p["id"] == bo.participant for p in d["peers"]))
+    left_for_the_turn: list[int] = []
+    end_of_turn = sio._uncork_turn
+
+    def watched() -> None:
+        left_for_the_turn.append(len(sio._corked))
+        end_of_turn()
+    monkeypatch.setattr(sio, "_uncork_turn", watched)
+    await anna.ok("signal", {"to": bo.participant, "candidate": None})
+    await bo.inbox.wait("signal")
+    assert left_for_the_turn and set(left_for_the_turn) == {0}
