@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.storm_cpu bare ours [OTHER_LEDARSTIG ...] [--reps 7] \\
         [--clients 1000] [--timeline]
 
-Each target is ``bare`` (bench/bare_server.py), ``ours`` (this venv's ``ledarstig``) or
+Each target is ``bare`` (bench/bare_server.py), ``node`` (bench/node), ``ours`` (this
+venv's ``ledarstig``) or
 the path of another checkout's ``ledarstig``. Repetitions are interleaved; every storm
 gets a fresh server pinned to core 0, the clients (one process, as bench.run's default
 generator) run on core 1, and the storm is bench.run's ``connect_1000``: all clients
@@ -32,6 +33,7 @@ from typing import Any
 from .client import SioClient, new_session, websocket_url
 from .framing import Codec
 from .ledarstig_target import LedarstigTarget, ledarstig_command
+from .node_target import NodeTarget
 from .targets import BareTarget
 
 clock = time.perf_counter
@@ -50,8 +52,11 @@ def _user_system_ms(pid: int) -> tuple[int, int]:
 
 
 def _target(name: str) -> Any:
+    """``bare``, ``node``, ``ours`` or another checkout's ``ledarstig``, pinned to core 0."""
     if name == "bare":
         return BareTarget(cpu=0)
+    if name == "node":
+        return NodeTarget(cpu=0)
     target = LedarstigTarget(cpu=0)
     if name != "ours":
         target.command = lambda: [name]  # type: ignore[method-assign]

@@ -24,30 +24,16 @@ import tempfile
 from pathlib import Path
 
 from . import fleet
-from .ledarstig_target import LedarstigTarget
-from .node_target import NodeTarget
 from .registry import RunContext, RunSettings
 from .scenarios import windowed_run
-from .storm_cpu import _schedstat_ns, _user_system_ms
-from .targets import BareTarget
+from .storm_cpu import _schedstat_ns, _target, _user_system_ms
 
 RATES = {"broadcast": 0.9, "relay": 2.7}
 PERCENTILES = (0.5, 0.75, 0.9, 0.95, 0.99, 0.999)
 
 
-def target_of(name: str) -> object:
-    if name == "bare":
-        return BareTarget(cpu=0)
-    if name == "node":
-        return NodeTarget(cpu=0)
-    target = LedarstigTarget(cpu=0)
-    if name != "ours":
-        target.command = lambda: [name]  # type: ignore[method-assign]
-    return target
-
-
 def one_run(name: str, op: str, seconds: float, loop: str, log_root: Path) -> str:
-    target = target_of(name)
+    target = _target(name)
     log_dir = log_root / name.strip("/").replace("/", "_")
     shutil.rmtree(log_dir, ignore_errors=True)  # a fresh log: nobody from an earlier run
     url = target.start("json", loop, log_dir)  # type: ignore[attr-defined]
