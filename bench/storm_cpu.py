@@ -4,8 +4,8 @@
         [--clients 1000] [--timeline]
 
 Each target is ``bare`` (bench/bare_server.py), ``node`` (bench/node), ``ours`` (this
-venv's ``ledarstig``) or
-the path of another checkout's ``ledarstig``. Repetitions are interleaved; every storm
+venv's ``ledarstig``) or the path of another checkout's ``ledarstig``. Repetitions are
+interleaved; every storm
 gets a fresh server pinned to core 0, the clients (one process, as bench.run's default
 generator) run on core 1, and the storm is bench.run's ``connect_1000``: all clients
 open a websocket, CONNECT and join a room of 4 at one instant.
