@@ -165,3 +165,40 @@ async def test_msgpack_server(tmp_path, open_page) -> None:  # type: ignore[no-u
         assert isinstance(update["data"]["update"], bytes)
     finally:
         await packed.stop()
+
+
+async def test_a_resume_retry_from_before_a_drop_does_not_join_again(  # type: ignore[no-untyped-def]
+        links, open_page) -> None:
+    """The store refused a resume (``store_unavailable``) and the page waits a second to
+    try again; meanwhile the connection drops and comes back, and the new connection's
+    own resume joins. The retry from before the drop must not join a second time on
+    it: the server refuses that, and the page would end on an error screen."""
+    page = await open_page(links["participant"])
+    await join(page, "Anna Berg", "Borgå")
+    await page.evaluate("""() => {
+      const conn = window.ledarstig.conn
+      const request = conn.request.bind(conn)
+      window.joins = 0
+      let refuse = 1
+      conn.request = (event, data, opts) => {
+        if (event === 'join') {
+          window.joins += 1
+          if (refuse > 0) {  // the store is down for this one resume
+            refuse -= 1
+            return Promise.reject(Object.assign(new Error('store down'),
+                                                { code: 'store_unavailable' }))
+          }
+        }
+        return request(event, data, opts)
+      }
+      const io = conn.socket.io
+      io.reconnectionDelay(100); io.reconnectionDelayMax(100)
+      io.engine.close() }""")
+    await expect(page.locator(".conn-status")).to_have_text(
+        "Servern kan inte spara just nu – ansluter igen …", timeout=5000)
+    assert await page.evaluate("window.joins") == 1  # refused; a retry is due in 1 s
+    await page.evaluate("window.ledarstig.conn.socket.io.engine.close()")  # a drop meanwhile
+    await expect(page.locator(".conn-status")).to_have_text("", timeout=5000)  # resumed
+    await page.wait_for_timeout(1500)  # past the retry's second
+    assert await page.evaluate("window.joins") == 2
+    await expect(page.locator(".meeting")).to_be_visible()

@@ -75,6 +75,7 @@ export class App {
 
   connected() {
     clearTimeout(this.connectTimer)
+    clearTimeout(this.resumeRetry) // one from before a drop: this connection resumes itself
     this.storeDown = false // a new connection, maybe to another process: resume() tells
     this.view?.setConnection('online')
     if (this.conn.resume) this.resume()
@@ -89,7 +90,7 @@ export class App {
       if (err.code === 'meeting_ended') this.fatal('meeting_ended')
       else if (err.code === 'store_unavailable') {
         this.storeStatus(false) // the store is down: wait, and resume when it is back
-        setTimeout(() => { if (this.conn.connected) this.resume() }, 1000)
+        this.resumeRetry = setTimeout(() => { if (this.conn.connected) this.resume() }, 1000)
       }
       else if (err.code !== 'offline' && err.code !== 'timeout') this.fatal('failed', errorText(err))
     }
