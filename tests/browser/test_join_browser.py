@@ -172,7 +172,7 @@ async def test_a_resume_retry_from_before_a_drop_does_not_join_again(  # type: i
     """The store refused a resume (``store_unavailable``) and the page waits a second to
     try again; meanwhile the connection drops and comes back, and the new connection's
     own resume joins. The retry from before the drop must not join a second time on
-    it: the server refuses that, and the page would end on an error screen."""
+    it (a second welcome, board and peer plan, the page's state rebuilt while in use)."""
     page = await open_page(links["participant"])
     await join(page, "Anna Berg", "Borgå")
     await page.evaluate("""() => {
