@@ -148,6 +148,11 @@ async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
               checkpoint_every=CHECKPOINT_EVERY if cluster else 0)  # a lost race: hub.py
     seconds = await hub.recover()
     metrics.recovery.set(seconds)
+    _count(metrics, hub, sio)
+    if cluster:
+        metrics.count("ledarstig_relays_dropped", "Relayed messages (signals, presence) "
+                      "dropped because Redis did not answer.",
+                      lambda: fanout.dropped)  # type: ignore[attr-defined]
     log.info("recovered %d meetings in %.3f s", len(hub.all()), seconds)
     gateway = Gateway(sio, hub, conns, fanout, dispatcher,
                       Tools(app[TOKENS], scheduler, clock, settings, metrics))
@@ -201,3 +206,17 @@ def _live_ctx(clock: Clock, scheduler: Scheduler, sio: SocketServer):  # type: i
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
     return ctx
+
+
+def _count(metrics: Metrics, hub: Hub, sio: SocketServer) -> None:
+    """Counters the hub and the socket server keep, on /metrics."""
+    metrics.count("ledarstig_meetings_reloaded", "Broken meetings (a refused append) "
+                  "brought back by a reload from the log.", lambda: hub.reloads)
+    metrics.count("ledarstig_meetings_caught_up", "Broken meetings brought back by reading "
+                  "only the events they missed (several processes).", lambda: hub.caught_up)
+    metrics.count("ledarstig_append_conflicts", "Appends another process made first, each "
+                  "one a catch-up (several processes).", lambda: hub.conflicts)
+    metrics.count("ledarstig_meetings_released", "Meetings released after no one here used "
+                  "them for a while (several processes).", lambda: hub.released)
+    metrics.count("ledarstig_backlog_cuts", "Connections closed for not reading what they "
+                  "were sent (over the backlog limit).", lambda: sio.backlog_cuts)

@@ -1,9 +1,12 @@
 """Prometheus metrics, one registry per app (no process-global state)."""
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -34,6 +37,13 @@ class Metrics:
             "flight at once (--redis-url; the pool holds at most 64).", registry=r)
         self.recovery = Gauge("ledarstig_recovery_seconds",
                               "Time the last start-up took to fold every meeting.", registry=r)
+        self._counts = _Counts()
+        r.register(self._counts)
+
+    def count(self, name: str, documentation: str, read: Callable[[], float]) -> None:
+        """A counter kept as a plain number by whatever counts (the hub, the socket
+        server), read at each scrape; shown as ``<name>_total``."""
+        self._counts.read.append((name, documentation, read))
 
     def event(self, event_type: str) -> Any:
         """The ``events`` counter of one type (``labels`` looks it up under a lock and
@@ -45,3 +55,14 @@ class Metrics:
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))
+
+
+class _Counts(Collector):
+    """The counters of ``Metrics.count``."""
+
+    def __init__(self) -> None:
+        self.read: list[tuple[str, str, Callable[[], float]]] = []
+
+    def collect(self) -> Iterator[Metric]:
+        for name, documentation, read in self.read:
+            yield CounterMetricFamily(name, documentation, value=read())

@@ -76,6 +76,8 @@ async def test_clients_on_three_processes_chat_signal_and_see_one_round(
         seqs = [e["seq"] for e in client.inbox.events()]
         assert seqs == sorted(set(seqs)), seqs
         assert len(client.inbox.events("round.opened")) == 1
+    _, metrics = await c.api("GET", "/metrics", token=None)  # the relay lost nothing
+    assert "ledarstig_relays_dropped_total 0.0" in metrics
 
 
 async def stall_tails(url: str, count: int) -> None:

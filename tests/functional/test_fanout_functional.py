@@ -176,6 +176,8 @@ async def test_a_client_that_reads_nothing_is_cut_and_resumes(meeting: Meeting) 
             break
         await asyncio.sleep(0)  # let the loop write what the kernel takes
     assert sio.backlog_cuts == 1
+    _, metrics = await server.api("GET", "/metrics", token=None)
+    assert "ledarstig_backlog_cuts_total 1.0" in metrics
     await bo.inbox.wait("presence", lambda d: d == {"participant": me, "online": False},
                         timeout=10)
     missed_text = "while you were away"

@@ -70,6 +70,9 @@ async def test_health_metrics_and_home(meeting: Meeting) -> None:
     assert re.search(r'ledarstig_events_total\{type="chat.sent"\} 1\.0', text)
     assert re.search(r"ledarstig_connected_clients 1\.0", text)
     assert "ledarstig_store_commit_seconds_count" in text
+    for counted in ("meetings_reloaded", "meetings_caught_up", "append_conflicts",
+                    "meetings_released", "backlog_cuts"):  # kept by the hub, the sockets
+        assert re.search(rf"ledarstig_{counted}_total 0\.0", text), counted
     status, page = await meeting.server.api("GET", "/", token=None)
     assert status == 200 and "Logga in som arrangör" in page  # the organisers' sign-in
     assert "test-admin-token" not in page and meeting.id not in page
