@@ -218,8 +218,9 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
         not a coroutine and knows no more is coming (a commit's deliveries: each a turn
         sooner, in one write per connection). Only when ``delivers_here``; a recipient
         over its backlog is cut by a task of its own."""
-        cut = [eio_sid for event, data, to in packets
-               for eio_sid in self._fanout_frames(event, data, to)]
+        cut = list(dict.fromkeys(  # a connection over its backlog is cut once
+            eio_sid for event, data, to in packets
+            for eio_sid in self._fanout_frames(event, data, to)))
         self._uncork()
         if cut:
             task = asyncio.get_running_loop().create_task(self._cut_all(cut))

@@ -452,3 +452,34 @@ async def test_a_relay_and_its_ack_are_written_once_it_is_handled(
     await anna.ok("signal", {"to": bo.participant, "candidate": None})
     await bo.inbox.wait("signal")
     assert left_for_the_turn and set(left_for_the_turn) == {0}
+
+
+@pytest.mark.parametrize("serializer", ["json"])
+async def test_a_commit_delivered_at_once_cuts_a_connection_over_its_backlog_once(
+        meeting: Meeting) -> None:
+    """Several packets of one commit to a connection already over its backlog: it is
+    cut once (one count, one close), not once per packet."""
+    server = meeting.server
+    sio = sio_of(server)
+    stalled = RawSocket(server.url, "json")
+    await stalled.open()
+    sid = (await stalled.connect({"token": meeting.tokens["participant"],
+                                  "meeting": meeting.id}))["sid"]
+    assert (await stalled.call("join", {"name": "Stina", "municipality": "Vasa"}))["ok"]
+    assert stalled._reader is not None
+    stalled._reader.cancel()  # from now on it reads nothing
+    transport = sio.eio.sockets[sio.manager.eio_sid_from_sid(sid, NAMESPACE)] \
+        .fast_ws._sock._writer.transport
+    big = "x" * (128 * 1024)
+    for _ in range(800):  # until the kernel's buffers are full and ours holds some
+        await sio.fanout("probe", big, to=sid)
+        await asyncio.sleep(0)
+        if transport.get_write_buffer_size():
+            break
+    assert transport.get_write_buffer_size() and not sio.backlog_cuts
+    sio.send_backlog_bytes = transport.get_write_buffer_size() - 1  # over it now
+    sio.fanout_now([("probe", {"n": 1}, sid), ("probe", {"n": 2}, sid)])
+    for _ in range(100):
+        await asyncio.sleep(0.01)  # the cut's task
+    assert sio.backlog_cuts == 1
+    await stalled.close()
