@@ -173,7 +173,7 @@ class LiveMeeting:
             return
         batches: list[Sequence[Event]] = []
         seq = self._published
-        while (batch := self._flight.get(seq + 1)) is not None and batch[1].done():
+        while (batch := self._next_durable(seq)) is not None:
             events, durable = batch
             if durable.cancelled() or durable.exception() is not None:
                 break
@@ -197,9 +197,11 @@ class LiveMeeting:
             del self._flight[events[0].seq]
         self.durable = self._published = batches[-1][-1].seq
 
-    def _next_durable(self) -> "tuple[Sequence[Event], asyncio.Future[None]] | None":
-        """The next batch to deliver, if the store has answered it (taken or refused)."""
-        batch = self._flight.get(self._published + 1)
+    def _next_durable(self, after: int | None = None
+                      ) -> "tuple[Sequence[Event], asyncio.Future[None]] | None":
+        """The batch after ``after`` (the last delivered seq), if the store has answered
+        it (taken or refused)."""
+        batch = self._flight.get((self._published if after is None else after) + 1)
         return batch if batch is not None and batch[1].done() else None
 
     async def _deliver_batch(self, events: Sequence[Event],

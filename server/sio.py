@@ -290,6 +290,11 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             queue.put_nowait(pkt)
         return queue.waiting + _buffered(sock) <= self.send_backlog_bytes
 
+    def _out_if_quiet(self) -> None:
+        """A message handled: in a quiet turn, what it sent goes out now (FEW_CORKED)."""
+        if 0 < len(self._corked) <= FEW_CORKED:
+            self._uncork()
+
     def _uncork_turn(self) -> None:
         self._uncork_due = False
         self._uncork()
@@ -425,8 +430,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
                 except Exception as exc:  # noqa: BLE001 - as below
                     await self._close_malformed(eio_sid,
                                                 f"{type(exc).__name__}: {str(exc)[:80]}")
-                if 0 < len(self._corked) <= FEW_CORKED:
-                    self._uncork()  # a quiet turn: what this message sent goes out now
+                self._out_if_quiet()
                 return None
         if (isinstance(data, str) and data[:1] in ("5", "6")
                 and eio_sid not in self._binary_packet
@@ -443,8 +447,7 @@ class SocketServer(socketio.AsyncServer):  # type: ignore[misc]
             header = self._binary_packet.get(eio_sid)
             if header is not None and header is not pending:
                 self._await_attachments(eio_sid, header)
-            if 0 < len(self._corked) <= FEW_CORKED:
-                self._uncork()  # as above
+            self._out_if_quiet()
             return None
         except _ProtocolViolation as exc:
             await self._close_malformed(eio_sid, str(exc))

@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS health (
     id INTEGER PRIMARY KEY, checked_at REAL NOT NULL);
 """
 
-Batch = list[tuple[str, list["Row"], "asyncio.Future[None]"]]
+Batch = list[tuple[str, list["Row"], "_Durable"]]
 Row = tuple[str, int, int, str, str, bytes]
 _encode = msgspec.msgpack.Encoder().encode
 _decode = msgspec.msgpack.Decoder(dict[str, Any]).decode
@@ -250,7 +250,7 @@ class SQLiteStore:
             else:
                 done.set_result(None)
         for _, _, done in batch:
-            hook = getattr(done, "on_answer", None)
+            hook = done.on_answer
             if hook is not None:
                 try:
                     hook()

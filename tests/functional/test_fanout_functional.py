@@ -479,7 +479,6 @@ async def test_a_commit_delivered_at_once_cuts_a_connection_over_its_backlog_onc
     assert transport.get_write_buffer_size() and not sio.backlog_cuts
     sio.send_backlog_bytes = transport.get_write_buffer_size() - 1  # over it now
     sio.fanout_now([("probe", {"n": 1}, sid), ("probe", {"n": 2}, sid)])
-    for _ in range(100):
-        await asyncio.sleep(0.01)  # the cut's task
+    await asyncio.gather(*sio._cutting)  # the cut's task, to its end
     assert sio.backlog_cuts == 1
     await stalled.close()
