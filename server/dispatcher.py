@@ -40,7 +40,6 @@ from server.effects import (
     ReplanNext,
     SeedPrompts,
     SendBoard,
-    SendPeerPlan,
     SyncTimer,
     coalesce,
     delivery,
@@ -161,8 +160,6 @@ class Dispatcher:
                 s.hub.get(meeting).boards.forget()
             case SendBoard(pid, room, sid) if s is not None:
                 await self._send_board(s.hub, meeting, pid, room, sid)
-            case SendPeerPlan(sid, pid) if s is not None:
-                await s.media.send_own(sid, meeting, pid)
             case ArmIce(sid) if s is not None:
                 s.ice.arm(sid)
             case ForgetConnection(sid) if s is not None:

@@ -109,12 +109,6 @@ class SendBoard:
 
 
 @dataclass(frozen=True)
-class SendPeerPlan:
-    sid: str
-    participant: str
-
-
-@dataclass(frozen=True)
 class ArmIce:
     """Push fresh TURN credentials to the connection before its current ones expire."""
 
@@ -166,7 +160,7 @@ class LogPresence:
 
 
 Effect = (Deliver | MoveConnections | SyncTimer | ReplanMedia | ReplanNext | SendBoard
-          | SendPeerPlan | ArmIce | ForgetConnection | CloseMedia | ForgetBoards | IndexForReview
+          | ArmIce | ForgetConnection | CloseMedia | ForgetBoards | IndexForReview
           | SeedPrompts
           | PlaceReturning | LogPresence)
 FOLLOW_UPS = (SeedPrompts, PlaceReturning, LogPresence)
@@ -248,7 +242,8 @@ def _of_fact(state: Session, fact: Fact) -> list[Effect]:
     match fact:
         case Attached(sid, pid, fresh):
             room = state.meeting.participants[pid].room
-            out: list[Effect] = [SendPeerPlan(sid, pid), ArmIce(sid)]
+            # Its first peer plan went out in its welcome (``Gateway._attach``).
+            out: list[Effect] = [ArmIce(sid)]
             if not (fresh and room not in state.board_updates):
                 out.append(SendBoard(pid, room, sid))  # a board never drawn on adds nothing
             return out
@@ -311,5 +306,5 @@ __all__: Sequence[str] = [
     "IndexForReview",
     "ForgetBoards", "ForgetConnection", "LogPresence", "MoveConnections", "PlaceReturning",
     "PresenceChanged", "Reloaded", "ReplanMedia", "ReplanNext", "SeedPrompts", "SendBoard",
-    "SendPeerPlan", "SyncTimer", "coalesce", "delivery", "effects", "follow_up",
+    "SyncTimer", "coalesce", "delivery", "effects", "follow_up",
 ]

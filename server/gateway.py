@@ -342,11 +342,11 @@ class Gateway:
         if not was_online:
             # Coming online re-plans the others of the room now, in the turn their
             # participant.joined went out (one write each for both); this connection
-            # gets its first plan after its welcome (``Attached``).
+            # gets its first plan in its welcome.
             await self.dispatcher.happened(conn.meeting, PresenceChanged(pid, True))
         welcome = await self.hub.hand_out(  # only durable state goes out
             conn.meeting, lambda _: self._welcome(conn, pid, conn.take_resume_seq()),
-            self._send_welcome(conn.sid))
+            self._send_first_welcome(conn))
         for old in replaced:
             await self.replace(old)
         await self.dispatcher.happened(conn.meeting, Attached(conn.sid, pid, fresh))
@@ -411,9 +411,21 @@ class Gateway:
                            f"{welcome['seq']}; a fresh welcome was sent.")
         return {"welcome": welcome}
 
-    def _send_welcome(self, sid: str) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    def _send_first_welcome(self, conn: Connection
+                            ) -> Callable[[dict[str, Any]], Awaitable[None]]:
+        """A joined connection's welcome, carrying its first peer plan (``peers``, as the
+        ``peers`` message has it): one message instead of two, and no plan can reach
+        the client before the meeting it belongs to. The plan is made as the welcome
+        goes out, from who is online then; changes after it come as ``peers``."""
+        media = self.dispatcher.services.media
+
         async def send(welcome: dict[str, Any]) -> None:
-            await self.fanout.send("welcome", welcome, ToConnection(sid))
+            plan = media.first(conn.sid, conn.meeting, welcome["participant"])
+            if plan is not None:
+                welcome["peers"] = plan.to_wire()
+            await self.fanout.send("welcome", welcome, ToConnection(conn.sid))
+            if plan is not None:
+                await media.welcomed(conn.sid, plan)
         return send
 
     async def run(self, conn: Connection,

@@ -27,14 +27,14 @@ class MediaPlans:
         self._hub, self._conns, self._fanout, self._video = hub, conns, fanout, video
         self._cap = publisher_cap
         self._sent: dict[str, PeerPlan] = {}
-        # The last room planned, and what it was planned from: a join plans the joiner
-        # (``send_own``) and then its room (``refresh_rooms``) from the same state.
+        # The last room planned, and what it was planned from: a join plans its room
+        # (``refresh_rooms``) and then the joiner (``first``) from the same state.
         self._last: tuple[Session, tuple[Any, ...], dict[str, PeerPlan]] | None = None
 
     async def refresh_rooms(self, meeting: str, rooms: frozenset[str] | set[str]) -> None:
         """Re-plan every online member of ``rooms``: each connection that has its first
-        plan. A connection still joining gets that after its welcome (``send_own``):
-        a plan before the welcome would reach a client with no meeting to apply it to."""
+        plan. A connection still joining gets that in its welcome (``first``): a plan
+        before the welcome would reach a client with no meeting to apply it to."""
         online = self._conns.online_set(meeting)
         sent = self._sent
         for room in rooms:
@@ -43,15 +43,24 @@ class MediaPlans:
                     if sid in sent:
                         await self.send(sid, plan)
 
-    async def send_own(self, sid: str, meeting: str, participant: str) -> None:
-        """A connection just bound to ``participant``: its plan in its room."""
+    def first(self, sid: str, meeting: str, participant: str) -> PeerPlan | None:
+        """The first plan of a connection just bound to ``participant``, for its welcome
+        to carry, made when the welcome goes out and kept as sent from then on (later
+        changes reach it as ``peers``); None if the connection closed meanwhile."""
+        if sid not in self._conns.by_sid:
+            return None
         state = self._hub.get(meeting).state.meeting
         online = self._conns.online_set(meeting)
         if participant in online:
             plan = self._plans(meeting, state.participants[participant].room)[participant]
-        else:  # its connection closed meanwhile
+        else:  # not online any more (it left meanwhile): planned as if it were
             plan = peer_plan(state, participant, online, self._cap, self._video.status)
-        await self.send(sid, plan)
+        self._sent[sid] = plan
+        return plan
+
+    async def welcomed(self, sid: str, plan: PeerPlan) -> None:
+        """After a welcome that carried ``plan``: what a plan in ``sfu`` mode brings."""
+        await self._after(sid, plan, None)
 
     def _plans(self, meeting: str, room: str) -> dict[str, PeerPlan]:
         """``room_plans`` of the room's online members, computed once per state of the
@@ -76,6 +85,10 @@ class MediaPlans:
         closed = before.peer_ids() - plan.peer_ids() if before is not None else frozenset()
         self._sent[sid] = plan
         await self._fanout.send("peers", plan.to_wire(closed), ToConnection(sid))
+        await self._after(sid, plan, before)
+
+    async def _after(self, sid: str, plan: PeerPlan, before: PeerPlan | None) -> None:
+        """The SFU's part of a plan sent: the feeds to show, or leaving the SFU."""
         if plan.mode == "sfu":
             conn = self._conns.by_sid.get(sid)
             if conn is not None:

@@ -62,6 +62,7 @@ class Client:
                                         serializer="msgpack" if server.serializer == "msgpack"
                                         else "default")
         self.inbox = Inbox()
+        self._also: dict[str, list[Callable[[Any], None]]] = {}
         self.auth: dict[str, Any] = {"token": token, **auth}
         self.participant: str | None = None
         self.resume_token: str | None = None
@@ -74,9 +75,23 @@ class Client:
         self._gone = asyncio.Event()
         self.sio.on("disconnect", self._on_disconnect)
 
+    def also(self, name: str, listener: Callable[[Any], None]) -> None:
+        """Call ``listener`` with every ``name`` message as it arrives, in the server's
+        order (before the handler's first await), besides recording it."""
+        self._also.setdefault(name, []).append(listener)
+
     def _recorder(self, name: str) -> Callable[[Any], Any]:
         async def record(data: Any = None) -> None:
-            await self.inbox.put(name, data)
+            received = [(name, data)]
+            if name == "welcome" and isinstance(data, dict) and "peers" in data:
+                # A join's welcome carries the first peer plan; a client applies it as
+                # a `peers` message (the browser does), and so it is recorded here.
+                received.append(("peers", data["peers"]))
+            for kind, payload in received:
+                for listener in self._also.get(kind, ()):
+                    listener(payload)
+            for kind, payload in received:
+                await self.inbox.put(kind, payload)
         return record
 
     async def _on_connect_error(self, data: Any) -> None:

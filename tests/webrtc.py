@@ -63,8 +63,8 @@ class Peer:
         # python-socketio's client runs each handler in its own task; one queue
         # and one worker keep the server's order (a candidate after its offer).
         self._inbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
-        client.sio.on("peers", lambda data: self._inbox.put_nowait(("peers", data)))
-        client.sio.on("signal", lambda data: self._inbox.put_nowait(("signal", data)))
+        client.also("peers", lambda data: self._inbox.put_nowait(("peers", data)))
+        client.also("signal", lambda data: self._inbox.put_nowait(("signal", data)))
         self._spawn(self._work())
 
     async def _work(self) -> None:

@@ -4,7 +4,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import real_time
-from tests.browser.helpers import axe_violations, describe, join
+from tests.browser.helpers import axe_violations, describe, join, poll
 from tests.support import Meeting, start_server
 
 pytestmark = pytest.mark.browser
@@ -21,6 +21,19 @@ async def test_join_page_then_meeting(links, open_page, shot) -> None:  # type: 
     await expect(page.locator(".room-badge")).to_have_text("Plenum")
     await shot(page, "02-meeting-alone")
     assert await axe_violations(page) == [], describe(await axe_violations(page))
+
+
+async def test_the_page_takes_its_first_peer_plan_from_the_welcome(  # type: ignore[no-untyped-def]
+        links, open_page) -> None:
+    """A join's welcome carries the connection's first peer plan, and no `peers` message
+    follows it: the page must take it from there (alone in the plenary: nobody to call,
+    but the plan says where and how)."""
+    page = await open_page(links["participant"])
+    await join(page, "Anna Berg", "Borgå")
+    plan = await poll(lambda: page.evaluate("window.ledarstig.store.peers"), 5,
+                      what="the first peer plan")
+    assert plan["room"] == "plenary" and plan["mode"] == "mesh" and plan["peers"] == []
+    assert plan["publish"] is True
 
 
 async def test_forged_link_says_what_to_do(links, open_page, shot) -> None:  # type: ignore[no-untyped-def]

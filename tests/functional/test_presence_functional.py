@@ -83,11 +83,12 @@ async def test_leave_is_logged_and_seen(meeting: Meeting) -> None:
     assert after["error"]["code"] == "not_joined"
 
 
-async def test_joining_again_on_the_same_connection_gets_a_plan_after_its_welcome(
+async def test_joining_again_on_the_same_connection_gets_a_plan_with_its_welcome(
         meeting: Meeting) -> None:
     """Leave, then join again without reconnecting: the connection's plan of before is
-    forgotten at the leave, so its first plan comes after its new welcome (a plan before
-    the welcome reaches a client with no meeting; the same plan then never came again)."""
+    forgotten at the leave, so its first plan comes in its new welcome, not before it (a
+    plan before the welcome reaches a client with no meeting; the same plan then never
+    came again)."""
     await meeting.participant("Anna")
     bo = await meeting.participant("Bo", "Vasa")
     assert (await bo.call("leave"))["ok"]
@@ -97,3 +98,4 @@ async def test_joining_again_on_the_same_connection_gets_a_plan_after_its_welcom
     names = [name for name, _ in bo.inbox.items[before:]]
     assert "welcome" in names and "peers" in names
     assert names.index("welcome") < names.index("peers"), names
+    assert bo.inbox.named("welcome")[-1]["peers"]["peers"]

@@ -42,6 +42,11 @@ async def test_join_order(meeting: Meeting) -> None:
     assert names == ["meeting", "welcome", "peers", "event"], names
     assert not [e for e in anna.inbox.events() if e["type"] == "participant.joined"]
     joined = anna.inbox.named("welcome")[0]
+    # Its first plan is the welcome's: the one `peers` recorded is the welcome's own
+    # (tests/support.py records it so), not a message of its own.
+    assert anna.inbox.items[2][1] is joined["peers"]
+    assert joined["peers"]["room"] == "plenary" and joined["peers"]["close"] == []
+    assert [p["id"] for p in joined["peers"]["peers"]] == [fia.participant]
     assert pid in {p["id"] for p in joined["snapshot"]["participants"]}
     assert pid in joined["online"]
     seen = [(n, d) for n, d in fia.inbox.items

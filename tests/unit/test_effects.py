@@ -26,7 +26,6 @@ from server.effects import (
     ReplanNext,
     SeedPrompts,
     SendBoard,
-    SendPeerPlan,
     SyncTimer,
     coalesce,
     delivery,
@@ -133,8 +132,8 @@ def test_meeting_end_closes_media_and_forgets_boards() -> None:
 
 def test_facts_of_connections() -> None:
     log = Log()
-    assert effects(log.state, Attached("s1", "p0")) == [
-        SendPeerPlan("s1", "p0"), ArmIce("s1"), SendBoard("p0", PLENARY, "s1")]
+    assert effects(log.state, Attached("s1", "p0")) == [  # its plan was in its welcome
+        ArmIce("s1"), SendBoard("p0", PLENARY, "s1")]
     assert effects(log.state, Detached("s1", "p0")) == [ForgetConnection("s1")]
     assert effects(log.state, Reloaded()) == [SyncTimer()]
     assert effects(log.state, PresenceChanged("p0", False)) == [

@@ -76,9 +76,6 @@ class Media:
     async def refresh_rooms(self, meeting: str, rooms: frozenset[str]) -> None:
         self.trail.append(("media", frozenset(rooms)))
 
-    async def send_own(self, sid: str, meeting: str, participant: str) -> None:
-        self.trail.append(("peers", sid))
-
     def forget(self, sid: str) -> None:
         self.trail.append(("forget", sid))
 
@@ -235,13 +232,13 @@ async def test_presence_follow_ups_place_a_returning_participant(world: World) -
     assert CountingHub.deepest == 0  # follow-ups commit through Hub.apply, not execute
 
 
-async def test_attaching_sends_plan_then_board(world: World) -> None:
+async def test_attaching_arms_ice_then_sends_the_board(world: World) -> None:
+    """The first plan is the welcome's (``Gateway._attach``): attaching sends none."""
     m = await world.meeting(1)
     world.connect(m, "p0")
     world.trail.clear()
     await world.dispatcher.happened(m, Attached("sid-p0", "p0"))
-    assert world.trail == [("peers", "sid-p0"), ("ice", "arm"),
-                           ("send", "board.state", ToConnection("sid-p0"))]
+    assert world.trail == [("ice", "arm"), ("send", "board.state", ToConnection("sid-p0"))]
 
 
 async def test_a_reload_after_a_store_failure_rearms_the_timer(world: World) -> None:

@@ -145,13 +145,13 @@ async def test_a_join_plans_its_room_once_for_the_joiner_and_the_others(
         await joined_and_bound(hub, conns, m, pid, f"s{i}")
         passes.clear()
         sent.items.clear()
-        await media.send_own(f"s{i}", m, pid)  # what Attached does
         await media.refresh_rooms(m, frozenset({PLENARY}))  # what PresenceChanged does
+        own = media.first(f"s{i}", m, pid)  # what the welcome carries
         assert passes == [PLENARY]  # one planner pass for both
         plans = room_plans(hub.get(m).state.meeting, PLENARY, conns.online_set(m))
-        assert [(d["peers"], to.sid) for _, d, to in sent.items] == [  # joiner first
-            (plans[p].to_wire()["peers"], f"s{j}")
-            for j, p in [(i, pid), *((j, p) for j, p in enumerate(("p1", "p2", "p3")[:i]))]]
+        assert own == plans[pid]
+        assert [(d["peers"], to.sid) for _, d, to in sent.items] == [  # the others
+            (plans[p].to_wire()["peers"], f"s{j}") for j, p in enumerate(("p1", "p2")[:i])]
     await media.refresh_rooms(m, frozenset({PLENARY}))
     assert passes == [PLENARY]  # nothing changed: the same plans
     conns.remove("s0")
@@ -303,21 +303,21 @@ async def test_plans_follow_participants_other_processes_hold() -> None:
     conn.authenticated(None, None)
     conns.add(conn)
     conns.bind(conn, "p1")
-    await media.send_own("s1", m, "p1")
-    assert sent.items[-1][1]["peers"] == []
+    first = media.first("s1", m, "p1")
+    assert first is not None and first.peers == ()
     conns.set_remote("other-process", m, "p2", True)  # p2 is online on another process
     await media.refresh_rooms(m, frozenset({PLENARY}))
     assert [p["id"] for p in sent.items[-1][1]["peers"]] == ["p2"]
     conns.set_remote("other-process", m, "p2", False)
     await media.refresh_rooms(m, frozenset({PLENARY}))
-    assert sent.items[-1][1]["peers"] == [] and len(sent.items) == 3
+    assert sent.items[-1][1]["peers"] == [] and len(sent.items) == 2
 
 
-async def test_a_connection_still_joining_gets_its_first_plan_only_after_its_welcome() -> None:
+async def test_a_connection_still_joining_gets_its_first_plan_only_with_its_welcome() -> None:
     """Another join re-plans the room while this connection is bound but has no welcome
     yet: it is left out (a plan before the welcome reaches a client with no meeting to
     apply it to, and the same plan would then never be sent again); its first plan
-    comes from ``send_own``, after its welcome."""
+    is made by ``first`` for its welcome, and later changes reach it."""
     hub = Hub(MemoryStore(), _Nowhere(), FakeClock())
     m = (await hub.create("T", "2026-12-01", "A")).id
     conns, sent = Connections(), _Sent()
@@ -325,10 +325,13 @@ async def test_a_connection_still_joining_gets_its_first_plan_only_after_its_wel
     for i, pid in enumerate(("p1", "p2")):
         await joined_and_bound(hub, conns, m, pid, f"s{i}")
         if pid == "p1":
-            await media.send_own("s0", m, "p1")  # p1 is welcomed; p2 will be joining
+            media.first("s0", m, "p1")  # p1 is welcomed; p2 will be joining
     sent.items.clear()
     await media.refresh_rooms(m, frozenset({PLENARY}))  # p2 coming online re-plans
     assert [to.sid for _, _, to in sent.items] == ["s0"]  # not s1, not yet
-    await media.send_own("s1", m, "p2")  # after its welcome
-    assert [to.sid for _, _, to in sent.items] == ["s0", "s1"]
-    assert sent.items[-1][1]["peers"] == [{"id": "p1", "polite": True}]
+    own = media.first("s1", m, "p2")  # its welcome
+    assert own is not None and own.to_wire()["peers"] == [{"id": "p1", "polite": True}]
+    await joined_and_bound(hub, conns, m, "p3", "s2")
+    await media.refresh_rooms(m, frozenset({PLENARY}))  # p3 coming online re-plans
+    assert [to.sid for _, _, to in sent.items] == ["s0", "s0", "s1"]  # s1 now too
+    assert media.first("s9", m, "p3") is None  # a connection closed before its welcome

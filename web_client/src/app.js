@@ -128,6 +128,7 @@ export class App {
     if (this.store.meeting?.ended) { this.fatal('meeting_ended'); return }
     if (!this.view) this.enterMeeting()
     this.view.welcomed(w)
+    if (w.peers) this.view.receive('peers', w.peers) // a join's welcome carries its first plan
   }
 
   enterMeeting() {

@@ -158,7 +158,7 @@ export class MeetingView {
   }
 
   /** Every welcome after the first follows a reconnect: the others have dropped their
-   *  connections to this session, so start afresh with the peers message that follows. */
+   *  connections to this session, so start afresh with the plan the welcome carries. */
   welcomed(w) {
     if (w.ice_servers) { this.mesh.setIceServers(w.ice_servers); this.plenary.setIceServers(w.ice_servers) }
     if (this.welcomes++ > 0) { this.mesh.closeAll(); this.plenary.sfu.stop(); this.plenary.mode = null; this.speaking?.reset() }
