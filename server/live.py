@@ -12,6 +12,7 @@ append failed is ``broken`` until the hub reloads it from its log.
 """
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
@@ -25,6 +26,8 @@ from server.effects import Effect, effects
 from server.state import decode_snapshot, encode_snapshot
 from server.store import LogStore, StoreError
 from server.store.base import SeqConflict
+
+log = logging.getLogger("ledarstig.live")
 
 RECENT_EVENTS = 5000
 T = TypeVar("T")
@@ -61,6 +64,7 @@ class LiveMeeting:
         #: the future of their append (done: taken or refused).
         self._flight: dict[int, tuple[Sequence[Event], asyncio.Future[None]]] = {}
         self._waiting = 0  # publishers waiting in the turn for their batch's place
+        self._finishers: set[asyncio.Task[None]] = set()  # of cancelled publishers (_finish)
         self.snapshot_seq = state.seq
         self.broken = False
         # Cluster (--redis-url): the state at a durable seq, encoded, every
@@ -142,6 +146,23 @@ class LiveMeeting:
             self.broken = True
             if isinstance(exc, SeqConflict):
                 self.behind = max(self.behind, exc.last)
+        except asyncio.CancelledError:
+            self._finish(last)
+            raise
+        try:
+            await self._deliver_through(last)
+        except asyncio.CancelledError:
+            self._finish(last)
+            raise
+        if durable.cancelled():
+            raise StoreError("The append was cancelled.")
+        failure = durable.exception()
+        if failure is not None:
+            raise failure
+
+    async def _deliver_through(self, last: int) -> None:
+        """Take the turn and deliver every batch durable next in the order, up to
+        ``last`` (other publishers' too); then wake whoever waits in the turn."""
         async with self._turn:
             try:
                 while self._published < last:
@@ -155,11 +176,22 @@ class LiveMeeting:
                         await self._deliver_batch(*batch)
             finally:  # whatever was delivered, even if a delivery failed, wakes the others
                 self._turn.notify_all()
-        if durable.cancelled():
-            raise StoreError("The append was cancelled.")
-        failure = durable.exception()
-        if failure is not None:
-            raise failure
+
+    def _finish(self, last: int) -> None:
+        """A publisher was cancelled: its append goes on (the store's future cannot be
+        cancelled), so a task of its own delivers the batch in its place, or passes over
+        it if refused, and wakes whoever waits for it (a welcome, ``drained``), as the
+        publisher would have. Even if the commit's callback delivered it already: that
+        wakes no one."""
+        task = asyncio.get_running_loop().create_task(self._deliver_through(last))
+        self._finishers.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: "asyncio.Task[None]") -> None:
+        self._finishers.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("delivering the batch of a cancelled publisher of %s failed",
+                      self.state.id, exc_info=task.exception())
 
     def deliver_durable(self) -> None:
         """Deliver the batches durable next in the order at once, in the commit's own

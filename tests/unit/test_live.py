@@ -305,3 +305,49 @@ async def test_while_a_reader_waits_the_publisher_delivers_after_it(tmp_path: Pa
         # seq 3, made durable by a later commit with no reader left, goes at once
         assert seen.how == [("now", [1]), ("publisher", [2]), ("welcome", [2]),
                             ("now", [3])]
+
+
+async def test_a_publisher_cancelled_during_its_commit_still_wakes_drained(
+        tmp_path: Path) -> None:
+    """The commit's callback delivers the batch of a publisher cancelled meanwhile, but
+    only the publisher woke whoever waited in the turn: ``drained`` (a reload, a rewrite,
+    the shutdown) waited until the meeting's next publish, if any came."""
+    async with SQLiteStore(tmp_path / "log.db") as store:
+        seen = NowRecorder()
+        live = LiveMeeting(new_state(), store, seen)
+        await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01",
+                                                                   "")], 1))
+        events = joining(live, "anna")  # seq 2, committed to memory
+        drained = asyncio.create_task(live.drained())  # waits for seq 2
+        publisher = asyncio.create_task(live.publish(events))
+        await asyncio.sleep(0)  # both run: drained waits, the append's commit is due
+        publisher.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await publisher
+        await asyncio.wait_for(drained, 1)
+        assert seen.how == [("now", [1]), ("now", [2])] and live.durable == 2
+
+
+async def test_a_publisher_cancelled_during_its_commit_still_delivers_in_its_place(
+        tmp_path: Path) -> None:
+    """A welcome waits for the batch, so the commit's callback leaves it to its
+    publisher, which is cancelled: the batch is delivered, then the welcome, all the
+    same (both waited for a publisher that never came)."""
+    async with SQLiteStore(tmp_path / "log.db") as store:
+        seen = NowRecorder()
+        live = LiveMeeting(new_state(), store, seen)
+        await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01",
+                                                                   "")], 1))
+        publisher = asyncio.create_task(live.publish(joining(live, "anna")))  # seq 2
+
+        async def send(seq: int) -> None:
+            seen.how.append(("welcome", [seq]))
+        welcome = asyncio.create_task(live.hand_out(lambda: live.state.seq, send))
+        await asyncio.sleep(0)  # the welcome waits for seq 2
+        publisher.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await publisher
+        assert await asyncio.wait_for(welcome, 1) == 2
+        assert seen.how == [("now", [1]), ("publisher", [2]), ("welcome", [2])]
+        await asyncio.wait_for(live.drained(), 1)
+        assert [e.seq for e in await store.read("m")] == [1, 2]
