@@ -267,16 +267,30 @@ class NowRecorder(Recorder):
         return True
 
 
+async def created_now(store: SQLiteStore) -> tuple[LiveMeeting, NowRecorder]:
+    """A meeting created on ``store``, its deliveries recorded by a ``NowRecorder``."""
+    seen = NowRecorder()
+    live = LiveMeeting(new_state(), store, seen)
+    await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01", "")], 1))
+    return live, seen
+
+
+async def welcome_waiting(live: LiveMeeting, seen: NowRecorder) -> "asyncio.Task[int]":
+    """A welcome built now, waiting (once this returns) for the batch in flight."""
+    async def send(seq: int) -> None:
+        seen.how.append(("welcome", [seq]))
+    welcome = asyncio.create_task(live.hand_out(lambda: live.state.seq, send))
+    await asyncio.sleep(0)
+    return welcome
+
+
 async def test_a_durable_batch_is_delivered_in_the_commits_own_callback(
         tmp_path: Path) -> None:
     """Nothing else under way on the meeting: the commit's callback delivers the batches
     it made durable, in order, before their publishers resume (each would have waited
     behind every other message the loop read in that turn)."""
     async with SQLiteStore(tmp_path / "log.db") as store:
-        seen = NowRecorder()
-        live = LiveMeeting(new_state(), store, seen)
-        await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01",
-                                                                   "")], 1))
+        live, seen = await created_now(store)
         first = asyncio.create_task(live.publish(joining(live, "anna")))
         second = asyncio.create_task(live.publish(joining(live, "bo")))
         await asyncio.gather(first, second)
@@ -290,16 +304,9 @@ async def test_while_a_reader_waits_the_publisher_delivers_after_it(tmp_path: Pa
     the commit's callback leaves that batch to its publisher, which sends the welcome
     in its place first."""
     async with SQLiteStore(tmp_path / "log.db") as store:
-        seen = NowRecorder()
-        live = LiveMeeting(new_state(), store, seen)
-        await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01",
-                                                                   "")], 1))
+        live, seen = await created_now(store)
         before = asyncio.create_task(live.publish(joining(live, "anna")))  # seq 2
-
-        async def send(seq: int) -> None:
-            seen.how.append(("welcome", [seq]))
-        welcome = asyncio.create_task(live.hand_out(lambda: live.state.seq, send))
-        await asyncio.sleep(0)  # the welcome waits for seq 2
+        welcome = await welcome_waiting(live, seen)
         after = asyncio.create_task(live.publish(joining(live, "bo")))  # seq 3
         await asyncio.gather(before, welcome, after)
         # seq 3, made durable by a later commit with no reader left, goes at once
@@ -313,10 +320,7 @@ async def test_a_publisher_cancelled_during_its_commit_still_wakes_drained(
     only the publisher woke whoever waited in the turn: ``drained`` (a reload, a rewrite,
     the shutdown) waited until the meeting's next publish, if any came."""
     async with SQLiteStore(tmp_path / "log.db") as store:
-        seen = NowRecorder()
-        live = LiveMeeting(new_state(), store, seen)
-        await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01",
-                                                                   "")], 1))
+        live, seen = await created_now(store)
         events = joining(live, "anna")  # seq 2, committed to memory
         drained = asyncio.create_task(live.drained())  # waits for seq 2
         publisher = asyncio.create_task(live.publish(events))
@@ -334,16 +338,9 @@ async def test_a_publisher_cancelled_during_its_commit_still_delivers_in_its_pla
     publisher, which is cancelled: the batch is delivered, then the welcome, all the
     same (both waited for a publisher that never came)."""
     async with SQLiteStore(tmp_path / "log.db") as store:
-        seen = NowRecorder()
-        live = LiveMeeting(new_state(), store, seen)
-        await live.publish(live.commit(SYSTEM, [cmd.create_meeting("m", "T", "2026-12-01",
-                                                                   "")], 1))
+        live, seen = await created_now(store)
         publisher = asyncio.create_task(live.publish(joining(live, "anna")))  # seq 2
-
-        async def send(seq: int) -> None:
-            seen.how.append(("welcome", [seq]))
-        welcome = asyncio.create_task(live.hand_out(lambda: live.state.seq, send))
-        await asyncio.sleep(0)  # the welcome waits for seq 2
+        welcome = await welcome_waiting(live, seen)
         publisher.cancel()
         with pytest.raises(asyncio.CancelledError):
             await publisher
