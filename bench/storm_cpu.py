@@ -8,7 +8,9 @@ venv's ``ledarstig``) or the path of another checkout's ``ledarstig``. Repetitio
 interleaved; every storm
 gets a fresh server pinned to core 0, the clients (one process, as bench.run's default
 generator) run on core 1, and the storm is bench.run's ``connect_1000``: all clients
-open a websocket, CONNECT and join a room of 4 at one instant.
+open a websocket, CONNECT and join a room of 4 at one instant. With ``--joins-only``
+every client is connected first, and the storm (and what is measured) is the joins:
+what a join costs beyond the connection.
 
 Per storm it reads the server's CPU from ``/proc/PID/schedstat`` (nanoseconds, not the
 10 ms ticks of ``/proc/PID/stat``) over the storm only (the meetings are made before,
@@ -64,18 +66,27 @@ def _target(name: str) -> Any:
 
 
 async def _storm(url: str, members: list[Any], proto: Any, pid: int,
-                 samples: list[tuple[float, int, int]] | None) -> dict[str, Any]:
+                 samples: list[tuple[float, int, int]] | None,
+                 joins_only: bool = False) -> dict[str, Any]:
     codec = Codec("json")
     done: list[float] = []
     connected: list[float] = []
     async with new_session() as session:
-        start = clock() + 0.3
-
-        async def one(member: Any) -> SioClient:
-            await asyncio.sleep(start - clock())
+        async def connect(member: Any) -> SioClient:
             client = SioClient(codec, lambda event, args: None)
             await client.connect(session, websocket_url(url), proto.auth(member))
-            connected.append(clock() - start)
+            return client
+
+        # --joins-only: every client connected before, untimed; the storm is the joins
+        ready = (await asyncio.gather(*map(connect, members)) if joins_only
+                 else [None] * len(members))
+        start = clock() + 0.3
+
+        async def one(member: Any, client: SioClient | None) -> SioClient:
+            await asyncio.sleep(start - clock())
+            if client is None:
+                client = await connect(member)
+                connected.append(clock() - start)
             await proto.join(client, member)
             done.append(clock() - start)
             return client
@@ -92,7 +103,7 @@ async def _storm(url: str, members: list[Any], proto: Any, pid: int,
                     time.sleep(0.002)
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
-        tasks = [asyncio.ensure_future(one(m)) for m in members]
+        tasks = [asyncio.ensure_future(one(m, c)) for m, c in zip(members, ready, strict=True)]
         await asyncio.sleep(max(0.0, start - clock() - 0.01))
         cpu0, gen0, us0 = _schedstat_ns(f"/proc/{pid}/schedstat"), time.process_time(), \
             _user_system_ms(pid)
@@ -130,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reps", type=int, default=7)
     p.add_argument("--clients", type=int, default=1000)
     p.add_argument("--timeline", action="store_true")
+    p.add_argument("--joins-only", action="store_true",
+                   help="connect every client first (not measured), then storm the joins")
     a = p.parse_args(argv)
     if "ours" in a.targets and ledarstig_command() is None:
         raise SystemExit("the `ledarstig` command is not installed in this venv")
@@ -145,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.3)
                 samples: list[tuple[float, int, int]] | None = \
                     [] if a.timeline and rep == 0 else None
-                run = asyncio.run(_storm(url, members, target.client, target.pid, samples))
+                run = asyncio.run(_storm(url, members, target.client, target.pid, samples,
+                                         a.joins_only))
             finally:
                 target.stop()
             runs[name].append(run)

@@ -136,3 +136,19 @@ def test_bench_cluster_quick_runs_and_reports_the_pool_and_both_transports() -> 
     options = {r["option"]: r for r in rows if "option" in r}
     assert set(options) == {"tail", "pubsub"}
     assert all(r["received"] == r["events"] > 0 for r in options.values())
+
+
+@pytest.mark.parametrize("joins_only", [False, True])
+def test_storm_cpu_runs_full_storms_and_joins_only(joins_only: bool) -> None:
+    """bench/storm_cpu.py still runs, whole storms and (``--joins-only``) the joins of
+    clients connected before; every storm reports a last join and the server's CPU."""
+    argv = [sys.executable, "-m", "bench.storm_cpu", "bare", "ours", "--clients", "16",
+            "--reps", "1", *(["--joins-only"] if joins_only else [])]
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=110)
+    assert proc.returncode == 0, f"storm_cpu failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
+    medians = [line for line in proc.stdout.splitlines() if "µs/join" in line]
+    assert [line.split()[0] for line in medians] == ["bare", "ours"], proc.stdout
+    for line in medians:
+        words = line.split()
+        assert float(words[words.index("join") + 1]) > 0  # the last join, in s
+        assert float(words[words.index("server") + 1]) > 0  # µs of server CPU per join
