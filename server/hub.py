@@ -78,6 +78,7 @@ class Hub:
         #: a command, a call or a timer for any other loads it first (``_healthy``).
         self.partial = False
         self._used: dict[str, float] = {}  # cluster: last command, call or load (monotonic)
+        self._uses: dict[str, int] = {}  # cluster: how often each was used (``release``)
         self._cohorts: dict[str, str] = {}  # cluster: each meeting's cohort, held or not
         self.released = 0  # cluster: meetings released after being idle
         #: Cluster: called when a meeting starts being held here (the tail follows it)
@@ -322,7 +323,7 @@ class Hub:
         fresh = meeting_id not in self._meetings
         live = await self._hold(meeting_id)
         if live is not None and self.partial:
-            self._used[meeting_id] = self._clock.monotonic()
+            self._use(meeting_id)
             if fresh and live.state.meeting.cohort:
                 await self.adopt_cohort(live.state.meeting.cohort)
         return live
@@ -334,9 +335,18 @@ class Hub:
                     loaded = await self._load(meeting_id)
                     if loaded.state.seq:  # unless created here meanwhile (create's own)
                         self._meetings.setdefault(meeting_id, loaded)
-                        self._used[meeting_id] = self._clock.monotonic()
+                        self._use(meeting_id)
                         self.on_hold(meeting_id)
         return self._meetings.get(meeting_id)
+
+    def _use(self, meeting_id: str) -> None:
+        self._used[meeting_id] = self._clock.monotonic()
+        self._uses[meeting_id] = self._uses.get(meeting_id, 0) + 1
+
+    def uses(self, meeting_id: str) -> int:
+        """Cluster: how many times the meeting was used here (a client's link, a
+        command, a call, a load); ``release`` is given it as the idle check saw it."""
+        return self._uses.get(meeting_id, 0)
 
     async def adopt_cohort(self, cohort: str) -> None:
         """Cluster: hold every meeting of ``cohort`` (a cohort's page, its links)."""
@@ -376,15 +386,20 @@ class Hub:
         return [m for m in self._meetings
                 if m not in direct and self._cohorts[m] not in served]
 
-    async def release(self, meeting_id: str) -> None:
+    async def release(self, meeting_id: str, uses: int | None = None) -> None:
         """Cluster: stop holding (and following) a meeting no one here uses; nothing
-        is lost (the log has everything; its timers are in Redis)."""
+        is lost (the log has everything; its timers are in Redis). ``uses``: what
+        ``uses`` said when the meeting was found idle; if it was used since (a client
+        connecting while this waited for the lock), it is kept: that client's join
+        would find no meeting."""
         async with self._reload_lock:
             live = self._meetings.get(meeting_id)
-            if live is None or live.broken or live.durable != live.state.seq:
+            if (live is None or live.broken or live.durable != live.state.seq
+                    or (uses is not None and self.uses(meeting_id) != uses)):
                 return
             del self._meetings[meeting_id]
             self._used.pop(meeting_id, None)
+            self._uses.pop(meeting_id, None)
             live.boards.forget()
             self.released += 1
 
@@ -434,6 +449,7 @@ class Hub:
         # ``reread`` may already have dropped the meeting while the rewrite was awaited.
         self._meetings.pop(meeting_id, None)
         self._used.pop(meeting_id, None)
+        self._uses.pop(meeting_id, None)
 
     async def _snapshot_due(self, live: LiveMeeting) -> None:
         """The meeting every ``snapshot_every`` events; a board every ``SNAPSHOT_EVERY``

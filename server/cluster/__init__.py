@@ -325,8 +325,9 @@ class Node:
         self._checked_at = now
         self._graced = {m: end for m, end in self._graced.items() if end > now}
         served = {conn.meeting for conn in self.conns.by_sid.values()} | self._graced.keys()
-        for meeting in self.hub.idle(served.__contains__, idle_s):
-            await self.hub.release(meeting)
+        idle = [(m, self.hub.uses(m)) for m in self.hub.idle(served.__contains__, idle_s)]
+        for meeting, uses in idle:  # each kept if used meanwhile (a client connecting)
+            await self.hub.release(meeting, uses)
             log.debug("released meeting %s (idle here)", meeting)
 
     def _positions(self, created: str) -> dict[str, Any]:

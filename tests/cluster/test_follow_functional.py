@@ -2,7 +2,7 @@
 a meeting used on one process is not held by the other, which loads it when a client,
 a REST call or a round timer needs it there, and releases it when it is idle again."""
 
-
+import asyncio
 
 from server.config import Settings
 from server.keys import HUB
@@ -120,6 +120,33 @@ async def test_an_idle_meeting_is_released_and_one_with_a_client_is_kept(
                            and e["data"]["text"] == "efteråt")
     status, body = await b.api("GET", f"/api/meetings/{other.id}")
     assert status == 200 and body["title"] == "Andra"
+
+
+async def test_a_meeting_used_while_its_release_waits_is_kept(
+        pair: list[RunningServer]) -> None:
+    """The idle sweep found a meeting idle here, and its release waits for the hub's
+    lock (a meeting being loaded, say): a client connecting meanwhile keeps it held,
+    and joins. Released under it, its join was refused (`meeting_not_found`)."""
+    a, b = pair
+    other = await a.new_meeting("Andra", cohort="")
+    status, _ = await b.api("GET", f"/api/meetings/{other.id}")
+    assert status == 200 and other.id in held(b)
+    hub = b.app[HUB]
+    uses = hub.uses(other.id)  # as the sweep saw it
+    async with hub._reload_lock:  # a load under way (the lock ``release`` takes)
+        release = asyncio.create_task(hub.release(other.id, uses))
+        await asyncio.sleep(0.01)
+        assert not release.done()
+        cilla = b.client(other.tokens["participant"], meeting=other.id)
+        await cilla.connect()
+    await release
+    assert other.id in held(b)
+    await cilla.join("Cilla", "Borgå")
+    welcome = await cilla.inbox.wait("welcome")
+    assert welcome["snapshot"]["meeting"]["title"] == "Andra"
+    await cilla.close()
+    await hub.release(other.id, hub.uses(other.id))  # unused since it was judged idle
+    assert other.id not in held(b)
 
 
 async def test_a_meeting_moved_into_a_cohort_a_process_serves_is_held_there(
