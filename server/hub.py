@@ -79,6 +79,9 @@ class Hub:
         self.partial = False
         self._used: dict[str, float] = {}  # cluster: last command, call or load (monotonic)
         self._uses: dict[str, int] = {}  # cluster: how often each was used (``release``)
+        #: Cluster: meetings moved to another cohort whose notice to the other processes
+        #: failed after the move was durable (Redis down); the follower sends it.
+        self.unannounced: set[str] = set()
         self._cohorts: dict[str, str] = {}  # cluster: each meeting's cohort, held or not
         self.released = 0  # cluster: meetings released after being idle
         #: Cluster: called when a meeting starts being held here (the tail follows it)
@@ -175,7 +178,12 @@ class Hub:
         if self.partial and any(e.type == MeetingUpdated.TYPE and "cohort" in e.data
                                 for e in events):
             # a move: the processes that do not hold it learn its cohort (``reread``)
-            await self._store.announce(meeting_id)  # type: ignore[attr-defined]
+            try:
+                await self._store.announce(meeting_id)  # type: ignore[attr-defined]
+            except StoreError:  # the move is in the log: its notice goes out later
+                self.unannounced.add(meeting_id)
+                log.warning("the move of %s to another cohort is not announced yet; the "
+                            "cluster's follower retries", meeting_id)
         await self._snapshot_due(live)
         return events, todo
 

@@ -285,6 +285,7 @@ class Node:
             try:
                 if created is None:
                     created = await self.store.created_position()
+                await self._announce_moves()
                 await self._release_idle()
                 found = await self.store.tail(self._positions(created), TAIL_BLOCK_MS)
             except StoreError:
@@ -314,6 +315,14 @@ class Node:
                     log.warning("could not take in what %s appended; will retry", key)
                 except Exception:
                     log.exception("taking in events of %s failed", key)
+
+    async def _announce_moves(self) -> None:
+        """Send the notices of cohort moves that could not go out after their commit
+        (``Hub.unannounced``; the move itself is in the log and its command succeeded).
+        Raises ``StoreError`` while Redis is down: tried again on the next round."""
+        for meeting in list(self.hub.unannounced):
+            await self.store.announce(meeting)
+            self.hub.unannounced.discard(meeting)
 
     async def _release_idle(self) -> None:
         """Stop following the meetings this process has no reason to hold (run between

@@ -3,9 +3,11 @@ a meeting used on one process is not held by the other, which loads it when a cl
 a REST call or a round timer needs it there, and releases it when it is idle again."""
 
 import asyncio
+from collections.abc import Callable
 
 from server.config import Settings
-from server.keys import HUB
+from server.keys import HUB, STORE
+from server.store import StoreError
 from tests.cluster.test_shared_state_functional import eventually
 from tests.cluster_support import meeting_on
 from tests.functional.test_workspace_functional import (
@@ -155,6 +157,17 @@ async def test_a_meeting_moved_into_a_cohort_a_process_serves_is_held_there(
     to B on ``a``: ``b`` learns it (the move's notice) and holds it, so its view of the
     cohort (breakout history, pages) has every meeting of it."""
     a, b = pair
+    meeting, other, there = await moved_to_a_cohort_b_serves(a, b)
+    await eventually(lambda: meeting in held(b))
+    await eventually(lambda: b.app[HUB].get(meeting).state.meeting.cohort == other)
+    assert [s.id for s in b.app[HUB].cohort_of(there)] == [meeting]
+
+
+async def moved_to_a_cohort_b_serves(
+        a: RunningServer, b: RunningServer,
+        before_the_move: Callable[[], None] = lambda: None) -> tuple[str, str, str]:
+    """A meeting of cohort A (not held on ``b``) moved on ``a`` to cohort B, whose
+    meeting ``there`` ``b`` serves: (the meeting, B, there)."""
     async with Organiser(a) as org:
         cohort = await cohort_with_roster(a, org)
         other = await second_cohort(a, cohort)
@@ -163,8 +176,32 @@ async def test_a_meeting_moved_into_a_cohort_a_process_serves_is_held_there(
         status, _ = await b.api("GET", f"/api/meetings/{there}")
         assert status == 200
         assert meeting not in held(b)
+        before_the_move()
         status, _, text = await org.post(f"/o/m/{meeting}/cohort", {"cohort": other})
         assert status == 303, text
+    return meeting, other, there
+
+
+async def test_a_move_whose_notice_fails_still_succeeds_and_is_announced_later(
+        pair: list[RunningServer]) -> None:
+    """The move is durable, then its notice to the other processes fails (Redis gone for
+    that moment): the organiser's move succeeds, and the notice goes out afterwards.
+    Before, the move answered `store_unavailable`, and trying again changed nothing (the
+    meeting was in that cohort already), so ``b`` never learnt of it."""
+    a, b = pair
+    store = a.app[STORE]
+    real = store.announce  # type: ignore[attr-defined]
+    failed: list[str] = []
+
+    async def fails_once(meeting: str) -> None:
+        if not failed:
+            failed.append(meeting)
+            raise StoreError("The event store is unavailable; try again.")
+        await real(meeting)
+    def failing() -> None:
+        store.announce = fails_once  # type: ignore[attr-defined]
+    meeting, other, _ = await moved_to_a_cohort_b_serves(a, b, failing)
+    assert failed == [meeting]
     await eventually(lambda: meeting in held(b))
     await eventually(lambda: b.app[HUB].get(meeting).state.meeting.cohort == other)
-    assert [s.id for s in b.app[HUB].cohort_of(there)] == [meeting]
+    assert not a.app[HUB].unannounced
