@@ -175,6 +175,7 @@ async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
     if node is not None:
         from server.sfu.shared import SharedRooms
         video.share(SharedRooms(app[STORE], node.proc))  # one Janus, rooms shared
+        hub.on_release = video.forget  # its VideoRoom stays in Janus for the others
         await node.start()  # knows who is online elsewhere before any grace is armed
     gateway.start_grace_after_restart()
     presence.after_restart()

@@ -86,6 +86,8 @@ class Hub:
         self.released = 0  # cluster: meetings released after being idle
         #: Cluster: called when a meeting starts being held here (the tail follows it)
         self.on_hold: Callable[[str], None] = lambda meeting_id: None
+        #: Cluster: called when a meeting stops being held here (``release``)
+        self.on_release: Callable[[str], None] = lambda meeting_id: None
 
     async def recover(self) -> float:
         """Load every meeting from the store; returns the seconds it took."""
@@ -410,6 +412,7 @@ class Hub:
             self._uses.pop(meeting_id, None)
             live.boards.forget()
             self.released += 1
+            self.on_release(meeting_id)
 
     async def reread(self, meeting_id: str) -> None:
         """Another process rewrote or removed this meeting's log (erasure, retention):

@@ -216,6 +216,14 @@ class VideoRooms:
                 room.created = True
             return room
 
+    def forget(self, meeting: str) -> None:
+        """This process stops holding the meeting (cluster: released, no connection
+        here uses it): what it knew of its VideoRoom goes; the room itself stays in
+        Janus for the processes that serve it, and is read again if needed here."""
+        self._rooms.pop(meeting, None)
+        self._room_locks.pop(meeting, None)
+        self._loaded.discard(meeting)
+
     async def close_meeting(self, meeting: str) -> None:
         """Destroy a meeting's VideoRoom (the meeting ended): every process forgets it,
         and the one ``Rooms.release`` answers destroys it."""

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from server.config import Settings
-from server.keys import HUB, STORE
+from server.keys import HUB, STORE, VIDEO
 from server.store import StoreError
 from tests.cluster.test_shared_state_functional import eventually
 from tests.cluster_support import meeting_on
@@ -147,8 +147,11 @@ async def test_a_meeting_used_while_its_release_waits_is_kept(
     welcome = await cilla.inbox.wait("welcome")
     assert welcome["snapshot"]["meeting"]["title"] == "Andra"
     await cilla.close()
+    video = b.app[VIDEO]
+    video._loaded.add(other.id)  # as if its plenary's SFU feeds were followed here
     await hub.release(other.id, hub.uses(other.id))  # unused since it was judged idle
     assert other.id not in held(b)
+    assert other.id not in video._loaded  # what this process knew of its VideoRoom too
 
 
 async def test_a_meeting_moved_into_a_cohort_a_process_serves_is_held_there(

@@ -112,3 +112,23 @@ async def test_feeds_of_a_dead_process_are_dropped_and_a_reread_reconciles() -> 
     assert video.feeds("m") == ["cy"] and announced[-1] == ["cy"]
     await video.close_meeting("m")
     assert shared.released == [("m", None)] and video.feeds("m") == []
+
+
+async def test_a_meeting_released_here_is_forgotten_and_read_again_when_asked() -> None:
+    """The hub released the meeting (no connection here uses it): what this process
+    knew of its room goes (it grew with every meeting ever served), other processes'
+    messages about it are ignored, and the next plan here reads the shared list again."""
+    shared = Shared()
+    shared.listed["m"] = [feed("anna", 11)]
+    video, _ = await video_with(shared)
+    video.feeds("m")
+    await drain(video)
+    assert video.feeds("m") == ["anna"]
+    video.forget("m")
+    assert video._rooms == {} and video._room_locks == {} and video._loaded == set()
+    await video._remote(feed("bo", 12))  # nobody here receives "m" now: ignored
+    assert video._rooms == {}
+    shared.listed["m"] = [feed("anna", 11), feed("bo", 12)]
+    assert video.feeds("m") == []  # asked again: read again...
+    await drain(video)
+    assert video.feeds("m") == ["anna", "bo"]  # ...as the shared list has it now
