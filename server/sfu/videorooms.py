@@ -39,6 +39,9 @@ RETRY_S = (0.5, 1.0, 2.0, 3.0)  # reconnect back-off, then every 3 s
 LOW, HIGH = 0, 1  # simulcast substreams: the client's "l" (1/4 scale) and "h" layers
 SWEEP_S = 2.0  # how often feeds of other processes are checked for a dead publisher
 ROOM_EXISTS = 427  # Janus VideoRoom: another process created the room first
+#: How often ``_load`` reads the shared list while other processes' messages keep coming
+#: during the read; after that the last read only adds feeds, removing none.
+LOAD_READS = 3
 
 
 @dataclass
@@ -80,6 +83,7 @@ class VideoRooms:
         self._settings = settings
         self.rooms: Rooms = rooms or LocalRooms()
         self._loaded: set[str] = set()  # meetings whose other processes' feeds we follow
+        self._heard: dict[str, int] = {}  # of those, messages about each taken in (_load)
         self.status = Sfu.DOWN if settings.janus_url else Sfu.OFF
         self.on_status: list[Callable[[], Awaitable[None]]] = []
         self.on_feeds: list[Callable[[str, list[str]], Awaitable[None]]] = []
@@ -223,6 +227,7 @@ class VideoRooms:
         self._rooms.pop(meeting, None)
         self._room_locks.pop(meeting, None)
         self._loaded.discard(meeting)
+        self._heard.pop(meeting, None)
 
     async def close_meeting(self, meeting: str) -> None:
         """Destroy a meeting's VideoRoom (the meeting ended): every process forgets it,
@@ -230,6 +235,7 @@ class VideoRooms:
         room = self._rooms.pop(meeting, None)
         self._room_locks.pop(meeting, None)
         self._loaded.discard(meeting)
+        self._heard.pop(meeting, None)
         known = room.janus_id if room is not None and room.created else None
         try:
             janus_id = await self.rooms.release(meeting, known)
@@ -251,9 +257,17 @@ class VideoRooms:
 
     async def _load(self, meeting: str) -> None:
         """Take in what the other processes publish in ``meeting`` (the shared list is
-        the truth: ours are kept, theirs replaced)."""
+        the truth: ours are kept, theirs replaced). If one of their messages about the
+        meeting came while the list was read, it is read again: the list as read may
+        be older than that message, and would undo it (a feed gone live meanwhile,
+        removed again, and no message would bring it back)."""
         try:
-            found = {f.participant: f for f in await self.rooms.feeds(meeting)}
+            for _ in range(LOAD_READS):
+                heard = self._heard.get(meeting, 0)
+                found = {f.participant: f for f in await self.rooms.feeds(meeting)}
+                stale = self._heard.get(meeting, 0) != heard
+                if not stale:
+                    break
         except StoreError:
             self._loaded.discard(meeting)  # asked again at the next plan
             return
@@ -266,8 +280,8 @@ class VideoRooms:
             room = self._rooms[meeting] = VideoRoom(next(iter(found.values())).room)
         changed = False
         for pid, feed in list(room.feeds.items()):
-            if feed.proc and (pid not in found or found[pid].feed != feed.id):
-                del room.feeds[pid]
+            if feed.proc and not stale and (pid not in found or found[pid].feed != feed.id):
+                del room.feeds[pid]  # (a stale read removes nothing the messages brought)
                 changed = True
         for pid, f in found.items():
             here = room.feeds.get(pid)
@@ -286,6 +300,7 @@ class VideoRooms:
         """Another process's feed went live or stopped."""
         if change.meeting not in self._loaded:
             return  # no one here receives that meeting; read when someone does
+        self._heard[change.meeting] = self._heard.get(change.meeting, 0) + 1
         room = self._rooms.get(change.meeting)
         here = room.feeds.get(change.participant) if room is not None else None
         if change.streams is None:

@@ -132,3 +132,35 @@ async def test_a_meeting_released_here_is_forgotten_and_read_again_when_asked() 
     assert video.feeds("m") == []  # asked again: read again...
     await drain(video)
     assert video.feeds("m") == ["anna", "bo"]  # ...as the shared list has it now
+
+
+async def test_a_feed_heard_of_while_the_list_is_read_is_not_undone_by_that_read() -> None:
+    """The first read of the shared list is under way when another process's message
+    says a new feed went live; the list as read (from before it) must not remove that
+    feed again: no further message comes for it, so this process's subscribers would
+    never see it."""
+    import asyncio
+
+    class Slow(Shared):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reading = asyncio.Event()
+            self.gate = asyncio.Event()
+
+        async def feeds(self, meeting: str) -> list[RemoteFeed]:
+            listed = list(self.listed.get(meeting, []))  # the list as it is now
+            self.reading.set()
+            await self.gate.wait()
+            return listed
+
+    shared = Slow()
+    shared.listed["m"] = [feed("anna", 11)]
+    video, _ = await video_with(shared)
+    video.feeds("m")
+    loading = asyncio.create_task(drain(video))
+    await shared.reading.wait()  # read, not yet taken in
+    shared.listed["m"].append(feed("bo", 12))  # bo goes live: listed, then announced
+    await video._remote(feed("bo", 12))
+    shared.gate.set()
+    await loading
+    assert video.feeds("m") == ["anna", "bo"]
