@@ -84,6 +84,7 @@ class VideoRooms:
         self.rooms: Rooms = rooms or LocalRooms()
         self._loaded: set[str] = set()  # meetings whose other processes' feeds we follow
         self._heard: dict[str, int] = {}  # of those, messages about each taken in (_load)
+        self._seem_dead: set[str] = set()  # processes the last sweep found dead
         self.status = Sfu.DOWN if settings.janus_url else Sfu.OFF
         self.on_status: list[Callable[[], Awaitable[None]]] = []
         self.on_feeds: list[Callable[[str, list[str]], Awaitable[None]]] = []
@@ -332,8 +333,12 @@ class VideoRooms:
                 log.debug("checking other processes' feeds failed", exc_info=True)
 
     async def sweep(self) -> None:
+        """Drop the feeds of the processes found dead by this sweep and the one before:
+        one lapse of a heartbeat (a process whose loop stalled on a busy machine) is
+        not a death, and a feed dropped here stays gone (``VideoRoom.gone``)."""
         procs = {f.proc for room in self._rooms.values() for f in room.feeds.values() if f.proc}
-        dead = await self.rooms.dead(procs) if procs else set()
+        found = await self.rooms.dead(procs) if procs else set()
+        dead, self._seem_dead = found & self._seem_dead, found
         for meeting, room in list(self._rooms.items()):
             drop = [pid for pid, f in room.feeds.items() if f.proc in dead]
             for pid in drop:

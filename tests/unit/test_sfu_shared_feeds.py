@@ -103,6 +103,8 @@ async def test_feeds_of_a_dead_process_are_dropped_and_a_reread_reconciles() -> 
     assert video.feeds("m") == ["anna", "bo"]
     shared.down = {"p3"}
     await video.sweep()
+    assert video.feeds("m") == ["anna", "bo"]  # one lapse of its heartbeat: not yet
+    await video.sweep()  # the next sweep, 2 s later: dead
     assert video.feeds("m") == ["anna"] and announced[-1] == ["anna"]
     await video._remote(feed("bo", 12, proc="p3"))  # a late message of the dead one
     assert video.feeds("m") == ["anna"]
@@ -164,3 +166,20 @@ async def test_a_feed_heard_of_while_the_list_is_read_is_not_undone_by_that_read
     shared.gate.set()
     await loading
     assert video.feeds("m") == ["anna", "bo"]
+
+
+async def test_a_process_whose_heartbeat_lapsed_once_keeps_its_feeds() -> None:
+    """A process's loop stalled on a busy machine and its heartbeat key lapsed for one
+    sweep: its feeds stay. Dropped, they were gone for good (no message or read brings
+    a feed back once dropped), and this process's subscribers never saw them again."""
+    shared = Shared()
+    shared.listed["m"] = [feed("anna", 11, proc="p2")]
+    video, _ = await video_with(shared)
+    video.feeds("m")
+    await drain(video)
+    shared.down = {"p2"}
+    await video.sweep()
+    shared.down = set()  # beating again
+    await video.sweep()
+    await video.sweep()
+    assert video.feeds("m") == ["anna"]
