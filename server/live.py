@@ -130,28 +130,25 @@ class LiveMeeting:
             durable.set_exception(exc)
         self._flight[events[0].seq] = (events, durable)
         try:
-            if begin is None:  # a store that answers only its caller
-                try:
-                    await self._store.append(self.state.id, events)
-                except BaseException as exc:
-                    if isinstance(exc, asyncio.CancelledError):
-                        durable.cancel()
-                    else:
-                        durable.set_exception(exc)
-                    raise
-                durable.set_result(None)
-            else:  # the store's future: a cancelled caller does not cancel it
-                await durable
-        except Exception as exc:  # noqa: BLE001 - raised below, once delivered in order
-            self.broken = True
-            if isinstance(exc, SeqConflict):
-                self.behind = max(self.behind, exc.last)
-        except asyncio.CancelledError:
-            self._finish(last)
-            raise
-        try:
+            try:
+                if begin is None:  # a store that answers only its caller
+                    try:
+                        await self._store.append(self.state.id, events)
+                    except BaseException as exc:
+                        if isinstance(exc, asyncio.CancelledError):
+                            durable.cancel()
+                        else:
+                            durable.set_exception(exc)
+                        raise
+                    durable.set_result(None)
+                else:  # the store's future: a cancelled caller does not cancel it
+                    await durable
+            except Exception as exc:  # noqa: BLE001 - raised below, once delivered in order
+                self.broken = True
+                if isinstance(exc, SeqConflict):
+                    self.behind = max(self.behind, exc.last)
             await self._deliver_through(last)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # waiting for the store, or for its turn
             self._finish(last)
             raise
         if durable.cancelled():

@@ -233,10 +233,8 @@ class VideoRooms:
     async def close_meeting(self, meeting: str) -> None:
         """Destroy a meeting's VideoRoom (the meeting ended): every process forgets it,
         and the one ``Rooms.release`` answers destroys it."""
-        room = self._rooms.pop(meeting, None)
-        self._room_locks.pop(meeting, None)
-        self._loaded.discard(meeting)
-        self._heard.pop(meeting, None)
+        room = self._rooms.get(meeting)
+        self.forget(meeting)
         known = room.janus_id if room is not None and room.created else None
         try:
             janus_id = await self.rooms.release(meeting, known)
