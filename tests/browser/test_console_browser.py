@@ -1,6 +1,7 @@
 """The facilitator's console with an agenda, visits, and the automatic return when time is up."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from playwright.async_api import expect
@@ -66,8 +67,12 @@ async def test_time_up_brings_everyone_back(links, open_page, meeting_of, shot) 
         await expect(page.locator(".banner .prompt")).to_contain_text("Tre saker som fungerar bra")
     anna = pages[0]
     # The countdown runs on the page's clock: stopped, then half a minute later at once.
-    await anna.clock.pause_at(await anna.evaluate("Date.now()") + 10)
+    # pause_at takes a datetime: a plain number would be read as seconds, not milliseconds,
+    # and send the page's clock some 55,000 years ahead.
+    stop = await anna.evaluate("Date.now()") + 2000
+    await anna.clock.pause_at(datetime.fromtimestamp(stop / 1000, UTC))
     await anna.clock.fast_forward(1000)  # one tick, drawn at the stopped time
+    assert await anna.evaluate("Date.now()") == stop + 1000
     countdown = anna.locator(".banner .countdown")
     await expect(countdown).to_have_text(re.compile(r"^(1:00|0:5\d)$"))  # a minute's round
     before = seconds(await countdown.text_content())

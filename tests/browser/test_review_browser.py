@@ -3,6 +3,8 @@ sees the room map, the chat and the board as they were then. Screenshots go to
 artifacts/screenshots/."""
 
 
+from datetime import UTC, datetime
+
 import pytest
 from playwright.async_api import expect
 
@@ -140,7 +142,8 @@ async def test_play_advances_the_moment_at_the_chosen_speed(  # type: ignore[no-
         await page.goto(f"{server.url}/review/{MEETING}?at={start}")
         moment = page.locator("#moment")
         await expect(moment).to_have_attribute("data-at", str(start))
-        await page.clock.pause_at(1_900_000_000_000)  # the player's own time stands still
+        # The player's own time stands still (a datetime: a plain number would be seconds).
+        await page.clock.pause_at(datetime(2030, 3, 17, tzinfo=UTC))
         await page.get_by_role("button", name="Spela").click()
         await expect(page.get_by_role("button", name="Paus")).to_be_visible()
         await page.clock.run_for(1000)  # one tick at 1×: one second of the session
