@@ -27,9 +27,13 @@ async def test_the_snapshot_says_which_board_is_shown(meeting: Meeting) -> None:
     assert anna.inbox.named("welcome")[0]["snapshot"]["shown_board"] == "plenary"
 
 
-async def test_join_order(meeting: Meeting) -> None:
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+async def test_join_order(meeting: Meeting, transport: str) -> None:
+    """Over either transport: long-polling packs the packets of a turn into one payload,
+    and the welcome carries the first peer plan there too."""
     fia = await meeting.facilitator()
-    anna = meeting.server.client(meeting.tokens["participant"], meeting=meeting.id)
+    anna = meeting.server.client(meeting.tokens["participant"], transports=(transport,),
+                                 meeting=meeting.id)
     await anna.connect()
     ack = await anna.join()
     pid = ack["data"]["participant"]
