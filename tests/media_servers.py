@@ -11,7 +11,7 @@ import contextlib
 import shutil
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -79,6 +79,8 @@ class Janus:
     config: JanusConfig
     folder: Path
     process: Process | None = None
+    #: The output of every run so far (a test may restart Janus).
+    output: list[str] = field(default_factory=list)
 
     @property
     def settings(self) -> dict[str, str]:
@@ -96,6 +98,7 @@ class Janus:
             self._drain.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._drain
+            self.output += [*self.process.log, "-- stopped --\n"]
             self.process = None
 
 
@@ -108,6 +111,7 @@ async def running_janus(folder: Path) -> AsyncIterator[Janus]:
         yield janus
     finally:
         await janus.stop()
+        print("Janus's last lines:\n" + "".join(janus.output[-60:]))  # shown if a test fails
 
 
 @dataclass

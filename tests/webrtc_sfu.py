@@ -159,7 +159,25 @@ class SfuPeer(Peer):
         self.published.clear()
 
     async def wait_sfu_frames(self, other: str, n: int = 3, seconds: float = 10) -> None:
-        await self._until(lambda: self.sfu_frames.get(other, 0) >= n, seconds)
+        try:
+            await self._until(lambda: self.sfu_frames.get(other, 0) >= n, seconds)
+        except TimeoutError:
+            raise AssertionError(f"{n} frames of {other} not in {seconds} s: {self.state()}"
+                                 ) from None
+
+    def state(self) -> dict[str, Any]:
+        """What this peer knows, for a failure's message."""
+        return {"me": self.client.participant, "mode": self.mode, "feeds": self.feeds,
+                "subscribed": sorted(self.subscribed), "carried": self.carried,
+                "frames": self.sfu_frames, "janus_offers": self.janus_offers,
+                "published": self.published.is_set(), "errors": self.errors,
+                "marks": self.marks[-12:],
+                "joined": [e["data"]["id"] for e in self.client.inbox.events()
+                           if e["type"] == "participant.joined"],
+                "online": sorted(self.client.inbox.named("welcome")[-1]["online"])
+                if self.client.inbox.named("welcome") else None,
+                "subscriber": self.subscriber and self.subscriber.connectionState,
+                "publisher": self.publisher and self.publisher.connectionState}
 
     async def wait_mode(self, mode: str, seconds: float = 10) -> None:
         await self._until(lambda: self.mode == mode, seconds)
