@@ -161,13 +161,13 @@ async def _live_side(app: web.Application, clock: Clock, scheduler: Scheduler,
     planner = Planner(scheduler=scheduler)
     gateway.closers.append(planner.close)
     register_all(gateway, video, planner)
-    SfuEvents(gateway, video, dispatcher)
     timer = (ClusterRoundTimer(hub, app[STORE], clock) if cluster  # type: ignore[arg-type]
              else RoundTimer(hub, scheduler, clock))
     presence = PresenceLog(hub, conns, scheduler, clock, settings.presence_debounce_s)
+    media = MediaPlans(hub, conns, fanout, video, settings.publisher_cap)
+    SfuEvents(gateway, video, dispatcher, media)
     dispatcher.serve(Services(
-        hub=hub, timer=timer, presence=presence, video=video,
-        media=MediaPlans(hub, conns, fanout, video, settings.publisher_cap),
+        hub=hub, timer=timer, presence=presence, video=video, media=media,
         ice=IceRefresh(settings, scheduler, clock, conns, fanout),
         next_round=NextRound(planner, hub, conns)))
     node = (Node(app, app[STORE], hub, gateway, fanout, dispatcher, conns,  # type: ignore[arg-type]

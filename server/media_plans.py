@@ -5,6 +5,7 @@ connection is the plan last sent, so that a client hears only of a change (and o
 the peers it should close).
 """
 
+import weakref
 from typing import Any
 
 from facilitation.session import Session
@@ -12,9 +13,10 @@ from rooms.media import PeerPlan, peer_plan, room_plans, visible_feeds
 from server.clock import Clock
 from server.config import Settings
 from server.connections import Connections
-from server.fanout import Fanout, ToConnection
+from server.fanout import Fanout, ToConnection, ToRoom
 from server.hub import Hub
 from server.ice import ice_servers
+from server.live import LiveMeeting
 from server.scheduler import Scheduler
 from server.sfu.videorooms import VideoRooms
 
@@ -30,6 +32,9 @@ class MediaPlans:
         # The last room planned, and what it was planned from: a join plans its room
         # (``refresh_rooms``) and then the joiner (``first``) from the same state.
         self._last: tuple[Session, tuple[Any, ...], dict[str, PeerPlan]] | None = None
+        # The SFU feeds last sent to each room of a meeting (gone with the meeting).
+        self._feeds: weakref.WeakKeyDictionary[LiveMeeting, dict[str, list[str]]] = (
+            weakref.WeakKeyDictionary())
 
     async def refresh_rooms(self, meeting: str, rooms: frozenset[str] | set[str]) -> None:
         """Re-plan every online member of ``rooms``: each connection that has its first
@@ -38,10 +43,30 @@ class MediaPlans:
         online = self._conns.online_set(meeting)
         sent = self._sent
         for room in rooms:
-            for pid, plan in self._plans(meeting, room).items():
+            plans = self._plans(meeting, room)
+            for pid, plan in plans.items():
                 for sid in list(online.get(pid, ())):
                     if sid in sent:
                         await self.send(sid, plan)
+            if any(plan.mode == "sfu" for plan in plans.values()):
+                await self.room_feeds(meeting, room)
+
+    async def room_feeds(self, meeting: str, room: str) -> None:
+        """Tell ``room`` which SFU feeds its members may receive, if that changed since
+        it was last told: a feed came or went (``VideoRooms``' announcements), or the
+        meeting's state did (who is present, and where). With several processes,
+        another process's feed may be heard of before its publisher's join is applied
+        here: it reaches the room with the join, through ``refresh_rooms``."""
+        live = self._hub.held(meeting)
+        if live is None:
+            return  # cluster: a meeting not held here has no client here
+        feeds = visible_feeds(live.state.meeting, room, self._video.feeds(meeting))
+        told = self._feeds.setdefault(live, {})
+        if told.get(room) == feeds:
+            return
+        told[room] = feeds
+        await self._fanout.send("sfu.feeds", {"room": room, "feeds": feeds},
+                                ToRoom(meeting, room))
 
     def first(self, sid: str, meeting: str, participant: str) -> PeerPlan | None:
         """The first plan of a connection just bound to ``participant``, for its welcome

@@ -50,12 +50,13 @@ import redis
 from aiohttp import web
 
 from programmes import Programme
+from rooms import Event
 from rooms.events import MeetingEnded
 from server.clock import Clock
 from server.config import Settings
 from server.credentials import Credentials
 from server.dispatcher import Dispatcher
-from server.effects import PresenceChanged
+from server.effects import PresenceChanged, ReplanMedia
 from server.fanout import (
     Audience,
     SocketFanout,
@@ -77,6 +78,7 @@ from server.store.redis_store import RedisStore
 from .presence import ClusterConnections, Presence
 from .tabs import Tabs
 from .timers import ClusterRoundTimer
+from .unplanned import Unplanned
 
 log = logging.getLogger("ledarstig.cluster")
 #: Client-bound messages that are not in any log and must reach the other processes.
@@ -177,6 +179,7 @@ class Node:
         hub.partial = True  # holds only the meetings it serves (``_release_idle``)
         self.clock: Clock = app[CLOCK]
         self._graced: dict[str, float] = {}  # meeting -> end of a grace period given here
+        self._unplanned = Unplanned()  # online here before their join was
         self._checked_at = self.clock.monotonic()
         # A meeting held from now on is in the tail's next read: wake the read blocked
         # without it (else its events would wait up to TAIL_BLOCK_MS).
@@ -305,6 +308,7 @@ class Node:
                                 await self._adopt(event.data["key"])
                     elif is_meeting_log(key):
                         fresh = await self.hub.absorb(key, events)
+                        await self._plan_joined(key, fresh)
                         if any(e.type == MeetingEnded.TYPE for e in fresh):
                             await self.gateway.close_meeting(key)  # ended elsewhere
                     else:
@@ -337,6 +341,8 @@ class Node:
         idle = [(m, self.hub.uses(m)) for m in self.hub.idle(served.__contains__, idle_s)]
         for meeting, uses in idle:  # each kept if used meanwhile (a client connecting)
             await self.hub.release(meeting, uses)
+            if self.hub.held(meeting) is None:
+                self._unplanned.forget(meeting)
             log.debug("released meeting %s (idle here)", meeting)
 
     def _positions(self, created: str) -> dict[str, Any]:
@@ -426,9 +432,21 @@ class Node:
         presence log: each decision is logged once, whoever commits it first). A
         meeting not held here has no client here: nothing to do (the process that has
         the connection logs it)."""
-        if self.hub.held(meeting) is None:
+        live = self.hub.held(meeting)
+        if live is None:
             return
+        self._unplanned.heard(meeting, live.state.meeting, pid, online)
         await self.dispatcher.happened(meeting, PresenceChanged(pid, online))
+
+    async def _plan_joined(self, meeting: str, fresh: Sequence[Event]) -> None:
+        """Re-plan the rooms of those who came online here before their join did
+        (``Unplanned``): the presence's own re-plan could not place them."""
+        live = self.hub.held(meeting)
+        if live is None or not fresh:
+            return
+        rooms = self._unplanned.joined(meeting, live.state.meeting, fresh)
+        if rooms:
+            await self.dispatcher.run(meeting, [ReplanMedia(rooms)])
 
     async def _dead(self, proc: str, pairs: list[tuple[str, str]]) -> None:
         """A process died holding these participants: they get the grace period (as

@@ -12,14 +12,15 @@ from typing import Any
 import msgspec
 
 from rooms import PLENARY
-from rooms.media import check_publish, check_subscribe, visible_feeds
+from rooms.media import check_publish, check_subscribe
 from server import protocol as p
 from server.connections import Connection
 from server.dispatcher import Dispatcher
 from server.effects import ReplanMedia
-from server.fanout import ToConnection, ToRoom
+from server.fanout import ToConnection
 from server.gateway import Gateway
 from server.handlers.command import Command
+from server.media_plans import MediaPlans
 from server.sfu.videorooms import VideoRooms
 
 
@@ -77,19 +78,15 @@ def commands(gw: Gateway, video: VideoRooms) -> list[Command]:
 class SfuEvents:
     """What the video server tells us: new feeds, offers, and its own coming and going."""
 
-    def __init__(self, gw: Gateway, video: VideoRooms, dispatcher: Dispatcher) -> None:
-        self._gw, self._video, self._dispatcher = gw, video, dispatcher
+    def __init__(self, gw: Gateway, video: VideoRooms, dispatcher: Dispatcher,
+                 media: MediaPlans) -> None:
+        self._gw, self._video, self._dispatcher, self._media = gw, video, dispatcher, media
         video.on_feeds.append(self.feeds)
         video.on_offer.append(self.offer)
         video.on_status.append(self.status)
 
     async def feeds(self, meeting: str, feeds: list[str]) -> None:
-        live = self._gw.hub.held(meeting)
-        if live is None:
-            return  # cluster: a meeting not held here has no client here
-        visible = visible_feeds(live.state.meeting, PLENARY, feeds)
-        await self._gw.fanout.send("sfu.feeds", {"room": PLENARY, "feeds": visible},
-                                   ToRoom(meeting, PLENARY))
+        await self._media.room_feeds(meeting, PLENARY)
 
     async def offer(self, sid: str, offer: dict[str, Any], streams: list[dict[str, Any]]) -> None:
         await self._gw.fanout.send("sfu.offer", {"description": offer, "streams": streams},
