@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import hashlib
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from socketio import packet as sio_packet
 
 from facilitation import breakouts as b
 from facilitation.presence import presence_changed
-from rooms import PLENARY, SYSTEM, Event, Role
+from rooms import PLENARY, SYSTEM, Role
 from rooms.board import EMPTY_UPDATE, Board, BoardLimits, prompt_update
 from rooms.events import BoardUpdated
 from rooms.media import room_plans
@@ -26,7 +26,6 @@ from server.clock import FakeClock
 from server.cluster.presence import ClusterConnections
 from server.config import Settings
 from server.connections import Connection, Connections
-from server.effects import Effect
 from server.hub import Hub
 from server.limits import TokenBucket
 from server.media_plans import MediaPlans
@@ -37,6 +36,7 @@ from server.sio import _JsonPacket, encode_event
 from server.store import MemoryStore
 from server.tokens import Tokens
 from tests.unit.packet_helpers import same_packet
+from tests.unit.ports import Nowhere, Sent
 
 
 def test_a_resume_token_is_itsdangerous_token_signed_without_its_per_call_serializer(
@@ -64,7 +64,7 @@ def test_a_resume_token_is_itsdangerous_token_signed_without_its_per_call_serial
 async def test_a_join_to_a_room_never_drawn_on_builds_no_board_and_sends_the_empty_one(
         ) -> None:
     store = MemoryStore()
-    hub = Hub(store, _Nowhere(), FakeClock())
+    hub = Hub(store, Nowhere(), FakeClock())
     m = (await hub.create("T", "2026-12-01", "A")).id
     await hub.execute(m, "p", lambda s: b.join(s, "p", Role.PARTICIPANT, name="P",
                                                 municipality="Vasa"))
@@ -95,29 +95,6 @@ def test_an_event_is_encoded_as_python_socketio_encodes_it_without_its_packet(
     assert same_packet(encode_event(_JsonPacket, "ev", data), expected)
 
 
-class _Nowhere:
-    async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
-        pass
-
-    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
-        return True
-
-    async def run(self, meeting: str, effects: Sequence[Effect]) -> None:
-        pass
-
-
-class _Sent:
-    def __init__(self) -> None:
-        self.items: list[tuple[str, Any, Any]] = []
-
-    async def send(self, name: str, data: Any, to: Any) -> None:
-        self.items.append((name, data, to))
-
-    def send_now(self, packets: Sequence[tuple[str, Any, Any]]) -> bool:
-        self.items += packets
-        return True
-
-
 async def joined_and_bound(hub: Hub, conns: Connections, m: str, pid: str, sid: str) -> None:
     """``pid`` joins meeting ``m`` and connection ``sid`` is bound to it (no welcome)."""
     await hub.execute(m, pid, lambda s: b.join(s, pid, Role.PARTICIPANT, name="P",
@@ -130,9 +107,9 @@ async def joined_and_bound(hub: Hub, conns: Connections, m: str, pid: str, sid: 
 
 async def test_a_join_plans_its_room_once_for_the_joiner_and_the_others(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    hub = Hub(MemoryStore(), _Nowhere(), FakeClock())
+    hub = Hub(MemoryStore(), Nowhere(), FakeClock())
     m = (await hub.create("T", "2026-12-01", "A")).id
-    conns, sent = Connections(), _Sent()
+    conns, sent = Connections(), Sent()
     media = MediaPlans(hub, conns, sent, VideoRooms(Settings()), 8)  # type: ignore[arg-type]
     passes: list[str] = []
 
@@ -219,7 +196,7 @@ async def test_a_timer_due_after_the_first_does_not_wake_the_scheduler() -> None
 async def test_a_joiner_already_online_in_the_log_is_not_decided_again(
         monkeypatch: pytest.MonkeyPatch) -> None:
     clock = FakeClock()
-    hub = Hub(MemoryStore(), _Nowhere(), clock)
+    hub = Hub(MemoryStore(), Nowhere(), clock)
     m = (await hub.create("T", "2026-12-01", "A")).id
     conns = Connections()
     await joined_and_bound(hub, conns, m, "p1", "s1")
@@ -292,9 +269,9 @@ async def test_rooms_are_kept_per_sid_as_python_socketio_keeps_them(
 async def test_plans_follow_participants_other_processes_hold() -> None:
     """With several processes (server/cluster), others' participants come and go without
     a change to this process's connections: the plans are not kept across that."""
-    hub = Hub(MemoryStore(), _Nowhere(), FakeClock())
+    hub = Hub(MemoryStore(), Nowhere(), FakeClock())
     m = (await hub.create("T", "2026-12-01", "A")).id
-    conns, sent = ClusterConnections(), _Sent()
+    conns, sent = ClusterConnections(), Sent()
     media = MediaPlans(hub, conns, sent, VideoRooms(Settings()), 8)  # type: ignore[arg-type]
     for pid in ("p1", "p2"):
         await hub.execute(m, pid, lambda s, pid=pid: b.join(  # type: ignore[misc]
@@ -318,9 +295,9 @@ async def test_a_connection_still_joining_gets_its_first_plan_only_with_its_welc
     yet: it is left out (a plan before the welcome reaches a client with no meeting to
     apply it to, and the same plan would then never be sent again); its first plan
     is made by ``first`` for its welcome, and later changes reach it."""
-    hub = Hub(MemoryStore(), _Nowhere(), FakeClock())
+    hub = Hub(MemoryStore(), Nowhere(), FakeClock())
     m = (await hub.create("T", "2026-12-01", "A")).id
-    conns, sent = Connections(), _Sent()
+    conns, sent = Connections(), Sent()
     media = MediaPlans(hub, conns, sent, VideoRooms(Settings()), 8)  # type: ignore[arg-type]
     for i, pid in enumerate(("p1", "p2")):
         await joined_and_bound(hub, conns, m, pid, f"s{i}")

@@ -12,9 +12,9 @@ from rooms.board import BoardFull, BoardLimits, prompt_update
 from rooms.events import BoardUpdated
 from server import boards as boards_module
 from server.boards import snapshot_key
-from server.effects import Effect
 from server.hub import Hub
 from server.store import MemoryStore
+from tests.unit.ports import Nowhere
 
 T0 = 1_800_000_000_000
 
@@ -25,17 +25,6 @@ class Clock:
 
     def monotonic(self) -> float:
         return 0.0
-
-
-class Nowhere:
-    async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
-        pass
-
-    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
-        return True
-
-    async def run(self, meeting: str, effects: Sequence[Effect]) -> None:
-        pass
 
 
 class GatedStore(MemoryStore):

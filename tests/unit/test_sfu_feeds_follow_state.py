@@ -3,42 +3,24 @@ feeds: with several processes, another process's feed can arrive before the join
 publisher does (they travel separately), and the feed must reach the room once the join
 is in."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from facilitation import breakouts as b
-from rooms import PLENARY, Event, Role
+from rooms import PLENARY, Role
 from rooms.media import Sfu
 from server.clock import FakeClock
 from server.config import Settings
 from server.connections import Connection, Connections
-from server.effects import Effect
 from server.fanout import ToConnection, ToRoom
 from server.hub import Hub
 from server.limits import TokenBucket
 from server.media_plans import MediaPlans
 from server.sfu.videorooms import Feed, VideoRoom, VideoRooms
 from server.store import MemoryStore
+from tests.unit.ports import Nowhere, Sent
 
 
-class _Nowhere:
-    async def deliver(self, meeting: str, events: Sequence[Event]) -> None:
-        pass
-
-    def deliver_now(self, meeting: str, events: Sequence[Event]) -> bool:
-        return True
-
-    async def run(self, meeting: str, effects: Sequence[Effect]) -> None:
-        pass
-
-
-class _Sent:
-    def __init__(self) -> None:
-        self.items: list[tuple[str, Any, Any]] = []
-
-    async def send(self, name: str, data: Any, to: Any) -> None:
-        self.items.append((name, data, to))
-
+class _Sent(Sent):
     def feeds(self) -> list[tuple[list[str], Any]]:
         return [(data["feeds"], to) for name, data, to in self.items if name == "sfu.feeds"]
 
@@ -49,7 +31,7 @@ async def _join(hub: Hub, m: str, pid: str) -> None:
 
 
 async def _setup() -> tuple[Hub, str, Connections, _Sent, VideoRooms, MediaPlans]:
-    hub = Hub(MemoryStore(), _Nowhere(), FakeClock())
+    hub = Hub(MemoryStore(), Nowhere(), FakeClock())
     m = (await hub.create("T", "2026-12-01", "A")).id
     conns, sent = Connections(), _Sent()
     video = VideoRooms(Settings())
