@@ -48,7 +48,8 @@ class MediaPlans:
                 for sid in list(online.get(pid, ())):
                     if sid in sent:
                         await self.send(sid, plan)
-            if any(plan.mode == "sfu" for plan in plans.values()):
+            first = next(iter(plans.values()), None)  # a room's plans share their mode
+            if first is not None and first.mode == "sfu":
                 await self.room_feeds(meeting, room)
 
     async def room_feeds(self, meeting: str, room: str) -> None:
