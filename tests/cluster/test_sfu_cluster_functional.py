@@ -137,7 +137,9 @@ async def test_after_a_janus_restart_the_processes_share_one_room_again(
             await peer.wait_mode("sfu", seconds=15)
         await bo.wait_sfu_frames(host.id, n=3, seconds=20)
         await host.wait_sfu_frames(bo.id, n=3, seconds=20)
-        assert host.errors == [] and bo.errors == []
+        # A request in flight as Janus went away is refused with not_in_room (the room
+        # does not use the SFU now; the fallback plan follows): nothing else may fail.
+        assert [e for e in host.errors + bo.errors if "'not_in_room'" not in e] == []
     finally:
         for peer in (host, bo):
             await peer.close()
