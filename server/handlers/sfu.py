@@ -80,12 +80,14 @@ class SfuEvents:
 
     def __init__(self, gw: Gateway, video: VideoRooms, dispatcher: Dispatcher,
                  media: MediaPlans) -> None:
-        self._gw, self._video, self._dispatcher, self._media = gw, video, dispatcher, media
+        self._gw, self._dispatcher, self._media = gw, dispatcher, media
         video.on_feeds.append(self.feeds)
         video.on_offer.append(self.offer)
         video.on_status.append(self.status)
 
     async def feeds(self, meeting: str, feeds: list[str]) -> None:
+        """A feed came or went (``feeds``: all of the meeting's): what the plenary may
+        receive of them is ``MediaPlans``' to say, and only if that changed."""
         await self._media.room_feeds(meeting, PLENARY)
 
     async def offer(self, sid: str, offer: dict[str, Any], streams: list[dict[str, Any]]) -> None:

@@ -73,8 +73,7 @@ async def test_the_room_hears_of_its_feeds_only_when_they_change() -> None:
     assert sent.feeds()[-1] == (["bo", "host"], ToRoom(m, PLENARY))
 
 
-async def test_a_connection_told_another_list_than_its_room_makes_the_room_be_told_again(
-        ) -> None:
+async def test_after_the_sfu_came_back_the_room_hears_of_its_feeds_again() -> None:
     """The SFU went away and came back: every plan went to the fallback and back to the
     SFU (each connection told the feeds of that moment, none), and then the feeds came
     back as they were before. The room must hear of them, though it was last told the
