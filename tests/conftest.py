@@ -6,6 +6,8 @@ import pytest
 from tests.media_servers import HAVE_JANUS, Janus, running_janus
 from tests.support import Meeting, RunningServer, start_server
 
+pytest_plugins = ["tests.disks"]  # small_disk: a real full disk
+
 
 @pytest.fixture(params=["json", "msgpack"])
 def serializer(request: pytest.FixtureRequest) -> str:

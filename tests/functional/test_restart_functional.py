@@ -118,9 +118,10 @@ async def test_sigterm_stops_fast_tells_clients_and_loses_nothing_acked(tmp_path
 
 
 async def test_sigkill_loses_no_acknowledged_chat(tmp_path: Path) -> None:
-    """The store commits on the event loop (WAL, ``synchronous=NORMAL``: a write to
-    the WAL file, no fsync) before a chat is acknowledged or delivered: a killed
-    process keeps every chat it acknowledged, and its log has no gap."""
+    """The store writes a chat to its journal on the event loop (one ``write()``, no
+    fsync) before it is acknowledged or delivered, and moves the journal into SQLite
+    later: a killed process keeps every chat it acknowledged (the next start moves what
+    the journal still holds), and its log has no gap."""
     port, data = free_port(), tmp_path / "d"
     proc = await serve(data, port)
     try:
