@@ -114,6 +114,7 @@ class RedisStore:
         self._tail_redis = aioredis.Redis(connection_pool=self._tail_pool)
         self.epoch: bytes | None = None  # the deployment's data, as first found (``_verify``)
         self._verify_first = True  # before the next command: at start and after a failure
+        self._verifying: asyncio.Task[None] | None = None  # the one check commands wait on
         self.lost = False
         self.failed_at = float("-inf")  # time.monotonic() of a failure not verified away since
 
@@ -128,6 +129,8 @@ class RedisStore:
         await self.close()
 
     async def close(self) -> None:
+        if self._verifying is not None:
+            self._verifying.cancel()
         for close in (self.redis.aclose, self._pool.disconnect, self._tail_redis.aclose,
                       self._tail_pool.disconnect):
             with contextlib.suppress(Exception):  # one failing must not keep the rest open
@@ -373,7 +376,7 @@ class RedisStore:
             async with asyncio.timeout(self.op_timeout_s):
                 if self._verify_first:
                     try:
-                        await self._verify()
+                        await self._verified()
                     except BaseException:
                         if inspect.iscoroutine(awaitable):
                             awaitable.close()  # never sent: Redis is down or lost its data
@@ -392,6 +395,18 @@ class RedisStore:
         except (RedisError, OSError, TimeoutError) as exc:
             self._verify_first, self.failed_at = True, time.monotonic()
             raise StoreError(f"The event store is unavailable: {exc!r}.") from exc
+
+    async def _verified(self) -> None:
+        """One check at a time, however many commands wait for it: a burst of commands at
+        start or after a failure (a join storm: hundreds) would otherwise each send their
+        own two, ahead of their work, and hold the pool's connections for it."""
+        task = self._verifying
+        if task is None or task.done():
+            task = self._verifying = asyncio.ensure_future(self._verify())
+            task.add_done_callback(_retrieved)
+        # A caller's deadline ends its wait, not the check: one that outlives a hang
+        # (bounded by the sockets' timeouts) answers the commands waiting once it ends.
+        await asyncio.shield(task)
 
     async def _verify(self) -> None:
         key = f"{self.prefix}epoch"
@@ -414,6 +429,12 @@ class RedisStore:
             log.warning("Redis holds this deployment's data again")
         self.lost = False
         self._verify_first, self.failed_at = False, float("-inf")
+
+
+def _retrieved(task: "asyncio.Task[None]") -> None:
+    """A shared check's failure is each waiter's to raise, and none may be left."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _runs(queued: list[tuple[int, list[bytes], "asyncio.Future[None]"]]

@@ -192,13 +192,21 @@ async def test_redis_pool_is_bounded_and_waits_under_the_benchmarks_burst(
     """The pool is sized on purpose (64) and, under bench/bench_cluster.py's join burst
     taken four times over (200 joins at once instead of 50: each an append, a presence
     write and publish, and a read), waits for a free connection instead of failing;
-    redis-py 8's own pool of the same size refuses the same burst (the pitfall)."""
+    redis-py 8's own pool of the same size refuses the same burst (the pitfall). The
+    store's check of the deployment's data before its first command runs once for the
+    whole burst, not once per command (which doubled the burst's commands)."""
     import asyncio
 
     import redis.asyncio as aioredis
     from redis.exceptions import ConnectionError as RedisConnectionError
 
+    async def gets() -> int:  # the check's reads of the epoch key, server-wide
+        async with aioredis.Redis.from_url(redis_server.url) as r:
+            stats = await r.info("commandstats")
+        return int(stats.get("cmdstat_get", {}).get("calls", 0))
+
     prefix = f"pool{tmp_path.name}:"
+    gets_before = await gets()
     async with RedisStore(redis_server.url, prefix) as st:
         assert st.max_connections == 64
 
@@ -211,6 +219,7 @@ async def test_redis_pool_is_bounded_and_waits_under_the_benchmarks_burst(
             assert await st.read(f"m{i % 40}#{i // 40}") == [ev(1)]
         await asyncio.gather(*(join(i) for i in range(200)))
         assert st.connections_opened() == 64  # it reached its bound, and waited there
+        assert await gets() - gets_before == 1
     plain = aioredis.Redis.from_url(redis_server.url, max_connections=64)
     try:
         results = await asyncio.gather(*(plain.xrange(f"{prefix}log:m{i % 40}#0")
