@@ -254,3 +254,16 @@ async def test_a_full_disk_refuses_what_it_cannot_write_and_keeps_what_it_did(
         await st.ping()
         await st.append("m", [ev(refused)])
     assert [s for _, s in on_disk(path)] == list(range(1, refused + 1))
+
+
+async def test_the_store_thread_does_not_preempt_the_loop(tmp_path: Path) -> None:
+    """The thread that moves the journal into SQLite runs as SCHED_BATCH (Linux): it
+    keeps its share of the CPU but does not preempt the loop on waking; the loop's own
+    thread keeps the default policy."""
+    if not hasattr(os, "SCHED_BATCH"):
+        pytest.skip("SCHED_BATCH is Linux's")
+    async with SQLiteStore(tmp_path / "s.db") as st:
+        tid = await st._run(threading.get_native_id)
+        assert tid != threading.get_native_id()
+        assert os.sched_getscheduler(tid) == os.SCHED_BATCH
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER
