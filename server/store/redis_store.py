@@ -391,7 +391,7 @@ class RedisStore:
         data (the store check, every ``STORE_CHECK_S``)."""
         try:
             async with asyncio.timeout(self.op_timeout_s):
-                await self._verify()
+                await self._verified()
         except (RedisError, OSError, TimeoutError) as exc:
             self._verify_first, self.failed_at = True, time.monotonic()
             raise StoreError(f"The event store is unavailable: {exc!r}.") from exc
