@@ -27,6 +27,34 @@ Json = dict[str, Any]
 EventHook = Callable[[Json], None]
 
 
+class _Poll:
+    """One long-poll request: how many connections it opened (``_poll_session``)."""
+
+    connections = 0
+
+
+class _PollCut(Exception):
+    """A long-poll's connection was cut before its answer."""
+
+
+async def _connection_opened(session: aiohttp.ClientSession, ctx: Any, params: Any) -> None:
+    poll = ctx.trace_request_ctx
+    if isinstance(poll, _Poll):
+        poll.connections += 1
+        if poll.connections > 1:  # aiohttp sends the GET again: refuse (it cleans up)
+            raise _PollCut("the long-poll's connection was cut")
+
+
+def _poll_session() -> aiohttp.ClientSession:
+    """The long-poll's own HTTP client: a new connection for every poll (never one a
+    server may have closed while idle), and aiohttp's second try of a GET whose
+    connection was cut before the answer refused, since that would hide the cut."""
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_start.append(_connection_opened)
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True),
+                                 trace_configs=[trace])
+
+
 class Handle:
     """One plugin handle: one publisher's or one subscriber's PeerConnection."""
 
@@ -133,19 +161,32 @@ class JanusSession:
             raise SfuUnavailable("The video server is not reachable.") from exc
 
     async def _poll(self) -> None:
+        """Long-poll the session's events until the session is lost.
+
+        Janus does not replay events: what it wrote to a poll whose connection was cut
+        is gone (seen in tests/functional/test_sfu_functional.py: the answer to a
+        subscription, while the next poll got a keepalive), so requests waiting for
+        those events would fail one by one while the session looked alive. A poll cut
+        in any way ends the session instead: the supervisor (``server.sfu.videorooms``)
+        starts a new one and re-plans, and the clients publish and subscribe again.
+        That includes a cut aiohttp would hide by sending the GET again on a new
+        connection (``_poll_session``)."""
         params = {"maxev": "20", **({"apisecret": self._secret} if self._secret else {})}
         url = f"{self._url}/{self.id}"
         try:
-            while True:
-                async with self._http.get(url, params=params,
-                                          timeout=aiohttp.ClientTimeout(total=45)) as resp:
-                    batch = await resp.json(content_type=None)
-                for event in batch if isinstance(batch, list) else [batch]:
-                    if event.get("janus") == "error":
-                        log.warning("janus session %s lost: %s", self.id, event.get("error"))
-                        return
-                    self._route(event)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            async with _poll_session() as http:
+                while True:
+                    poll = _Poll()
+                    async with http.get(url, params=params, trace_request_ctx=poll,
+                                        timeout=aiohttp.ClientTimeout(total=45)) as resp:
+                        batch = await resp.json(content_type=None)
+                    for event in batch if isinstance(batch, list) else [batch]:
+                        if event.get("janus") == "error":
+                            log.warning("janus session %s lost: %s", self.id,
+                                        event.get("error"))
+                            return
+                        self._route(event)
+        except (aiohttp.ClientError, TimeoutError, ValueError, _PollCut) as exc:
             log.warning("janus session %s lost: %r", self.id, exc)
         finally:
             self._lost()

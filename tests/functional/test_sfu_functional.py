@@ -19,6 +19,7 @@ from tests.media_servers import (
     running_coturn,
 )
 from tests.support import Meeting, RunningServer, start_server
+from tests.tcp_proxy import TcpProxy
 from tests.webrtc import needs_netns
 from tests.webrtc_sfu import SfuPeer, relay_config
 
@@ -137,6 +138,57 @@ async def test_janus_down_falls_back_to_the_mesh_and_back(sfu_server: RunningSer
     back = await anna.inbox.wait("peers", lambda d: d["mode"] == "sfu"
                                  and len(anna.inbox.named("peers")) > count, timeout=10)
     assert back["fallback"] is False and back["peers"] == []
+
+
+async def test_a_cut_connection_to_janus_starts_a_new_session_and_the_plenary_recovers(
+        tmp_path: Path, janus: Janus) -> None:
+    """Every connection between the server and Janus is reset at once (a NAT's or a
+    load balancer's blip), the long-poll's included. Janus does not replay the events
+    it wrote to the dead poll, so the session ends and a new one starts: the plenary
+    falls back for a moment and comes back, and a newcomer's subscription works.
+    Before, aiohttp sent the poll again on a new connection and the session looked
+    alive, but Janus's answer to the newcomer's subscription went to the dead poll:
+    the newcomer saw no video, and nothing noticed."""
+    cfg = janus.config
+    async with TcpProxy(cfg.api_ip, cfg.api_port, host=NETNS_IP) as proxy:
+        url = f"http://{NETNS_IP}:{proxy.port}/janus"
+        server = await start_server(tmp_path / "d", **{**janus.settings, "janus_url": url})
+        video = server.app[VIDEO]
+        changes: list[Sfu] = []
+        back = asyncio.Event()
+
+        async def status_changed() -> None:
+            changes.append(video.status)
+            if video.status is Sfu.UP:
+                back.set()
+        video.on_status.append(status_changed)
+        m = await server.new_meeting()
+        peers = await peers_joined(server, m, 2, cameras=1)
+        host, bo = peers
+        try:
+            await bo.wait_sfu_frames(host.id, n=3, seconds=20)
+            session = video._session
+            assert session is not None and video.status is Sfu.UP
+            changes.clear()
+            back.clear()
+            assert proxy.cut() >= 1  # the long-poll at least
+            await asyncio.wait_for(back.wait(), 10)
+            assert changes == [Sfu.DOWN, Sfu.UP] and session.closed.is_set()
+            assert video._session is not session
+            cleo = SfuPeer(server.client(m.tokens["participant"]), camera=False)
+            peers.append(cleo)
+            await cleo.client.connect()
+            await cleo.client.join("Cleo", "Esbo")
+            await cleo.wait_sfu_frames(host.id, n=3, seconds=20)
+            frames = bo.sfu_frames.get(host.id, 0)
+            await bo.wait_sfu_frames(host.id, n=frames + 3, seconds=20)
+            # what was in flight at the cut may be refused (the room left the SFU for a
+            # moment); nothing else may fail
+            assert [e for p in peers for e in p.errors if "'not_in_room'" not in e] == []
+        finally:
+            for peer in peers:
+                await peer.close()
+            await server.stop()
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
