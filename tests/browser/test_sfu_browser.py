@@ -59,6 +59,41 @@ async def test_a_page_publishes_into_janus_and_another_receives_it(
     assert again["pcs"] == 0
 
 
+# The camera and microphone answer only when the test says so: a person who allows them
+# after joining (the permission prompt answered late, a slow phone, a camera plugged in).
+HOLD_CAMERA = """(() => {
+  const ask = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices)
+  let allow
+  const allowed = new Promise((resolve) => { allow = resolve })
+  window.allowCamera = () => allow()
+  navigator.mediaDevices.getUserMedia = async (wanted) => { await allowed; return ask(wanted) }
+})()"""
+
+
+async def test_a_camera_allowed_after_joining_reaches_the_plenary(
+        new_context, open_page, links: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Anna joins the plenary before her camera answers. Before, her SFU client made a
+    publisher with nothing to send and never published again: nobody ever saw her."""
+    ctx = await new_context()
+    await ctx.add_init_script(HOLD_CAMERA)
+    anna = await ctx.new_page()
+    await anna.goto(links["participant"])
+    await join(anna, "Anna Berg", "Vasa")
+    await poll(lambda: anna.evaluate("window.ledarstig.view.plenary.mode === 'sfu'"), 10,
+               what="Anna in the plenary through Janus")
+    assert await anna.evaluate("window.ledarstig.local.stream.getTracks().length") == 0
+    bo = await open_page(links["participant"])
+    await join(bo, "Bo Lind", "Borgå")
+    anna_id = await anna.evaluate("window.ledarstig.store.me")
+    await anna.evaluate("window.allowCamera()")
+
+    async def bo_sees_anna() -> dict[str, Any] | None:
+        got: dict[str, Any] = await bo.evaluate(SFU_VIDEO, anna_id)
+        return got if got["ok"] else None
+    seen = await poll(bo_sees_anna, 20, what="Anna's camera through Janus")
+    assert seen["mode"] == "sfu" and seen["pcs"] == 0, seen
+
+
 PUBLISHED_RIDS = """async () => {
   const pc = window.ledarstig.view.plenary.sfu.publisher
   const rids = []

@@ -31,7 +31,7 @@ export class SfuClient {
     if (this.active) return
     this.active = true
     if (this.publisher) this.run(() => this.pause(false))
-    else this.run(() => this.publish())
+    this.run(() => this.republish()) // the first publish, or tracks that changed meanwhile
   }
 
   /** To a breakout: stop receiving, and send nothing, but keep the publisher's connection
@@ -50,8 +50,11 @@ export class SfuClient {
   }
 
   async publish() {
-    const pc = this.publisher = new RTCPeerConnection({ iceServers: this.iceServers })
     const tracks = this.local.stream.getTracks()
+    // Nothing to send yet (the camera and microphone are still being asked for, or were
+    // refused): only receive; publish once tracks come (`localChanged`).
+    if (tracks.length === 0) return
+    const pc = this.publisher = new RTCPeerConnection({ iceServers: this.iceServers })
     for (const track of tracks) {
       // Video in two simulcast layers: full, and a quarter of it for gallery thumbnails.
       const sender = track.kind === 'video'
@@ -59,7 +62,6 @@ export class SfuClient {
         : pc.addTrack(track, this.local.stream)
       this.senders.set(track, sender)
     }
-    if (tracks.length === 0) return // nothing to send: only receive
     pc.onicecandidate = ({ candidate }) => this.trickle('publisher', candidate)
     await pc.setLocalDescription(await pc.createOffer())
     const { description } = await this.request('sfu.publish', { description: plain(pc.localDescription) })
@@ -140,7 +142,22 @@ export class SfuClient {
     return out
   }
 
+  /** The camera and microphone came (allowed after joining), went, or were replaced
+   *  together: publish anew what there is now, unless it is what is sent already. */
+  async republish() {
+    const tracks = this.local.stream.getTracks()
+    if (tracks.length === this.senders.size && tracks.every((t) => this.senders.has(t))) return
+    this.publisher?.close()
+    this.publisher = null
+    this.senders.clear()
+    await this.publish()
+  }
+
   localChanged(what) {
+    if (what === 'tracks') {
+      if (this.active) this.run(() => this.republish())
+      return
+    }
     if (!what?.replaced || !this.publisher) return
     const sender = this.senders.get(what.old)
     if (!sender) return
