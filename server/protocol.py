@@ -181,9 +181,11 @@ class Gallery(Message):
 
 
 class SfuPublish(Message):
-    """An offer of the tracks to publish into the plenary's VideoRoom."""
+    """An offer of the tracks to publish into the plenary's VideoRoom; ``screen``: the
+    ``mid`` of the offer's shared screen, if one is shared."""
 
     description: Description
+    screen: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 class SfuFeed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

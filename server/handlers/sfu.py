@@ -35,7 +35,7 @@ async def publish(gw: Gateway, video: VideoRooms, conn: Connection,
     if msg.description.type != "offer":
         raise p.InvalidMessage("Publish with an offer.")
     answer = await video.publish(conn.sid, conn.meeting, me,
-                                 msgspec.to_builtins(msg.description))
+                                 msgspec.to_builtins(msg.description), screen=msg.screen)
     return {"description": answer}
 
 

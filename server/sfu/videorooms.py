@@ -35,6 +35,7 @@ from server.sfu.registry import LocalRooms, RemoteFeed, Rooms
 from server.store import StoreError
 
 log = logging.getLogger("ledarstig.sfu")
+SCREEN = "screen"  # a publisher stream's description in Janus: a shared screen
 RETRY_S = (0.5, 1.0, 2.0, 3.0)  # reconnect back-off, then every 3 s
 LOW, HIGH = 0, 1  # simulcast substreams: the client's "l" (1/4 scale) and "h" layers
 SWEEP_S = 2.0  # how often feeds of other processes are checked for a dead publisher
@@ -369,8 +370,12 @@ class VideoRooms:
             seat = self._seats[sid] = Seat(meeting, participant)
         return seat
 
-    async def publish(self, sid: str, meeting: str, participant: str, offer: Json) -> Json:
-        """Publish the connection's tracks into the meeting's VideoRoom; Janus's answer."""
+    async def publish(self, sid: str, meeting: str, participant: str, offer: Json,
+                      screen: str | None = None) -> Json:
+        """Publish the connection's tracks into the meeting's VideoRoom; Janus's answer.
+        ``screen``: the offer's ``mid`` of a shared screen, described to Janus as such
+        (its stream description travels with the feed's streams to every subscriber's
+        ``streams``, and to the other processes)."""
         seat = self._seat(sid, meeting, participant)
         async with seat.lock:
             await self._unpublish(seat)
@@ -383,8 +388,10 @@ class VideoRooms:
             janus_id = room.janus_id
             handle.on_event = lambda e: self._publisher_event(meeting, janus_id, participant,
                                                               feed, e)
-            configured, answer = await handle.message(
-                {"request": "configure", "audio": True, "video": True}, jsep=offer)
+            configure: Json = {"request": "configure", "audio": True, "video": True}
+            if screen is not None:
+                configure["descriptions"] = [{"mid": screen, "description": SCREEN}]
+            configured, answer = await handle.message(configure, jsep=offer)
             feed.streams = list(configured.get("streams", []))
             if answer is None:
                 raise JanusError(0, "no answer to the offer")
@@ -537,12 +544,20 @@ class VideoRooms:
 
 
 def _carried(room: VideoRoom, data: Json) -> list[Json]:
-    """Which participant each of Janus's subscriber ``mid``s carries."""
-    by_feed = {f.id: pid for pid, f in room.feeds.items()}
-    return [{"mid": x.get("mid"), "type": x.get("type"),
-             "participant": by_feed.get(x.get("feed_id", 0))}
-            for x in data.get("streams", []) if x.get("active", True)
-            and x.get("type") != "data"]
+    """Which participant each of Janus's subscriber ``mid``s carries, and whether it
+    is their shared screen (``screen``: true) rather than their camera."""
+    by_feed = {f.id: (pid, f) for pid, f in room.feeds.items()}
+    out = []
+    for x in data.get("streams", []):
+        if not x.get("active", True) or x.get("type") == "data":
+            continue
+        pid, feed = by_feed.get(x.get("feed_id", 0), (None, None))
+        carried: Json = {"mid": x.get("mid"), "type": x.get("type"), "participant": pid}
+        if feed is not None and any(s.get("mid") == x.get("feed_mid")
+                                    and s.get("description") == SCREEN for s in feed.streams):
+            carried["screen"] = True
+        out.append(carried)
+    return out
 
 
 def _streams(room: VideoRoom, wanted: list[tuple[str, bool, bool]]) -> list[dict[str, Any]]:

@@ -94,6 +94,33 @@ async def test_a_camera_allowed_after_joining_reaches_the_plenary(
     assert seen["mode"] == "sfu" and seen["pcs"] == 0, seen
 
 
+async def test_a_shared_screen_reaches_the_plenary_through_janus(
+        open_page, links: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """A screen shared in the plenary goes through Janus as a second video stream of the
+    sharer's feed, shown as its own tile, and goes away when the sharing stops. Before,
+    the SFU client published the camera and microphone only: nobody saw the screen."""
+    anna = await open_page(links["participant"])
+    await join(anna, "Anna Berg", "Vasa")
+    bo = await open_page(links["participant"])
+    await join(bo, "Bo Lind", "Borgå")
+    anna_id = await anna.evaluate("window.ledarstig.store.me")
+
+    async def bo_sees_anna() -> dict[str, Any] | None:
+        got: dict[str, Any] = await bo.evaluate(SFU_VIDEO, anna_id)
+        return got if got["ok"] else None
+    await poll(bo_sees_anna, 20, what="Anna's camera through Janus")
+    await anna.get_by_role("button", name="Dela skärmen").click()
+    screen = bo.locator(f'.tile-screen[data-peer="{anna_id}"] video')
+    await expect(screen).to_have_count(1, timeout=15000)
+    await poll(lambda: screen.evaluate("(v) => v.videoWidth"), 15, what="Anna's screen")
+    assert await bo.evaluate("window.ledarstig.view.mesh.peers.size") == 0  # not the mesh
+    seen = await poll(bo_sees_anna, 15, what="Anna's camera beside her screen")
+    assert seen["mode"] == "sfu", seen
+    await anna.get_by_role("button", name="Sluta dela").click()
+    await expect(bo.locator(".tile-screen")).to_have_count(0, timeout=15000)
+    await poll(bo_sees_anna, 15, what="Anna's camera after the screen")
+
+
 PUBLISHED_RIDS = """async () => {
   const pc = window.ledarstig.view.plenary.sfu.publisher
   const rids = []

@@ -15,6 +15,8 @@ export class SfuClient {
     this.senders = new Map()
     this.carried = new Map() // mid -> participant
     this.streams = new Map() // participant -> MediaStream
+    this.screens = new Map() // participant -> MediaStream of their shared screen
+    this.screenMids = new Set()
     this.wanted = ''
     this.queue = Promise.resolve()
     this.active = false
@@ -49,11 +51,17 @@ export class SfuClient {
     for (const [track, sender] of this.senders) await sender.replaceTrack(paused ? null : track)
   }
 
+  /** What to publish: the camera and microphone, and a shared screen. */
+  outgoing() {
+    return [...this.local.stream.getTracks(), ...(this.local.screen?.getVideoTracks() ?? [])]
+  }
+
   async publish() {
     const tracks = this.local.stream.getTracks()
+    const screen = this.local.screen?.getVideoTracks()[0] ?? null
     // Nothing to send yet (the camera and microphone are still being asked for, or were
     // refused): only receive; publish once tracks come (`localChanged`).
-    if (tracks.length === 0) return
+    if (tracks.length === 0 && !screen) return
     const pc = this.publisher = new RTCPeerConnection({ iceServers: this.iceServers })
     for (const track of tracks) {
       // Video in two simulcast layers: full, and a quarter of it for gallery thumbnails.
@@ -62,9 +70,14 @@ export class SfuClient {
         : pc.addTrack(track, this.local.stream)
       this.senders.set(track, sender)
     }
+    // A shared screen: one more video stream of the same feed, in one layer (text must stay sharp).
+    const shared = screen ? pc.addTransceiver(screen, { direction: 'sendonly', streams: [this.local.screen] }) : null
+    if (shared) this.senders.set(screen, shared.sender)
     pc.onicecandidate = ({ candidate }) => this.trickle('publisher', candidate)
     await pc.setLocalDescription(await pc.createOffer())
-    const { description } = await this.request('sfu.publish', { description: plain(pc.localDescription) })
+    const offer = { description: plain(pc.localDescription) }
+    if (shared) offer.screen = shared.mid
+    const { description } = await this.request('sfu.publish', offer)
     if (this.publisher === pc) await pc.setRemoteDescription(description)
   }
 
@@ -86,7 +99,7 @@ export class SfuClient {
         this.wanted = '' // someone left meanwhile: the next feed list retries
         throw err
       }
-      this.carried = new Map(answer.streams.map((s) => [s.mid, s.participant]))
+      this.carry(answer.streams)
       this.dropUnwanted(new Set(feeds.map((f) => f.id)))
       if (!answer.description) return
       const pc = this.subscriber ?? this.newSubscriber()
@@ -101,7 +114,7 @@ export class SfuClient {
     return this.run(async () => {
       const pc = this.subscriber
       if (!pc) return
-      this.carried = new Map(streams.map((s) => [s.mid, s.participant]))
+      this.carry(streams)
       this.dropUnwanted(new Set(streams.map((s) => s.participant)))
       await pc.setRemoteDescription(description)
       await pc.setLocalDescription(await pc.createAnswer())
@@ -115,18 +128,34 @@ export class SfuClient {
     pc.ontrack = ({ track, transceiver }) => {
       const id = this.carried.get(transceiver.mid)
       if (!id) return
-      let stream = this.streams.get(id)
-      if (!stream) this.streams.set(id, stream = new MediaStream())
+      const kind = this.screenMids.has(transceiver.mid) ? 'screen' : 'camera'
+      const streams = kind === 'screen' ? this.screens : this.streams
+      let stream = streams.get(id)
+      if (!stream) streams.set(id, stream = new MediaStream())
       for (const old of stream.getTracks()) if (old.kind === track.kind) stream.removeTrack(old)
       stream.addTrack(track)
-      this.onStream(id, stream, 'camera')
+      this.onStream(id, stream, kind)
     }
     return pc
+  }
+
+  /** Which participant each subscriber mid carries, and which mids are shared screens;
+   *  a screen no longer carried is taken down. */
+  carry(streams) {
+    this.carried = new Map(streams.map((s) => [s.mid, s.participant]))
+    this.screenMids = new Set(streams.filter((s) => s.screen).map((s) => s.mid))
+    const sharing = new Set(streams.filter((s) => s.screen).map((s) => s.participant))
+    for (const id of [...this.screens.keys()]) {
+      if (!sharing.has(id)) { this.screens.delete(id); this.onStream(id, null, 'screen') }
+    }
   }
 
   dropUnwanted(keep) {
     for (const id of [...this.streams.keys()]) {
       if (!keep.has(id)) { this.streams.delete(id); this.onStream(id, null, 'camera') }
+    }
+    for (const id of [...this.screens.keys()]) {
+      if (!keep.has(id)) { this.screens.delete(id); this.onStream(id, null, 'screen') }
     }
   }
 
@@ -145,7 +174,7 @@ export class SfuClient {
   /** The camera and microphone came (allowed after joining), went, or were replaced
    *  together: publish anew what there is now, unless it is what is sent already. */
   async republish() {
-    const tracks = this.local.stream.getTracks()
+    const tracks = this.outgoing()
     if (tracks.length === this.senders.size && tracks.every((t) => this.senders.has(t))) return
     this.publisher?.close()
     this.publisher = null
@@ -154,7 +183,7 @@ export class SfuClient {
   }
 
   localChanged(what) {
-    if (what === 'tracks') {
+    if (what === 'tracks' || what === 'screen') {
       if (this.active) this.run(() => this.republish())
       return
     }
