@@ -561,6 +561,9 @@ def _carried(room: VideoRoom, data: Json) -> list[Json]:
 
 
 def _streams(room: VideoRoom, wanted: list[tuple[str, bool, bool]]) -> list[dict[str, Any]]:
+    """The Janus streams of the wanted ``(participant, audio, video)``. A shared screen
+    comes with any wish for its sharer: ``video: false`` (the gallery's "only video of
+    those speaking") leaves out a face, not what is being shown."""
     out: list[dict[str, Any]] = []
     for pid, audio, video in wanted:
         feed = room.feeds.get(pid)
@@ -569,7 +572,8 @@ def _streams(room: VideoRoom, wanted: list[tuple[str, bool, bool]]) -> list[dict
         if not feed.streams:
             out.append({"feed": feed.id})
         for s in feed.streams:
-            if (s.get("type") == "audio" and audio) or (s.get("type") == "video" and video):
+            kind, screen = s.get("type"), s.get("description") == SCREEN
+            if (kind == "audio" and audio) or (kind == "video" and (video or screen)):
                 out.append({"feed": feed.id, "mid": s["mid"]})
     return out
 
