@@ -114,7 +114,9 @@ EVENTS: dict[str, EventRule] = {
     "hands.restore": EventRule(J, FAC, Scope.MEETING, 1, "only when no round is running"),
     "mix.constraints": EventRule(J, FAC, Scope.MEETING, 1, "≤ 200 pairs each; present people"),
     "sfu.publish": EventRule(J, ANY, Scope.OWN_ROOM, 1,
-                             "present, in a room served by the SFU now; an offer ≤ 64 KiB"),
+                             "present, in a room served by the SFU now; an offer ≤ 64 KiB; "
+                             "`screen` a `mid` ≤ 64 characters (it labels only the sender's "
+                             "own stream)"),
     "sfu.subscribe": EventRule(J, ANY, Scope.OWN_ROOM, 1,
                                "≤ 100 feeds, each a present member of the sender's room"),
     "sfu.answer": EventRule(J, ANY, Scope.OWN_ROOM, 1, "to the sender's own subscription"),

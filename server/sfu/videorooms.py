@@ -52,6 +52,12 @@ class Feed:
     live: bool = False
     proc: str = ""  # the process that publishes it; "" for this one
 
+    @property
+    def screen(self) -> str | None:
+        """The ``mid`` of the feed's shared screen (described so at ``publish``)."""
+        return next((s.get("mid") for s in self.streams if s.get("description") == SCREEN),
+                    None)
+
 
 @dataclass
 class VideoRoom:
@@ -553,8 +559,7 @@ def _carried(room: VideoRoom, data: Json) -> list[Json]:
             continue
         pid, feed = by_feed.get(x.get("feed_id", 0), (None, None))
         carried: Json = {"mid": x.get("mid"), "type": x.get("type"), "participant": pid}
-        if feed is not None and any(s.get("mid") == x.get("feed_mid")
-                                    and s.get("description") == SCREEN for s in feed.streams):
+        if feed is not None and feed.screen is not None and x.get("feed_mid") == feed.screen:
             carried["screen"] = True
         out.append(carried)
     return out
@@ -571,9 +576,10 @@ def _streams(room: VideoRoom, wanted: list[tuple[str, bool, bool]]) -> list[dict
             continue
         if not feed.streams:
             out.append({"feed": feed.id})
+        screen = feed.screen
         for s in feed.streams:
-            kind, screen = s.get("type"), s.get("description") == SCREEN
-            if (kind == "audio" and audio) or (kind == "video" and (video or screen)):
+            kind = s.get("type")
+            if (kind == "audio" and audio) or (kind == "video" and (video or s["mid"] == screen)):
                 out.append({"feed": feed.id, "mid": s["mid"]})
     return out
 

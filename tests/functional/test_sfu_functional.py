@@ -75,6 +75,10 @@ async def test_subscribing_is_only_to_ones_own_room(sfu_server: RunningServer) -
     assert refused["error"]["code"] == "sfu_no_subscription"
     refused = await anna.call("sfu.publish", {"description": {"type": "answer", "sdp": "v=0"}})
     assert refused["error"]["code"] == "invalid_payload"
+    for screen in (5, "x" * 65, ["0"]):  # the shared screen's mid: a short string or null
+        refused = await anna.call("sfu.publish", {"description": {"type": "offer", "sdp": "v=0"},
+                                                  "screen": screen})
+        assert refused["error"]["code"] == "invalid_payload", screen
     await fia.ok("round.preview", {"group_count": 1})
     await fia.ok("round.open")
     await anna.inbox.wait("peers", lambda d: d["mode"] == "mesh")
