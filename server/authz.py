@@ -116,7 +116,8 @@ EVENTS: dict[str, EventRule] = {
     "sfu.publish": EventRule(J, ANY, Scope.OWN_ROOM, 1,
                              "present, in a room served by the SFU now; an offer ≤ 64 KiB; "
                              "`screen` a `mid` ≤ 64 characters (it labels only the sender's "
-                             "own stream)"),
+                             "own stream); `update` renegotiates only the sender's own "
+                             "publishing connection"),
     "sfu.subscribe": EventRule(J, ANY, Scope.OWN_ROOM, 1,
                                "≤ 100 feeds, each a present member of the sender's room"),
     "sfu.answer": EventRule(J, ANY, Scope.OWN_ROOM, 1, "to the sender's own subscription"),

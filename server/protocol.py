@@ -182,10 +182,13 @@ class Gallery(Message):
 
 class SfuPublish(Message):
     """An offer of the tracks to publish into the plenary's VideoRoom; ``screen``: the
-    ``mid`` of the offer's shared screen, if one is shared."""
+    ``mid`` of the offer's shared screen, if one is shared; ``update``: the offer
+    renegotiates the connection's publisher (a screen shared or stopped) rather than
+    publishing anew."""
 
     description: Description
     screen: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    update: bool = False
 
 
 class SfuFeed(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -32,6 +32,8 @@ class SfuPeer(Peer):
         self.feeds: list[str] = []
         self.subscribed: frozenset[str] = frozenset()
         self.carried: dict[str, str] = {}
+        self.screens: set[str] = set()  # the subscriber mids that carry a shared screen
+        self.mid_frames: dict[str, int] = {}
         self.closing = False
         self.marks: list[tuple[str, int, float]] = []
         self.sfu_frames: dict[str, int] = {}
@@ -55,7 +57,7 @@ class SfuPeer(Peer):
                     await self._resubscribe()
                 elif kind == "sfu.offer" and self.mode == "sfu":
                     self.janus_offers += 1
-                    self.carried = {s["mid"]: s["participant"] for s in data["streams"]}
+                    self._carry(data["streams"])
                     await self._answer(data["description"])
                 else:
                     await self._on_signal(data)
@@ -101,7 +103,7 @@ class SfuPeer(Peer):
             return  # someone just left the plenary; a fresh feed list follows
         assert reply["ok"], reply
         self.subscribed, answer = wanted, reply["data"]
-        self.carried = {s["mid"]: s["participant"] for s in answer["streams"]}
+        self._carry(answer["streams"])
         if answer["description"] is None:
             return
         pc = self.subscriber
@@ -114,6 +116,10 @@ class SfuPeer(Peer):
                 self._spawn(self._count_sfu_frames(mid, track, pc))
 
         await self._answer(answer["description"])
+
+    def _carry(self, streams: list[dict[str, Any]]) -> None:
+        self.carried = {s["mid"]: s["participant"] for s in streams}
+        self.screens = {s["mid"] for s in streams if s.get("screen")}
 
     async def _answer(self, offer: dict[str, Any]) -> None:
         pc = self.subscriber
@@ -135,6 +141,7 @@ class SfuPeer(Peer):
                 if who not in self.sfu_frames:
                     self.marks.append(("frame", 0, time.monotonic()))
                 self.sfu_frames[who] = self.sfu_frames.get(who, 0) + 1
+                self.mid_frames[mid] = self.mid_frames.get(mid, 0) + 1
                 self._poke()
         except MediaStreamError:
             return
@@ -169,6 +176,7 @@ class SfuPeer(Peer):
         """What this peer knows, for a failure's message."""
         return {"me": self.client.participant, "mode": self.mode, "feeds": self.feeds,
                 "subscribed": sorted(self.subscribed), "carried": self.carried,
+                "screens": sorted(self.screens),
                 "frames": self.sfu_frames, "janus_offers": self.janus_offers,
                 "published": self.published.is_set(), "errors": self.errors,
                 "marks": self.marks[-12:],

@@ -35,7 +35,8 @@ async def publish(gw: Gateway, video: VideoRooms, conn: Connection,
     if msg.description.type != "offer":
         raise p.InvalidMessage("Publish with an offer.")
     answer = await video.publish(conn.sid, conn.meeting, me,
-                                 msgspec.to_builtins(msg.description), screen=msg.screen)
+                                 msgspec.to_builtins(msg.description), screen=msg.screen,
+                                 update=msg.update)
     return {"description": answer}
 
 

@@ -23,3 +23,9 @@ class JanusError(SfuError):
 
 class NoSubscription(SfuError):
     code = "sfu_no_subscription"
+
+
+class NoPublisher(SfuError):
+    """A renegotiation for a connection that publishes nothing (publish anew)."""
+
+    code = "sfu_no_publisher"

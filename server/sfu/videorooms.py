@@ -23,13 +23,14 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import aiohttp
 
 from rooms.media import Sfu
 from server.config import Settings
-from server.sfu.exceptions import JanusError, NoSubscription, SfuError, SfuUnavailable
+from server.sfu.exceptions import JanusError, NoPublisher, NoSubscription, SfuError, SfuUnavailable
 from server.sfu.janus import Handle, JanusSession, Json
 from server.sfu.registry import LocalRooms, RemoteFeed, Rooms
 from server.store import StoreError
@@ -79,6 +80,8 @@ class Seat:
     publisher: Handle | None = None
     feed: Feed | None = None  # what the publisher handle publishes
     subscriber: Handle | None = None
+    wanted: list[tuple[str, bool, bool]] = field(default_factory=list)  # (pid, audio, video)
+    layers: dict[str, str] = field(default_factory=dict)  # pid -> "low" | "high"
     streams: list[Json] = field(default_factory=list)  # what the subscriber asked for
     carried: list[Json] = field(default_factory=list)  # mid -> participant, from Janus
     substreams: dict[str, int] = field(default_factory=dict)  # video mid -> simulcast layer
@@ -321,8 +324,10 @@ class VideoRooms:
                 room = self._rooms[change.meeting] = VideoRoom(change.room)
             if change.feed in room.gone or (here is not None and not here.proc):
                 return  # stopped already; or published through this process: ours stands
-            room.feeds[change.participant] = Feed(change.feed, list(change.streams), True,
-                                                  change.proc)
+            streams = list(change.streams)
+            room.feeds[change.participant] = Feed(change.feed, streams, True, change.proc)
+            if here is not None and here.id == change.feed and here.streams != streams:
+                self._restream(change.meeting, change.participant)  # renegotiated there
         try:
             await self._announce(change.meeting)
         except Exception:
@@ -377,13 +382,17 @@ class VideoRooms:
         return seat
 
     async def publish(self, sid: str, meeting: str, participant: str, offer: Json,
-                      screen: str | None = None) -> Json:
+                      screen: str | None = None, update: bool = False) -> Json:
         """Publish the connection's tracks into the meeting's VideoRoom; Janus's answer.
         ``screen``: the offer's ``mid`` of a shared screen, described to Janus as such
         (its stream description travels with the feed's streams to every subscriber's
-        ``streams``, and to the other processes)."""
+        ``streams``, and to the other processes). ``update``: the offer renegotiates
+        the connection's publisher (a screen shared or no longer): the feed stays, and
+        only the subscriptions to its changed streams are updated."""
         seat = self._seat(sid, meeting, participant)
         async with seat.lock:
+            if update:
+                return await self._renegotiate(seat, offer, screen)
             await self._unpublish(seat)
             room = await self._room(meeting)
             handle = await self._live_session().attach()
@@ -402,6 +411,53 @@ class VideoRooms:
             if answer is None:
                 raise JanusError(0, "no answer to the offer")
             return answer
+
+    async def _renegotiate(self, seat: Seat, offer: Json, screen: str | None) -> Json:
+        """A new offer on the seat's publisher connection (Janus's ``update`` JSEP): a
+        stream added, or made inactive, with the feed, its other streams and every
+        subscription to them untouched (no camera goes dark for the others)."""
+        handle, feed = seat.publisher, seat.feed
+        if handle is None or feed is None:
+            raise NoPublisher("There is no publisher connection to renegotiate.")
+        configure: Json = {"request": "configure"}
+        if screen is not None:
+            configure["descriptions"] = [{"mid": screen, "description": SCREEN}]
+        configured, answer = await handle.message(configure, jsep={**offer, "update": True})
+        if answer is None:
+            raise JanusError(0, "no answer to the offer")
+        streams = list(configured.get("streams", feed.streams))
+        if streams != feed.streams:
+            feed.streams = streams
+            if feed.live:
+                room = self._rooms.get(seat.meeting)
+                await self._share(seat.meeting, room.janus_id if room else 0, seat.participant,
+                                  Feed(feed.id, feed.streams, True))
+                self._restream(seat.meeting, seat.participant)
+        return answer
+
+    def _restream(self, meeting: str, participant: str) -> None:
+        """The streams of ``participant``'s feed changed: bring every subscription here
+        that receives them up to date (each gets Janus's new offer as ``on_offer``)."""
+        for sid, seat in list(self._seats.items()):
+            if (seat.meeting == meeting and seat.subscriber is not None
+                    and any(w[0] == participant for w in seat.wanted)):
+                self.later(partial(self._resubscribe, sid, seat))
+
+    async def _resubscribe(self, sid: str, seat: Seat) -> None:
+        async with seat.lock:
+            room = self._rooms.get(seat.meeting)
+            if room is None or seat.subscriber is None or self._seats.get(sid) is not seat:
+                return
+            try:
+                changed = await self._update(seat, room, _streams(room, seat.wanted),
+                                             seat.layers)
+            except SfuError:
+                log.warning("updating the subscription of %s failed", sid, exc_info=True)
+                return
+        if changed is not None and changed[0] is not None:
+            offer, carried = changed
+            for hook in self.on_offer:
+                await hook(sid, offer, carried)
 
     def _publisher_event(self, meeting: str, room: int, participant: str, feed: Feed,
                          event: Json) -> None:
@@ -455,6 +511,7 @@ class VideoRooms:
             streams = _streams(room, wanted) if room is not None else []
             if room is None or (seat.subscriber is None and not streams):
                 return None, []
+            seat.wanted, seat.layers = list(wanted), dict(layers or {})
             if seat.subscriber is None:
                 handle = await self._live_session().attach()
                 seat.subscriber = handle
@@ -462,23 +519,34 @@ class VideoRooms:
                 data, offer = await handle.message({
                     "request": "join", "ptype": "subscriber", "room": room.janus_id,
                     "streams": streams, "use_msid": True})
-            else:
-                present = {f.id for f in room.feeds.values()}  # Janus dropped the others
-                add = [x for x in streams if x not in seat.streams]
-                drop = [x for x in seat.streams if x not in streams and x["feed"] in present]
-                if not add and not drop:
-                    await self._choose_layers(seat, layers or {})
-                    return None, seat.carried
-                body: Json = {"request": "update"}
-                if add:
-                    body["subscribe"] = add
-                if drop:
-                    body["unsubscribe"] = drop
-                data, offer = await seat.subscriber.message(body)
-            seat.streams = streams
-            seat.carried = _carried(room, data)
-            await self._choose_layers(seat, layers or {})
-            return offer, seat.carried
+                seat.streams = streams
+                seat.carried = _carried(room, data)
+                await self._choose_layers(seat, seat.layers)
+                return offer, seat.carried
+            changed = await self._update(seat, room, streams, seat.layers)
+            return changed if changed is not None else (None, seat.carried)
+
+    async def _update(self, seat: Seat, room: VideoRoom, streams: list[Json],
+                      layers: dict[str, str]) -> tuple[Json | None, list[Json]] | None:
+        """Make the seat's subscription these ``streams``: Janus's offer and what each
+        mid carries, or None if they are what it receives already."""
+        assert seat.subscriber is not None
+        present = {f.id for f in room.feeds.values()}  # Janus dropped the others
+        add = [x for x in streams if x not in seat.streams]
+        drop = [x for x in seat.streams if x not in streams and x["feed"] in present]
+        if not add and not drop:
+            await self._choose_layers(seat, layers)
+            return None
+        body: Json = {"request": "update"}
+        if add:
+            body["subscribe"] = add
+        if drop:
+            body["unsubscribe"] = drop
+        data, offer = await seat.subscriber.message(body)
+        seat.streams = streams
+        seat.carried = _carried(room, data)
+        await self._choose_layers(seat, layers)
+        return offer, seat.carried
 
     async def _choose_layers(self, seat: Seat, layers: dict[str, str]) -> None:
         """Tell Janus which simulcast substream each received video should carry.
@@ -524,6 +592,7 @@ class VideoRooms:
     async def _unsubscribe(self, seat: Seat) -> None:
         handle, seat.subscriber = seat.subscriber, None
         seat.streams, seat.carried, seat.substreams = [], [], {}
+        seat.wanted, seat.layers = [], {}
         if handle is not None:
             await handle.detach()
 
@@ -579,6 +648,8 @@ def _streams(room: VideoRoom, wanted: list[tuple[str, bool, bool]]) -> list[dict
         screen = feed.screen
         for s in feed.streams:
             kind = s.get("type")
+            if s.get("disabled"):  # made inactive by a renegotiation (a screen no longer shared)
+                continue
             if (kind == "audio" and audio) or (kind == "video" and (video or s["mid"] == screen)):
                 out.append({"feed": feed.id, "mid": s["mid"]})
     return out

@@ -7,15 +7,17 @@ network namespace (``./scripts/test``)."""
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 import redis
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from tests.cluster_support import Proc, spawn, wait_healthy
 from tests.media_servers import Janus
 from tests.redis_support import RedisServer
-from tests.webrtc import needs_netns
+from tests.webrtc import ColourBars, needs_netns
 from tests.webrtc_sfu import SfuPeer
 
 pytestmark = [needs_netns, pytest.mark.webrtc]
@@ -142,5 +144,64 @@ async def test_after_a_janus_restart_the_processes_share_one_room_again(
         assert [e for e in host.errors + bo.errors if "'not_in_room'" not in e] == []
     finally:
         for peer in (host, bo):
+            await peer.close()
+            await peer.client.close()
+
+
+async def _offer(pc: RTCPeerConnection, client: Any, screen: Any = None,
+                 update: bool = False) -> None:
+    """Publish (or renegotiate, ``update``) ``pc`` through our server; ``screen``: the
+    transceiver of a shared screen."""
+    await pc.setLocalDescription(await pc.createOffer())
+    answer = await client.ok("sfu.publish", {
+        "description": {"type": "offer", "sdp": pc.localDescription.sdp}, "update": update,
+        "screen": screen.mid if screen is not None else None})
+    desc = answer["description"]
+    await pc.setRemoteDescription(RTCSessionDescription(desc["sdp"], desc["type"]))
+
+
+async def test_a_screen_shared_through_one_process_comes_and_goes_on_the_other(
+        two: tuple[RedisServer, list[Proc]]) -> None:
+    """Fia shares her screen through process a; Bo receives on b. Her screen is marked
+    as a screen there, and when she stops and shares again (renegotiating her publishing
+    connection), b brings Bo's subscription up to date by itself (`sfu.offer`) while her
+    camera keeps flowing to him on the same stream."""
+    _, (a, b) = two
+    meeting = await a.new_meeting()
+    fia = SfuPeer(a.client(meeting.tokens["facilitator"]), camera=False)  # publishes below
+    bo = SfuPeer(b.client(meeting.tokens["participant"], meeting=meeting.id), camera=False)
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        for peer, name in ((fia, "Fia"), (bo, "Bo")):
+            await peer.client.connect()
+            await peer.client.join(name, "Vasa")
+            await peer.wait_mode("sfu", seconds=15)
+        pc.addTransceiver(ColourBars(), "sendonly")
+        screen = pc.addTransceiver(ColourBars(), "sendonly")
+        await _offer(pc, fia.client, screen)
+        await bo.wait_sfu_frames(fia.id, n=5, seconds=20)
+        await bo._until(lambda: len(bo.screens) == 1, 10)
+        (shown,) = bo.screens
+        camera = next(m for m, who in bo.carried.items() if who == fia.id and m != shown
+                      and m in bo.mid_frames)
+        offers = bo.janus_offers
+        screen.direction = "inactive"  # she stops sharing
+        await _offer(pc, fia.client, update=True)
+        try:
+            await bo._until(lambda: bo.janus_offers > offers and not bo.screens, 10)
+        except TimeoutError:
+            raise AssertionError(f"the screen stayed: {bo.state()}") from None
+        before = bo.mid_frames[camera]
+        await bo._until(lambda: bo.mid_frames[camera] >= before + 5, 10)  # the same stream
+        screen.direction = "sendonly"  # and shares again
+        await _offer(pc, fia.client, screen, update=True)
+        try:
+            await bo._until(lambda: len(bo.screens) == 1, 10)
+        except TimeoutError:
+            raise AssertionError(f"the screen did not come back: {bo.state()}") from None
+        assert bo.errors == [] and fia.errors == []
+    finally:
+        await pc.close()
+        for peer in (fia, bo):
             await peer.close()
             await peer.client.close()

@@ -79,6 +79,13 @@ async def test_subscribing_is_only_to_ones_own_room(sfu_server: RunningServer) -
         refused = await anna.call("sfu.publish", {"description": {"type": "offer", "sdp": "v=0"},
                                                   "screen": screen})
         assert refused["error"]["code"] == "invalid_payload", screen
+    refused = await anna.call("sfu.publish", {"description": {"type": "offer", "sdp": "v=0"},
+                                              "update": "yes"})
+    assert refused["error"]["code"] == "invalid_payload"
+    # Renegotiating a publisher connection that Anna does not have: nothing is published.
+    refused = await anna.call("sfu.publish", {"description": {"type": "offer", "sdp": "v=0"},
+                                              "update": True})
+    assert refused["error"]["code"] == "sfu_no_publisher"
     await fia.ok("round.preview", {"group_count": 1})
     await fia.ok("round.open")
     await anna.inbox.wait("peers", lambda d: d["mode"] == "mesh")

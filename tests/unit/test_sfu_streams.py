@@ -33,3 +33,12 @@ def test_the_answer_marks_the_shared_screen() -> None:
         {"mid": "1", "type": "video", "participant": "anna"},
         {"mid": "2", "type": "video", "participant": "anna", "screen": True},
         {"mid": "3", "type": "video", "participant": "bo"}]
+
+
+def test_a_screen_no_longer_shared_is_asked_for_by_no_one() -> None:
+    """Stopping a share renegotiates the publisher: Janus keeps the stream, disabled and
+    without its description, until a share takes it up again."""
+    stopped = [*CAMERA_AND_SCREEN[:2], {"type": "video", "mid": "2", "disabled": True}]
+    feeds = VideoRoom(1, feeds={"anna": Feed(11, stopped, live=True)})
+    assert feeds.feeds["anna"].screen is None
+    assert _streams(feeds, [("anna", True, True)]) == [{"feed": 11, "mid": m} for m in "01"]

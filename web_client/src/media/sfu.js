@@ -13,6 +13,7 @@ export class SfuClient {
     this.publisher = null
     this.subscriber = null
     this.senders = new Map()
+    this.screenTransceiver = null // the publisher's screen stream, kept (inactive) between shares
     this.carried = new Map() // mid -> participant
     this.streams = new Map() // participant -> MediaStream
     this.screens = new Map() // participant -> MediaStream of their shared screen
@@ -71,7 +72,7 @@ export class SfuClient {
       this.senders.set(track, sender)
     }
     // A shared screen: one more video stream of the same feed, in one layer (text must stay sharp).
-    const shared = screen ? pc.addTransceiver(screen, { direction: 'sendonly', streams: [this.local.screen] }) : null
+    const shared = this.screenTransceiver = screen ? pc.addTransceiver(screen, { direction: 'sendonly', streams: [this.local.screen] }) : null
     if (shared) this.senders.set(screen, shared.sender)
     pc.onicecandidate = ({ candidate }) => this.trickle('publisher', candidate)
     await pc.setLocalDescription(await pc.createOffer())
@@ -172,14 +173,59 @@ export class SfuClient {
   }
 
   /** The camera and microphone came (allowed after joining), went, or were replaced
-   *  together: publish anew what there is now, unless it is what is sent already. */
+   *  together, or a screen is shared or no longer: publish what there is now, unless it
+   *  is what is sent already. Only the screen changed: renegotiate the publisher's
+   *  connection, so that the others' view of the camera goes on without a gap. */
   async republish() {
     const tracks = this.outgoing()
     if (tracks.length === this.senders.size && tracks.every((t) => this.senders.has(t))) return
+    if (this.onlyScreenChanged() && await this.reshare()) return
     this.publisher?.close()
     this.publisher = null
     this.senders.clear()
+    this.screenTransceiver = null
     await this.publish()
+  }
+
+  onlyScreenChanged() {
+    const pc = this.publisher
+    if (!pc || pc.connectionState === 'failed' || pc.connectionState === 'closed') return false
+    const screen = this.screenTransceiver?.sender
+    const camera = this.local.stream.getTracks()
+    const sent = [...this.senders].filter(([, sender]) => sender !== screen).map(([track]) => track)
+    return camera.length > 0 && camera.length === sent.length && camera.every((t) => sent.includes(t))
+  }
+
+  /** Start or stop sending the screen on the publisher's connection (an `update` offer);
+   *  false if the server has no such connection any more (publish anew). */
+  async reshare() {
+    const pc = this.publisher
+    const screen = this.local.screen?.getVideoTracks()[0] ?? null
+    let shared = this.screenTransceiver
+    for (const [track, sender] of [...this.senders]) if (shared && sender === shared.sender) this.senders.delete(track)
+    if (screen && shared) {
+      await shared.sender.replaceTrack(screen)
+      shared.sender.setStreams?.(this.local.screen)
+      shared.direction = 'sendonly'
+    } else if (screen) {
+      shared = this.screenTransceiver = pc.addTransceiver(screen, { direction: 'sendonly', streams: [this.local.screen] })
+    } else if (shared) {
+      await shared.sender.replaceTrack(null)
+      shared.direction = 'inactive'
+    }
+    if (screen) this.senders.set(screen, shared.sender)
+    await pc.setLocalDescription(await pc.createOffer())
+    const offer = { description: plain(pc.localDescription), update: true }
+    if (screen) offer.screen = shared.mid
+    let answer
+    try {
+      answer = await this.request('sfu.publish', offer)
+    } catch (err) {
+      if (err?.code !== 'sfu_no_publisher') console.warn('sfu', err)
+      return false
+    }
+    if (this.publisher === pc) await pc.setRemoteDescription(answer.description)
+    return true
   }
 
   localChanged(what) {
@@ -209,6 +255,7 @@ export class SfuClient {
     for (const pc of [this.publisher, this.subscriber]) pc?.close()
     this.publisher = this.subscriber = null
     this.senders.clear()
+    this.screenTransceiver = null
     this.dropUnwanted(new Set())
   }
 
