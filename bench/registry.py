@@ -32,21 +32,28 @@ from .targets import Member, Target
 
 @dataclass(frozen=True)
 class Check:
-    """A target printed beside a metric: a ratio ours/bare ("<=", ">=") or an absolute bound."""
+    """A target printed beside a metric: a ratio of ours to another target of the same run
+    ("<=", ">=", "<"; ``against`` "bare" or "node"), or an absolute bound ("lt")."""
 
     metric: str
-    op: str  # "<=" or ">=" on the ratio ours/bare; "<" on ours alone
+    op: str  # "<=", ">=" or "<" on the ratio ours/against; "lt" on ours alone
     value: float
+    against: str = "bare"
 
     def text(self) -> str:
-        return f"< {self.value:g}" if self.op == "<" else f"ratio {self.op} {self.value:g}"
+        if self.op == "lt":
+            return f"< {self.value:g}"
+        return f"/{self.against} {self.op} {self.value:g}"
 
-    def verdict(self, ours: float, bare: float) -> bool | None:
-        if self.op == "<":
+    def verdict(self, ours: float, reference: float) -> bool | None:
+        """None when the run lacks what it compares (the reference target was not run)."""
+        if self.op == "lt":
             return None if math.isnan(ours) else ours < self.value
-        ratio = ours / bare if bare else math.nan
+        ratio = ours / reference if reference and not math.isnan(reference) else math.nan
         if math.isnan(ratio):
             return None
+        if self.op == "<":
+            return ratio < self.value
         return ratio <= self.value if self.op == "<=" else ratio >= self.value
 
 
@@ -115,8 +122,8 @@ class Scenario:
     fresh_server: bool = False  # even with --quick, which otherwise reuses servers
     tags: tuple[str, ...] = field(default=())
 
-    def check_for(self, metric: str) -> Check | None:
-        return next((c for c in self.checks if c.metric == metric), None)
+    def checks_for(self, metric: str) -> list[Check]:
+        return [c for c in self.checks if c.metric == metric]
 
 
 SCENARIOS: dict[str, Scenario] = {}

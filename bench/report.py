@@ -26,11 +26,12 @@ def rows(s: Scenario, by_target: dict[str, dict[str, Any]]) -> list[dict[str, An
     metrics = s.show or tuple(sorted(set(ours) | set(bare)))
     for metric in metrics:
         o, b = ours.get(metric, math.nan), bare.get(metric, math.nan)
-        check = s.check_for(metric)
         ratio = o / b if b and not math.isnan(o) and not math.isnan(b) else math.nan
+        checks = s.checks_for(metric)
+        verdicts = [c.verdict(o, by_target.get(c.against, {}).get("median", {}).get(
+            metric, math.nan)) for c in checks]
         row = {"metric": metric, "ours": o, "bare": b, "ratio": ratio,
-               "target": check.text() if check else "",
-               "ok": check.verdict(o, b) if check else None}
+               "target": ", ".join(c.text() for c in checks), "ok": _all(verdicts)}
         before = by_target.get("before", {}).get("median", {}).get(metric)
         if before is not None:  # another version of ours, measured in the same run
             row["before"] = before
@@ -41,6 +42,12 @@ def rows(s: Scenario, by_target: dict[str, dict[str, Any]]) -> list[dict[str, An
             row["node_ratio"] = o / node if node and not math.isnan(o) else math.nan
         out.append(row)
     return out
+
+
+def _all(verdicts: list[bool | None]) -> bool | None:
+    """Met if every target that could be judged is met; None if none could be."""
+    judged = [v for v in verdicts if v is not None]
+    return all(judged) if judged else None
 
 
 def _num(v: float) -> str:

@@ -129,7 +129,11 @@ def fanout(ctx: RunContext, room_size: int, clients: int) -> dict[str, float]:
 
 
 FANOUT_SHOW = ("deliveries_per_s", "server_us_per_delivery", "server_cpu_pct")
-FANOUT_CHECKS = (Check("deliveries_per_s", ">=", 0.8),)
+# Issue 17's targets in the report (medians of one run; the issue asks for medians of 3
+# quiet runs): fan-out at least half Node's; under steady load a p99 within 2x Node's and
+# below bare's; the 1,000-client join storm within bare's time; memory within 1.1x bare's.
+FANOUT_CHECKS = (Check("deliveries_per_s", ">=", 0.8), Check("deliveries_per_s", ">=", 0.5,
+                                                             "node"))
 
 
 @scenario("fanout_10", show=FANOUT_SHOW, checks=FANOUT_CHECKS, variants=SERIALIZER_AND_LOOP,
@@ -181,13 +185,13 @@ def join_storm_500(ctx: RunContext) -> dict[str, float]:
 
 
 @scenario("connect_1000", show=("last_join_s", "join_p50_s"),
-          checks=(Check("last_join_s", "<=", 1.5),), variants=(("uvloop", "uvloop", BOTH),))
+          checks=(Check("last_join_s", "<=", 1.0),), variants=(("uvloop", "uvloop", BOTH),))
 def connect_1000(ctx: RunContext) -> dict[str, float]:
     """1,000 clients connect and join at once; time to the last join ack."""
     return storm(ctx, 40 if ctx.quick else 1000)
 
 
-@scenario("idle_memory", show=("kib_per_client",), checks=(Check("kib_per_client", "<=", 2.0),),
+@scenario("idle_memory", show=("kib_per_client",), checks=(Check("kib_per_client", "<=", 1.1),),
           fresh_server=True)
 def idle_memory(ctx: RunContext) -> dict[str, float]:
     """Idle memory per connected client: server VmRSS after 1,000 joined idle clients minus
@@ -209,7 +213,8 @@ def idle_memory(ctx: RunContext) -> dict[str, float]:
 
 
 UNDER_LOAD_SHOW = ("delivery_p50_ms", "delivery_p99_ms", "delivery_max_ms", "server_gc_max_ms")
-UNDER_LOAD_CHECKS = (Check("delivery_p99_ms", "<", 2.0),)
+UNDER_LOAD_CHECKS = (Check("delivery_p99_ms", "<=", 2.0, "node"),
+                     Check("delivery_p99_ms", "<", 1.0))
 
 
 @scenario("delivery_under_load", reps=1, show=UNDER_LOAD_SHOW, checks=UNDER_LOAD_CHECKS,
