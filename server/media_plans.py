@@ -5,7 +5,6 @@ connection is the plan last sent, so that a client hears only of a change (and o
 the peers it should close).
 """
 
-import weakref
 from typing import Any
 
 from facilitation.session import Session
@@ -16,7 +15,6 @@ from server.connections import Connections
 from server.fanout import Fanout, ToConnection, ToRoom
 from server.hub import Hub
 from server.ice import ice_servers
-from server.live import LiveMeeting
 from server.scheduler import Scheduler
 from server.sfu.videorooms import VideoRooms
 
@@ -29,12 +27,12 @@ class MediaPlans:
         self._hub, self._conns, self._fanout, self._video = hub, conns, fanout, video
         self._cap = publisher_cap
         self._sent: dict[str, PeerPlan] = {}
+        # The SFU feed list last sent to each connection (with its room), sent to it alone
+        # or to its room: a connection never hears the same list twice in a row.
+        self._told: dict[str, tuple[str, list[str]]] = {}
         # The last room planned, and what it was planned from: a join plans its room
         # (``refresh_rooms``) and then the joiner (``first``) from the same state.
         self._last: tuple[Session, tuple[Any, ...], dict[str, PeerPlan]] | None = None
-        # The SFU feeds last sent to each room of a meeting (gone with the meeting).
-        self._feeds: weakref.WeakKeyDictionary[LiveMeeting, dict[str, list[str]]] = (
-            weakref.WeakKeyDictionary())
 
     async def refresh_rooms(self, meeting: str, rooms: frozenset[str] | set[str]) -> None:
         """Re-plan every online member of ``rooms``: each connection that has its first
@@ -44,30 +42,49 @@ class MediaPlans:
         sent = self._sent
         for room in rooms:
             plans = self._plans(meeting, room)
+            first = next(iter(plans.values()), None)  # a room's plans share their mode
+            sfu = first is not None and first.mode == "sfu"
+            # A feed list new to someone in the room goes to the room once, after the plans;
+            # otherwise none goes (a connection hears a list with its plan only if new to it).
+            room_wide = sfu and self._unaware(meeting, room, self._visible(meeting, room))
             for pid, plan in plans.items():
                 for sid in list(online.get(pid, ())):
                     if sid in sent:
-                        await self.send(sid, plan)
-            first = next(iter(plans.values()), None)  # a room's plans share their mode
-            if first is not None and first.mode == "sfu":
+                        await self.send(sid, plan, feeds=not room_wide)
+            if sfu:
                 await self.room_feeds(meeting, room)
 
     async def room_feeds(self, meeting: str, room: str) -> None:
-        """Tell ``room`` which SFU feeds its members may receive, if that changed since
-        it was last told: a feed came or went (``VideoRooms``' announcements), or the
+        """Tell ``room`` which SFU feeds its members may receive, if one of its connections
+        was last told another list: a feed came or went (``VideoRooms``' announcements), or the
         meeting's state did (who is present, and where). With several processes,
         another process's feed may be heard of before its publisher's join is applied
         here: it reaches the room with the join, through ``refresh_rooms``."""
-        live = self._hub.held(meeting)
-        if live is None:
+        if self._hub.held(meeting) is None:
             return  # cluster: a meeting not held here has no client here
-        feeds = visible_feeds(live.state.meeting, room, self._video.feeds(meeting))
-        told = self._feeds.setdefault(live, {})
-        if told.get(room) == feeds:
+        feeds = self._visible(meeting, room)
+        if not self._unaware(meeting, room, feeds):
             return
-        told[room] = feeds
         await self._fanout.send("sfu.feeds", {"room": room, "feeds": feeds},
                                 ToRoom(meeting, room))
+        for sid in self._planned(meeting, room):
+            self._told[sid] = (room, feeds)
+
+    def _planned(self, meeting: str, room: str) -> list[str]:
+        """The connections of ``room`` that have their first plan (the others hear the
+        feeds with it, in their welcome's wake)."""
+        online = self._conns.online_set(meeting)
+        return [sid for pid in self._plans(meeting, room) for sid in online.get(pid, ())
+                if sid in self._sent]
+
+    def _unaware(self, meeting: str, room: str, feeds: list[str]) -> bool:
+        """Whether a connection of ``room`` was last told another feed list, or none."""
+        return any(self._told.get(sid) != (room, feeds)
+                   for sid in self._planned(meeting, room))
+
+    def _visible(self, meeting: str, room: str) -> list[str]:
+        return visible_feeds(self._hub.get(meeting).state.meeting, room,
+                             self._video.feeds(meeting))
 
     def first(self, sid: str, meeting: str, participant: str) -> PeerPlan | None:
         """The first plan of a connection just bound to ``participant``, for its welcome
@@ -104,25 +121,31 @@ class MediaPlans:
         self._last = (state, key, plans) if own else None
         return plans
 
-    async def send(self, sid: str, plan: PeerPlan) -> None:
+    async def send(self, sid: str, plan: PeerPlan, *, feeds: bool = True) -> None:
+        """``feeds``: False when the room hears its new feed list right after."""
         before = self._sent.get(sid)
         if before == plan:
             return
         closed = before.peer_ids() - plan.peer_ids() if before is not None else frozenset()
         self._sent[sid] = plan
         await self._fanout.send("peers", plan.to_wire(closed), ToConnection(sid))
-        await self._after(sid, plan, before)
+        await self._after(sid, plan, before, feeds=feeds)
 
-    async def _after(self, sid: str, plan: PeerPlan, before: PeerPlan | None) -> None:
-        """The SFU's part of a plan sent: the feeds to show, or leaving the SFU."""
+    async def _after(self, sid: str, plan: PeerPlan, before: PeerPlan | None, *,
+                     feeds: bool = True) -> None:
+        """The SFU's part of a plan sent: the feeds to show (unless this connection was
+        told that very list last), or leaving the SFU."""
         if plan.mode == "sfu":
             conn = self._conns.by_sid.get(sid)
-            if conn is not None:
-                state = self._hub.get(conn.meeting).state.meeting
-                feeds = visible_feeds(state, plan.room, self._video.feeds(conn.meeting))
-                await self._fanout.send("sfu.feeds", {"room": plan.room, "feeds": feeds},
-                                        ToConnection(sid))
-        elif before is not None and before.mode == "sfu":
+            if conn is not None and feeds:
+                visible = self._visible(conn.meeting, plan.room)
+                if self._told.get(sid) != (plan.room, visible):
+                    self._told[sid] = (plan.room, visible)
+                    await self._fanout.send("sfu.feeds", {"room": plan.room, "feeds": visible},
+                                            ToConnection(sid))
+            return
+        self._told.pop(sid, None)  # out of the SFU: back in it, it hears the list anew
+        if before is not None and before.mode == "sfu":
             if plan.fallback:
                 await self._video.leave(sid)  # the SFU went down
             else:
@@ -130,6 +153,7 @@ class MediaPlans:
 
     def forget(self, sid: str) -> None:
         self._sent.pop(sid, None)
+        self._told.pop(sid, None)
         self._video.later(lambda: self._video.leave(sid))
 
 

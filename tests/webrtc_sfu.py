@@ -30,6 +30,7 @@ class SfuPeer(Peer):
         self.subscriber: RTCPeerConnection | None = None
         self.published = asyncio.Event()
         self.feeds: list[str] = []
+        self.told: list[tuple[str, list[str]]] = []  # every sfu.feeds, in order
         self.subscribed: frozenset[str] = frozenset()
         self.carried: dict[str, str] = {}
         self.screens: set[str] = set()  # the subscriber mids that carry a shared screen
@@ -53,6 +54,7 @@ class SfuPeer(Peer):
                     await self._on_plan(data)
                 elif kind == "sfu.feeds":
                     self.feeds = data["feeds"]
+                    self.told.append((data["room"], sorted(data["feeds"])))
                     self.marks.append(("feeds", len(self.feeds), time.monotonic()))
                     await self._resubscribe()
                 elif kind == "sfu.offer" and self.mode == "sfu":

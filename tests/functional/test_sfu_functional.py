@@ -117,6 +117,8 @@ async def test_a_round_switches_to_the_mesh_and_back_within_two_seconds(
                         await by_id[a].wait_frames(b, n=1, seconds=5)
         to_mesh = time.monotonic() - started
         assert all(p.subscriber is None and p.publisher is not None for p in people)
+        await fia._until(lambda: fia.told[-1] == ("plenary", [fia.id]), 5)  # alone there
+        told = {p.id: len(p.told) for p in peers}
         started = time.monotonic()
         await fia.client.ok("round.close")
         for x in peers:
@@ -127,6 +129,10 @@ async def test_a_round_switches_to_the_mesh_and_back_within_two_seconds(
         print(f"room switch, 5 participants: to mesh {to_mesh:.2f} s, back {to_sfu:.2f} s")
         assert to_mesh < 2.0 and to_sfu < 2.0
         assert [p.errors for p in peers] == [[]] * len(peers)
+        # Back in the plenary, each client heard the feed list once (before: with its new
+        # plan, and then again with the room's).
+        everyone = ("plenary", sorted(p.id for p in peers))
+        assert [p.told[told[p.id]:] for p in peers] == [[everyone]] * len(peers)
     finally:
         for peer in peers:
             await peer.close()

@@ -85,8 +85,28 @@ async def test_after_the_sfu_came_back_the_room_hears_of_its_feeds_again() -> No
     await media.refresh_rooms(m, frozenset({PLENARY}))  # the fallback: mesh
     video.status = Sfu.UP
     await media.refresh_rooms(m, frozenset({PLENARY}))  # back: the SFU, no feed yet
-    assert ([], ToConnection("s-host")) in sent.feeds()  # its plan changed: told so
+    # Its plan changed and so did the room's list: the room is told, once.
+    assert [f for f in sent.feeds() if f[0] == []] == [([], ToRoom(m, PLENARY))]
     sent.items.clear()
     video._rooms[m].feeds["host"] = Feed(44, live=True)  # published again
     await media.room_feeds(m, PLENARY)
     assert sent.feeds() == [(["host"], ToRoom(m, PLENARY))]
+
+
+async def test_a_new_plan_with_the_same_feeds_does_not_tell_them_again() -> None:
+    """Bo comes online: the host's plan changes (one more peer) but the feeds do not; the
+    host hears the new plan only (before: the same list again with every plan)."""
+    hub, m, conns, sent, video, media = await _setup()
+    plan = media.first("s-host", m, "host")
+    assert plan is not None
+    await media.welcomed("s-host", plan)
+    assert sent.feeds() == [(["host"], ToConnection("s-host"))]
+    sent.items.clear()
+    await _join(hub, m, "bo")
+    bo = Connection("s-bo", m, Role.PARTICIPANT, TokenBucket(10, 10, 0.0, 10, 1.0))
+    bo.authenticated(None, None)
+    conns.add(bo)
+    conns.bind(bo, "bo")
+    await media.refresh_rooms(m, frozenset({PLENARY}))
+    assert [name for name, _, to in sent.items if to == ToConnection("s-host")] == ["peers"]
+    assert sent.feeds() == []  # the room's list is what the room was told: nothing
