@@ -32,23 +32,19 @@ from .targets import Member, Target
 
 @dataclass(frozen=True)
 class Check:
-    """A target printed beside a metric: a ratio of ours to another target of the same run
-    ("<=", ">=", "<"; ``against`` "bare" or "node"), or an absolute bound ("lt")."""
+    """A target printed beside a metric: the ratio of ours to another target of the same
+    run (``against``: "bare" or "node") compared with ``value``."""
 
     metric: str
-    op: str  # "<=", ">=" or "<" on the ratio ours/against; "lt" on ours alone
+    op: str  # "<=", ">=" or "<"
     value: float
     against: str = "bare"
 
     def text(self) -> str:
-        if self.op == "lt":
-            return f"< {self.value:g}"
         return f"/{self.against} {self.op} {self.value:g}"
 
     def verdict(self, ours: float, reference: float) -> bool | None:
         """None when the run lacks what it compares (the reference target was not run)."""
-        if self.op == "lt":
-            return None if math.isnan(ours) else ours < self.value
         ratio = ours / reference if reference and not math.isnan(reference) else math.nan
         if math.isnan(ratio):
             return None

@@ -43,15 +43,15 @@ class MediaPlans:
         for room in rooms:
             plans = self._plans(meeting, room)
             first = next(iter(plans.values()), None)  # a room's plans share their mode
-            sfu = first is not None and first.mode == "sfu"
             # A feed list new to someone in the room goes to the room once, after the plans;
-            # otherwise none goes (a connection hears a list with its plan only if new to it).
-            room_wide = sfu and self._unaware(meeting, room, self._visible(meeting, room))
+            # otherwise a connection hears the list with its plan only if it is new to it.
+            room_wide = (first is not None and first.mode == "sfu"
+                         and self._unaware(meeting, room, self._visible(meeting, room)))
             for pid, plan in plans.items():
                 for sid in list(online.get(pid, ())):
                     if sid in sent:
                         await self.send(sid, plan, feeds=not room_wide)
-            if sfu:
+            if room_wide:
                 await self.room_feeds(meeting, room)
 
     async def room_feeds(self, meeting: str, room: str) -> None:
@@ -62,13 +62,14 @@ class MediaPlans:
         here: it reaches the room with the join, through ``refresh_rooms``."""
         if self._hub.held(meeting) is None:
             return  # cluster: a meeting not held here has no client here
-        feeds = self._visible(meeting, room)
-        if not self._unaware(meeting, room, feeds):
+        told = (room, self._visible(meeting, room))
+        planned = self._planned(meeting, room)
+        if all(self._told.get(sid) == told for sid in planned):
             return
-        await self._fanout.send("sfu.feeds", {"room": room, "feeds": feeds},
+        await self._fanout.send("sfu.feeds", {"room": room, "feeds": told[1]},
                                 ToRoom(meeting, room))
-        for sid in self._planned(meeting, room):
-            self._told[sid] = (room, feeds)
+        for sid in planned:
+            self._told[sid] = told
 
     def _planned(self, meeting: str, room: str) -> list[str]:
         """The connections of ``room`` that have their first plan (the others hear the

@@ -188,26 +188,26 @@ class Peer:
 
     async def wait_peers(self, expected: set[str], seconds: float = 10) -> None:
         """Until this peer holds connections to exactly ``expected``."""
-        await self._until(lambda: set(self.pcs) == expected, seconds)
+        await self.until(lambda: set(self.pcs) == expected, seconds)
 
     async def wait_tracks(self, other: str, n: int, seconds: float = 10) -> None:
-        await self._until(lambda: self.tracks.get(other, 0) >= n, seconds)
+        await self.until(lambda: self.tracks.get(other, 0) >= n, seconds)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _until(self, done: Any, seconds: float) -> None:
+    async def until(self, done: Any, seconds: float) -> None:
         async with asyncio.timeout(seconds), self._changed:
             await self._changed.wait_for(done)
 
     async def wait_connected(self, other: str, seconds: float = 10) -> None:
-        await self._until(lambda: other in self.channels
+        await self.until(lambda: other in self.channels
                           and self.channels[other].readyState == "open", seconds)
 
     async def wait_frames(self, other: str, n: int = 3, seconds: float = 10) -> None:
-        await self._until(lambda: self.frames.get(other, 0) >= n, seconds)
+        await self.until(lambda: self.frames.get(other, 0) >= n, seconds)
 
     def _poke(self) -> None:
         async def notify() -> None:

@@ -169,7 +169,7 @@ class SfuPeer(Peer):
 
     async def wait_sfu_frames(self, other: str, n: int = 3, seconds: float = 10) -> None:
         try:
-            await self._until(lambda: self.sfu_frames.get(other, 0) >= n, seconds)
+            await self.until(lambda: self.sfu_frames.get(other, 0) >= n, seconds)
         except TimeoutError:
             raise AssertionError(f"{n} frames of {other} not in {seconds} s: {self.state()}"
                                  ) from None
@@ -190,7 +190,7 @@ class SfuPeer(Peer):
                 "publisher": self.publisher and self.publisher.connectionState}
 
     async def wait_mode(self, mode: str, seconds: float = 10) -> None:
-        await self._until(lambda: self.mode == mode, seconds)
+        await self.until(lambda: self.mode == mode, seconds)
 
     async def close(self) -> None:
         self.closing = True

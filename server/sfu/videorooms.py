@@ -449,15 +449,18 @@ class VideoRooms:
             if room is None or seat.subscriber is None or self._seats.get(sid) is not seat:
                 return
             try:
-                changed = await self._update(seat, room, _streams(room, seat.wanted),
-                                             seat.layers)
+                changed = await self._update(seat, room, _streams(room, seat.wanted))
             except SfuError:
                 log.warning("updating the subscription of %s failed", sid, exc_info=True)
                 return
-        if changed is not None and changed[0] is not None:
-            offer, carried = changed
-            for hook in self.on_offer:
-                await hook(sid, offer, carried)
+        offer, carried = changed if changed is not None else (None, [])
+        if offer is not None:
+            await self._relay(sid, offer, carried)
+
+    async def _relay(self, sid: str, offer: Json, carried: list[Json]) -> None:
+        """An offer Janus made for a subscription without the client asking (``sfu.offer``)."""
+        for hook in self.on_offer:
+            await hook(sid, offer, carried)
 
     def _publisher_event(self, meeting: str, room: int, participant: str, feed: Feed,
                          event: Json) -> None:
@@ -519,15 +522,12 @@ class VideoRooms:
                 data, offer = await handle.message({
                     "request": "join", "ptype": "subscriber", "room": room.janus_id,
                     "streams": streams, "use_msid": True})
-                seat.streams = streams
-                seat.carried = _carried(room, data)
-                await self._choose_layers(seat, seat.layers)
-                return offer, seat.carried
-            changed = await self._update(seat, room, streams, seat.layers)
+                return await self._took(seat, room, streams, data, offer)
+            changed = await self._update(seat, room, streams)
             return changed if changed is not None else (None, seat.carried)
 
-    async def _update(self, seat: Seat, room: VideoRoom, streams: list[Json],
-                      layers: dict[str, str]) -> tuple[Json | None, list[Json]] | None:
+    async def _update(self, seat: Seat, room: VideoRoom,
+                      streams: list[Json]) -> tuple[Json | None, list[Json]] | None:
         """Make the seat's subscription these ``streams``: Janus's offer and what each
         mid carries, or None if they are what it receives already."""
         assert seat.subscriber is not None
@@ -535,7 +535,7 @@ class VideoRooms:
         add = [x for x in streams if x not in seat.streams]
         drop = [x for x in seat.streams if x not in streams and x["feed"] in present]
         if not add and not drop:
-            await self._choose_layers(seat, layers)
+            await self._choose_layers(seat)
             return None
         body: Json = {"request": "update"}
         if add:
@@ -543,18 +543,24 @@ class VideoRooms:
         if drop:
             body["unsubscribe"] = drop
         data, offer = await seat.subscriber.message(body)
+        return await self._took(seat, room, streams, data, offer)
+
+    async def _took(self, seat: Seat, room: VideoRoom, streams: list[Json], data: Json,
+                    offer: Json | None) -> tuple[Json | None, list[Json]]:
+        """Janus took the subscription to ``streams``: what each mid carries, and layers."""
         seat.streams = streams
         seat.carried = _carried(room, data)
-        await self._choose_layers(seat, layers)
+        await self._choose_layers(seat)
         return offer, seat.carried
 
-    async def _choose_layers(self, seat: Seat, layers: dict[str, str]) -> None:
-        """Tell Janus which simulcast substream each received video should carry.
+    async def _choose_layers(self, seat: Seat) -> None:
+        """Tell Janus which simulcast substream each received video should carry
+        (``seat.layers``, as the last ``subscribe`` asked).
 
         Janus numbers substreams from 0 (lowest); our client publishes two layers,
         so the high one is 1. Janus switches on the target layer's next keyframe
         (see ``fir_freq`` at room creation). Video without simulcast ignores this."""
-        want = {x["mid"]: LOW if layers.get(x["participant"] or "") == "low" else HIGH
+        want = {x["mid"]: LOW if seat.layers.get(x["participant"] or "") == "low" else HIGH
                 for x in seat.carried if x["type"] == "video"}
         changed = [{"mid": mid, "substream": sub} for mid, sub in want.items()
                    if seat.substreams.get(mid, HIGH) != sub]
@@ -569,12 +575,7 @@ class VideoRooms:
         data = event.get("plugindata", {}).get("data", {})
         if "streams" in data:
             seat.carried = _carried(room, data)
-        carried = seat.carried
-
-        async def relay() -> None:
-            for hook in self.on_offer:
-                await hook(sid, jsep, carried)
-        self.later(relay)
+        self.later(partial(self._relay, sid, jsep, seat.carried))
 
     async def answer(self, sid: str, answer: Json) -> None:
         seat = self._seats.get(sid)

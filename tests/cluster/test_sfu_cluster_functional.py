@@ -112,7 +112,7 @@ async def test_a_dead_process_s_feeds_leave_the_other_processes_plans(
             await peer.client.join(name, "Vasa")
         await bo.wait_sfu_frames(host.id, n=3, seconds=20)
         a.kill9()  # its Janus session lingers for a minute; its feed must not
-        await bo._until(lambda: bo.feeds == [], 10)
+        await bo.until(lambda: bo.feeds == [], 10)
         assert bo.errors == []
     finally:
         for peer in (host, bo):
@@ -180,7 +180,7 @@ async def test_a_screen_shared_through_one_process_comes_and_goes_on_the_other(
         screen = pc.addTransceiver(ColourBars(), "sendonly")
         await _offer(pc, fia.client, screen)
         await bo.wait_sfu_frames(fia.id, n=5, seconds=20)
-        await bo._until(lambda: len(bo.screens) == 1, 10)
+        await bo.until(lambda: len(bo.screens) == 1, 10)
         (shown,) = bo.screens
         camera = next(m for m, who in bo.carried.items() if who == fia.id and m != shown
                       and m in bo.mid_frames)
@@ -188,15 +188,15 @@ async def test_a_screen_shared_through_one_process_comes_and_goes_on_the_other(
         screen.direction = "inactive"  # she stops sharing
         await _offer(pc, fia.client, update=True)
         try:
-            await bo._until(lambda: bo.janus_offers > offers and not bo.screens, 10)
+            await bo.until(lambda: bo.janus_offers > offers and not bo.screens, 10)
         except TimeoutError:
             raise AssertionError(f"the screen stayed: {bo.state()}") from None
         before = bo.mid_frames[camera]
-        await bo._until(lambda: bo.mid_frames[camera] >= before + 5, 10)  # the same stream
+        await bo.until(lambda: bo.mid_frames[camera] >= before + 5, 10)  # the same stream
         screen.direction = "sendonly"  # and shares again
         await _offer(pc, fia.client, screen, update=True)
         try:
-            await bo._until(lambda: len(bo.screens) == 1, 10)
+            await bo.until(lambda: len(bo.screens) == 1, 10)
         except TimeoutError:
             raise AssertionError(f"the screen did not come back: {bo.state()}") from None
         assert bo.errors == [] and fia.errors == []

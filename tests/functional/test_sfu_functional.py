@@ -117,7 +117,7 @@ async def test_a_round_switches_to_the_mesh_and_back_within_two_seconds(
                         await by_id[a].wait_frames(b, n=1, seconds=5)
         to_mesh = time.monotonic() - started
         assert all(p.subscriber is None and p.publisher is not None for p in people)
-        await fia._until(lambda: fia.told[-1] == ("plenary", [fia.id]), 5)  # alone there
+        await fia.until(lambda: fia.told[-1] == ("plenary", [fia.id]), 5)  # alone there
         told = {p.id: len(p.told) for p in peers}
         started = time.monotonic()
         await fia.client.ok("round.close")
@@ -299,7 +299,7 @@ async def test_a_publisher_leaving_keeps_the_others_flowing(sfu_server: RunningS
         await bo.wait_sfu_frames(anna.id, n=3)
         await anna.close()
         await anna.client.close()
-        await bo._until(lambda: bo.feeds == [fia.id], 10)
+        await bo.until(lambda: bo.feeds == [fia.id], 10)
         before = bo.sfu_frames[fia.id]
         await bo.wait_sfu_frames(fia.id, n=before + 15)
         assert bo.errors == [] and fia.errors == []
