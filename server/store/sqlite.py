@@ -9,9 +9,13 @@ process, as SQLite's WAL with ``synchronous=NORMAL`` does (neither survives a po
 ``docs/design.md``). So nothing is delivered that a killed process could lose.
 
 The store's thread then moves the rows into SQLite, a batch every ``ingest_after_s``
-(20 ms) in one transaction on its own connection, and deletes the journal file once they
-are committed; meanwhile the loop writes to a new file. At start-up, files left by a
-killed process are moved into SQLite before anything is read (a record cut short, which
+(20 ms) in one transaction on its own connection. A journal file takes records for
+``rotate_after_s`` (5 s) under steady appends, or until appends pause for one ingest
+interval; then the next record starts a new file, and the thread deletes the old one once
+its last rows are committed (creating and deleting a file costs 0.1-0.6 ms each, on the
+loop and on the thread: every 20 ms, that was ~1 % of the core and a stall in the middle
+of a chat's turn). At start-up, files left by a killed process are moved into SQLite
+(rows already there are skipped) before anything is read (a record cut short, which
 only a power cut or a full disk leaves, ends its file). A full disk refuses the appends
 whose write fails; rows already written and not yet moved stay in their file and in
 memory and are moved once there is room (a read meanwhile merges them).
@@ -31,8 +35,9 @@ snapshots, rewrites, the health probe, and SQLite's own checkpoints (the thread 
 only writer, so its autocheckpoint finds the WAL wholly copied and starts it over). One
 read is on the loop: a meeting's last seq, the first time it is appended to after
 start-up or a rewrite (an index lookup). A rewrite (erasure) holds the appends back
-while it runs, and first moves every row written before it, so no journal file keeps a
-byte it replaced. One process owns a data directory: a lock file says so.
+while it runs, and first moves every row written before it and ends the journal file,
+so no journal file keeps a byte it replaced. One process owns a data directory: a lock
+file says so.
 """
 
 import asyncio
@@ -61,6 +66,9 @@ log = logging.getLogger("ledarstig.store")
 #: How long rows written to the journal wait before the thread moves them into SQLite
 #: (one transaction for all of them); a read never waits for it.
 INGEST_AFTER_S = 0.02
+#: How long one journal file takes records while appends keep coming (they pause for an
+#: ingest interval: it ends then). Bounds what a start-up moves again after a kill.
+ROTATE_AFTER_S = 5.0
 #: After a move failed (a full disk), how long until the thread tries again.
 RETRY_S = 0.5
 #: How long a connection waits for SQLite's write lock (only a write of the thread's own,
@@ -98,10 +106,12 @@ class _Durable(asyncio.Future):  # type: ignore[type-arg]
 
 class SQLiteStore:
     def __init__(self, path: Path, on_commit: Callable[[float, int], None] | None = None,
-                 ingest_after_s: float = INGEST_AFTER_S) -> None:
+                 ingest_after_s: float = INGEST_AFTER_S,
+                 rotate_after_s: float = ROTATE_AFTER_S) -> None:
         self._path = path
         self._on_commit = on_commit or (lambda seconds, count: None)
         self._ingest_after = ingest_after_s
+        self._rotate_after = rotate_after_s
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite",
                                           initializer=_batch_thread)
         self._db: sqlite3.Connection | None = None  # the loop's: a meeting's last seq
@@ -111,19 +121,24 @@ class SQLiteStore:
         self._flush_at: asyncio.Handle | None = None  # the write scheduled for the turn's end
         self._thread_writes = 0  # rewrites under way on the thread: no append meanwhile
         self._last: dict[str, int] = {}  # meeting -> last durable seq
-        # The journal, on the loop: the file written now, the rows it holds, and the
-        # batches handed to the thread that SQLite does not hold yet (oldest first).
+        # The journal, on the loop: the file written now (since when, whether it holds a
+        # record), the rows written since the last hand-over, and the batches handed to
+        # the thread that SQLite does not hold yet (oldest first).
         self._fd: int | None = None
         self._file_no = 0
         self._file: Path | None = None
-        self._file_rows: list[Row] = []
+        self._file_since = 0.0
+        self._file_used = False
+        self._written: list[Row] = []
         self._handed: collections.deque[list[Row]] = collections.deque()
         self._handed_moved = 0  # of the batches ever handed, how many SQLite holds
-        self._move_at: asyncio.TimerHandle | None = None
+        self._tick_at: asyncio.TimerHandle | None = None  # the next hand-over
+        self._retry_at: asyncio.TimerHandle | None = None  # the next try of a failed move
         self._moving: set[asyncio.Future[int]] = set()
         self._failing = False  # the last move failed: try again
-        # On the thread only: handed files not yet in SQLite, and how many ever were.
-        self._backlog: collections.deque[tuple[Path, list[Row]]] = collections.deque()
+        # On the thread only: the handed batches not yet in SQLite, each with the file it
+        # ends (removed once it is in), and how many ever were moved.
+        self._backlog: collections.deque[tuple[list[Row], Path | None]] = collections.deque()
         self._moved = 0
 
     async def __aenter__(self) -> "SQLiteStore":
@@ -141,9 +156,9 @@ class SQLiteStore:
                 self._flush()
             await asyncio.sleep(0.005 if self._thread_writes else 0)
         self._hand_over()
-        if self._move_at is not None:
-            self._move_at.cancel()
-            self._move_at = None
+        if self._retry_at is not None:
+            self._retry_at.cancel()
+            self._retry_at = None
         db, self._db = self._db, None
         if db is not None:
             db.close()
@@ -214,7 +229,7 @@ class SQLiteStore:
         return _events(sorted(rows))
 
     async def meetings(self) -> list[str]:
-        unmoved = {r[0] for batch in (*self._handed, self._file_rows) for r in batch}
+        unmoved = {r[0] for batch in (*self._handed, self._written) for r in batch}
         rows = await self._run(self._query, "SELECT DISTINCT meeting FROM events ORDER BY meeting")
         return sorted({r[0] for r in rows} | unmoved)
 
@@ -254,7 +269,7 @@ class SQLiteStore:
         """Real writes where the appends go: a page to the journal's folder (a full disk
         fails it even while SQLite's WAL has room to reuse), the rows not yet moved, and
         a row through SQLite."""
-        self._hand_over()
+        self._hand_over(end_file=False)
         await self._run(self._probe)
 
     # -- on the loop -----------------------------------------------------------------
@@ -328,6 +343,8 @@ class SQLiteStore:
             self._file = self._path.with_name(f"{self._path.name}-journal-{self._file_no:08d}")
             self._fd = os.open(self._file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
                                | os.O_CLOEXEC, 0o600)
+            self._file_since = time.monotonic()
+            self._file_used = False
         try:
             written = os.write(self._fd, record)
         except OSError:
@@ -336,48 +353,60 @@ class SQLiteStore:
         if written != len(record):  # the disk filled up part of the way
             self._abandon()
             raise OSError(errno.ENOSPC, "the journal record was cut short")
-        self._file_rows += rows
-        if self._move_at is None:
-            self._move_at = asyncio.get_running_loop().call_later(self._ingest_after,
-                                                                  self._hand_over)
+        self._file_used = True
+        self._written += rows
+        if self._tick_at is None:
+            self._tick_at = asyncio.get_running_loop().call_later(self._ingest_after,
+                                                                  self._tick)
 
     def _abandon(self) -> None:
         """After a failed write: the file may end in a cut record, so nothing more goes
-        to it. Its whole records are handed over; a file without any is removed."""
-        if self._file_rows:
-            self._hand_over()
-            return
-        fd, file, self._fd, self._file = self._fd, self._file, None, None
-        with contextlib.suppress(OSError):
-            if fd is not None:
-                os.close(fd)
-            if file is not None:
-                file.unlink()
+        to it. It ends: handed over if it holds whole records, removed if it holds none."""
+        self._hand_over()
 
-    def _hand_over(self) -> None:
-        """Hand the journal file's rows to the thread to move into SQLite; the next
-        record goes to a new file. With nothing new after a failed move, try it again."""
-        if self._move_at is not None:
-            self._move_at.cancel()
-            self._move_at = None
-        file: Path | None = None
-        rows: list[Row] = []
+    def _tick(self) -> None:
+        """An ingest interval after a write: hand the rows written since over; the file
+        ends if nothing was written in the interval or it has taken records long enough."""
+        self._tick_at = None
+        self._hand_over(end_file=not self._written
+                        or time.monotonic() - self._file_since >= self._rotate_after)
+
+    def _hand_over(self, end_file: bool = True) -> None:
+        """Hand the rows written since the last hand-over to the thread to move into
+        SQLite. With ``end_file`` the journal file ends with them: the next record goes
+        to a new file, and the thread removes this one once its rows are in (at once if
+        it holds none). Otherwise the next hand-over is an ingest interval away."""
+        if self._tick_at is not None:
+            self._tick_at.cancel()
+            self._tick_at = None
+        rows, self._written = self._written, []
+        ended: Path | None = None
         if self._fd is not None:
-            fd, file, self._fd, self._file = self._fd, self._file, None, None
-            rows, self._file_rows = self._file_rows, []
-            with contextlib.suppress(OSError):  # a close reports nothing we wrote
-                os.close(fd)
-            if rows:
-                self._handed.append(rows)
+            if end_file:
+                fd, ended, self._fd, self._file = self._fd, self._file, None, None
+                with contextlib.suppress(OSError):  # a close reports nothing we wrote
+                    os.close(fd)
+                if not self._file_used:
+                    with contextlib.suppress(OSError):
+                        if ended is not None:
+                            ended.unlink()
+                    ended = None
             else:
-                with contextlib.suppress(OSError):
-                    if file is not None:
-                        file.unlink()
-                file = None
-        if file is None and not self._failing:
-            return
+                self._tick_at = asyncio.get_running_loop().call_later(self._ingest_after,
+                                                                      self._tick)
+        if rows or ended is not None:
+            self._handed.append(rows)
+            self._submit((rows, ended))
+
+    def _retry(self) -> None:
+        self._retry_at = None
+        if self._failing:
+            self._submit(None)
+
+    def _submit(self, batch: "tuple[list[Row], Path | None] | None") -> None:
+        """Have the thread take ``batch`` (if any) and move everything it holds."""
         try:
-            moving = asyncio.wrap_future(self._thread.submit(self._move, file, rows))
+            moving = asyncio.wrap_future(self._thread.submit(self._move, batch))
         except RuntimeError:  # the thread is shut down (closing): the file stays
             return
         self._moving.add(moving)
@@ -392,8 +421,8 @@ class SQLiteStore:
             if not self._failing:
                 log.warning("moving the journal into SQLite failed, trying again: %s", exc)
             self._failing = True
-            if self._move_at is None and self._db is not None:
-                self._move_at = asyncio.get_running_loop().call_later(RETRY_S, self._hand_over)
+            if self._retry_at is None and self._db is not None:
+                self._retry_at = asyncio.get_running_loop().call_later(RETRY_S, self._retry)
             return
         if self._failing:
             log.warning("the journal is in SQLite again")
@@ -405,7 +434,7 @@ class SQLiteStore:
 
     def _unmoved(self, meeting: str) -> list[Row]:
         """This meeting's rows that SQLite may not hold yet, oldest first."""
-        return [r for batch in (*self._handed, self._file_rows) for r in batch
+        return [r for batch in (*self._handed, self._written) for r in batch
                 if r[0] == meeting]
 
     async def _thread_write(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -466,20 +495,23 @@ class SQLiteStore:
             file.unlink()
         return highest
 
-    def _move(self, file: Path | None, rows: list[Row]) -> int:
-        if file is not None:
-            self._backlog.append((file, rows))
+    def _move(self, batch: tuple[list[Row], Path | None] | None) -> int:
+        if batch is not None:
+            self._backlog.append(batch)
         self._drain()
         return self._moved
 
     def _drain(self) -> None:
-        """Move every handed file into SQLite, oldest first, one transaction each, and
-        remove it; on a failure the rest stay for the next try."""
+        """Move every handed batch into SQLite, oldest first, one transaction each, and
+        remove the file a batch ends (every row of it is in then); on a failure the rest
+        stay for the next try."""
         while self._backlog:
-            file, rows = self._backlog[0]
-            with _transaction(self._side_conn()) as db:
-                db.executemany(_INSERT, rows)
-            file.unlink(missing_ok=True)
+            rows, ended = self._backlog[0]
+            if rows:
+                with _transaction(self._side_conn()) as db:
+                    db.executemany(_INSERT, rows)
+            if ended is not None:
+                ended.unlink(missing_ok=True)
             self._backlog.popleft()
             self._moved += 1
 

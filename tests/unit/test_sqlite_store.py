@@ -99,6 +99,37 @@ async def test_appends_of_one_turn_are_one_journal_write_on_the_loop_without_the
         assert (await st.read("m0"))[2].data == {"text": "nr 3"}
 
 
+async def test_a_journal_file_takes_records_while_appends_keep_coming(tmp_path: Path) -> None:
+    """Under steady appends the rows move into SQLite every ingest interval while one
+    journal file goes on taking records (a file created and removed each interval cost
+    the loop and the thread 0.1-0.6 ms each); it ends once it is old enough, and the next
+    record starts a new file; the old one is removed once its rows are in. When appends
+    pause for an interval the file ends at once, so an idle store keeps no journal."""
+    path = tmp_path / "s.db"
+    seen: list[str] = []
+    moved_from_open_file: list[bool] = []
+
+    async def append(seq: int) -> None:
+        await st.append("m", [ev(seq)])
+        seen.extend(f.name for f in journal(path) if f.name not in seen)
+        moved_from_open_file.append(bool(on_disk(path)) and len(journal(path)) == 1)
+        await asyncio.sleep(0.002)
+
+    async with opened(path, ingest_after_s=0.05, rotate_after_s=0.5) as (st, _):
+        for seq in range(1, 61):  # 0.15 s or more: three intervals or more, one file
+            await append(seq)
+        assert len(seen) == 1 and any(moved_from_open_file)
+        while len(seen) == 1 and seq < 2000:  # once 0.5 s old, the next record starts
+            seq += 1  # a new file
+            await append(seq)
+        assert len(seen) == 2
+        await until(lambda: seen[0] not in {f.name for f in journal(path)})  # once moved
+        await until(lambda: not journal(path))  # a pause ends the last one
+        assert [s for _, s in on_disk(path)] == list(range(1, seq + 1))
+        await st.append("m", [ev(seq + 1)])  # the record after a pause starts a new file
+        assert [f.name for f in journal(path)] not in ([], [seen[-1]])
+
+
 async def test_a_killed_process_loses_nothing_it_acknowledged(tmp_path: Path) -> None:
     """The files as a killed process leaves them (copied while its thread could move
     nothing): the next start moves the journal into SQLite before anything is read."""
@@ -121,6 +152,31 @@ async def test_a_killed_process_loses_nothing_it_acknowledged(tmp_path: Path) ->
         with pytest.raises(StoreError):
             await st.append("n", [ev(3)])  # a gap is still refused
     assert on_disk(moved)[-2:] == [("m", 4), ("n", 1)]
+
+
+async def test_a_killed_process_s_file_with_rows_already_moved_is_moved_again_once(
+        tmp_path: Path) -> None:
+    """A file still taking records holds rows SQLite has already: the next start skips
+    those and moves the rest, each row once."""
+    path = tmp_path / "a" / "s.db"
+    after_kill = tmp_path / "b"
+    async with opened(path, rotate_after_s=60) as (st, _):
+        seq = 0
+        while not on_disk(path):  # appends every few ms: the file never pauses
+            seq += 1
+            await st.append("m", [ev(seq)])
+            await asyncio.sleep(0.003)
+        with thread_blocked(st):
+            seq += 1
+            await st.append("m", [ev(seq)])
+            assert len(journal(path)) == 1
+            assert set(journalled(path)) & set(on_disk(path))  # moved, and still there
+            shutil.copytree(path.parent, after_kill)
+    moved = after_kill / "s.db"
+    async with opened(moved) as (st, _):
+        assert not journal(moved)
+        assert [s for _, s in on_disk(moved)] == list(range(1, seq + 1))
+        assert [e.seq for e in await st.read("m")] == list(range(1, seq + 1))
 
 
 async def test_a_record_cut_short_ends_its_file_and_the_whole_ones_are_kept(
